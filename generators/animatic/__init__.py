@@ -1,0 +1,226 @@
+"""The animatic: a procedural previsualisation renderer, offline and fast, and the default backend.
+
+It draws the scene graph directly: a background painted from the location, time of day and weather;
+each entity as an OpenMoji glyph (or a labelled shape when no emoji fits) placed by the graph's
+relations and moved by its actions; camera pans and zooms; the shot's text as a caption.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+from generators.animatic.background import paint_background, weather_layer
+from generators.animatic.glyphs import GlyphMatcher, glyph_image
+from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
+from storyteller.models import MotionGuide, Shot, StoryPlan
+
+VERSION = "1"  # bump when the drawing changes, so cached renders are redone
+MARKER = "storyteller-backend"
+
+
+class ShotRenderer:
+    """Everything fixed for one shot (background, sprite images, caption) built once; frames are cheap."""
+
+    def __init__(
+        self,
+        shot: Shot,
+        plan: StoryPlan,
+        matcher: GlyphMatcher,
+        backdrop: Image.Image | None = None,
+        captions: bool = True,
+    ) -> None:
+        self.shot, self.plan = shot, plan
+        self.size = (plan.width, plan.height)
+        self.world = (_even(plan.width * WORLD_MARGIN), _even(plan.height * WORLD_MARGIN))
+        location = plan.location(shot.location)
+        graph = shot.graph
+        if backdrop is None:
+            self.background = paint_background(
+                self.world, location.name if location else None, graph.time_of_day, graph.weather, plan.seed
+            )
+            self.sprites = layout(shot, plan)
+        else:  # another backend's keyframe already shows the subjects: move the camera over it
+            self.background = backdrop.convert("RGB").resize(self.world, Image.BICUBIC)
+            self.sprites = []
+        self.by_id = {s.id: s for s in self.sprites}
+        self.images = {s.id: self._sprite_image(s, matcher) for s in self.sprites}
+        self.caption = _caption_overlay(shot.text, self.size) if captions else None
+        self.weather = graph.weather if backdrop is None else "clear"
+
+    def frame(self, t: float) -> Image.Image:
+        canvas = self.background.copy()
+        draw = ImageDraw.Draw(canvas, "RGBA")
+        weather_layer(draw, self.world, self.weather, t, self.plan.seed)
+        for sprite in self.sprites:
+            self._draw_sprite(canvas, draw, sprite, t)
+        cam = camera(self.shot, t, self.sprites, self.shot.guide)
+        ww, wh = self.world
+        half_w, half_h = ww / (2 * cam.zoom * 1.0), wh / (2 * cam.zoom * 1.0)
+        # the world is WORLD_MARGIN times the frame: zoom 1 shows it all, scaled down
+        box = (cam.cx * ww - half_w, cam.cy * wh - half_h, cam.cx * ww + half_w, cam.cy * wh + half_h)
+        frame = canvas.resize(self.size, Image.BILINEAR, box=box)
+        if self.caption is not None:
+            frame.paste(self.caption, (0, 0), self.caption)
+        return frame
+
+    def _draw_sprite(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, sprite: Sprite, t: float) -> None:
+        p = pose(sprite, t, self.by_id, self.shot, self.shot.guide)
+        if p.alpha <= 0.01:
+            return
+        ww, wh = self.world
+        base = self.images[sprite.id]
+        height = max(4, int(sprite.size * p.scale * wh))
+        width = max(4, int(base.width * height / base.height))
+        image = base.resize((width, height), Image.BILINEAR)
+        if abs(p.angle) > 0.5:
+            image = image.rotate(p.angle, resample=Image.BILINEAR, expand=True)
+        if p.alpha < 0.99:
+            alpha = image.getchannel("A").point(lambda a: int(a * p.alpha))
+            image.putalpha(alpha)
+        for k in range(sprite.copies):
+            spread = (k - (sprite.copies - 1) / 2) * (0.3 if sprite.sky else 0.14)
+            lift = 0.08 * (k % 2) if sprite.sky else 0.0
+            bob = 0.012 * math.sin(t * 6 + k * 1.7) if sprite.copies > 1 else 0.0
+            bob -= lift
+            cx, base_y = (p.x + spread) * ww, (p.y + bob) * wh
+            if sprite.copies == 1 and not sprite.attached_to and not sprite.sky and p.y > 0.5:
+                shadow = (cx - width * 0.45, base_y - height * 0.06, cx + width * 0.45, base_y + height * 0.06)
+                draw.ellipse(shadow, fill=(*sprite.colour, 110))
+            left = int(cx - image.width / 2)
+            top = int(base_y - height / 2 - image.height / 2)
+            _paste(canvas, image, left, top)
+        if p.burst > 0:
+            _burst(draw, p.x * ww, (p.y - sprite.size * p.scale / 2) * wh, p.burst * sprite.size * wh * 1.4, sprite)
+        if sprite.copies == 1 and not sprite.attached_to and sprite.caption.lower() != sprite.label.lower():
+            _label(draw, sprite.caption, p.x * ww, p.y * wh + 4, int(wh * 0.045))
+
+    def _sprite_image(self, sprite: Sprite, matcher: GlyphMatcher) -> Image.Image:
+        char = matcher.match(sprite.label)
+        if char is not None:
+            return glyph_image(char)
+        sprite.caption = sprite.label  # the shape carries its own label
+        return _shape(sprite.label, sprite.colour)
+
+
+class AnimaticKeyframes:
+    """Keyframe = the animatic's first frame; its PNG says which backend drew it."""
+
+    name = "animatic"
+
+    def __init__(self, captions: bool = True) -> None:
+        self.captions = captions
+        self._matcher = GlyphMatcher()
+
+    def config(self) -> dict[str, Any]:
+        return {"version": VERSION, "captions": self.captions}
+
+    def keyframe(self, shot: Shot, plan: StoryPlan) -> Image.Image:
+        image = ShotRenderer(shot, plan, self._matcher, captions=self.captions).frame(0.0)
+        image.info[MARKER] = self.name
+        return image
+
+
+class AnimaticAnimator:
+    """Moves the graph's sprites by its timed actions; any other backend's keyframe gets camera moves."""
+
+    name = "animatic"
+
+    def __init__(self, captions: bool = True) -> None:
+        self.captions = captions
+        self._matcher = GlyphMatcher()
+
+    def config(self) -> dict[str, Any]:
+        return {"version": VERSION, "captions": self.captions}
+
+    def animate(
+        self, keyframe: Image.Image, shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None
+    ) -> Iterator[np.ndarray]:
+        if guide is not None and shot.guide is None:
+            shot = shot.model_copy(update={"guide": guide})
+        backdrop = None if keyframe.info.get(MARKER) == "animatic" else keyframe
+        renderer = ShotRenderer(shot, plan, self._matcher, backdrop=backdrop, captions=self.captions)
+        for k in range(plan.shot_frames(shot)):
+            yield np.asarray(renderer.frame(k / plan.fps))
+
+
+def png_info(image: Image.Image) -> PngImagePlugin.PngInfo:
+    """Keep the backend marker when a keyframe is saved, so a cached keyframe reads back the same."""
+    info = PngImagePlugin.PngInfo()
+    if MARKER in image.info:
+        info.add_text(MARKER, str(image.info[MARKER]))
+    return info
+
+
+# --- drawing helpers ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=max(8, size))
+
+
+def _caption_overlay(text: str, size: tuple[int, int]) -> Image.Image:
+    width, height = size
+    overlay = Image.new("RGBA", size, (0, 0, 0, 0))
+    face = font(max(9, height // 17))
+    chars_per_line = max(12, int(width / (face.size * 0.52)))
+    lines = textwrap.wrap(text, chars_per_line)
+    if len(lines) > 2:
+        lines = lines[:2]
+        lines[1] = lines[1][: chars_per_line - 1].rstrip() + "…"
+    line_height = int(face.size * 1.25)
+    band = line_height * len(lines) + face.size // 2
+    draw = ImageDraw.Draw(overlay)
+    draw.rectangle((0, height - band, width, height), fill=(0, 0, 0, 150))
+    for k, line in enumerate(lines):
+        x = (width - face.getlength(line)) / 2
+        draw.text((x, height - band + face.size // 4 + k * line_height), line, font=face, fill=(255, 255, 255, 255))
+    return overlay
+
+
+def _label(draw: ImageDraw.ImageDraw, text: str, x: float, y: float, size: int) -> None:
+    face = font(size)
+    w = face.getlength(text)
+    draw.text((x - w / 2, y), text, font=face, fill=(255, 255, 255), stroke_width=2, stroke_fill=(20, 20, 30))
+
+
+def _shape(label: str, colour: tuple[int, int, int]) -> Image.Image:
+    """A coloured rounded card with the noun written on it, for things no emoji shows."""
+    face = font(30)
+    text_w = int(face.getlength(label))
+    width = max(120, text_w + 36)
+    image = Image.new("RGBA", (width, 150), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, width - 4, 146), radius=34, fill=(*colour, 255), outline=(30, 30, 40), width=5)
+    draw.text(((width - text_w) / 2, 56), label, font=face, fill=(255, 255, 255), stroke_width=2, stroke_fill=(30, 30, 40))
+    return image
+
+
+def _burst(draw: ImageDraw.ImageDraw, x: float, y: float, radius: float, sprite: Sprite) -> None:
+    colours = [(255, 90, 90), (255, 220, 80), (120, 200, 255), (190, 120, 255), (120, 255, 160)]
+    for k in range(14):
+        angle = 2 * math.pi * k / 14
+        px, py = x + math.cos(angle) * radius, y + math.sin(angle) * radius
+        r = max(1.5, radius * 0.06)
+        draw.ellipse((px - r, py - r, px + r, py + r), fill=(*colours[k % len(colours)], 230))
+
+
+def _paste(canvas: Image.Image, image: Image.Image, left: int, top: int) -> None:
+    """Paste an RGBA sprite over the RGB canvas, tolerating sprites that hang over its edge."""
+    x0, y0 = max(0, left), max(0, top)
+    x1, y1 = min(canvas.width, left + image.width), min(canvas.height, top + image.height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    crop = image.crop((x0 - left, y0 - top, x1 - left, y1 - top))
+    canvas.paste(crop, (x0, y0), crop)
+
+
+def _even(value: float) -> int:
+    return int(round(value / 2) * 2)

@@ -1,0 +1,248 @@
+"""Backgrounds painted from a shot's location, time of day and weather, plus falling weather.
+
+The painter draws a few flat layers (sky, sun or moon, horizon features, ground) so a viewer can tell
+a boxing ring from a snowy path from a city at night at a glance.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+SKY = {  # (top, horizon)
+    "dawn": ((92, 110, 170), (250, 185, 150)),
+    "morning": ((130, 185, 240), (245, 225, 195)),
+    "day": ((95, 160, 230), (200, 225, 250)),
+    "sunset": ((70, 60, 135), (252, 150, 80)),
+    "dusk": ((38, 44, 100), (185, 115, 125)),
+    "night": ((8, 12, 36), (30, 42, 85)),
+}
+WATER = {"sea", "ocean", "lake", "river", "pond", "harbor", "harbour", "shore", "beach"}
+STREET = {"street", "avenue", "road", "city", "town", "downtown", "boulevard", "alley", "square", "plaza",
+          "cityscape", "village", "market", "subway", "bridge"}
+NATURE = {"forest", "woods", "jungle", "park", "garden", "field", "meadow", "farm", "hill", "hills", "valley",
+          "path", "trail", "lane", "yard", "playground", "mountain", "mountains", "island"}
+ARENA = {"ring", "arena", "stadium", "stage"}
+INDOOR = {"room", "kitchen", "bedroom", "classroom", "library", "office", "hall", "shop", "store", "cafe",
+          "restaurant"}
+BUILDINGS = {"house", "home", "school", "castle", "church", "palace", "tower", "hospital", "hotel", "station",
+             "factory", "tent", "hut", "lighthouse", "library"}
+
+
+def setting_of(location: str | None) -> tuple[str, str | None]:
+    """(kind of backdrop, building noun or None) for a location name."""
+    words = (location or "").lower().replace("-", " ").split()
+    for word in reversed(words):
+        for kind, nouns in (("arena", ARENA), ("indoor", INDOOR), ("water", WATER), ("street", STREET),
+                            ("nature", NATURE), ("desert", {"desert", "dunes"}), ("space", {"space", "sky"})):
+            if word in nouns:
+                return kind, None
+        if word in BUILDINGS:
+            return "nature", word
+    return "plain", None
+
+
+def paint_background(size: tuple[int, int], location: str | None, time: str, weather: str, seed: int) -> Image.Image:
+    """An RGB picture; drawing on it through an "RGBA" ImageDraw blends translucent colours."""
+    width, height = size
+    rng = random.Random(seed)
+    kind, building = setting_of(location)
+    horizon = int(height * (0.55 if kind != "water" else 0.5))
+    top, bottom = SKY.get(time, SKY["day"])
+    if weather in ("cloudy", "rain", "storm", "fog"):
+        grey = 150 if weather != "storm" else 70
+        top, bottom = _mix(top, (grey,) * 3, 0.55), _mix(bottom, (grey + 30,) * 3, 0.55)
+    elif weather == "snow":
+        top, bottom = _mix(top, (200, 210, 225), 0.45), _mix(bottom, (235, 240, 248), 0.45)
+    image = _vertical_gradient(size, top, bottom, horizon)
+    draw = ImageDraw.Draw(image, "RGBA")
+    night = time in ("night", "dusk")
+
+    if kind == "arena":
+        return _arena(image, draw, horizon, night, rng)
+    if kind == "indoor":
+        return _indoor(image, draw, horizon, night)
+    if kind == "space":
+        image.paste((6, 8, 24), (0, 0, width, height))
+        _stars(draw, width, height, rng, 160)
+        return image
+
+    # sky furniture
+    if time == "night":
+        _stars(draw, width, horizon, rng, 70)
+        draw.ellipse(_disc(width * 0.8, height * 0.16, height * 0.07), fill=(240, 240, 215))
+    elif time == "sunset":
+        draw.ellipse(_disc(width * 0.7, horizon - height * 0.02, height * 0.13), fill=(255, 190, 90))
+    elif weather in ("clear", "snow") and time in ("day", "morning", "dawn"):
+        draw.ellipse(_disc(width * 0.16, height * 0.15, height * 0.06), fill=(255, 236, 140, 230))
+    if weather in ("cloudy", "rain", "storm", "snow", "clear"):
+        clouds = {"clear": 2, "snow": 3}.get(weather, 5)
+        for _ in range(clouds):
+            x, y = rng.uniform(0, width), rng.uniform(height * 0.06, horizon * 0.55)
+            shade = (235, 238, 245, 200) if not night else (90, 95, 120, 160)
+            for k in range(4):
+                r = height * rng.uniform(0.035, 0.06)
+                draw.ellipse(_disc(x + k * r * 0.9, y + rng.uniform(-r, r) * 0.3, r), fill=shade)
+
+    ground = {"water": (40, 90, 150), "street": (85, 85, 92), "desert": (222, 190, 130)}.get(kind, (95, 150, 80))
+    if weather == "snow" and kind not in ("water",):
+        ground = (232, 238, 246)
+    if night:
+        ground = _mix(ground, (10, 15, 35), 0.55)
+
+    if kind == "street":
+        _skyline(draw, width, horizon, rng, night)
+    elif kind == "nature" or kind == "plain":
+        _hills_and_trees(draw, width, horizon, rng, weather == "snow", night)
+    elif kind == "desert":
+        for k in range(3):
+            cx = rng.uniform(0, width)
+            draw.ellipse((cx - width * 0.4, horizon - height * 0.05 * (k + 1), cx + width * 0.4, horizon + height * 0.2),
+                         fill=_mix((210, 170, 110), (0, 0, 0), 0.1 * k))
+    draw.rectangle((0, horizon, width, height), fill=ground)
+
+    if kind == "water":
+        sand = (226, 205, 160) if not night else (90, 85, 80)
+        draw.rectangle((0, int(height * 0.8), width, height), fill=sand)
+        for k in range(14):
+            y = horizon + (k + 1) * (height * 0.3) / 15
+            for x in range(int(rng.uniform(-40, 0)), width, 46):
+                draw.arc((x, y - 5, x + 30, y + 5), 200, 340, fill=(200, 225, 245, 150), width=2)
+    elif kind == "street":
+        draw.rectangle((0, horizon, width, horizon + height * 0.06), fill=_mix(ground, (160, 160, 160), 0.4))
+        lane = horizon + (height - horizon) * 0.55
+        for x in range(0, width, 70):
+            draw.rectangle((x, lane - 3, x + 38, lane + 3), fill=(235, 220, 120, 220))
+    elif "path" in (location or "") or "trail" in (location or "") or "road" in (location or ""):
+        path = (190, 165, 120) if weather != "snow" else (205, 210, 220)
+        draw.polygon([(width * 0.42, horizon), (width * 0.58, horizon), (width * 0.95, height), (width * 0.05, height)],
+                     fill=_mix(path, (10, 15, 35), 0.5) if night else path)
+
+    if building:
+        _building(image, building, width, height, horizon, night)
+    return image
+
+
+def weather_layer(draw: ImageDraw.ImageDraw, size: tuple[int, int], weather: str, t: float, seed: int) -> None:
+    """Draw this instant's snow, rain or lightning over a frame."""
+    width, height = size
+    if weather not in ("snow", "rain", "storm"):
+        return
+    rng = random.Random(seed)
+    count = 90 if weather == "snow" else 120
+    for _ in range(count):
+        x0, y0, speed = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(0.6, 1.4)
+        if weather == "snow":
+            y = (y0 + t * height * 0.18 * speed) % height
+            x = (x0 + math.sin(t * 1.3 + y0) * 8) % width
+            r = 1.2 + speed * 1.3
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 220))
+        else:
+            y = (y0 + t * height * 1.6 * speed) % height
+            draw.line((x0, y, x0 - 3, y + 12), fill=(190, 205, 235, 170), width=1)
+    if weather == "storm" and int(t * 4) % 13 == 0:
+        draw.rectangle((0, 0, width, height), fill=(255, 255, 255, 70))
+
+
+def _arena(image: Image.Image, draw: ImageDraw.ImageDraw, horizon: int, night: bool, rng: random.Random) -> Image.Image:
+    width, height = image.size
+    draw.rectangle((0, 0, width, height), fill=(22, 20, 30, 255))
+    for k in range(4):  # spotlights
+        x = width * (0.2 + 0.2 * k)
+        draw.polygon([(x - 8, 0), (x + 8, 0), (x + width * 0.12, horizon), (x - width * 0.12, horizon)],
+                     fill=(255, 250, 220, 26))
+    for _ in range(180):  # the crowd in the dark
+        x, y = rng.uniform(0, width), rng.uniform(horizon * 0.55, horizon)
+        draw.ellipse(_disc(x, y, height * 0.012), fill=(*(60 + rng.randint(0, 40),) * 3, 255))
+    floor_top = int(height * 0.62)
+    draw.polygon([(width * 0.08, floor_top), (width * 0.92, floor_top), (width, height), (0, height)], fill=(40, 90, 170))
+    for k, y in enumerate((0.44, 0.5, 0.56)):  # ropes
+        draw.line((0, height * y, width, height * y), fill=(220, 40, 40) if k != 1 else (240, 240, 240), width=3)
+    for x in (width * 0.05, width * 0.95):
+        draw.rectangle((x - 5, height * 0.40, x + 5, height * 0.70), fill=(200, 200, 210))
+    return image
+
+
+def _indoor(image: Image.Image, draw: ImageDraw.ImageDraw, horizon: int, night: bool) -> Image.Image:
+    width, height = image.size
+    wall = (222, 205, 175) if not night else (90, 80, 70)
+    draw.rectangle((0, 0, width, height), fill=wall)
+    window = (width * 0.62, height * 0.12, width * 0.86, height * 0.42)
+    draw.rectangle(window, fill=(150, 200, 240) if not night else (20, 30, 70), outline=(120, 90, 60), width=5)
+    draw.rectangle((0, int(height * 0.66), width, height), fill=(150, 105, 70) if not night else (70, 50, 35))
+    return image
+
+
+def _skyline(draw: ImageDraw.ImageDraw, width: int, horizon: int, rng: random.Random, night: bool) -> None:
+    x = 0.0
+    while x < width:
+        w = rng.uniform(width * 0.05, width * 0.11)
+        h = rng.uniform(horizon * 0.25, horizon * 0.7)
+        shade = rng.randint(60, 110) if not night else rng.randint(20, 40)
+        draw.rectangle((x, horizon - h, x + w, horizon), fill=(shade, shade, shade + 15))
+        for wy in range(int(horizon - h + 6), int(horizon - 6), 12):
+            for wx in range(int(x + 5), int(x + w - 6), 10):
+                lit = rng.random() < (0.55 if night else 0.25)
+                colour = (255, 220, 120, 230) if lit and night else (200, 220, 240, 120) if lit else (40, 45, 60, 90)
+                draw.rectangle((wx, wy, wx + 4, wy + 6), fill=colour)
+        x += w + rng.uniform(0, width * 0.01)
+
+
+def _hills_and_trees(draw: ImageDraw.ImageDraw, width: int, horizon: int, rng: random.Random, snow: bool,
+                     night: bool) -> None:
+    hill = (120, 170, 110) if not snow else (215, 225, 238)
+    if night:
+        hill = _mix(hill, (10, 15, 35), 0.6)
+    for k in range(3):
+        cx = rng.uniform(0, width)
+        draw.ellipse((cx - width * 0.45, horizon - horizon * 0.18, cx + width * 0.45, horizon + horizon * 0.5),
+                     fill=_mix(hill, (0, 0, 0), 0.06 * k))
+    for _ in range(9):
+        x = rng.uniform(0, width)
+        h = rng.uniform(horizon * 0.18, horizon * 0.32)
+        trunk = (100, 70, 45) if not night else (40, 30, 25)
+        green = (50, 110, 60) if not night else (20, 45, 35)
+        draw.rectangle((x - 3, horizon - h * 0.3, x + 3, horizon + 4), fill=trunk)
+        draw.polygon([(x, horizon - h), (x - h * 0.35, horizon - h * 0.2), (x + h * 0.35, horizon - h * 0.2)], fill=green)
+        if snow:
+            draw.polygon([(x, horizon - h), (x - h * 0.14, horizon - h * 0.68), (x + h * 0.14, horizon - h * 0.68)],
+                         fill=(245, 248, 252))
+
+
+def _building(image: Image.Image, noun: str, width: int, height: int, horizon: int, night: bool) -> None:
+    from generators.animatic.glyphs import ALIASES, GlyphMatcher, glyph_image
+
+    char = GlyphMatcher().match(ALIASES.get(noun, noun))
+    if char is None:
+        return
+    glyph = glyph_image(char)
+    size = int(height * 0.45)
+    glyph = glyph.resize((size, int(size * glyph.height / glyph.width)), Image.LANCZOS)
+    if night:
+        glyph = Image.fromarray((np.asarray(glyph) * np.array([0.45, 0.45, 0.55, 1.0])).astype(np.uint8))
+    glyph = glyph.filter(ImageFilter.GaussianBlur(0.6))
+    image.paste(glyph, (int(width * 0.7), horizon - glyph.height + 8), glyph)
+
+
+def _stars(draw: ImageDraw.ImageDraw, width: int, height: int, rng: random.Random, count: int) -> None:
+    for _ in range(count):
+        x, y, r = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(0.5, 1.6)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 230, rng.randint(120, 255)))
+
+
+def _vertical_gradient(size: tuple[int, int], top: tuple, bottom: tuple, horizon: int) -> Image.Image:
+    width, height = size
+    t = np.clip(np.arange(height, dtype=np.float32) / max(1, horizon), 0, 1)[:, None]
+    rows = (np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(np.repeat(rows[:, None, :], width, axis=1)), "RGB")
+
+
+def _mix(a: tuple, b: tuple, amount: float) -> tuple[int, ...]:
+    return tuple(int(x * (1 - amount) + y * amount) for x, y in zip(a, b, strict=False))
+
+
+def _disc(x: float, y: float, r: float) -> tuple[float, float, float, float]:
+    return (x - r, y - r, x + r, y + r)

