@@ -101,7 +101,9 @@ class HeuristicPlanner:
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         story = story.replace("\r\n", "\n")
-        style, body_start = _style_of(story)
+        title, body_start = _title_of(story)
+        style, style_end = _style_of(story[body_start:])
+        body_start += style_end
         sentences = _split_sentences(story, body_start)
         cast: dict[str, CastMember] = {}
         recent: list[str] = []
@@ -122,7 +124,7 @@ class HeuristicPlanner:
             if m.id in used
         ]
         return StoryPlan(
-            title=config.title,
+            title=title or config.title,
             style=style,
             seed=config.seed,
             fps=config.fps,
@@ -157,9 +159,12 @@ class HeuristicPlanner:
         for s_index, sentence in enumerate(group):
             low = sentence.text.lower()
             camera = camera or next((move for phrase, move in lx.CAMERA_PHRASES if phrase in low), None)
+            words = {t.low for t in sentence.tokens}
             for token in sentence.tokens:
                 state["time"] = lx.TIME_WORDS.get(token.low, state["time"])
                 state["weather"] = lx.WEATHER_WORDS.get(token.low, state["weather"])
+            if words & lx.WEATHER_ENDS and words & set(lx.WEATHER_WORDS):
+                state["weather"] = "clear"
             ids = _sentence_entities(sentence, cast, entities)
             place = _location_of(sentence)
             if place is not None:
@@ -209,6 +214,14 @@ class HeuristicPlanner:
 
 
 # --- text -----------------------------------------------------------------------------------------
+
+
+def _title_of(story: str) -> tuple[str, int]:
+    """A short first line with no full stop, followed by a blank line, is the title."""
+    match = re.match(r"\s*([^\n.!?]{1,80})\n\s*\n", story)
+    if match and len(match.group(1).split()) <= 10:
+        return match.group(1).strip(), match.end()
+    return "", 0
 
 
 def _style_of(story: str) -> tuple[str, int]:
@@ -270,7 +283,8 @@ def _group_into_shots(sentences: list[Sentence]) -> list[list[Sentence]]:
 def _is_noun(word: str) -> bool:
     one = lx.singular(word)
     return any(
-        w in lx.ANIMATE or w in lx.PLACES or w in lx.CLOTHING or w in lx.drawable_nouns() for w in (word, one)
+        w in lx.ANIMATE or w in lx.PLACES or w in lx.CLOTHING or w in lx.COMMON_NOUNS or w in lx.drawable_nouns()
+        for w in (word, one)
     )
 
 
@@ -297,11 +311,21 @@ def _find_mentions(sentence: Sentence) -> list[Mention]:
         has_determiner = low in lx.DETERMINERS
         j = i + 1 if has_determiner else i
         run: list[int] = []
-        while j < len(tokens) and (_starts_compound(tokens, j) or not _breaks_phrase(tokens[j].low)):
+        while j < len(tokens) and (
+            _starts_compound(tokens, j)
+            or not _breaks_phrase(tokens[j].low)
+            or (has_determiner and j == i + 1 and tokens[j].low not in lx.FUNCTION_WORDS)  # "the waves"
+        ):
             if run and re.search(r"[,;:.!?()]", text[tokens[j - 1].end : tokens[j].start]):
                 break
             if run and tokens[run[-1]].text[:1].isupper() and tokens[j].text[:1].islower():
                 break  # a name ends its phrase: "Zosia stopped"
+            if run and _is_noun(tokens[run[-1]].low) and (
+                not _is_noun(tokens[j].low) or tokens[j].low in lx.VERB_FORMS
+            ):
+                break  # a noun ends its phrase unless another noun follows: "a small boat waited"
+            if run and tokens[j].text[:1].isupper() and tokens[run[-1]].low in lx.ANIMATE:
+                break  # "his cat Pepper": the name is its own mention
             run.append(j)
             j += 1
             if len(run) >= 5:
@@ -351,7 +375,7 @@ def _phrase(tokens: list[Token], run: list[int], has_determiner: bool, sentence_
         kind = "character"
     elif base in lx.PLACES:
         kind = "place"
-    elif capitalised and base not in lx.drawable_nouns() and base not in lx.CLOTHING:
+    elif capitalised and not _is_noun(head.lower()):
         # a capitalised first word is only a name if the cast already has it (see _resolve_cast)
         kind = "maybe_name" if sentence_initial and len(run) == 1 else "name"
     elif head in lx.COMPOUNDS or _is_noun(head) or (has_determiner and len(head) > 2):
@@ -379,6 +403,11 @@ def _resolve_cast(sentence: Sentence, cast: dict[str, CastMember], recent: list[
             mention.ref = known.id if known else ""
         elif mention.kind == "name":
             named = next((m for m in cast.values() if m.name == mention.label), None)
+            if named is None and previous is not None and previous.kind == "object":
+                # "an old fisherman named Tomas": whatever is named is a character
+                previous.kind = "character"
+                member = _new_member(cast, kind=previous.label, name=None, attributes=previous.attributes)
+                previous.ref = member.id
             if named is None and previous is not None and previous.kind == "character" and previous.ref:
                 member = cast[previous.ref]
                 if member.name is None:  # "a little girl named Zosia"
@@ -388,8 +417,10 @@ def _resolve_cast(sentence: Sentence, cast: dict[str, CastMember], recent: list[
                 named = _new_member(cast, kind="person", name=mention.label, attributes=[])
             mention.kind, mention.ref = "character", named.id
         elif mention.kind == "character":
-            kind = mention.label
-            same = next((m for m in reversed(cast.values()) if m.kind == kind), None)
+            kind = mention.label if " " in mention.label else lx.singular(mention.label.lower())
+            if mention.label[:1].isupper() and " " not in mention.label:
+                kind = mention.label  # "Godzilla" keeps its capital
+            same = next((m for m in reversed(cast.values()) if m.kind.lower() == kind.lower()), None)
             if same is None:
                 same = _new_member(cast, kind=kind, name=None, attributes=mention.attributes)
             else:
@@ -506,21 +537,36 @@ def _relations(sentence: Sentence, ids: list[str], cast: dict[str, CastMember]) 
 
 def _actions(sentence: Sentence, ids: list[str], span: tuple[float, float]) -> list[Action]:
     found: list[tuple[str, str, str | None]] = []
+    lows = [t.low for t in sentence.tokens]
     for t_index, token in enumerate(sentence.tokens):
-        verb = lx.VERB_FORMS.get(token.low) or lx.NOUN_ACTIONS.get(token.low)
+        pair = " ".join(lows[t_index : t_index + 2])
+        verb = lx.PHRASE_VERBS.get(pair) or lx.VERB_FORMS.get(token.low) or lx.NOUN_ACTIONS.get(token.low)
+        if t_index and lows[t_index - 1] in lx.DETERMINERS - set(lx.PRONOUNS):
+            continue  # "the waves" is a noun
         if verb is None or any(m.first <= t_index <= m.last and m.kind != "pronoun" for m in sentence.mentions):
             continue
         before = [(m, ids[k]) for k, m in enumerate(sentence.mentions) if m.last < t_index and ids[k]]
         after = [(m, ids[k]) for k, m in enumerate(sentence.mentions) if m.first > t_index and ids[k]]
         # the nearest thing before the verb does it ("big fire is burning"), but clothes never act
-        agent = next((i for m, i in reversed(before) if not _is_clothing(m)), None)
+        agent = next(
+            (i for m, i in reversed(before) if not _is_clothing(m) and not _after_preposition(sentence, m)), None
+        )
         agent = agent or next((i for m, i in after if m.kind == "character"), None)
         if agent is None:
             continue
         clause_end = _clause_end(sentence, t_index)
         target = next((i for m, i in after if i != agent and m.first <= clause_end), None)
-        if (agent, verb, target) not in found:
-            found.append((agent, verb, target))
+        agents = [agent]
+        # "Tomas and Pepper walked": both do it
+        mentions = [(m, i) for m, i in before]
+        for n in range(len(mentions) - 1, 0, -1):
+            m, i = mentions[n]
+            if i == agent and lows[m.first - 1 : m.first] == ["and"] and mentions[n - 1][0].kind == "character":
+                agents.insert(0, mentions[n - 1][1])
+                break
+        for who in agents:
+            if (who, verb, target) not in found:
+                found.append((who, verb, target))
     start, end = span
     actions = []
     for n, (agent, verb, target) in enumerate(found):
@@ -528,6 +574,15 @@ def _actions(sentence: Sentence, ids: list[str], span: tuple[float, float]) -> l
         begin = start + (end - start) * 0.15 * n / max(1, len(found))
         actions.append(Action(agent=agent, verb=verb, object=target, start=round(begin, 3), end=round(end, 3)))
     return actions
+
+
+def _after_preposition(sentence: Sentence, mention: Mention) -> bool:
+    """"by the fire", "into the water": the object of a preposition does not act."""
+    lows = [t.low for t in sentence.tokens]
+    k = mention.first - 1
+    if k >= 0 and lows[k] in lx.DETERMINERS and lows[k] not in lx.PRONOUNS:
+        k -= 1
+    return k >= 0 and (lows[k] in lx.PREPOSITIONS or lows[k] in lx.LOCATION_PREPOSITIONS) and mention.kind != "pronoun"
 
 
 def _is_clothing(mention: Mention) -> bool:

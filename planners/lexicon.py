@@ -20,7 +20,9 @@ PEOPLE = FEMALE | MALE | {
     "child", "kid", "person", "baby", "friend", "student", "teacher", "doctor", "chef", "cook", "dancer",
     "hero", "soldier", "pirate", "astronaut", "robot", "alien", "ghost", "giant", "monster", "detective",
     "pilot", "singer", "artist", "scientist", "ninja", "vampire", "zombie", "elf", "troll", "ogre",
-    "superhero", "villain", "skier", "firefighter", "clown", "guard", "mermaid",
+    "superhero", "villain", "skier", "firefighter", "clown", "guard", "mermaid", "fisherman", "fishermen",
+    "sailor", "sailors", "captain", "hunter", "shepherd", "painter", "traveler", "traveller", "stranger",
+    "neighbor", "neighbour", "nurse", "police", "policeman", "officer", "boxer", "player", "musician",
 } | {"crowd", "people", "family", "audience", "army", "band", "choir", "gang"
 }
 ANIMALS = {
@@ -72,7 +74,8 @@ NOT_ENTITIES = {
     "everything", "something", "nothing", "anything", "day", "time", "way", "lot", "pair", "kind",
     "moment", "while", "end", "side", "front", "view", "shot", "style", "animation", "definition",
     "quality", "morning", "evening", "night", "afternoon", "sunset", "sunrise", "dawn", "dusk",
-    "noon", "midnight", "snow", "rain", "fog", "wind", "weather", "quilt", "light", "air", "world",
+    "noon", "midnight", "snow", "rain", "fog", "wind", "weather", "storm", "lightning", "thunder", "help",
+    "sky", "everyone", "someone", "nobody", "anyone", "asleep", "quilt", "light", "air", "world",
     "life", "story", "one", "close", "up", "4k", "hd", "rest", "edge", "middle", "top", "bottom",
 }
 DETERMINERS = {
@@ -104,6 +107,15 @@ FUNCTION_WORDS = set(PREPOSITIONS) | set(LOCATION_PREPOSITIONS) | DETERMINERS | 
     "after", "before", "until", "once", "suddenly", "finally", "slowly", "quickly", "again", "too",
 }
 
+# Concrete nouns no emoji is named after, but a story often draws.
+COMMON_NOUNS = {
+    "boat", "ship", "seagull", "gull", "moon", "village", "barrel", "lantern", "bush", "bushes", "stone",
+    "box", "bag", "cake", "table", "wall", "fence", "gate", "window", "rope", "flag", "lamp", "torch", "sword",
+    "wand", "stick", "ball", "toy", "doll", "letter", "map", "treasure", "chest", "bottle", "bench", "cart",
+    "wagon", "car", "truck", "plane", "tree", "trees", "flower", "flowers", "leaf", "leaves", "branch",
+    "nest", "egg", "stars", "waves", "wave", "water", "splash", "smoke", "flames", "flame", "campfire",
+    "firework", "present", "gift", "sled", "snowball", "kite", "boots", "basket", "shell", "pearl", "paw",
+}
 # Words ending in -ing that are nouns, not participles.
 ING_NOUNS = {
     "morning", "evening", "king", "ring", "thing", "building", "ceiling", "wing", "string", "spring",
@@ -156,6 +168,11 @@ VERBS: dict[str, tuple[str, ...]] = {
     "vanish": ("vanish", "vanished", "disappear", "disappeared", "disappears", "leave", "left", "leaves"),
 }
 VERB_FORMS = {form: verb for verb, forms in VERBS.items() for form in forms}
+# Phrases that mean something other than their verb.
+PHRASE_VERBS = {"fell asleep": "sit", "falls asleep": "sit", "curled up": "sit", "lay down": "sit",
+                "sat down": "sit", "grew up": "grow", "stood up": "raise", "woke up": "raise"}
+# A weather word with one of these ends that weather: "the storm was gone".
+WEATHER_ENDS = {"gone", "passed", "stopped", "cleared", "ended", "over", "faded"}
 # "throwing punches": a light verb whose object names the action.
 NOUN_ACTIONS = {"punches": "punch", "kicks": "punch", "jumps": "jump", "somersaults": "spin"}
 

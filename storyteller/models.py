@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -228,3 +229,26 @@ class PlanConfig(_Model):
     fps: int = Field(default=24, ge=1, le=120)
     width: int = Field(default=512, ge=16, le=4096)
     height: int = Field(default=288, ge=16, le=4096)
+
+
+def read_plan(path: str | Path) -> StoryPlan:
+    """Load plan.json; any problem is one line naming the file, the field and the reason."""
+    from pydantic import ValidationError
+
+    from storyteller.errors import StorytellerError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StorytellerError(f"{path}: no such plan file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise StorytellerError(f"{path}: cannot read the plan ({error})") from None
+    try:
+        return StoryPlan.model_validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        reason = first["msg"].removeprefix("Value error, ")
+        raise StorytellerError(f"{path}: {where}: {reason}{more}") from None

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from generators.animatic.background import paint_background, weather_layer
-from generators.animatic.glyphs import GlyphMatcher, glyph_image
+from generators.animatic.glyphs import GlyphMatcher, glyph_image, shared_matcher
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
 from storyteller.models import MotionGuide, Shot, StoryPlan
 
@@ -51,10 +52,17 @@ class ShotRenderer:
             self.sprites = []
         self.by_id = {s.id: s for s in self.sprites}
         self.images = {s.id: self._sprite_image(s, matcher) for s in self.sprites}
+        self.labels = {
+            s.id: _label(s.caption, int(self.world[1] * 0.045))
+            for s in self.sprites
+            if s.caption.lower() != s.label.lower()
+        }
+        self._posed: dict[tuple, Image.Image] = {}
         self.caption = _caption_overlay(shot.text, self.size) if captions else None
         self.weather = graph.weather if backdrop is None else "clear"
 
-    def frame(self, t: float) -> Image.Image:
+    def frame(self, t: float) -> np.ndarray:
+        """The RGB frame (H x W x 3, uint8) at t seconds into the shot."""
         canvas = self.background.copy()
         draw = ImageDraw.Draw(canvas, "RGBA")
         weather_layer(draw, self.world, self.weather, t, self.plan.seed)
@@ -62,12 +70,14 @@ class ShotRenderer:
             self._draw_sprite(canvas, draw, sprite, t)
         cam = camera(self.shot, t, self.sprites, self.shot.guide)
         ww, wh = self.world
-        half_w, half_h = ww / (2 * cam.zoom * 1.0), wh / (2 * cam.zoom * 1.0)
-        # the world is WORLD_MARGIN times the frame: zoom 1 shows it all, scaled down
-        box = (cam.cx * ww - half_w, cam.cy * wh - half_h, cam.cx * ww + half_w, cam.cy * wh + half_h)
-        frame = canvas.resize(self.size, Image.BILINEAR, box=box)
+        # zoom 1 shows the whole world canvas; the crop is scaled to the frame in one affine warp
+        crop_w, crop_h = ww / cam.zoom, wh / cam.zoom
+        left, top = cam.cx * ww - crop_w / 2, cam.cy * wh - crop_h / 2
+        sx, sy = self.size[0] / crop_w, self.size[1] / crop_h
+        warp = np.array([[sx, 0, -left * sx], [0, sy, -top * sy]], np.float32)
+        frame = cv2.warpAffine(np.asarray(canvas), warp, self.size, flags=cv2.INTER_LINEAR)
         if self.caption is not None:
-            frame.paste(self.caption, (0, 0), self.caption)
+            _composite(frame, *self.caption)
         return frame
 
     def _draw_sprite(self, canvas: Image.Image, draw: ImageDraw.ImageDraw, sprite: Sprite, t: float) -> None:
@@ -75,31 +85,39 @@ class ShotRenderer:
         if p.alpha <= 0.01:
             return
         ww, wh = self.world
-        base = self.images[sprite.id]
         height = max(4, int(sprite.size * p.scale * wh))
-        width = max(4, int(base.width * height / base.height))
-        image = base.resize((width, height), Image.BILINEAR)
-        if abs(p.angle) > 0.5:
-            image = image.rotate(p.angle, resample=Image.BILINEAR, expand=True)
-        if p.alpha < 0.99:
-            alpha = image.getchannel("A").point(lambda a: int(a * p.alpha))
-            image.putalpha(alpha)
+        image = self._posed_image(sprite.id, height, p.angle, p.alpha)
         for k in range(sprite.copies):
             spread = (k - (sprite.copies - 1) / 2) * (0.3 if sprite.sky else 0.14)
             lift = 0.08 * (k % 2) if sprite.sky else 0.0
             bob = 0.012 * math.sin(t * 6 + k * 1.7) if sprite.copies > 1 else 0.0
-            bob -= lift
-            cx, base_y = (p.x + spread) * ww, (p.y + bob) * wh
+            cx, base_y = (p.x + spread) * ww, (p.y + bob - lift) * wh
             if sprite.copies == 1 and not sprite.attached_to and not sprite.sky and p.y > 0.5:
-                shadow = (cx - width * 0.45, base_y - height * 0.06, cx + width * 0.45, base_y + height * 0.06)
+                half = height * 0.4
+                shadow = (cx - half, base_y - height * 0.06, cx + half, base_y + height * 0.06)
                 draw.ellipse(shadow, fill=(*sprite.colour, 110))
-            left = int(cx - image.width / 2)
-            top = int(base_y - height / 2 - image.height / 2)
-            _paste(canvas, image, left, top)
+            _paste(canvas, image, int(cx - image.width / 2), int(base_y - height / 2 - image.height / 2))
         if p.burst > 0:
-            _burst(draw, p.x * ww, (p.y - sprite.size * p.scale / 2) * wh, p.burst * sprite.size * wh * 1.4, sprite)
-        if sprite.copies == 1 and not sprite.attached_to and sprite.caption.lower() != sprite.label.lower():
-            _label(draw, sprite.caption, p.x * ww, p.y * wh + 4, int(wh * 0.045))
+            _burst(draw, p.x * ww, (p.y - sprite.size * p.scale / 2) * wh, p.burst * sprite.size * wh * 1.4)
+        label = self.labels.get(sprite.id)
+        if label is not None and sprite.copies == 1 and not sprite.attached_to:
+            _paste(canvas, label, int(p.x * ww - label.width / 2), int(p.y * wh + 2))
+
+    def _posed_image(self, sid: str, height: int, angle: float, alpha: float) -> Image.Image:
+        """The sprite at this size, angle and opacity; memoised, since most frames repeat a pose."""
+        key = (sid, height, round(angle / 2) * 2, round(alpha * 20))
+        image = self._posed.get(key)
+        if image is None:
+            base = self.images[sid]
+            image = base.resize((max(4, int(base.width * height / base.height)), height), Image.BILINEAR)
+            if key[2]:
+                image = image.rotate(key[2], resample=Image.BILINEAR, expand=True)
+            if key[3] < 20:
+                image.putalpha(image.getchannel("A").point(lambda a: int(a * key[3] / 20)))
+            if len(self._posed) > 2048:
+                self._posed.clear()
+            self._posed[key] = image
+        return image
 
     def _sprite_image(self, sprite: Sprite, matcher: GlyphMatcher) -> Image.Image:
         char = matcher.match(sprite.label)
@@ -116,13 +134,12 @@ class AnimaticKeyframes:
 
     def __init__(self, captions: bool = True) -> None:
         self.captions = captions
-        self._matcher = GlyphMatcher()
 
     def config(self) -> dict[str, Any]:
         return {"version": VERSION, "captions": self.captions}
 
     def keyframe(self, shot: Shot, plan: StoryPlan) -> Image.Image:
-        image = ShotRenderer(shot, plan, self._matcher, captions=self.captions).frame(0.0)
+        image = Image.fromarray(ShotRenderer(shot, plan, shared_matcher(), captions=self.captions).frame(0.0))
         image.info[MARKER] = self.name
         return image
 
@@ -134,7 +151,6 @@ class AnimaticAnimator:
 
     def __init__(self, captions: bool = True) -> None:
         self.captions = captions
-        self._matcher = GlyphMatcher()
 
     def config(self) -> dict[str, Any]:
         return {"version": VERSION, "captions": self.captions}
@@ -145,9 +161,9 @@ class AnimaticAnimator:
         if guide is not None and shot.guide is None:
             shot = shot.model_copy(update={"guide": guide})
         backdrop = None if keyframe.info.get(MARKER) == "animatic" else keyframe
-        renderer = ShotRenderer(shot, plan, self._matcher, backdrop=backdrop, captions=self.captions)
+        renderer = ShotRenderer(shot, plan, shared_matcher(), backdrop=backdrop, captions=self.captions)
         for k in range(plan.shot_frames(shot)):
-            yield np.asarray(renderer.frame(k / plan.fps))
+            yield renderer.frame(k / plan.fps)
 
 
 def png_info(image: Image.Image) -> PngImagePlugin.PngInfo:
@@ -166,7 +182,8 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=max(8, size))
 
 
-def _caption_overlay(text: str, size: tuple[int, int]) -> Image.Image:
+def _caption_overlay(text: str, size: tuple[int, int]) -> tuple[int, np.ndarray, np.ndarray]:
+    """(first row, premultiplied colour, alpha) of the caption band, ready for `_composite`."""
     width, height = size
     overlay = Image.new("RGBA", size, (0, 0, 0, 0))
     face = font(max(9, height // 17))
@@ -182,13 +199,22 @@ def _caption_overlay(text: str, size: tuple[int, int]) -> Image.Image:
     for k, line in enumerate(lines):
         x = (width - face.getlength(line)) / 2
         draw.text((x, height - band + face.size // 4 + k * line_height), line, font=face, fill=(255, 255, 255, 255))
-    return overlay
+    rgba = np.asarray(overlay)[height - band :].astype(np.uint16)
+    alpha = rgba[..., 3:4]
+    return height - band, rgba[..., :3] * alpha, alpha
 
 
-def _label(draw: ImageDraw.ImageDraw, text: str, x: float, y: float, size: int) -> None:
+def _composite(frame: np.ndarray, top: int, colour: np.ndarray, alpha: np.ndarray) -> None:
+    band = frame[top:].astype(np.uint16)
+    frame[top:] = ((band * (255 - alpha) + colour) // 255).astype(np.uint8)
+
+
+def _label(text: str, size: int) -> Image.Image:
+    """A name tag: white text with a dark outline, on a transparent image."""
     face = font(size)
-    w = face.getlength(text)
-    draw.text((x - w / 2, y), text, font=face, fill=(255, 255, 255), stroke_width=2, stroke_fill=(20, 20, 30))
+    image = Image.new("RGBA", (int(face.getlength(text)) + 8, int(size * 1.4) + 4), (0, 0, 0, 0))
+    ImageDraw.Draw(image).text((4, 2), text, font=face, fill=(255, 255, 255), stroke_width=2, stroke_fill=(20, 20, 30))
+    return image
 
 
 def _shape(label: str, colour: tuple[int, int, int]) -> Image.Image:
@@ -203,7 +229,7 @@ def _shape(label: str, colour: tuple[int, int, int]) -> Image.Image:
     return image
 
 
-def _burst(draw: ImageDraw.ImageDraw, x: float, y: float, radius: float, sprite: Sprite) -> None:
+def _burst(draw: ImageDraw.ImageDraw, x: float, y: float, radius: float) -> None:
     colours = [(255, 90, 90), (255, 220, 80), (120, 200, 255), (190, 120, 255), (120, 255, 160)]
     for k in range(14):
         angle = 2 * math.pi * k / 14

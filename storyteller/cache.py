@@ -1,0 +1,115 @@
+"""The run directory and its content-addressed cache.
+
+Every artifact is stored under a key that hashes what produced it: the stage, the backend, its
+configuration and the hashes of its inputs. An entry counts only once its sidecar record exists and
+its bytes still match the digest in it; both are written to a temporary name and renamed, so a run
+killed at any moment leaves nothing that a later run would trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyteller.errors import StorytellerError
+from storyteller.models import stable_hash
+
+
+@dataclass
+class CacheStats:
+    hits: dict[str, int] = field(default_factory=dict)
+    misses: dict[str, int] = field(default_factory=dict)
+
+    def count(self, stage: str, hit: bool) -> None:
+        table = self.hits if hit else self.misses
+        table[stage] = table.get(stage, 0) + 1
+
+
+class Cache:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.stats = CacheStats()
+
+    @staticmethod
+    def key(stage: str, backend: str, config: dict[str, Any], inputs: Any) -> str:
+        return stable_hash({"stage": stage, "backend": backend, "config": config, "inputs": inputs})
+
+    def path(self, stage: str, key: str, suffix: str) -> Path:
+        return self.root / stage / key[:2] / f"{key}{suffix}"
+
+    def get(self, stage: str, key: str, suffix: str) -> Path | None:
+        """The artifact's path if a complete, intact entry exists; a damaged one is removed."""
+        path = self.path(stage, key, suffix)
+        record = _record_path(path)
+        if not (path.exists() and record.exists()):
+            self.stats.count(stage, hit=False)
+            return None
+        try:
+            expected = json.loads(record.read_text())["sha256"]
+        except (OSError, ValueError, KeyError):
+            expected = None
+        if expected != file_digest(path):
+            path.unlink(missing_ok=True)
+            record.unlink(missing_ok=True)
+            self.stats.count(stage, hit=False)
+            return None
+        self.stats.count(stage, hit=True)
+        return path
+
+    def digest(self, stage: str, key: str, suffix: str) -> str:
+        return json.loads(_record_path(self.path(stage, key, suffix)).read_text())["sha256"]
+
+    def put(self, stage: str, key: str, suffix: str, write: Callable[[Path], Any]) -> Path:
+        """Run `write(tmp_path)`, then move the result into place and seal it with its digest."""
+        path = self.path(stage, key, suffix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{suffix}")
+        try:
+            write(tmp)
+            digest = file_digest(tmp)
+            os.replace(tmp, path)
+            atomic_write_text(_record_path(path), json.dumps({"sha256": digest, "stage": stage}))
+        except OSError as error:
+            raise StorytellerError(f"cannot write to the run directory {self.root}: {error.strerror or error}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
+
+
+def _record_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def publish(source: Path, target: Path) -> None:
+    """Put a cached artifact at a user-facing path: a hard link where possible, else a copy; atomically."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

@@ -1,0 +1,255 @@
+"""The `storyteller` command. Bad input is one line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from storyteller import __version__
+from storyteller.errors import StorytellerError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"storyteller: error: {message} (see 'storyteller --help')", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size '{text}' should look like 512x288") from None
+    if not (16 <= width <= 4096 and 16 <= height <= 4096):
+        raise argparse.ArgumentTypeError(f"size {width}x{height} is impossible: each side must be 16 to 4096 pixels")
+    if width % 2 or height % 2:
+        raise argparse.ArgumentTypeError(f"size {width}x{height} must have even sides (H.264 needs them)")
+    return width, height
+
+
+def _fps(text: str) -> int:
+    try:
+        fps = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fps '{text}' is not a whole number") from None
+    if not 1 <= fps <= 120:
+        raise argparse.ArgumentTypeError(f"fps {fps} is impossible: use 1 to 120")
+    return fps
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="storyteller", description="Turn a story into a long, coherent, multi-shot video.")
+    parser.add_argument("--version", action="version", version=f"storyteller {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def look(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--size", type=_size, default=(512, 288), help="frame size, WIDTHxHEIGHT (default 512x288)")
+        p.add_argument("--fps", type=_fps, default=24, help="frames per second (default 24)")
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--planner", default="heuristic", help="planner backend (default heuristic)")
+
+    def render_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-o", "--output", type=Path, help="where to write the MP4")
+        p.add_argument("--keyframe", default="animatic", help="keyframe backend (default animatic)")
+        p.add_argument("--animator", default="animatic", help="animator backend (default animatic)")
+        p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+        p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                       help="processes rendering shots at once (default: up to 2)")
+
+    make = commands.add_parser("make", help="plan and render a story into an MP4")
+    make.add_argument("story", type=Path, help="the story, a UTF-8 text file")
+    look(make)
+    render_options(make)
+    make.add_argument("--runs", type=Path, default=Path("runs"), help="where run directories go (default ./runs)")
+
+    plan = commands.add_parser("plan", help="write the plan of a story as editable JSON")
+    plan.add_argument("story", type=Path)
+    plan.add_argument("-o", "--output", type=Path, help="plan file (default: print it)")
+    look(plan)
+
+    render = commands.add_parser("render", help="render a (possibly hand-edited) plan.json")
+    render.add_argument("plan", type=Path)
+    render_options(render)
+
+    commands.add_parser("backends", help="list the backends of every stage")
+    commands.add_parser("schema", help="print the JSON Schema of plan.json")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except StorytellerError as error:
+        print(f"storyteller: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("storyteller: interrupted; finished work is kept in the run directory", file=sys.stderr)
+        return 130
+
+
+def read_story(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise StorytellerError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise StorytellerError(f"{path}: is a directory, not a story file") from None
+    except OSError as error:
+        raise StorytellerError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise StorytellerError(
+            f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8"
+        ) from None
+    if not text.strip():
+        raise StorytellerError(f"{path}: the story is empty")
+    return text
+
+
+def _make(args: argparse.Namespace) -> int:
+    story = read_story(args.story)
+    with _reporter(args.quiet) as reporter:
+        teller = _storyteller(args, reporter, runs_dir=args.runs)
+        width, height = args.size
+        result = teller.make(
+            story, name=_run_name(args.story), output=args.output, seed=args.seed, fps=args.fps, width=width, height=height
+        )
+    _summary(result, args.quiet)
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from planners import PLANNERS
+    from storyteller.models import PlanConfig
+    from storyteller.pipeline import _save_plan, check_story
+
+    story = read_story(args.story)
+    check_story(story)
+    width, height = args.size
+    config = PlanConfig(title=_run_name(args.story), seed=args.seed, fps=args.fps, width=width, height=height)
+    plan = PLANNERS.create(args.planner).plan(story, config)
+    if args.output is None:
+        print(plan.model_dump_json(indent=2))
+    else:
+        _save_plan(plan, args.output)
+        print(f"wrote {args.output}: {len(plan.shots)} shots, {plan.duration:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from storyteller.models import read_plan
+
+    plan = read_plan(args.plan)
+    with _reporter(args.quiet) as reporter:
+        teller = _storyteller(args, reporter, runs_dir=args.plan.parent.parent)
+        result = teller.render(plan, args.plan.parent, args.output)
+    _summary(result, args.quiet)
+    return 0
+
+
+def _backends(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from generators import ANIMATORS, KEYFRAME_GENERATORS
+    from planners import PLANNERS
+    from retrieval import RETRIEVERS
+
+    table = Table(title="storyteller backends")
+    table.add_column("stage")
+    table.add_column("option")
+    table.add_column("backends")
+    for stage, option, registry in (
+        ("plan", "--planner", PLANNERS),
+        ("retrieve", "(none yet)", RETRIEVERS),
+        ("keyframe", "--keyframe", KEYFRAME_GENERATORS),
+        ("animate", "--animator", ANIMATORS),
+    ):
+        table.add_row(stage, option, ", ".join(registry.names()) or "-")
+    Console().print(table)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from storyteller.models import StoryPlan
+
+    print(json.dumps(StoryPlan.model_json_schema(), indent=2))
+    return 0
+
+
+COMMANDS = {"make": _make, "plan": _plan, "render": _render, "backends": _backends, "schema": _schema}
+
+
+def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any:
+    from storyteller.pipeline import Storyteller
+
+    return Storyteller(
+        planner=getattr(args, "planner", "heuristic"),
+        keyframe=args.keyframe,
+        animator=args.animator,
+        runs_dir=runs_dir,
+        reporter=reporter,
+        workers=args.workers,
+    )
+
+
+def _run_name(path: Path) -> str:
+    return path.stem or "story"
+
+
+class _reporter:
+    """Rich bars on a terminal, a plain log in a pipe, nothing with --quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.rich = None
+
+    def __enter__(self) -> Any:
+        from storyteller.progress import PlainReporter, QuietReporter, RichReporter
+
+        if self.quiet:
+            return QuietReporter()
+        if sys.stdout.isatty():
+            self.rich = RichReporter()
+            return self.rich.__enter__()
+        return PlainReporter()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.rich is not None:
+            self.rich.__exit__(*exc)
+
+
+def _summary(result: Any, quiet: bool) -> None:
+    if quiet:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    plan = result.plan
+    table = Table(title=f"storyteller: {plan.title}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("shots", str(len(plan.shots)))
+    table.add_row("video", f"{plan.duration:.1f}s, {plan.total_frames} frames, {plan.width}x{plan.height} @ {plan.fps} fps")
+    table.add_row("time", ", ".join(f"{stage} {sec:.1f}s" for stage, sec in result.seconds.items()))
+    hits = sum(result.cache_hits.values())
+    made = ", ".join(f"{n} {what}" for what, n in result.rendered.items())
+    table.add_row("cache", f"{hits} hits; rendered {made}")
+    table.add_row("video file", str(result.video))
+    table.add_row("subtitles", str(result.subtitles))
+    table.add_row("contact sheet", str(result.contact_sheet))
+    table.add_row("plan", str(result.plan_path))
+    Console(width=max(100, Console().width)).print(table)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

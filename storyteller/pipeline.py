@@ -1,0 +1,339 @@
+"""The orchestrator: plan -> retrieve -> keyframes -> animate -> stitch, every artifact cached.
+
+    result = Storyteller().make(open("story.txt").read(), name="story")
+    result.video  # runs/story/story.mp4
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from storyteller.cache import Cache, atomic_write_text, publish
+from storyteller.errors import StorytellerError
+from storyteller.models import PlanConfig, Shot, StoryPlan
+from storyteller.progress import QuietReporter, Reporter
+
+MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
+FILM_ENCODER = {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20}
+
+
+@dataclass
+class RunResult:
+    plan: StoryPlan
+    run_dir: Path
+    plan_path: Path
+    video: Path
+    subtitles: Path
+    contact_sheet: Path
+    keyframes: list[Path]
+    seconds: dict[str, float] = field(default_factory=dict)
+    cache_hits: dict[str, int] = field(default_factory=dict)
+    rendered: dict[str, int] = field(default_factory=dict)
+
+
+class Storyteller:
+    """Composes one backend per stage. Each may be a registered name or any object that fits the protocol."""
+
+    def __init__(
+        self,
+        planner: Any = "heuristic",
+        keyframe: Any = "animatic",
+        animator: Any = "animatic",
+        retriever: Any = None,
+        runs_dir: Path | str = "runs",
+        reporter: Reporter | None = None,
+        workers: int = 1,
+    ) -> None:
+        from generators import ANIMATORS, KEYFRAME_GENERATORS
+        from planners import PLANNERS
+        from retrieval import RETRIEVERS
+
+        self.planner = PLANNERS.create(planner) if isinstance(planner, str) else planner
+        self.keyframer = KEYFRAME_GENERATORS.create(keyframe) if isinstance(keyframe, str) else keyframe
+        self.animator = ANIMATORS.create(animator) if isinstance(animator, str) else animator
+        self.retriever = RETRIEVERS.create(retriever) if isinstance(retriever, str) else retriever
+        self.runs_dir = Path(runs_dir)
+        self.reporter = reporter or QuietReporter()
+        self.workers = max(1, workers)
+
+    # --- the pipeline ---------------------------------------------------------------------------
+
+    def make(self, story: str, name: str = "story", output: Path | None = None, **config: Any) -> RunResult:
+        """Plan the story and render it into runs/<name>/."""
+        plan = self.plan(story, PlanConfig(title=name, **config))
+        run_dir = self.runs_dir / name
+        _save_plan(plan, run_dir / "plan.json")
+        return self.render(plan, run_dir, output)
+
+    def plan(self, story: str, config: PlanConfig) -> StoryPlan:
+        check_story(story)
+        with self.reporter.stage("plan", 1) as advance:
+            plan = self.planner.plan(story, config)
+            advance(1)
+        if not isinstance(plan, StoryPlan):
+            raise StorytellerError(f"planner {_name(self.planner)} returned {type(plan).__name__}, not a StoryPlan")
+        return plan
+
+    def render(self, plan: StoryPlan, run_dir: Path, output: Path | None = None) -> RunResult:
+        """Render a plan; everything already in the cache is reused, so only changed shots are redone."""
+        run_dir = Path(run_dir)
+        cache = Cache(run_dir / "cache")
+        seconds: dict[str, float] = {}
+        rendered = {"keyframes": 0, "clips": 0, "films": 0}
+
+        clock = time.perf_counter()
+        guides = self._retrieve(plan)
+        seconds["retrieve"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        keyframes: list[Path] = []
+        with self.reporter.stage("keyframes", len(plan.shots)) as advance:
+            for shot in plan.shots:
+                path, made = self._keyframe(cache, shot, plan)
+                keyframes.append(path)
+                rendered["keyframes"] += made
+                advance(1)
+        seconds["keyframes"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        jobs = self._clip_jobs(cache, plan, keyframes, guides)
+        clips: list[Path] = [job.cached for job in jobs]  # type: ignore[misc]
+        with self.reporter.stage("animate", len(plan.shots)) as advance:
+            advance(sum(1 for job in jobs if job.cached))
+            for job, path in self._run_clips(cache, plan, [job for job in jobs if not job.cached]):
+                clips[job.index] = path
+                rendered["clips"] += 1
+                advance(1)
+        seconds["animate"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        with self.reporter.stage("stitch", 1) as advance:
+            film, made = self._film(cache, plan, clips)
+            rendered["films"] += made
+            advance(1)
+        name = plan.title if plan.title and "/" not in plan.title else run_dir.name
+        video = Path(output) if output else run_dir / f"{name}.mp4"
+        publish(film, video)
+        subtitles = video.with_suffix(".srt") if output else run_dir / "story.srt"
+        sheet = run_dir / "contact_sheet.png"
+        from stitching import contact_sheet, write_srt
+
+        write_srt(plan, subtitles)
+        contact_sheet(plan, keyframes, sheet)
+        shown = []
+        for shot, keyframe in zip(plan.shots, keyframes, strict=True):
+            publish(keyframe, run_dir / "keyframes" / f"{shot.id}.png")
+            shown.append(run_dir / "keyframes" / f"{shot.id}.png")
+        seconds["stitch"] = time.perf_counter() - clock
+        return RunResult(
+            plan=plan,
+            run_dir=run_dir,
+            plan_path=run_dir / "plan.json",
+            video=video,
+            subtitles=subtitles,
+            contact_sheet=sheet,
+            keyframes=shown,
+            seconds=seconds,
+            cache_hits=dict(cache.stats.hits),
+            rendered=rendered,
+        )
+
+    # --- stages ---------------------------------------------------------------------------------
+
+    def _retrieve(self, plan: StoryPlan) -> dict[str, Any]:
+        guides = {shot.id: shot.guide for shot in plan.shots if shot.guide is not None}
+        if self.retriever is not None:
+            for shot in plan.shots:
+                guides.setdefault(shot.id, self.retriever.guide(shot, plan))
+        return guides
+
+    def _keyframe(self, cache: Cache, shot: Shot, plan: StoryPlan) -> tuple[Path, int]:
+        backend = self.keyframer
+        key = cache.key("keyframe", _name(backend), _config(backend), _shot_inputs(shot, plan))
+        found = cache.get("keyframe", key, ".png")
+        if found:
+            return found, 0
+
+        def write(path: Path) -> None:
+            from generators.animatic import png_info
+
+            image = backend.keyframe(shot, plan)
+            if image.size != (plan.width, plan.height):
+                image = image.resize((plan.width, plan.height), Image.LANCZOS)
+            image.save(path, format="PNG", pnginfo=png_info(image))
+
+        return cache.put("keyframe", key, ".png", write), 1
+
+    def _clip_jobs(self, cache: Cache, plan: StoryPlan, keyframes: list[Path], guides: dict) -> list[ClipJob]:
+        jobs = []
+        backend = self.animator
+        for index, (shot, keyframe) in enumerate(zip(plan.shots, keyframes, strict=True)):
+            guide = guides.get(shot.id)
+            inputs = {
+                **_shot_inputs(shot, plan),
+                "keyframe": cache.digest("keyframe", keyframe.stem, ".png"),
+                "guide": guide.model_dump(mode="json") if guide is not None else None,
+            }
+            key = cache.key("clip", _name(backend), _config(backend), inputs)
+            jobs.append(ClipJob(index, shot, keyframe, guide, key, cache.get("clip", key, ".mkv")))
+        return jobs
+
+    def _run_clips(self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob]) -> Iterator[tuple[ClipJob, Path]]:
+        """Render the clips not in the cache: in this process, or on a pool of worker processes."""
+        if self.workers <= 1 or len(jobs) < 2:
+            for job in jobs:
+                with self.reporter.task(job.shot.id, plan.shot_frames(job.shot)) as advance:
+                    yield job, render_clip(self.animator, plan, job, cache.root, advance)
+            return
+        import multiprocessing
+        import threading
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # spawn, not fork: the parent may hold torch or rich threads that a forked child would inherit locked
+        context = multiprocessing.get_context("spawn")
+        progress = context.Queue()
+        bars: dict[str, Any] = {}
+
+        def relay() -> None:  # frames done in the workers -> the bars in this process
+            for shot_id, n in iter(progress.get, None):
+                if shot_id in bars:
+                    bars[shot_id][1](n)
+
+        relay_thread = threading.Thread(target=relay, daemon=True)
+        relay_thread.start()
+        try:
+            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init,
+                                     initargs=(progress,)) as pool:
+                futures = {}
+                for job in jobs:
+                    bar = self.reporter.task(job.shot.id, plan.shot_frames(job.shot))
+                    bars[job.shot.id] = (bar, bar.__enter__())
+                    futures[pool.submit(render_clip, self.animator, plan, job, cache.root, None)] = job
+                for future in as_completed(futures):
+                    job = futures[future]
+                    path = future.result()
+                    bars.pop(job.shot.id)[0].__exit__(None, None, None)
+                    yield job, path
+        finally:
+            progress.put(None)
+            relay_thread.join(5)
+
+    def _film(self, cache: Cache, plan: StoryPlan, clips: list[Path]) -> tuple[Path, int]:
+        from stitching import prefetch, stitch, write_video
+
+        inputs = {
+            "clips": [cache.digest("clip", c.stem, ".mkv") for c in clips],
+            "timeline": [[plan.shot_frames(s), plan.overlap_frames(i)] for i, s in enumerate(plan.shots)],
+            "fps": plan.fps,
+        }
+        key = cache.key("film", "x264", FILM_ENCODER, inputs)
+        found = cache.get("film", key, ".mp4")
+        if found:
+            return found, 0
+        frames = prefetch(stitch(plan, clips))
+        return cache.put("film", key, ".mp4", lambda p: write_video(frames, p, plan.fps, crf=FILM_ENCODER["crf"])), 1
+
+
+@dataclass
+class ClipJob:
+    index: int
+    shot: Shot
+    keyframe: Path
+    guide: Any
+    key: str
+    cached: Path | None
+
+
+_PROGRESS: Any = None  # a worker process's queue back to the parent's progress bars
+
+
+def _worker_init(progress: Any) -> None:
+    global _PROGRESS
+    _PROGRESS = progress
+
+
+def render_clip(animator: Any, plan: StoryPlan, job: ClipJob, cache_root: Path, advance: Any = None) -> Path:
+    """Animate one shot into the cache. Runs in this process or in a worker: it touches no shared state."""
+    from stitching import prefetch, write_video
+
+    if advance is None:
+        queue, shot_id = _PROGRESS, job.shot.id
+        advance = (lambda n=1: queue.put((shot_id, n))) if queue is not None else (lambda n=1: None)
+    count = plan.shot_frames(job.shot)
+    with Image.open(job.keyframe) as image:
+        image.load()
+    frames = animator.animate(image, job.shot, plan, job.guide)
+    checked = prefetch(_exactly(frames, count, (plan.height, plan.width, 3), advance))
+    return Cache(cache_root).put("clip", job.key, ".mkv", lambda p: write_video(checked, p, plan.fps, lossless=True))
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def check_story(story: str) -> None:
+    if not story.strip():
+        raise StorytellerError("the story is empty: write at least one sentence")
+    if len(story) > MAX_STORY_CHARS:
+        raise StorytellerError(
+            f"the story is {len(story):,} characters; the limit is {MAX_STORY_CHARS:,}: split it into parts"
+        )
+
+
+def _shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:
+    # The id and transition change where a shot sits, not what it shows: renumbering or a new
+    # crossfade must not re-render it.
+    return {
+        "shot": shot.model_dump(mode="json", exclude={"id", "transition", "guide"}),
+        "context": plan.shot_context(shot),
+        "frames": plan.shot_frames(shot),
+    }
+
+
+def _exactly(
+    frames: Iterable[np.ndarray], count: int, shape: tuple[int, int, int], advance: Any
+) -> Iterator[np.ndarray]:
+    """Hold a backend to the plan: exactly `count` frames of the plan's size (a short clip holds its last frame)."""
+    last = None
+    produced = 0
+    for frame in frames:
+        if produced == count:
+            break
+        frame = np.asarray(frame)
+        if frame.shape != shape:
+            frame = np.asarray(Image.fromarray(frame.astype(np.uint8)).convert("RGB").resize((shape[1], shape[0])))
+        last = frame
+        produced += 1
+        advance(1)
+        yield frame
+    if last is None:
+        raise StorytellerError("the animator produced no frames")
+    for _ in range(count - produced):
+        advance(1)
+        yield last
+
+
+def _save_plan(plan: StoryPlan, path: Path) -> None:
+    """Write plan.json; a different plan already there (perhaps edited by hand) is kept as plan.prev.json."""
+    text = plan.model_dump_json(indent=2)
+    if path.exists():
+        old = path.read_text(encoding="utf-8", errors="replace")
+        if old == text:
+            return
+        atomic_write_text(path.with_name("plan.prev.json"), old)
+    atomic_write_text(path, text)
+
+
+def _name(backend: Any) -> str:
+    return getattr(backend, "name", type(backend).__name__)
+
+
+def _config(backend: Any) -> dict[str, Any]:
+    config = getattr(backend, "config", None)
+    return config() if callable(config) else {}

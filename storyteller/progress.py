@@ -1,0 +1,96 @@
+"""Progress: rich bars on a terminal, a plain log otherwise, nothing with --quiet.
+
+The orchestrator only calls `stage(...)` and `task(...)`; how that is shown is the reporter's business.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+Advance = Callable[[int], None]
+
+
+class Reporter(Protocol):
+    def stage(self, name: str, total: int) -> Iterator[Advance]: ...
+
+    def task(self, name: str, total: int) -> Iterator[Advance]: ...
+
+    def log(self, message: str) -> None: ...
+
+
+class QuietReporter:
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[Advance]:
+        yield lambda n=1: None
+
+    @contextmanager
+    def task(self, name: str, total: int) -> Iterator[Advance]:
+        yield lambda n=1: None
+
+    def log(self, message: str) -> None:
+        pass
+
+
+class PlainReporter:
+    """One line per finished stage and task: readable in CI logs and pipes."""
+
+    def __init__(self, stream=None) -> None:  # noqa: ANN001 - any text stream
+        self.stream = stream or sys.stdout
+
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[Advance]:
+        start = time.perf_counter()
+        yield lambda n=1: None
+        self.log(f"{name}: done ({total} items, {time.perf_counter() - start:.1f}s)")
+
+    @contextmanager
+    def task(self, name: str, total: int) -> Iterator[Advance]:
+        start = time.perf_counter()
+        yield lambda n=1: None
+        self.log(f"  {name} ({time.perf_counter() - start:.2f}s)")
+
+    def log(self, message: str) -> None:
+        print(message, file=self.stream, flush=True)
+
+
+class RichReporter:
+    """A bar per stage and per running shot, with elapsed time and ETA."""
+
+    def __init__(self, console=None) -> None:  # noqa: ANN001 - rich.console.Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+
+    def __enter__(self) -> RichReporter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[Advance]:
+        task = self.progress.add_task(f"[bold]{name}", total=total)
+        yield lambda n=1: self.progress.advance(task, n)
+        self.progress.update(task, completed=total)
+
+    @contextmanager
+    def task(self, name: str, total: int) -> Iterator[Advance]:
+        task = self.progress.add_task(f"  {name}", total=total)
+        yield lambda n=1: self.progress.advance(task, n)
+        self.progress.remove_task(task)
+
+    def log(self, message: str) -> None:
+        self.progress.console.log(message)
