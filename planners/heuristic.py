@@ -26,7 +26,7 @@ from storyteller.models import (
     Transition,
 )
 
-WORDS_PER_SECOND = 2.6  # a comfortable caption-reading pace: durations follow the text
+WORDS_PER_SECOND = 2.4  # a comfortable caption-reading pace: durations follow the text
 MIN_SHOT, MAX_SHOT = 2.5, 10.0
 NEGATIVE_PROMPT = "blurry, low quality, distorted, deformed, extra limbs, watermark, text"
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
@@ -318,9 +318,10 @@ def _find_mentions(sentence: Sentence) -> list[Mention]:
         ):
             if run and re.search(r"[,;:.!?()]", text[tokens[j - 1].end : tokens[j].start]):
                 break
-            if run and tokens[run[-1]].text[:1].isupper() and tokens[j].text[:1].islower():
+            joined = bool(run) and _starts_compound(tokens, run[-1])
+            if run and not joined and tokens[run[-1]].text[:1].isupper() and tokens[j].text[:1].islower():
                 break  # a name ends its phrase: "Zosia stopped"
-            if run and _is_noun(tokens[run[-1]].low) and (
+            if run and not joined and _is_noun(tokens[run[-1]].low) and (
                 not _is_noun(tokens[j].low) or tokens[j].low in lx.VERB_FORMS
             ):
                 break  # a noun ends its phrase unless another noun follows: "a small boat waited"

@@ -61,6 +61,31 @@ class ShotRenderer:
         self.caption = _caption_overlay(shot.text, self.size) if captions else None
         self.weather = graph.weather if backdrop is None else "clear"
 
+    def screen_box(self, sprite_id: str, t: float) -> tuple[float, float, float, float]:
+        """Where a (single) sprite lands in the frame at time t: (left, top, right, bottom) in pixels."""
+        sprite = self.by_id[sprite_id]
+        p = pose(sprite, t, self.by_id, self.shot, self.shot.guide)
+        ww, wh = self.world
+        height = max(4, int(sprite.size * p.scale * wh))
+        image = self._posed_image(sprite.id, height, p.angle, p.alpha)
+        cx, cy = p.x * ww, p.y * wh - height / 2
+        corners = [(cx - image.width / 2, cy - image.height / 2), (cx + image.width / 2, cy + image.height / 2)]
+        (x0, y0), (x1, y1) = (self._to_screen(x, y, t) for x, y in corners)
+        return x0, y0, x1, y1
+
+    def _to_screen(self, x: float, y: float, t: float) -> tuple[float, float]:
+        warp = self._warp(t)
+        return warp[0, 0] * x + warp[0, 2], warp[1, 1] * y + warp[1, 2]
+
+    def _warp(self, t: float) -> np.ndarray:
+        """The affine map from world pixels to frame pixels: the camera at time t."""
+        cam = camera(self.shot, t, self.sprites, self.shot.guide)
+        ww, wh = self.world
+        crop_w, crop_h = ww / cam.zoom, wh / cam.zoom
+        left, top = cam.cx * ww - crop_w / 2, cam.cy * wh - crop_h / 2
+        sx, sy = self.size[0] / crop_w, self.size[1] / crop_h
+        return np.array([[sx, 0, -left * sx], [0, sy, -top * sy]], np.float32)
+
     def frame(self, t: float) -> np.ndarray:
         """The RGB frame (H x W x 3, uint8) at t seconds into the shot."""
         canvas = self.background.copy()
@@ -68,14 +93,8 @@ class ShotRenderer:
         weather_layer(draw, self.world, self.weather, t, self.plan.seed)
         for sprite in self.sprites:
             self._draw_sprite(canvas, draw, sprite, t)
-        cam = camera(self.shot, t, self.sprites, self.shot.guide)
-        ww, wh = self.world
         # zoom 1 shows the whole world canvas; the crop is scaled to the frame in one affine warp
-        crop_w, crop_h = ww / cam.zoom, wh / cam.zoom
-        left, top = cam.cx * ww - crop_w / 2, cam.cy * wh - crop_h / 2
-        sx, sy = self.size[0] / crop_w, self.size[1] / crop_h
-        warp = np.array([[sx, 0, -left * sx], [0, sy, -top * sy]], np.float32)
-        frame = cv2.warpAffine(np.asarray(canvas), warp, self.size, flags=cv2.INTER_LINEAR)
+        frame = cv2.warpAffine(np.asarray(canvas), self._warp(t), self.size, flags=cv2.INTER_LINEAR)
         if self.caption is not None:
             _composite(frame, *self.caption)
         return frame
