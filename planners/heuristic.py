@@ -321,8 +321,11 @@ def _find_mentions(sentence: Sentence) -> list[Mention]:
             joined = bool(run) and _starts_compound(tokens, run[-1])
             if run and not joined and tokens[run[-1]].text[:1].isupper() and tokens[j].text[:1].islower():
                 break  # a name ends its phrase: "Zosia stopped"
-            if run and not joined and _is_noun(tokens[run[-1]].low) and (
-                not _is_noun(tokens[j].low) or tokens[j].low in lx.VERB_FORMS
+            if (
+                run
+                and not joined
+                and _is_noun(tokens[run[-1]].low)
+                and (not _is_noun(tokens[j].low) or tokens[j].low in lx.VERB_FORMS)
             ):
                 break  # a noun ends its phrase unless another noun follows: "a small boat waited"
             if run and tokens[j].text[:1].isupper() and tokens[run[-1]].low in lx.ANIMATE:
@@ -477,9 +480,7 @@ def _sentence_entities(sentence: Sentence, cast: dict[str, CastMember], entities
     for mention in sentence.mentions:
         if mention.kind == "character" and mention.ref:
             member = cast[mention.ref]
-            entities.setdefault(
-                member.id, Entity(id=member.id, label=member.kind, attributes=list(member.attributes))
-            )
+            entities.setdefault(member.id, Entity(id=member.id, label=member.kind, attributes=list(member.attributes)))
             ids.append(member.id)
         elif mention.kind == "object":
             eid = _slug(mention.label)
@@ -578,7 +579,7 @@ def _actions(sentence: Sentence, ids: list[str], span: tuple[float, float]) -> l
 
 
 def _after_preposition(sentence: Sentence, mention: Mention) -> bool:
-    """"by the fire", "into the water": the object of a preposition does not act."""
+    """ "by the fire", "into the water": the object of a preposition does not act."""
     lows = [t.low for t in sentence.tokens]
     k = mention.first - 1
     if k >= 0 and lows[k] in lx.DETERMINERS and lows[k] not in lx.PRONOUNS:

@@ -44,7 +44,12 @@ def contact_sheet(plan: StoryPlan, keyframes: list[Path], path: Path, columns: i
         y = pad + (n // columns) * (thumb_height + label_height + pad)
         with Image.open(keyframe) as image:
             sheet.paste(image.convert("RGB").resize((thumb_width, thumb_height), Image.LANCZOS), (x, y + label_height))
-        draw.text((x, y + 3), f"{n + 1}. {shot.duration:.1f}s  {shot.camera.replace('_', ' ')}", font=face, fill=(230, 230, 235))
+        draw.text(
+            (x, y + 3),
+            f"{n + 1}. {shot.duration:.1f}s  {shot.camera.replace('_', ' ')}",
+            font=face,
+            fill=(230, 230, 235),
+        )
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp.png")
     sheet.save(tmp)

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from storyteller.models import StoryPlan
 from stitching.video_io import read_video
+from storyteller.models import StoryPlan
 
 
-def stitch(plan: StoryPlan, clips: list[Path], reader: Callable[[Path], Iterator[np.ndarray]] = read_video) -> Iterator[np.ndarray]:
+def stitch(
+    plan: StoryPlan, clips: list[Path], reader: Callable[[Path], Iterator[np.ndarray]] = read_video
+) -> Iterator[np.ndarray]:
     """Yield the frames of the whole film: `plan.total_frames` of them."""
     held: deque[np.ndarray] = deque()
     for index, clip in enumerate(clips):

@@ -16,9 +16,7 @@ import numpy as np
 from storyteller.errors import StorytellerError
 
 
-def write_video(
-    frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless: bool = False, crf: int = 20
-) -> int:
+def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless: bool = False, crf: int = 20) -> int:
     """Encode frames to `path` as they arrive; returns the frame count. Writes to a temporary file first
     and renames, so a killed run never leaves a truncated video under the final name."""
     import av

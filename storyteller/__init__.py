@@ -1,7 +1,7 @@
 """storyteller: a story in a text file becomes a long, coherent, multi-shot video.
 
-    from storyteller import Storyteller
-    result = Storyteller().make(open("story.txt").read(), name="story")
+from storyteller import Storyteller
+result = Storyteller().make(open("story.txt").read(), name="story")
 """
 
 from __future__ import annotations

@@ -76,7 +76,9 @@ class Cache:
             os.replace(tmp, path)
             atomic_write_text(_record_path(path), json.dumps({"sha256": digest, "stage": stage}))
         except OSError as error:
-            raise StorytellerError(f"cannot write to the run directory {self.root}: {error.strerror or error}") from None
+            raise StorytellerError(
+                f"cannot write to the run directory {self.root}: {error.strerror or error}"
+            ) from None
         finally:
             tmp.unlink(missing_ok=True)
         return path

@@ -58,8 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--keyframe", default="animatic", help="keyframe backend (default animatic)")
         p.add_argument("--animator", default="animatic", help="animator backend (default animatic)")
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-        p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
-                       help="processes rendering shots at once (default: up to 2)")
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=min(2, os.cpu_count() or 1),
+            help="processes rendering shots at once (default: up to 2)",
+        )
 
     make = commands.add_parser("make", help="plan and render a story into an MP4")
     make.add_argument("story", type=Path, help="the story, a UTF-8 text file")
@@ -87,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except StorytellerError as error:
         print(f"storyteller: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:  # a full disk, a read-only or blocked directory: finished work stays cached
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"storyteller: error: {where}{error.strerror or error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("storyteller: interrupted; finished work is kept in the run directory", file=sys.stderr)
@@ -119,7 +127,13 @@ def _make(args: argparse.Namespace) -> int:
         teller = _storyteller(args, reporter, runs_dir=args.runs)
         width, height = args.size
         result = teller.make(
-            story, name=_run_name(args.story), output=args.output, seed=args.seed, fps=args.fps, width=width, height=height
+            story,
+            name=_run_name(args.story),
+            output=args.output,
+            seed=args.seed,
+            fps=args.fps,
+            width=width,
+            height=height,
         )
     _summary(result, args.quiet)
     return 0
@@ -239,7 +253,9 @@ def _summary(result: Any, quiet: bool) -> None:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("shots", str(len(plan.shots)))
-    table.add_row("video", f"{plan.duration:.1f}s, {plan.total_frames} frames, {plan.width}x{plan.height} @ {plan.fps} fps")
+    table.add_row(
+        "video", f"{plan.duration:.1f}s, {plan.total_frames} frames, {plan.width}x{plan.height} @ {plan.fps} fps"
+    )
     table.add_row("time", ", ".join(f"{stage} {sec:.1f}s" for stage, sec in result.seconds.items()))
     hits = sum(result.cache_hits.values())
     made = ", ".join(f"{n} {what}" for what, n in result.rendered.items())

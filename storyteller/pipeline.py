@@ -1,7 +1,7 @@
 """The orchestrator: plan -> retrieve -> keyframes -> animate -> stitch, every artifact cached.
 
-    result = Storyteller().make(open("story.txt").read(), name="story")
-    result.video  # runs/story/story.mp4
+result = Storyteller().make(open("story.txt").read(), name="story")
+result.video  # runs/story/story.mp4
 """
 
 from __future__ import annotations
@@ -209,8 +209,9 @@ class Storyteller:
         relay_thread = threading.Thread(target=relay, daemon=True)
         relay_thread.start()
         try:
-            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init,
-                                     initargs=(progress,)) as pool:
+            with ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_worker_init, initargs=(progress,)
+            ) as pool:
                 futures = {}
                 for job in jobs:
                     bar = self.reporter.task(job.shot.id, plan.shot_frames(job.shot))

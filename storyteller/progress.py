@@ -38,7 +38,7 @@ class QuietReporter:
 class PlainReporter:
     """One line per finished stage and task: readable in CI logs and pipes."""
 
-    def __init__(self, stream=None) -> None:  # noqa: ANN001 - any text stream
+    def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stdout
 
     @contextmanager
@@ -60,8 +60,15 @@ class PlainReporter:
 class RichReporter:
     """A bar per stage and per running shot, with elapsed time and ETA."""
 
-    def __init__(self, console=None) -> None:  # noqa: ANN001 - rich.console.Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    def __init__(self, console=None) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
             TextColumn("{task.description:<22}"),

@@ -15,7 +15,12 @@ W, H = 192, 108
 
 def make_plan(entities, relations=(), actions=(), camera="static", location="park", duration=2.0, weather="clear"):
     shot = Shot(
-        id="s1", text="test", span=(0, 4), duration=duration, camera=camera, prompt="test",
+        id="s1",
+        text="test",
+        span=(0, 4),
+        duration=duration,
+        camera=camera,
+        prompt="test",
         location="loc" if location else None,
         graph=SceneGraph(entities=list(entities), relations=list(relations), actions=list(actions), weather=weather),
     )
@@ -33,7 +38,14 @@ def render(plan, t=0.0):
 
 @pytest.mark.parametrize(
     ("noun", "emoji"),
-    [("hamster", "🐹"), ("boxing gloves", "🥊"), ("fireworks", "🎆"), ("Godzilla", "🦖"), ("fire", "🔥"), ("fox", "🦊")],
+    [
+        ("hamster", "🐹"),
+        ("boxing gloves", "🥊"),
+        ("fireworks", "🎆"),
+        ("Godzilla", "🦖"),
+        ("fire", "🔥"),
+        ("fox", "🦊"),
+    ],
 )
 def test_nouns_become_their_emoji(noun, emoji):
     assert shared_matcher().match(noun) == emoji
@@ -54,7 +66,7 @@ def test_a_sprite_is_drawn_where_the_layout_puts_it():
     x0, y0, x1, y1 = renderer.screen_box("hamster", 0.0)
     inside = mask[int(y0) : int(y1), int(x0) : int(x1)]
     assert inside.mean() > 0.35  # the glyph fills its box
-    ys, xs = np.nonzero(mask)
+    xs = np.nonzero(mask)[1]
     assert abs(xs.mean() - (x0 + x1) / 2) < 3
     assert x0 - 2 <= xs.min() and xs.max() <= x1 + 2  # nothing drawn beside it
     assert abs((x0 + x1) / 2 - W / 2) < 2  # one entity stands mid-frame

@@ -8,6 +8,10 @@ from storyteller.models import PlanConfig, StoryPlan, read_plan
 from tests.conftest import HAMSTER, ZOSIA
 
 
+def _late_action(data: dict) -> dict:
+    return {"agent": data["shots"][0]["graph"]["entities"][0]["id"], "verb": "walk", "start": 0, "end": 999}
+
+
 def _plan() -> StoryPlan:
     return HeuristicPlanner().plan(ZOSIA + "\n\n" + HAMSTER, PlanConfig(title="t"))
 
@@ -41,8 +45,7 @@ def test_timeline_accounts_for_crossfades():
         (lambda d: d["shots"][0].update(duration=-1), "shots.0.duration"),
         (lambda d: d["shots"][0].update(characters=["nobody"]), "character 'nobody'"),
         (lambda d: d.update(width=63), "even"),
-        (lambda d: d["shots"][0]["graph"]["actions"].append(
-            {"agent": d["shots"][0]["graph"]["entities"][0]["id"], "verb": "walk", "start": 0, "end": 999}), "after the shot"),
+        (lambda d: d["shots"][0]["graph"]["actions"].append(_late_action(d)), "after the shot"),
         (lambda d: d.update(colour="red"), "colour"),
         (lambda d: d.pop("shots"), "shots"),
     ],

@@ -244,7 +244,9 @@ def _shape(label: str, colour: tuple[int, int, int]) -> Image.Image:
     image = Image.new("RGBA", (width, 150), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((4, 4, width - 4, 146), radius=34, fill=(*colour, 255), outline=(30, 30, 40), width=5)
-    draw.text(((width - text_w) / 2, 56), label, font=face, fill=(255, 255, 255), stroke_width=2, stroke_fill=(30, 30, 40))
+    draw.text(
+        ((width - text_w) / 2, 56), label, font=face, fill=(255, 255, 255), stroke_width=2, stroke_fill=(30, 30, 40)
+    )
     return image
 
 

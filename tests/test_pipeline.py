@@ -1,0 +1,151 @@
+"""End to end through the Python API: a real MP4, a cache that makes re-runs free, edits that redo one shot."""
+
+import json
+
+import decord
+import numpy as np
+import pytest
+
+from generators.animatic import AnimaticAnimator, AnimaticKeyframes
+from storyteller import Storyteller
+from storyteller.models import PlanConfig, SceneGraph, Shot, StoryPlan, read_plan
+from tests.conftest import EXAMPLES, HAMSTER, ZOSIA
+
+STORY = ZOSIA + "\n\n" + HAMSTER + " The hamster jumped."
+
+
+class Counting:
+    """Wraps a backend and counts the calls that do real work."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.calls = inner, inner.name, []
+
+    def config(self):
+        return self.inner.config()
+
+    def keyframe(self, shot, plan):
+        self.calls.append(shot.id)
+        return self.inner.keyframe(shot, plan)
+
+    def animate(self, keyframe, shot, plan, guide=None):
+        self.calls.append(shot.id)
+        yield from self.inner.animate(keyframe, shot, plan, guide)
+
+
+def teller(tmp_path, **kw):
+    keyframes, animator = Counting(AnimaticKeyframes()), Counting(AnimaticAnimator())
+    return Storyteller(keyframe=keyframes, animator=animator, runs_dir=tmp_path / "runs", **kw), keyframes, animator
+
+
+def test_make_writes_a_film_that_decodes_with_the_planned_frames(tmp_path, tiny):
+    st, _, _ = teller(tmp_path)
+    result = st.make(STORY, name="tiny", **tiny)
+    plan = result.plan
+    assert result.video == tmp_path / "runs" / "tiny" / "tiny.mp4"
+    video = decord.VideoReader(str(result.video))
+    assert len(video) == plan.total_frames
+    assert video.get_avg_fps() == pytest.approx(plan.fps)
+    assert video[0].shape == (plan.height, plan.width, 3)
+    assert any(s.transition.kind == "crossfade" for s in plan.shots)  # the join is exercised
+    # companions: subtitles timed on the timeline, a contact sheet, the plan, a keyframe per shot
+    srt = result.subtitles.read_text()
+    assert srt.count(" --> ") == len(plan.shots) and plan.shots[0].text[:20] in srt
+    assert result.contact_sheet.stat().st_size > 0
+    assert read_plan(result.plan_path) == plan
+    assert [k.name for k in result.keyframes] == [f"{s.id}.png" for s in plan.shots]
+
+
+def test_the_film_shows_each_shot_at_its_place_on_the_timeline(tmp_path, tiny):
+    st, _, _ = teller(tmp_path)
+    result = st.make(STORY, name="tiny", **tiny)
+    plan = result.plan
+    video = decord.VideoReader(str(result.video))
+    for shot, start, keyframe in zip(plan.shots, plan.shot_starts(), result.keyframes, strict=True):
+        if plan.overlap_frames(plan.shots.index(shot)):
+            continue  # the first frames of a crossfade are a blend
+        expected = np.asarray(__import__("PIL.Image").Image.open(keyframe).convert("RGB"), dtype=float)
+        error = np.abs(video[start].asnumpy().astype(float) - expected).mean()
+        assert error < 12, f"{shot.id} does not start at frame {start}"
+
+
+def test_second_run_does_no_rendering(tmp_path, tiny):
+    st, keyframes, animator = teller(tmp_path)
+    first = st.make(STORY, name="tiny", **tiny)
+    assert len(animator.calls) == len(first.plan.shots)
+    keyframes.calls.clear()
+    animator.calls.clear()
+    before = first.video.read_bytes()
+    again = st.make(STORY, name="tiny", **tiny)
+    assert keyframes.calls == [] and animator.calls == []
+    assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
+    assert again.video.read_bytes() == before
+
+
+def test_editing_one_shot_rerenders_only_that_shot(tmp_path, tiny):
+    st, keyframes, animator = teller(tmp_path)
+    result = st.make(STORY, name="tiny", **tiny)
+    data = json.loads(result.plan_path.read_text())
+    data["shots"][1]["camera"] = "zoom_out" if data["shots"][1]["camera"] != "zoom_out" else "pan_left"
+    result.plan_path.write_text(json.dumps(data))
+    keyframes.calls.clear()
+    animator.calls.clear()
+    edited = st.render(read_plan(result.plan_path), result.run_dir)
+    assert animator.calls == [data["shots"][1]["id"]]
+    assert edited.rendered["clips"] == 1 and edited.rendered["films"] == 1
+
+
+def test_a_corrupt_cache_entry_is_rebuilt_not_trusted(tmp_path, tiny):
+    st, _, animator = teller(tmp_path)
+    result = st.make(STORY, name="tiny", **tiny)
+    clip = next((result.run_dir / "cache" / "clip").rglob("*.mkv"))
+    clip.write_bytes(clip.read_bytes()[:100])  # a half-written file
+    animator.calls.clear()
+    again = st.make(STORY, name="tiny", **tiny)
+    assert len(animator.calls) == 1
+    assert len(decord.VideoReader(str(again.video))) == again.plan.total_frames
+
+
+def test_stray_temporary_files_are_ignored(tmp_path, tiny):
+    st, _, animator = teller(tmp_path)
+    result = st.make(STORY, name="tiny", **tiny)
+    record = next((result.run_dir / "cache" / "clip").rglob("*.mkv.json"))
+    record.unlink()  # the run was killed between writing a clip and sealing it
+    animator.calls.clear()
+    st.make(STORY, name="tiny", **tiny)
+    assert len(animator.calls) == 1
+
+
+def test_a_custom_planner_is_any_object_with_plan(tmp_path, tiny):
+    class OneShot:
+        def plan(self, story: str, config: PlanConfig) -> StoryPlan:
+            shot = Shot(id="only", text=story, span=(0, len(story)), duration=1.5, prompt=story, graph=SceneGraph())
+            return StoryPlan(title=config.title, width=config.width, height=config.height, fps=config.fps, shots=[shot])
+
+    result = Storyteller(planner=OneShot(), runs_dir=tmp_path).make("Anything at all.", name="custom", **tiny)
+    assert [s.id for s in result.plan.shots] == ["only"]
+    assert len(decord.VideoReader(str(result.video))) == 12
+
+
+def test_two_workers_render_the_same_clips(tmp_path, tiny):
+    serial = Storyteller(runs_dir=tmp_path / "a").make(STORY, name="x", **tiny)
+    pooled = Storyteller(runs_dir=tmp_path / "b", workers=2).make(STORY, name="x", **tiny)
+    clips = lambda root: sorted(p.name for p in (root / "cache" / "clip").rglob("*.mkv"))  # noqa: E731
+    assert clips(serial.run_dir) == clips(pooled.run_dir)
+    assert pooled.video.read_bytes() == serial.video.read_bytes()
+
+
+def test_frames_stream_through_a_long_story(tmp_path):
+    # 20 shots at 8 fps: the film is assembled without holding it in memory (see benchmarks for the ratio)
+    story = " ".join(["A dog ran across the park and jumped."] * 20)
+    result = Storyteller(runs_dir=tmp_path).make(story, name="long", width=64, height=64, fps=8)
+    assert len(decord.VideoReader(str(result.video))) == result.plan.total_frames
+
+
+def test_examples_plan_and_their_first_shot_renders(tmp_path, tiny):
+    for path in sorted(EXAMPLES.glob("*.txt")):
+        st = Storyteller(runs_dir=tmp_path)
+        plan = st.plan(path.read_text(), PlanConfig(title=path.stem, **tiny))
+        assert plan.characters, path.name
+        first = plan.model_copy(update={"shots": plan.shots[:1]})
+        result = st.render(first, tmp_path / path.stem)
+        assert len(decord.VideoReader(str(result.video))) == first.total_frames
