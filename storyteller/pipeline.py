@@ -118,8 +118,7 @@ class Storyteller:
             film, made = self._film(cache, plan, clips)
             rendered["films"] += made
             advance(1)
-        name = plan.title if plan.title and "/" not in plan.title else run_dir.name
-        video = Path(output) if output else run_dir / f"{name}.mp4"
+        video = Path(output) if output else run_dir / f"{run_dir.name}.mp4"
         publish(film, video)
         subtitles = video.with_suffix(".srt") if output else run_dir / "story.srt"
         sheet = run_dir / "contact_sheet.png"
