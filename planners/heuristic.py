@@ -603,7 +603,7 @@ def _clause_end(sentence: Sentence, index: int) -> int:
 def _default_camera(actions: list[Action], rng: random.Random) -> str:
     verbs = {a.verb for a in actions}
     if verbs & {"walk", "run"}:
-        return rng.choice(["pan_right", "pan_left"])
+        return "pan_right"  # walkers head right unless something draws them elsewhere
     if verbs & {"fly", "jump", "grow", "raise"}:
         return rng.choice(["tilt_up", "zoom_out"])
     if verbs & {"punch", "roar", "explode"}:

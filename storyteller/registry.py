@@ -54,7 +54,6 @@ class Registry(Generic[T]):
                 known = ", ".join(self.names())
                 raise StorytellerError(f"unknown {self.kind} '{name}' (known: {known})")
             factory = ep.load()
-            self._factories[name] = factory
         if isinstance(factory, str):
             module, _, attribute = factory.partition(":")
             factory = getattr(import_module(module), attribute)

@@ -88,8 +88,8 @@ def layout(shot: Shot, plan: StoryPlan) -> list[Sprite]:
 
     free = [s for s in sprites.values() if s.attached_to is None]
     ground = [s for s in free if not s.sky and not _is_group(s)]
-    slots = _slots(len(ground))
-    for sprite, x in zip(ground, slots, strict=True):
+    aspect = shot_aspect(plan)
+    for sprite, x in zip(ground, _slots([s.size * aspect for s in ground]), strict=True):
         sprite.x = x
     for sprite in free:
         if sprite.sky:
@@ -125,13 +125,23 @@ def _is_group(sprite: Sprite) -> bool:
     return sprite.copies > 1 and not sprite.sky
 
 
-def _slots(n: int) -> list[float]:
-    if n == 0:
+def shot_aspect(plan: StoryPlan) -> float:
+    """World height / world width: turns a sprite's height fraction into a width fraction."""
+    return plan.height / plan.width
+
+
+def _slots(widths: list[float], gap: float = 0.06) -> list[float]:
+    """Centres for sprites side by side on the ground, the row centred and kept inside the picture."""
+    if not widths:
         return []
-    if n == 1:
-        return [0.5]
-    span = min(0.6, 0.2 * (n - 1))
-    return [0.5 - span / 2 + span * k / (n - 1) for k in range(n)]
+    total = sum(widths) + gap * (len(widths) - 1)
+    squeeze = min(1.0, 0.7 / total) if total > 0 else 1.0
+    left = 0.5 - total * squeeze / 2
+    centres = []
+    for width in widths:
+        centres.append(left + width * squeeze / 2)
+        left += (width + gap) * squeeze
+    return centres
 
 
 def _attachment_offset(label: str, predicate: str) -> tuple[float, float]:
