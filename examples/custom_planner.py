@@ -1,9 +1,9 @@
 """A planner of your own, in a few lines: one shot per line of the story, three seconds each.
 
-    python examples/custom_planner.py
+python examples/custom_planner.py
 """
 
-from storyteller import PlanConfig, Storyteller, StoryPlan
+from storyteller import PlanConfig, StoryPlan, Storyteller
 from storyteller.models import Action, Entity, SceneGraph, Shot
 
 
@@ -12,7 +12,7 @@ class LinePlanner:
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         shots, offset = [], 0
-        for n, line in enumerate(l for l in story.splitlines() if l.strip()):
+        for n, line in enumerate(text for text in story.splitlines() if text.strip()):
             start = story.index(line, offset)
             offset = start + len(line)
             noun = line.split()[-1].strip(".!?").lower()  # the last word is the star of the shot
@@ -20,7 +20,8 @@ class LinePlanner:
                 entities=[Entity(id="star", label=noun)],
                 actions=[Action(agent="star", verb="jump", start=0.5, end=2.5)],
             )
-            shots.append(Shot(id=f"line_{n + 1}", text=line, span=(start, offset), duration=3.0, prompt=line, graph=graph))
+            span = (start, offset)
+            shots.append(Shot(id=f"line_{n + 1}", text=line, span=span, duration=3.0, prompt=line, graph=graph))
         return StoryPlan(title=config.title, width=config.width, height=config.height, fps=config.fps, shots=shots)
 
 

@@ -40,7 +40,10 @@ def test_unknown_names_list_what_is_known():
 
 def test_the_custom_planner_example_runs(tmp_path):
     out = subprocess.run(
-        [sys.executable, str(EXAMPLES / "custom_planner.py")], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, str(EXAMPLES / "custom_planner.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         env={"PYTHONPATH": str(EXAMPLES.parent), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 0, out.stderr
