@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,12 @@ from storyteller.models import StoryPlan
 
 
 def stitch(
-    plan: StoryPlan, clips: list[Path], reader: Callable[[Path], Iterator[np.ndarray]] = read_video
+    plan: StoryPlan,
+    clips: list[Path],
+    reader: Callable[[Path], Iterator[np.ndarray]] = partial(read_video, layout="yuv420p"),
 ) -> Iterator[np.ndarray]:
-    """Yield the frames of the whole film: `plan.total_frames` of them."""
+    """Yield the frames of the whole film, `plan.total_frames` of them, in the layout `reader` gives
+    (I420 by default: a crossfade blends the planes, which is the same as blending the pixels)."""
     held: deque[np.ndarray] = deque()
     for index, clip in enumerate(clips):
         overlap = plan.overlap_frames(index)

@@ -1,7 +1,9 @@
 """Reading and writing video, one frame at a time, with PyAV (FFmpeg).
 
-Shot clips are stored lossless (x264 in RGB, qp 0) so a re-encode never compounds compression;
-the final film is H.264 yuv420p, which every player opens.
+Frames are RGB arrays (H x W x 3) or, between clips and the film, I420 arrays (H*3/2 x W: the Y, U and
+V planes stacked), so joining shots needs no colour conversion. Shot clips are stored lossless (x264,
+qp 0, yuv420p): the one RGB -> YUV 4:2:0 conversion the film needs anyway is the only loss before the
+film's own encode, which is H.264 yuv420p, the format every player opens.
 """
 
 from __future__ import annotations
@@ -29,17 +31,17 @@ def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless:
         with av.open(str(tmp), mode="w", format="matroska" if path.suffix == ".mkv" else "mp4") as container:
             stream = None
             for frame in frames:
+                layout = "rgb24" if frame.ndim == 3 else "yuv420p"
                 if stream is None:
-                    height, width = frame.shape[:2]
-                    codec = "libx264rgb" if lossless else "libx264"
-                    stream = container.add_stream(codec, rate=Fraction(fps))
+                    height, width = frame.shape[:2] if layout == "rgb24" else (frame.shape[0] * 2 // 3, frame.shape[1])
+                    stream = container.add_stream("libx264", rate=Fraction(fps))
                     stream.width, stream.height = width, height
-                    stream.pix_fmt = "rgb24" if lossless else "yuv420p"
+                    stream.pix_fmt = "yuv420p"
                     stream.options = (
                         {"qp": "0", "preset": "ultrafast"} if lossless else {"crf": str(crf), "preset": "veryfast"}
                     )
                     stream.codec_context.time_base = Fraction(1, fps)
-                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format=layout)
                 container.mux(stream.encode(video_frame))
                 count += 1
             if stream is not None:
@@ -55,8 +57,8 @@ def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless:
     return count
 
 
-def read_video(path: Path) -> Iterator[np.ndarray]:
-    """Decode RGB frames one at a time."""
+def read_video(path: Path, layout: str = "rgb24") -> Iterator[np.ndarray]:
+    """Decode frames one at a time, as RGB ("rgb24") or as I420 planes ("yuv420p", no conversion)."""
     import av
 
     try:
@@ -64,7 +66,7 @@ def read_video(path: Path) -> Iterator[np.ndarray]:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
+                yield frame.to_ndarray(format=layout)
     except av.error.FFmpegError as error:
         raise StorytellerError(f"cannot read video {path}: {error}") from None
 
