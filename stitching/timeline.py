@@ -7,8 +7,7 @@ long the film is. Coarse-to-fine infill (NUWA-XL) plugs in per shot before this 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +16,16 @@ from stitching.video_io import read_video
 from storyteller.models import StoryPlan
 
 
+def read_planes(path: Path) -> Iterator[np.ndarray]:
+    return read_video(path, layout="yuv420p")
+
+
 def stitch(
-    plan: StoryPlan,
-    clips: list[Path],
-    reader: Callable[[Path], Iterator[np.ndarray]] = partial(read_video, layout="yuv420p"),
+    plan: StoryPlan, clips: Iterable[Path], reader: Callable[[Path], Iterator[np.ndarray]] = read_planes
 ) -> Iterator[np.ndarray]:
     """Yield the frames of the whole film, `plan.total_frames` of them, in the layout `reader` gives
-    (I420 by default: a crossfade blends the planes, which is the same as blending the pixels)."""
+    (I420 by default: a crossfade blends the planes, which is the same as blending the pixels).
+    `clips` may be a generator that renders each clip just before it is needed."""
     held: deque[np.ndarray] = deque()
     for index, clip in enumerate(clips):
         overlap = plan.overlap_frames(index)

@@ -104,20 +104,21 @@ class Storyteller:
 
         clock = time.perf_counter()
         jobs = self._clip_jobs(cache, plan, keyframes, guides)
-        clips: list[Path] = [job.cached for job in jobs]  # type: ignore[misc]
-        with self.reporter.stage("animate", len(plan.shots)) as advance:
-            advance(sum(1 for job in jobs if job.cached))
-            for job, path in self._run_clips(cache, plan, [job for job in jobs if not job.cached]):
-                clips[job.index] = path
-                rendered["clips"] += 1
-                advance(1)
-        seconds["animate"] = time.perf_counter() - clock
+        # Clips are content-addressed by what makes them, so their keys (not their bytes) key the film:
+        # the film can start encoding while later shots are still being drawn.
+        film_inputs = {
+            "clips": [job.key for job in jobs],
+            "timeline": [[plan.shot_frames(s), plan.overlap_frames(i)] for i, s in enumerate(plan.shots)],
+            "fps": plan.fps,
+        }
+        film_key = cache.key("film", "x264", FILM_ENCODER, film_inputs)
+        film = cache.get("film", film_key, ".mp4")
+        if film is None:
+            film = self._film(cache, plan, jobs, film_key, rendered)
+            rendered["films"] += 1
+        seconds["animate+stitch"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        with self.reporter.stage("stitch", 1) as advance:
-            film, made = self._film(cache, plan, clips)
-            rendered["films"] += made
-            advance(1)
         video = Path(output) if output else run_dir / f"{run_dir.name}.mp4"
         publish(film, video)
         subtitles = video.with_suffix(".srt") if output else run_dir / "story.srt"
@@ -130,7 +131,7 @@ class Storyteller:
         for shot, keyframe in zip(plan.shots, keyframes, strict=True):
             publish(keyframe, run_dir / "keyframes" / f"{shot.id}.png")
             shown.append(run_dir / "keyframes" / f"{shot.id}.png")
-        seconds["stitch"] = time.perf_counter() - clock
+        seconds["publish"] = time.perf_counter() - clock
         return RunResult(
             plan=plan,
             run_dir=run_dir,
@@ -181,19 +182,41 @@ class Storyteller:
                 "guide": guide.model_dump(mode="json") if guide is not None else None,
             }
             key = cache.key("clip", _name(backend), _config(backend), inputs)
-            jobs.append(ClipJob(index, shot, keyframe, guide, key, cache.get("clip", key, ".mkv")))
+            jobs.append(ClipJob(index, shot, keyframe, guide, key, None))
         return jobs
 
-    def _run_clips(self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob]) -> Iterator[tuple[ClipJob, Path]]:
-        """Render the clips not in the cache: in this process, or on a pool of worker processes."""
-        if self.workers <= 1 or len(jobs) < 2:
+    def _film(self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob], key: str, rendered: dict) -> Path:
+        """Animate the shots not in the cache and join all of them into the film, both at once."""
+        from stitching import prefetch, stitch, write_video
+
+        with (
+            self.reporter.stage("animate", len(jobs)) as animated,
+            self.reporter.stage("stitch", plan.total_frames) as stitched,
+        ):
+            clips = self._clips_in_order(cache, plan, jobs, animated, rendered)
+            frames = prefetch(_counted(stitch(plan, clips), stitched))
+            return cache.put("film", key, ".mp4", lambda p: write_video(frames, p, plan.fps, crf=FILM_ENCODER["crf"]))
+
+    def _clips_in_order(
+        self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob], animated: Any, rendered: dict
+    ) -> Iterator[Path]:
+        """Every shot's clip in timeline order, rendering missing ones here or on a pool of processes."""
+        for job in jobs:
+            job.cached = cache.get("clip", job.key, ".mkv")
+        missing = [job for job in jobs if job.cached is None]
+        animated(len(jobs) - len(missing))
+        if self.workers <= 1 or len(missing) < 2:
             for job in jobs:
-                with self.reporter.task(job.shot.id, plan.shot_frames(job.shot)) as advance:
-                    yield job, render_clip(self.animator, plan, job, cache.root, advance)
+                if job.cached is None:
+                    with self.reporter.task(job.shot.id, plan.shot_frames(job.shot)) as advance:
+                        job.cached = render_clip(self.animator, plan, job, cache.root, advance)
+                    rendered["clips"] += 1
+                    animated(1)
+                yield job.cached
             return
         import multiprocessing
         import threading
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import ProcessPoolExecutor
 
         # spawn, not fork: the parent may hold torch or rich threads that a forked child would inherit locked
         context = multiprocessing.get_context("spawn")
@@ -212,33 +235,20 @@ class Storyteller:
                 self.workers, mp_context=context, initializer=_worker_init, initargs=(progress,)
             ) as pool:
                 futures = {}
-                for job in jobs:
+                for job in missing:
                     bar = self.reporter.task(job.shot.id, plan.shot_frames(job.shot))
                     bars[job.shot.id] = (bar, bar.__enter__())
-                    futures[pool.submit(render_clip, self.animator, plan, job, cache.root, None)] = job
-                for future in as_completed(futures):
-                    job = futures[future]
-                    path = future.result()
-                    bars.pop(job.shot.id)[0].__exit__(None, None, None)
-                    yield job, path
+                    futures[job.index] = pool.submit(render_clip, self.animator, plan, job, cache.root, None)
+                for job in jobs:
+                    if job.cached is None:
+                        job.cached = futures[job.index].result()
+                        bars.pop(job.shot.id)[0].__exit__(None, None, None)
+                        rendered["clips"] += 1
+                        animated(1)
+                    yield job.cached
         finally:
             progress.put(None)
             relay_thread.join(5)
-
-    def _film(self, cache: Cache, plan: StoryPlan, clips: list[Path]) -> tuple[Path, int]:
-        from stitching import prefetch, stitch, write_video
-
-        inputs = {
-            "clips": [cache.digest("clip", c.stem, ".mkv") for c in clips],
-            "timeline": [[plan.shot_frames(s), plan.overlap_frames(i)] for i, s in enumerate(plan.shots)],
-            "fps": plan.fps,
-        }
-        key = cache.key("film", "x264", FILM_ENCODER, inputs)
-        found = cache.get("film", key, ".mp4")
-        if found:
-            return found, 0
-        frames = prefetch(stitch(plan, clips))
-        return cache.put("film", key, ".mp4", lambda p: write_video(frames, p, plan.fps, crf=FILM_ENCODER["crf"])), 1
 
 
 @dataclass
@@ -294,6 +304,12 @@ def _shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:
         "context": plan.shot_context(shot),
         "frames": plan.shot_frames(shot),
     }
+
+
+def _counted(frames: Iterable[np.ndarray], advance: Any) -> Iterator[np.ndarray]:
+    for frame in frames:
+        advance(1)
+        yield frame
 
 
 def _exactly(

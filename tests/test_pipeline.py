@@ -99,6 +99,8 @@ def test_a_corrupt_cache_entry_is_rebuilt_not_trusted(tmp_path, tiny):
     result = st.make(STORY, name="tiny", **tiny)
     clip = next((result.run_dir / "cache" / "clip").rglob("*.mkv"))
     clip.write_bytes(clip.read_bytes()[:100])  # a half-written file
+    film = next((result.run_dir / "cache" / "film").rglob("*.mp4"))
+    film.write_bytes(b"")
     animator.calls.clear()
     again = st.make(STORY, name="tiny", **tiny)
     assert len(animator.calls) == 1
@@ -109,7 +111,8 @@ def test_stray_temporary_files_are_ignored(tmp_path, tiny):
     st, _, animator = teller(tmp_path)
     result = st.make(STORY, name="tiny", **tiny)
     record = next((result.run_dir / "cache" / "clip").rglob("*.mkv.json"))
-    record.unlink()  # the run was killed between writing a clip and sealing it
+    record.unlink()  # the run was killed between writing a clip and sealing it, before the film
+    next((result.run_dir / "cache" / "film").rglob("*.mp4.json")).unlink()
     animator.calls.clear()
     st.make(STORY, name="tiny", **tiny)
     assert len(animator.calls) == 1
