@@ -17,14 +17,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from planners import lexicon
 from planners.lexicon import singular
 
-MATCH_THRESHOLD = 0.5
+MATCHER_VERSION = 2  # bump when matching rules change: old cached matches are then ignored
+MATCH_THRESHOLD = 0.6  # below this, nearest emoji names are lexical accidents (barrel -> duck)
 GLYPH_PIXELS = 192  # rendered once at this size, resized per frame
 MAX_EMOJI_VERSION = 15.1  # OpenMoji 17 draws every emoji up to here
 
-# Nouns whose nearest emoji name is misleading or missing.
-ALIASES = {
+# Nouns whose nearest emoji name is misleading or missing; None draws a labelled shape instead.
+ALIASES: dict[str, str | None] = {
     "godzilla": "T-Rex",
     "dinosaur": "sauropod",
     "monster": "ogre",
@@ -128,7 +130,8 @@ class GlyphMatcher:
 
     def _matches_path(self) -> Path:
         names = "\n".join(emoji_names()[0])
-        digest = hashlib.sha256(f"{names}|{self.threshold}|{sorted(ALIASES.items())}".encode()).hexdigest()[:16]
+        rules = f"{MATCHER_VERSION}|{names}|{self.threshold}|{sorted(ALIASES.items())}"
+        digest = hashlib.sha256(rules.encode()).hexdigest()[:16]
         return (self.cache_dir or _user_cache()) / f"emoji-matches-{digest}.json"
 
     def _load_matches(self) -> dict[str, str | None]:
@@ -149,11 +152,17 @@ class GlyphMatcher:
             pass  # a read-only cache only costs speed
 
     def _match(self, noun: str) -> str | None:
-        for candidate in (noun, singular(noun), noun.split()[-1], singular(noun.split()[-1])):
+        candidates = (noun, singular(noun), noun.split()[-1], singular(noun.split()[-1]))
+        for candidate in candidates:
             if candidate in ALIASES:
-                return self._exact.get(ALIASES[candidate].lower())
+                alias = ALIASES[candidate]
+                return self._exact.get(alias.lower()) if alias else None
             if candidate in self._exact:
                 return self._exact[candidate]
+        for candidate in candidates:  # people no emoji names ("fisherman") are drawn as people, not as fish
+            if candidate in lexicon.PEOPLE:
+                gender = "woman" if candidate in lexicon.FEMALE else "man" if candidate in lexicon.MALE else "person"
+                return self._exact[gender]
         vectors = self._vectors()
         query = self._embed([noun])[0]
         scores = vectors @ query
