@@ -22,7 +22,7 @@ from generators.animatic.glyphs import GlyphMatcher, glyph_image, shared_matcher
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
 from storyteller.models import MotionGuide, Shot, StoryPlan
 
-VERSION = "1"  # bump when the drawing changes, so cached renders are redone
+VERSION = "2"  # bump when the drawing changes, so cached renders are redone
 MARKER = "storyteller-backend"
 
 

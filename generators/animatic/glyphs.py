@@ -74,6 +74,16 @@ ALIASES: dict[str, str | None] = {
     "city": "cityscape",
     "town": "houses",
     "door": "door",
+    "water": "water wave",
+    "moon": "crescent moon",
+    "treasure": "gem stone",
+    "chest": "package",
+    "spaceship": "flying saucer",
+    "ufo": "flying saucer",
+    "seagull": "bird",
+    "gull": "bird",
+    "lighthouse": None,
+    "boxing ring": None,
 }
 
 
