@@ -120,7 +120,8 @@ class ShotRenderer:
             _burst(draw, p.x * ww, (p.y - sprite.size * p.scale / 2) * wh, p.burst * sprite.size * wh * 1.4)
         label = self.labels.get(sprite.id)
         if label is not None and sprite.copies == 1 and not sprite.attached_to:
-            _paste(canvas, label, int(p.x * ww - label.width / 2), int(p.y * wh + 2))
+            # above the head: below the feet it would sit under the caption band
+            _paste(canvas, label, int(p.x * ww - label.width / 2), int(p.y * wh - height - label.height))
 
     def _posed_image(self, sid: str, height: int, angle: float, alpha: float) -> Image.Image:
         """The sprite at this size, angle and opacity; memoised, since most frames repeat a pose."""
