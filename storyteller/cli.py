@@ -123,7 +123,7 @@ def read_story(path: Path) -> str:
 
 def _make(args: argparse.Namespace) -> int:
     story = read_story(args.story)
-    with _reporter(args.quiet) as reporter:
+    with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=args.runs)
         width, height = args.size
         result = teller.make(
@@ -161,7 +161,7 @@ def _render(args: argparse.Namespace) -> int:
     from storyteller.models import read_plan
 
     plan = read_plan(args.plan)
-    with _reporter(args.quiet) as reporter:
+    with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=args.plan.parent.parent)
         result = teller.render(plan, args.plan.parent, args.output)
     _summary(result, args.quiet)
@@ -220,7 +220,7 @@ def _run_name(path: Path) -> str:
     return path.stem or "story"
 
 
-class _reporter:
+class _Progress:
     """Rich bars on a terminal, a plain log in a pipe, nothing with --quiet."""
 
     def __init__(self, quiet: bool) -> None:

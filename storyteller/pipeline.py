@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from storyteller.cache import Cache, atomic_write_text, publish
 from storyteller.errors import StorytellerError
@@ -162,12 +162,15 @@ class Storyteller:
             return found, 0
 
         def write(path: Path) -> None:
-            from generators.animatic import png_info
-
             image = backend.keyframe(shot, plan)
             if image.size != (plan.width, plan.height):
                 image = image.resize((plan.width, plan.height), Image.LANCZOS)
-            image.save(path, format="PNG", pnginfo=png_info(image))
+            # text entries (which backend drew it, say) survive the round trip through the cache
+            text = PngImagePlugin.PngInfo()
+            for name, value in image.info.items():
+                if isinstance(value, str):
+                    text.add_text(name, value)
+            image.save(path, format="PNG", pnginfo=text)
 
         return cache.put("keyframe", key, ".png", write), 1
 

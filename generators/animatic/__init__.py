@@ -15,7 +15,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFont
 
 from generators.animatic.background import paint_background, weather_layer
 from generators.animatic.glyphs import GlyphMatcher, glyph_image, shared_matcher
@@ -184,14 +184,6 @@ class AnimaticAnimator:
         renderer = ShotRenderer(shot, plan, shared_matcher(), backdrop=backdrop, captions=self.captions)
         for k in range(plan.shot_frames(shot)):
             yield renderer.frame(k / plan.fps)
-
-
-def png_info(image: Image.Image) -> PngImagePlugin.PngInfo:
-    """Keep the backend marker when a keyframe is saved, so a cached keyframe reads back the same."""
-    info = PngImagePlugin.PngInfo()
-    if MARKER in image.info:
-        info.add_text(MARKER, str(image.info[MARKER]))
-    return info
 
 
 # --- drawing helpers ------------------------------------------------------------------------------
