@@ -26,9 +26,17 @@ def write_srt(plan: StoryPlan, path: Path) -> None:
     atomic_write_text(path, srt(plan))
 
 
+MAX_SHEET_PIXELS = 2_000_000  # a feature film's sheet must not cost more memory than a short's frames
+
+
 def contact_sheet(plan: StoryPlan, keyframes: list[Path], path: Path, columns: int = 4, thumb_width: int = 320) -> None:
-    """A grid of keyframes, each with its shot number, duration and camera move."""
-    thumb_height = round(thumb_width * plan.height / plan.width)
+    """A grid of keyframes, each with its shot number, duration and camera move. Long films get more,
+    smaller thumbnails, so the sheet's size (and memory) stays bounded."""
+    aspect = plan.height / plan.width
+    fit = math.sqrt(MAX_SHEET_PIXELS / (len(keyframes) * aspect))
+    thumb_width = max(96, min(thumb_width, int(fit)))
+    columns = max(columns, round(columns * 320 / thumb_width))
+    thumb_height = round(thumb_width * aspect)
     columns = min(columns, len(keyframes))
     rows = math.ceil(len(keyframes) / columns)
     label_height, pad = 22, 8

@@ -71,7 +71,7 @@ def read_video(path: Path, layout: str = "rgb24") -> Iterator[np.ndarray]:
         raise StorytellerError(f"cannot read video {path}: {error}") from None
 
 
-def prefetch(frames: Iterable[np.ndarray], depth: int = 16) -> Iterator[np.ndarray]:
+def prefetch(frames: Iterable[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:
     """Produce frames on a background thread while the caller encodes them.
 
     FFmpeg releases the GIL while it decodes and encodes, so drawing or decoding the next frames
