@@ -295,14 +295,13 @@ def _return_frames_to_the_os() -> None:
     Otherwise glibc raises its mmap threshold after the first large free and serves later frames from
     the heap, which fragments: resident memory then creeps up with the length of the film.
     """
+    import contextlib
     import ctypes
     import sys
 
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
             ctypes.CDLL("libc.so.6").mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD, fixed (not dynamic)
-        except (OSError, AttributeError):
-            pass  # not glibc: nothing to tune
 
 
 # --- helpers --------------------------------------------------------------------------------------
