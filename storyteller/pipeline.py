@@ -84,7 +84,6 @@ class Storyteller:
     def render(self, plan: StoryPlan, run_dir: Path, output: Path | None = None) -> RunResult:
         """Render a plan; everything already in the cache is reused, so only changed shots are redone."""
         run_dir = Path(run_dir)
-        _return_frames_to_the_os()
         cache = Cache(run_dir / "cache")
         seconds: dict[str, float] = {}
         rendered = {"keyframes": 0, "clips": 0, "films": 0}
@@ -271,7 +270,6 @@ _PROGRESS: Any = None  # a worker process's queue back to the parent's progress 
 def _worker_init(progress: Any) -> None:
     global _PROGRESS
     _PROGRESS = progress
-    _return_frames_to_the_os()
 
 
 def render_clip(animator: Any, plan: StoryPlan, job: ClipJob, cache_root: Path, advance: Any = None) -> Path:
@@ -286,22 +284,24 @@ def render_clip(animator: Any, plan: StoryPlan, job: ClipJob, cache_root: Path, 
         image.load()
     frames = animator.animate(image, job.shot, plan, job.guide)
     checked = prefetch(_exactly(frames, count, (plan.height, plan.width, 3), advance))
-    return Cache(cache_root).put("clip", job.key, ".mkv", lambda p: write_video(checked, p, plan.fps, lossless=True))
+    path = Cache(cache_root).put("clip", job.key, ".mkv", lambda p: write_video(checked, p, plan.fps, lossless=True))
+    _return_frames_to_the_os()
+    return path
 
 
 def _return_frames_to_the_os() -> None:
-    """Make glibc give every frame-sized buffer its own mapping, returned to the OS when freed.
+    """Hand the heap's free frame buffers back to the OS once a shot is done.
 
-    Otherwise glibc raises its mmap threshold after the first large free and serves later frames from
-    the heap, which fragments: resident memory then creeps up with the length of the film.
+    glibc serves frame-sized buffers from its heap once it has seen a few freed, and keeps what is freed;
+    without a trim, resident memory creeps up with the length of the film.
     """
     import contextlib
     import ctypes
     import sys
 
     if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
-            ctypes.CDLL("libc.so.6").mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD, fixed (not dynamic)
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 # --- helpers --------------------------------------------------------------------------------------
