@@ -100,6 +100,7 @@ class Shot(_Model):
     duration: float = Field(gt=0, le=120, description="Seconds.")
     camera: CameraMove = "static"
     prompt: str
+    motion_prompt: str = Field(default="", description="How things move, for image-to-video backends.")
     negative_prompt: str = ""
     characters: list[str] = []
     location: str | None = None
@@ -229,6 +230,8 @@ class PlanConfig(_Model):
     fps: int = Field(default=24, ge=1, le=120)
     width: int = Field(default=512, ge=16, le=4096)
     height: int = Field(default=288, ge=16, le=4096)
+    minutes: float | None = Field(default=None, gt=0, le=600, description="Target length; None: from the text.")
+    cache_dir: Path | None = Field(default=None, description="Where a planner may cache its work (model calls).")
 
 
 def read_plan(path: str | Path) -> StoryPlan:
