@@ -19,5 +19,6 @@ class Planner(Protocol):
 
 PLANNERS: Registry[Planner] = Registry("planner", "storyteller.planners")
 PLANNERS.register("heuristic", "planners.heuristic:HeuristicPlanner")
+PLANNERS.register("llm", "planners.llm:LLMPlanner")  # "llm:provider:model"
 
 __all__ = ["PLANNERS", "Planner"]

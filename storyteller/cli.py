@@ -32,6 +32,16 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _minutes(text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"minutes '{text}' is not a number") from None
+    if not 0 < minutes <= 600:
+        raise argparse.ArgumentTypeError(f"{minutes} minutes is impossible: use more than 0 and at most 600")
+    return minutes
+
+
 def _fps(text: str) -> int:
     try:
         fps = int(text)
@@ -51,7 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--size", type=_size, default=(512, 288), help="frame size, WIDTHxHEIGHT (default 512x288)")
         p.add_argument("--fps", type=_fps, default=24, help="frames per second (default 24)")
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-        p.add_argument("--planner", default="heuristic", help="planner backend (default heuristic)")
+        p.add_argument("--planner", help="planner backend (default: fountain for .fountain files, else heuristic)")
+        p.add_argument("--llm", metavar="PROVIDER:MODEL", help="plan with a chat model, e.g. openai:gpt-4o-mini")
+        p.add_argument("--fallback", metavar="PLANNER", help="planner to use if the LLM gives no valid plan")
+        p.add_argument("--minutes", type=_minutes, help="target length of the film (default: from the text)")
+        p.add_argument("--runs", type=Path, default=Path("runs"), help="where run directories go (default ./runs)")
 
     def render_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("-o", "--output", type=Path, help="where to write the MP4")
@@ -69,7 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
     make.add_argument("story", type=Path, help="the story, a UTF-8 text file")
     look(make)
     render_options(make)
-    make.add_argument("--runs", type=Path, default=Path("runs"), help="where run directories go (default ./runs)")
 
     plan = commands.add_parser("plan", help="write the plan of a story as editable JSON")
     plan.add_argument("story", type=Path)
@@ -134,27 +147,58 @@ def _make(args: argparse.Namespace) -> int:
             fps=args.fps,
             width=width,
             height=height,
+            minutes=args.minutes,
         )
-    _summary(result, args.quiet)
+    _summary(result, args.quiet, getattr(teller.planner, "stats", None))
     return 0
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from planners import PLANNERS
     from storyteller.models import PlanConfig
     from storyteller.pipeline import _save_plan, check_story
 
     story = read_story(args.story)
     check_story(story)
     width, height = args.size
-    config = PlanConfig(title=_run_name(args.story), seed=args.seed, fps=args.fps, width=width, height=height)
-    plan = PLANNERS.create(args.planner).plan(story, config)
+    name = _run_name(args.story)
+    config = PlanConfig(
+        title=name,
+        seed=args.seed,
+        fps=args.fps,
+        width=width,
+        height=height,
+        minutes=args.minutes,
+        cache_dir=args.runs / name / "cache",
+    )
+    planner = _planner(args)
+    plan = planner.plan(story, config)
     if args.output is None:
         print(plan.model_dump_json(indent=2))
     else:
         _save_plan(plan, args.output)
         print(f"wrote {args.output}: {len(plan.shots)} shots, {plan.duration:.1f}s", file=sys.stderr)
+    stats = getattr(planner, "stats", None)
+    if stats is not None:
+        print(_model_line(stats), file=sys.stderr)
     return 0
+
+
+def _planner(args: argparse.Namespace) -> Any:
+    """--llm, else --planner, else by the story's extension."""
+    from planners import PLANNERS
+
+    if args.llm:
+        from planners.llm import LLMPlanner
+
+        return LLMPlanner.from_spec(args.llm, fallback=args.fallback)
+    story = getattr(args, "story", None)
+    default = "fountain" if story is not None and story.suffix.lower() == ".fountain" else "heuristic"
+    return PLANNERS.create(args.planner or default)
+
+
+def _model_line(stats: Any) -> str:
+    tokens = f", {stats.tokens_in} tokens in, {stats.tokens_out} out" if stats.tokens_in or stats.tokens_out else ""
+    return f"model: {stats.calls} calls{tokens}, {stats.cache_hits} cache hits"
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -207,7 +251,7 @@ def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any
     from storyteller.pipeline import Storyteller
 
     return Storyteller(
-        planner=getattr(args, "planner", "heuristic"),
+        planner=_planner(args) if hasattr(args, "planner") else "heuristic",
         keyframe=args.keyframe,
         animator=args.animator,
         runs_dir=runs_dir,
@@ -242,7 +286,7 @@ class _Progress:
             self.rich.__exit__(*exc)
 
 
-def _summary(result: Any, quiet: bool) -> None:
+def _summary(result: Any, quiet: bool, model_stats: Any = None) -> None:
     if quiet:
         return
     from rich.console import Console
@@ -260,6 +304,8 @@ def _summary(result: Any, quiet: bool) -> None:
     hits = sum(result.cache_hits.values())
     made = ", ".join(f"{n} {what}" for what, n in result.rendered.items())
     table.add_row("cache", f"{hits} hits; rendered {made}")
+    if model_stats is not None:
+        table.add_row("planner", _model_line(model_stats))
     table.add_row("video file", str(result.video))
     table.add_row("subtitles", str(result.subtitles))
     table.add_row("contact sheet", str(result.contact_sheet))

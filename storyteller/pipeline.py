@@ -67,8 +67,8 @@ class Storyteller:
 
     def make(self, story: str, name: str = "story", output: Path | None = None, **config: Any) -> RunResult:
         """Plan the story and render it into runs/<name>/."""
-        plan = self.plan(story, PlanConfig(title=name, **config))
         run_dir = self.runs_dir / name
+        plan = self.plan(story, PlanConfig(title=name, cache_dir=run_dir / "cache", **config))
         _save_plan(plan, run_dir / "plan.json")
         return self.render(plan, run_dir, output)
 

@@ -1,0 +1,314 @@
+"""The LLM planner: Dysen-VDM's three steps on any langchain chat model.
+
+For each chunk of the story (a long story is planned in chunks, with a running summary and the
+character bible carried forward): (1) action planning, (2) event -> dynamic scene graph, (3) scene
+imagination. Each answer is validated against the plan's invariants; a failure goes back to the model
+with the reason, a bounded number of times. The character bible is fixed when a character first
+appears and used verbatim in every prompt that shows it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from planners.llm import prompts
+from planners.llm.calls import ModelCaller, PlanningError
+from planners.llm.schemas import ActionPlan, BibleEntry, Event, Imagination, PlaceEntry, SceneGraphs, ShotGraph
+from storyteller.errors import StorytellerError
+from storyteller.models import (
+    Action,
+    Character,
+    Entity,
+    Location,
+    PlanConfig,
+    SceneGraph,
+    Shot,
+    StoryPlan,
+    Transition,
+)
+
+WORDS_PER_SECOND = 2.4  # the heuristic planner's pace, for a target length derived from the text
+DURATION_TOLERANCE = 0.05
+CHUNK_CHARS = 6000  # about 1,500 tokens of story per call: small enough for any model's context
+
+
+class LLMPlanner:
+    name = "llm"
+
+    def __init__(
+        self,
+        model: Any,
+        fallback: Any = None,
+        attempts: int = 3,
+        chunk_chars: int = CHUNK_CHARS,
+    ) -> None:
+        self.model = load_chat_model(model) if isinstance(model, str) else model
+        if isinstance(fallback, str):
+            from planners import PLANNERS
+
+            fallback = PLANNERS.create(fallback)
+        self.fallback = fallback
+        self.attempts = attempts
+        self.chunk_chars = chunk_chars
+        self.stats = None
+
+    @classmethod
+    def from_spec(cls, spec: str, **kwargs: Any) -> LLMPlanner:
+        """`provider:model`, e.g. `openai:gpt-4o-mini`, `ollama:llama3.1`, through `init_chat_model`."""
+        return cls(load_chat_model(spec), **kwargs)
+
+    def plan(self, story: str, config: PlanConfig) -> StoryPlan:
+        caller = ModelCaller(self.model, config.cache_dir / "llm" if config.cache_dir else None, self.attempts)
+        self.stats = caller.stats
+        try:
+            try:
+                return self._plan(story, config, caller)
+            except ValidationError as error:  # an answer that passed every check but still breaks the plan
+                raise PlanningError(f"the answers do not make a valid plan: {error.errors()[0]['msg']}") from None
+        except PlanningError as error:
+            if self.fallback is None:
+                raise StorytellerError(f"LLM planner: {error} (add --fallback heuristic to plan without it)") from None
+            return self.fallback.plan(story, config)
+
+    def _plan(self, story: str, config: PlanConfig, caller: ModelCaller) -> StoryPlan:
+        words = len(story.split())
+        target = config.minutes * 60 if config.minutes else max(3.0, words / WORDS_PER_SECOND)
+        bible: dict[str, BibleEntry] = {}
+        places: dict[str, PlaceEntry] = {}
+        summary, title, style = "", "", ""
+        shots: list[Shot] = []
+        for start, chunk in chunks(story, self.chunk_chars):
+            chunk_target = target * len(chunk.split()) / max(1, words)
+            outline = caller.ask(
+                "action planning",
+                prompts.STEP1.format(
+                    target=chunk_target,
+                    bible=_bible_text(bible),
+                    locations=prompts.dumps([p.model_dump() for p in places.values()]),
+                    summary=summary or "(the beginning)",
+                    example1=prompts.dumps(prompts.EXAMPLE1),
+                    story=chunk,
+                ),
+                ActionPlan,
+                lambda answer, t=chunk_target: check_outline(answer, bible, places, t),
+            )
+            for entry in outline.characters:  # the bible is fixed at first sight
+                bible.setdefault(entry.id, entry)
+            for place in outline.locations:
+                places.setdefault(place.id, place)
+            title, style = title or outline.title, style or outline.style
+            summary = (summary + " " + outline.summary).strip()[-1500:]
+            events = outline.events
+            graphs = caller.ask(
+                "scene graphs",
+                prompts.STEP2.format(
+                    bible=_bible_text(bible),
+                    example_event=prompts.dumps(prompts.EXAMPLE_EVENT),
+                    example2=prompts.dumps(prompts.EXAMPLE2),
+                    events=prompts.dumps([e.model_dump() for e in events]),
+                ),
+                SceneGraphs,
+                lambda answer, ev=events: check_graphs(answer, ev, bible),
+            )
+            by_event = {g.event_id: g for g in graphs.shots}
+            imagined = caller.ask(
+                "scene imagination",
+                prompts.STEP3.format(
+                    style=f" The film's style: {style}." if style else "",
+                    bible=_bible_text(bible),
+                    example_event=prompts.dumps({**prompts.EXAMPLE_EVENT, "graph": prompts.EXAMPLE2["shots"][0]}),
+                    example3=prompts.dumps(prompts.EXAMPLE3),
+                    shots=prompts.dumps([{**e.model_dump(), "graph": by_event[e.id].model_dump()} for e in events]),
+                ),
+                Imagination,
+                lambda answer, ev=events: check_imagination(answer, ev),
+            )
+            details = {s.event_id: s for s in imagined.shots}
+            for event in events:
+                shots.append(
+                    _shot(len(shots), event, by_event[event.id], details[event.id], story, start, bible, style)
+                )
+        for index in range(1, len(shots)):
+            if shots[index].location != shots[index - 1].location:
+                shots[index].transition = Transition(kind="crossfade", duration=0.5)
+        used = {c for s in shots for c in s.characters}
+        return StoryPlan(
+            title=title or config.title,
+            style=style,
+            seed=config.seed,
+            fps=config.fps,
+            width=config.width,
+            height=config.height,
+            characters=[
+                Character(id=b.id, name=b.name, kind=b.kind, appearance=b.appearance)
+                for b in bible.values()
+                if b.id in used
+            ],
+            locations=[Location(id=p.id, name=p.name, description=p.description) for p in places.values()],
+            shots=shots,
+        )
+
+
+# --- invariants, as messages the model can act on -------------------------------------------------
+
+
+def check_outline(
+    answer: ActionPlan, bible: dict[str, BibleEntry], places: dict[str, PlaceEntry], target: float
+) -> list[str]:
+    errors = []
+    characters = set(bible) | {c.id for c in answer.characters}
+    locations = set(places) | {p.id for p in answer.locations}
+    ids = [e.id for e in answer.events]
+    if len(set(ids)) != len(ids):
+        errors.append("event ids must be unique")
+    for event in answer.events:
+        for cid in event.characters:
+            if cid not in characters:
+                errors.append(f"event {event.id}: character '{cid}' is not in the bible; add it to characters")
+        if event.location is not None and event.location not in locations:
+            errors.append(f"event {event.id}: location '{event.location}' is not in locations")
+    total = sum(e.duration for e in answer.events)
+    if abs(total - target) > DURATION_TOLERANCE * target:
+        errors.append(f"the durations add up to {total:.1f}s; they must add up to {target:.1f}s (within 5 %)")
+    return errors
+
+
+def check_graphs(answer: SceneGraphs, events: list[Event], bible: dict[str, BibleEntry]) -> list[str]:
+    errors = []
+    wanted = {e.id: e for e in events}
+    got = [g.event_id for g in answer.shots]
+    if sorted(got) != sorted(wanted):
+        errors.append(f"give exactly one graph per event: {sorted(wanted)} (got {sorted(got)})")
+    for graph in answer.shots:
+        event = wanted.get(graph.event_id)
+        if event is None:
+            continue
+        entities = [e.id for e in graph.entities]
+        if len(set(entities)) != len(entities):
+            errors.append(f"{graph.event_id}: entity ids must be unique")
+        known = set(entities)
+        for rel in graph.relations:
+            for end in (rel.subject, rel.object):
+                if end not in known:
+                    errors.append(f"{graph.event_id}: relation refers to '{end}', which is not an entity")
+        for act in graph.actions:
+            for end in (act.agent, act.object):
+                if end is not None and end not in known:
+                    errors.append(f"{graph.event_id}: action '{act.verb}' refers to '{end}', which is not an entity")
+            if not 0 <= act.start <= act.end <= event.duration + 1e-6:
+                errors.append(
+                    f"{graph.event_id}: action '{act.verb}' runs {act.start}-{act.end}s; "
+                    f"it must lie in 0-{event.duration}s"
+                )
+        for cid in event.characters:
+            if cid not in known:
+                errors.append(f"{graph.event_id}: character '{cid}' is on screen, so it must be an entity")
+    return errors
+
+
+def check_imagination(answer: Imagination, events: list[Event]) -> list[str]:
+    wanted = sorted(e.id for e in events)
+    got = sorted(s.event_id for s in answer.shots)
+    return [] if got == wanted else [f"give exactly one entry per event: {wanted} (got {got})"]
+
+
+# --- assembly ---------------------------------------------------------------------------------
+
+
+def _shot(
+    index: int,
+    event: Event,
+    graph: ShotGraph,
+    detail: Any,
+    story: str,
+    chunk_start: int,
+    bible: dict[str, BibleEntry],
+    style: str,
+) -> Shot:
+    found = story.find(event.text.strip(), chunk_start) if event.text.strip() else -1
+    span = (found, found + len(event.text.strip())) if found >= 0 else (chunk_start, chunk_start)
+    entities = [
+        Entity(id=e.id, label=e.label, attributes=_merged(e.attributes, detail.attributes.get(e.id, [])))
+        for e in graph.entities
+    ]
+    appearances = [bible[c].appearance for c in event.characters if c in bible]
+    prompt = detail.keyframe_prompt
+    missing = [a for a in appearances if a not in prompt]
+    prompt = ", ".join(p for p in [style, prompt, *missing, detail.setting] if p)
+    return Shot(
+        id=f"shot_{index + 1:03d}",
+        text=event.text.strip() or event.action,
+        span=span,
+        duration=round(event.duration, 3),
+        camera=graph.camera,
+        prompt=prompt,
+        motion_prompt=detail.motion_prompt,
+        negative_prompt="blurry, low quality, distorted, deformed, extra limbs, watermark, text",
+        characters=[c for c in event.characters if c in bible],
+        location=event.location,
+        graph=SceneGraph(
+            entities=entities,
+            relations=graph.relations,
+            actions=[Action(**a.model_dump()) for a in graph.actions],
+            time_of_day=detail.time_of_day,
+            weather=detail.weather,
+        ),
+    )
+
+
+def chunks(story: str, limit: int) -> list[tuple[int, str]]:
+    """(offset, text) pieces of at most about `limit` characters, cut between paragraphs (or sentences)."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    while start < len(story):
+        end = min(len(story), start + limit)
+        if end < len(story):
+            cut = story.rfind("\n\n", start, end)
+            if cut <= start:
+                ends = [m.end() for m in re.finditer(r"[.!?]\s", story[start:end])]
+                cut = start + ends[-1] if ends else end
+            end = cut
+        text = story[start:end]
+        if text.strip():
+            pieces.append((start, text))
+        start = end
+    return pieces
+
+
+def _merged(first: list[str], more: list[str]) -> list[str]:
+    return list(dict.fromkeys([*first, *more]))
+
+
+def _bible_text(bible: dict[str, BibleEntry]) -> str:
+    return prompts.dumps([b.model_dump() for b in bible.values()]) if bible else "(empty)"
+
+
+# --- loading a model by name ---------------------------------------------------------------------
+
+EXTRAS = {"openai": "openai", "anthropic": "anthropic", "ollama": "ollama", "huggingface": "huggingface"}
+KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "huggingface": "HUGGINGFACEHUB_API_TOKEN"}
+
+
+def load_chat_model(spec: str) -> Any:
+    provider, _, name = spec.partition(":")
+    if not name:
+        raise StorytellerError(f"--llm '{spec}' should look like provider:model, e.g. openai:gpt-4o-mini")
+    try:
+        from langchain.chat_models import init_chat_model
+
+        return init_chat_model(name, model_provider=provider)
+    except ImportError as error:
+        extra = EXTRAS.get(provider)
+        hint = f"pip install 'storyteller[{extra}]'" if extra else "install its langchain package"
+        package = re.search(r"langchain-[a-z0-9-]+", str(error))
+        raise StorytellerError(
+            f"--llm {spec} needs {package.group() if package else 'its provider package'}: {hint}"
+        ) from None
+    except Exception as error:
+        key = KEYS.get(provider)
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        hint = f"; set {key}" if key and ("key" in reason.lower() or "token" in reason.lower()) else ""
+        raise StorytellerError(f"--llm {spec}: {reason[:200]}{hint}") from None
