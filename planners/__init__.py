@@ -20,5 +20,6 @@ class Planner(Protocol):
 PLANNERS: Registry[Planner] = Registry("planner", "storyteller.planners")
 PLANNERS.register("heuristic", "planners.heuristic:HeuristicPlanner")
 PLANNERS.register("llm", "planners.llm:LLMPlanner")  # "llm:provider:model"
+PLANNERS.register("fountain", "planners.fountain:FountainPlanner")  # screenplays
 
 __all__ = ["PLANNERS", "Planner"]

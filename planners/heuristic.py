@@ -93,11 +93,12 @@ class HeuristicPlanner:
 
     name = "heuristic"
 
-    def __init__(self, words_per_second: float = WORDS_PER_SECOND) -> None:
+    def __init__(self, words_per_second: float = WORDS_PER_SECOND, names: list[str] | None = None) -> None:
         self.words_per_second = words_per_second
+        self.names = list(names or [])  # people known in advance (a screenplay's cast), so any mention counts
 
     def config(self) -> dict:
-        return {"words_per_second": self.words_per_second}
+        return {"words_per_second": self.words_per_second, "names": self.names}
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         story = story.replace("\r\n", "\n")
@@ -106,6 +107,8 @@ class HeuristicPlanner:
         body_start += style_end
         sentences = _split_sentences(story, body_start)
         cast: dict[str, CastMember] = {}
+        for name in self.names:
+            _new_member(cast, kind="person", name=name, attributes=[])
         recent: list[str] = []
         for sentence in sentences:
             sentence.tokens = [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(sentence.text)]
@@ -117,6 +120,9 @@ class HeuristicPlanner:
         state = {"location": None, "time": "day", "weather": "clear"}
         for index, group in enumerate(shots_text):
             shots.append(self._shot(index, group, story, cast, locations, state, config, style))
+        if config.minutes:  # stretch or squeeze every shot, and its actions, to the asked length
+            scale = config.minutes * 60 / sum(s.duration for s in shots)
+            shots = [scaled(s, scale) for s in shots]
         used = {cid for shot in shots for cid in shot.characters}
         characters = [
             Character(id=m.id, name=m.name or m.kind.title(), kind=m.kind, appearance=m.appearance())
@@ -425,6 +431,11 @@ def _resolve_cast(sentence: Sentence, cast: dict[str, CastMember], recent: list[
             if mention.label[:1].isupper() and " " not in mention.label:
                 kind = mention.label  # "Godzilla" keeps its capital
             same = next((m for m in reversed(cast.values()) if m.kind.lower() == kind.lower()), None)
+            if _apposition(sentence, previous, mention):  # "Zosia, a little girl in a red jacket,"
+                same = cast[previous.ref]
+                if same.kind == "person":
+                    same.kind = kind
+                    same.gender = _gender_of(kind)
             if same is None:
                 same = _new_member(cast, kind=kind, name=None, attributes=mention.attributes)
             else:
@@ -460,14 +471,24 @@ def _resolve_cast(sentence: Sentence, cast: dict[str, CastMember], recent: list[
                     cast[wearer].worn.append(item)
 
 
+def _apposition(sentence: Sentence, previous: Mention | None, mention: Mention) -> bool:
+    if previous is None or previous.kind != "character" or not previous.ref or previous.label[:1].islower():
+        return False
+    between = sentence.text[sentence.tokens[previous.last].end : sentence.tokens[mention.first].start]
+    return bool(re.fullmatch(r",\s*(?:a|an|the)?\s*(?:[\w'-]+\s+)*?", between + " ")) and "," in between
+
+
+def _gender_of(kind: str) -> str:
+    head = kind.split()[-1]
+    return "f" if head in lx.FEMALE else "m" if head in lx.MALE else "p" if head in lx.GROUP_NOUNS else "?"
+
+
 def _new_member(cast: dict[str, CastMember], kind: str, name: str | None, attributes: list[str]) -> CastMember:
     base = _slug(name or kind)
     cid, n = base, 2
     while cid in cast:
         cid, n = f"{base}_{n}", n + 1
-    head = kind.split()[-1]
-    gender = "f" if head in lx.FEMALE else "m" if head in lx.MALE else "p" if head in lx.GROUP_NOUNS else "?"
-    cast[cid] = CastMember(id=cid, kind=kind, name=name, attributes=list(attributes), gender=gender)
+    cast[cid] = CastMember(id=cid, kind=kind, name=name, attributes=list(attributes), gender=_gender_of(kind))
     return cast[cid]
 
 
@@ -551,7 +572,12 @@ def _actions(sentence: Sentence, ids: list[str], span: tuple[float, float]) -> l
         after = [(m, ids[k]) for k, m in enumerate(sentence.mentions) if m.first > t_index and ids[k]]
         # the nearest thing before the verb does it ("big fire is burning"), but clothes never act
         agent = next(
-            (i for m, i in reversed(before) if not _is_clothing(m) and not _after_preposition(sentence, m)), None
+            (
+                i
+                for m, i in reversed(before)
+                if not _is_clothing(m) and not _after_preposition(sentence, m) and not _object_pronoun(sentence, m)
+            ),
+            None,
         )
         agent = agent or next((i for m, i in after if m.kind == "character"), None)
         if agent is None:
@@ -587,6 +613,16 @@ def _after_preposition(sentence: Sentence, mention: Mention) -> bool:
     return k >= 0 and (lows[k] in lx.PREPOSITIONS or lows[k] in lx.LOCATION_PREPOSITIONS) and mention.kind != "pronoun"
 
 
+def _object_pronoun(sentence: Sentence, mention: Mention) -> bool:
+    """ "ran after her", "hugged him": a pronoun after a verb or preposition is acted on, not acting."""
+    if mention.label in ("him", "them", "me", "us"):
+        return True
+    if mention.label != "her":  # "her" is also a possessive: "her mother waved"
+        return False
+    word = sentence.tokens[mention.first - 1].low if mention.first else ""
+    return word in lx.VERB_FORMS or word in lx.FUNCTION_WORDS | {"after"}
+
+
 def _is_clothing(mention: Mention) -> bool:
     return mention.kind == "object" and lx.singular(mention.head.split()[-1]) in lx.CLOTHING | {"glove"}
 
@@ -598,6 +634,16 @@ def _clause_end(sentence: Sentence, index: int) -> int:
         if re.search(r"[,;:]", sentence.text[tokens[k - 1].end : tokens[k].start]) or k - index > 6:
             return k - 1
     return len(tokens) - 1
+
+
+def scaled(shot: Shot, scale: float) -> Shot:
+    duration = round(min(120.0, shot.duration * scale), 3)
+    factor = duration / shot.duration
+    actions = [
+        a.model_copy(update={"start": round(a.start * factor, 3), "end": round(min(a.end * factor, duration), 3)})
+        for a in shot.graph.actions
+    ]
+    return shot.model_copy(update={"duration": duration, "graph": shot.graph.model_copy(update={"actions": actions})})
 
 
 def _default_camera(actions: list[Action], rng: random.Random) -> str:

@@ -163,6 +163,9 @@ VERBS: dict[str, tuple[str, ...]] = {
     "swim": ("swim", "swims", "swam", "swimming", "dive", "dived", "dove", "diving"),
     "shake": ("shake", "shakes", "shook", "shaking", "tremble", "trembled", "trembling", "shiver",
               "shivered", "shivering"),
+    "talk": ("say", "says", "said", "saying", "talk", "talks", "talked", "talking", "speak", "speaks", "spoke",
+             "speaking", "ask", "asks", "asked", "asking", "whisper", "whispers", "whispered", "reply", "replies",
+             "replied", "answer", "answered"),
     "sit": ("sit", "sits", "sat", "sitting", "rest", "rested", "resting", "sleep", "slept", "sleeping",
             "lie", "lay", "lying"),
     "climb": ("climb", "climbs", "climbed", "climbing", "scramble", "scrambled"),
@@ -171,6 +174,9 @@ VERBS: dict[str, tuple[str, ...]] = {
     "vanish": ("vanish", "vanished", "disappear", "disappeared", "disappears", "leave", "left", "leaves"),
 }
 VERB_FORMS = {form: verb for verb, forms in VERBS.items() for form in forms}
+for _form, _verb in list(VERB_FORMS.items()):  # third person: "laughs", "sleeps", "rushes"
+    if not _form.endswith(("s", "ed", "ing")):
+        VERB_FORMS.setdefault(_form + ("es" if _form.endswith(("sh", "ch", "x")) else "s"), _verb)
 # Phrases that mean something other than their verb.
 PHRASE_VERBS = {"fell asleep": "sit", "falls asleep": "sit", "curled up": "sit", "lay down": "sit",
                 "sat down": "sit", "grew up": "grow", "stood up": "raise", "woke up": "raise"}

@@ -157,3 +157,36 @@ def test_an_unwritable_run_directory_keeps_its_promise(tmp_path):
     blocker = tmp_path / "runs"
     blocker.write_text("a file where the run directory should go")
     assert_clear_error(run("make", story, *TINY, cwd=tmp_path), "runs")
+
+
+def test_a_fountain_screenplay_is_picked_by_its_extension(tmp_path):
+    script = tmp_path / "snow.fountain"
+    script.write_text((ROOT / "examples" / "snow_day.fountain").read_text())
+    out = tmp_path / "plan.json"
+    result = run("plan", script, "-o", out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    plan = StoryPlan.model_validate_json(out.read_text())
+    assert plan.title == "Snow Day" and any(s.text.startswith("Zosia: ") for s in plan.shots)
+
+
+def test_minutes_sets_the_length(tmp_path):
+    story = tmp_path / "s.txt"
+    story.write_text(HAMSTER + " The crowd cheered. The hamster jumped.")
+    out = tmp_path / "plan.json"
+    assert run("plan", story, "-o", out, "--minutes", "0.5").returncode == 0
+    assert abs(StoryPlan.model_validate_json(out.read_text()).duration - 30) < 0.5
+    assert_clear_error(run("plan", story, "--minutes", "-1"), "impossible")
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("openai:gpt-4o-mini", ["langchain-openai", "storyteller[openai]"]),
+        ("nosuchprovider:model", ["nosuchprovider"]),
+        ("gpt4", ["provider:model"]),
+    ],
+)
+def test_llm_problems_are_one_clear_line(tmp_path, spec, words):
+    story = tmp_path / "s.txt"
+    story.write_text(HAMSTER)
+    assert_clear_error(run("plan", story, "--llm", spec, cwd=tmp_path), *words)

@@ -255,3 +255,21 @@ def test_the_registry_builds_it_from_a_spec_and_reports_missing_packages():
         PLANNERS.create("llm:openai:gpt-4o-mini")
     with pytest.raises(StorytellerError, match="provider:model"):
         PLANNERS.create("llm:gpt")
+
+
+def test_plan_command_reports_calls_tokens_and_cache_hits(tmp_path, monkeypatch, capsys):
+    from planners.llm import planner as llm_module
+    from storyteller import cli
+
+    answers = [tool_call("ActionPlan", outline()), tool_call("SceneGraphs", graphs()),
+               tool_call("Imagination", imagination())]  # fmt: skip
+    monkeypatch.setattr(llm_module, "load_chat_model", lambda spec: ScriptedTools(answers=answers))
+    story = tmp_path / "fight.txt"
+    story.write_text(STORY)
+    args = ["plan", str(story), "--llm", "fake:model", "--minutes", "0.1", "--runs", str(tmp_path / "runs")]
+    assert cli.main([*args, "-o", str(tmp_path / "a.json")]) == 0
+    assert "model: 3 calls, 300 tokens in, 60 out, 0 cache hits" in capsys.readouterr().err
+    monkeypatch.setattr(llm_module, "load_chat_model", lambda spec: ScriptedTools(answers=[]))
+    assert cli.main([*args, "-o", str(tmp_path / "b.json")]) == 0
+    assert "model: 0 calls, 3 cache hits" in capsys.readouterr().err
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()

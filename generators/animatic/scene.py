@@ -265,6 +265,9 @@ def _apply(p: Pose, sprite: Sprite, action: Action, t: float, sprites: dict[str,
     elif verb == "dance":
         p.angle += 15 * math.sin(2 * math.pi * 1.5 * local)
         p.y -= 0.02 * abs(math.sin(2 * math.pi * 1.5 * local))
+    elif verb == "talk":
+        p.scale *= 1 + 0.04 * abs(math.sin(2 * math.pi * 3 * local))
+        p.angle += 3 * math.sin(2 * math.pi * 1.5 * local)
     elif verb == "wave":
         p.angle += 12 * math.sin(2 * math.pi * 2 * local)
     elif verb == "shake":
