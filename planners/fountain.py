@@ -101,10 +101,8 @@ def _as_prose(elements: list[Element], speakers: list[str]) -> tuple[str, list[t
         if element.kind == "heading":
             setting = _setting(element.text)
             continue
-        if element.kind == "dialogue":
-            text = f"{element.speaker} talks."  # the line itself is the caption, not something to draw
-        else:
-            text = _names_in_title_case(element.text)
+        # a line of dialogue is the caption, not something to draw: the speaker talks
+        text = f"{element.speaker} talks." if element.kind == "dialogue" else _names_in_title_case(element.text)
         if setting:  # the scene heading opens the scene's first shot
             first = text.split()[0]
             text = f"{setting} {text if first in speakers else text[:1].lower() + text[1:]}"
