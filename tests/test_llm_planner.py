@@ -273,3 +273,12 @@ def test_plan_command_reports_calls_tokens_and_cache_hits(tmp_path, monkeypatch,
     assert cli.main([*args, "-o", str(tmp_path / "b.json")]) == 0
     assert "model: 0 calls, 3 cache hits" in capsys.readouterr().err
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+
+
+def test_times_that_only_rounding_breaks_are_kept_inside_the_shot():
+    events = [{**e, "duration": e["duration"] + 0.0000004} for e in outline()["events"]]
+    long_graphs = graphs(end=4.0000004)
+    plan = LLMPlanner(FakeListChatModel(responses=script(outline(events=events), long_graphs, imagination()))).plan(
+        STORY, CONFIG
+    )
+    assert plan.shots[0].duration == 4.0 and plan.shots[0].graph.actions[0].end == 4.0

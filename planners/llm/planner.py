@@ -234,6 +234,7 @@ def _shot(
         Entity(id=e.id, label=e.label, attributes=_merged(e.attributes, detail.attributes.get(e.id, [])))
         for e in graph.entities
     ]
+    duration = round(event.duration, 3)
     appearances = [bible[c].appearance for c in event.characters if c in bible]
     prompt = detail.keyframe_prompt
     missing = [a for a in appearances if a not in prompt]
@@ -242,7 +243,7 @@ def _shot(
         id=f"shot_{index + 1:03d}",
         text=event.text.strip() or event.action,
         span=span,
-        duration=round(event.duration, 3),
+        duration=duration,
         camera=graph.camera,
         prompt=prompt,
         motion_prompt=detail.motion_prompt,
@@ -252,7 +253,7 @@ def _shot(
         graph=SceneGraph(
             entities=entities,
             relations=graph.relations,
-            actions=[Action(**a.model_dump()) for a in graph.actions],
+            actions=[_action(a, duration) for a in graph.actions],
             time_of_day=detail.time_of_day,
             weather=detail.weather,
         ),
@@ -276,6 +277,14 @@ def chunks(story: str, limit: int) -> list[tuple[int, str]]:
             pieces.append((start, text))
         start = end
     return pieces
+
+
+def _action(action: Any, duration: float) -> Action:
+    """The graph's action, its times kept inside the (rounded) shot."""
+    end = round(min(action.end, duration), 3)
+    return Action(
+        agent=action.agent, verb=action.verb, object=action.object, start=min(round(action.start, 3), end), end=end
+    )
 
 
 def _merged(first: list[str], more: list[str]) -> list[str]:
