@@ -22,7 +22,7 @@ class LinePlanner:
             )
             span = (start, offset)
             shots.append(Shot(id=f"line_{n + 1}", text=line, span=span, duration=3.0, prompt=line, graph=graph))
-        return StoryPlan(title=config.title, width=config.width, height=config.height, fps=config.fps, shots=shots)
+        return StoryPlan(title=config.title, shots=shots, **config.picture())
 
 
 if __name__ == "__main__":

@@ -132,13 +132,10 @@ class HeuristicPlanner:
         return StoryPlan(
             title=title or config.title,
             style=style,
-            seed=config.seed,
-            fps=config.fps,
-            width=config.width,
-            height=config.height,
             characters=characters,
             locations=list(locations.values()),
             shots=shots,
+            **config.picture(),
         )
 
     def _shot(

@@ -233,6 +233,10 @@ class PlanConfig(_Model):
     minutes: float | None = Field(default=None, gt=0, le=600, description="Target length; None: from the text.")
     cache_dir: Path | None = Field(default=None, description="Where a planner may cache its work (model calls).")
 
+    def picture(self) -> dict:
+        """The fields a StoryPlan takes over as they are: `StoryPlan(..., **config.picture())`."""
+        return {"seed": self.seed, "fps": self.fps, "width": self.width, "height": self.height}
+
 
 def read_plan(path: str | Path) -> StoryPlan:
     """Load plan.json; any problem is one line naming the file, the field and the reason."""

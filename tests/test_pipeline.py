@@ -122,7 +122,7 @@ def test_a_custom_planner_is_any_object_with_plan(tmp_path, tiny):
     class OneShot:
         def plan(self, story: str, config: PlanConfig) -> StoryPlan:
             shot = Shot(id="only", text=story, span=(0, len(story)), duration=1.5, prompt=story, graph=SceneGraph())
-            return StoryPlan(title=config.title, width=config.width, height=config.height, fps=config.fps, shots=[shot])
+            return StoryPlan(title=config.title, shots=[shot], **config.picture())
 
     result = Storyteller(planner=OneShot(), runs_dir=tmp_path).make("Anything at all.", name="custom", **tiny)
     assert [s.id for s in result.plan.shots] == ["only"]

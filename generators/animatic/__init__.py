@@ -147,9 +147,7 @@ class ShotRenderer:
         return _shape(sprite.label, sprite.colour)
 
 
-class AnimaticKeyframes:
-    """Keyframe = the animatic's first frame; its PNG says which backend drew it."""
-
+class _Animatic:
     name = "animatic"
 
     def __init__(self, captions: bool = True) -> None:
@@ -157,6 +155,10 @@ class AnimaticKeyframes:
 
     def config(self) -> dict[str, Any]:
         return {"version": VERSION, "captions": self.captions}
+
+
+class AnimaticKeyframes(_Animatic):
+    """Keyframe = the animatic's first frame; its PNG says which backend drew it."""
 
     def keyframe(self, shot: Shot, plan: StoryPlan) -> Image.Image:
         image = Image.fromarray(ShotRenderer(shot, plan, shared_matcher(), captions=self.captions).frame(0.0))
@@ -164,16 +166,8 @@ class AnimaticKeyframes:
         return image
 
 
-class AnimaticAnimator:
+class AnimaticAnimator(_Animatic):
     """Moves the graph's sprites by its timed actions; any other backend's keyframe gets camera moves."""
-
-    name = "animatic"
-
-    def __init__(self, captions: bool = True) -> None:
-        self.captions = captions
-
-    def config(self) -> dict[str, Any]:
-        return {"version": VERSION, "captions": self.captions}
 
     def animate(
         self, keyframe: Image.Image, shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None

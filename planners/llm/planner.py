@@ -138,10 +138,7 @@ class LLMPlanner:
         return StoryPlan(
             title=title or config.title,
             style=style,
-            seed=config.seed,
-            fps=config.fps,
-            width=config.width,
-            height=config.height,
+            **config.picture(),
             characters=[
                 Character(id=b.id, name=b.name, kind=b.kind, appearance=b.appearance)
                 for b in bible.values()
