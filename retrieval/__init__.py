@@ -18,5 +18,6 @@ class Retriever(Protocol):
 
 
 RETRIEVERS: Registry[Retriever] = Registry("retriever", "storyteller.retrievers")
+RETRIEVERS.register("library", "retrieval.retriever:LibraryRetriever")  # "library:PATH"
 
 __all__ = ["RETRIEVERS", "Retriever"]

@@ -90,6 +90,11 @@ class Storyteller:
 
         clock = time.perf_counter()
         guides = self._retrieve(plan)
+        if any(guides.get(s.id) != s.guide for s in plan.shots):  # recorded, so a user can pin or swap them
+            plan = plan.model_copy(
+                update={"shots": [s.model_copy(update={"guide": guides.get(s.id)}) for s in plan.shots]}
+            )
+            _save_plan(plan, run_dir / "plan.json")
         seconds["retrieve"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -148,10 +153,13 @@ class Storyteller:
     # --- stages ---------------------------------------------------------------------------------
 
     def _retrieve(self, plan: StoryPlan) -> dict[str, Any]:
-        guides = {shot.id: shot.guide for shot in plan.shots if shot.guide is not None}
+        guides = {shot.id: shot.guide for shot in plan.shots if shot.guide is not None}  # pinned by hand
         if self.retriever is not None:
-            for shot in plan.shots:
-                guides.setdefault(shot.id, self.retriever.guide(shot, plan))
+            with self.reporter.stage("retrieve", len(plan.shots)) as advance:
+                for shot in plan.shots:
+                    if shot.id not in guides:
+                        guides[shot.id] = self.retriever.guide(shot, plan)
+                    advance(1)
         return guides
 
     def _keyframe(self, cache: Cache, shot: Shot, plan: StoryPlan) -> tuple[Path, int]:

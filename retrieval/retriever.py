@@ -1,0 +1,49 @@
+"""The `library` retriever: each shot's actions query the clip library; the best clip's motion guides it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from retrieval.library import Library
+from storyteller.models import MotionGuide, Shot, StoryPlan
+
+
+class LibraryRetriever:
+    name = "library"
+
+    def __init__(self, model: str | Path = "library", k: int = 5, diversity: float = 0.3) -> None:
+        # "model" is the registry's name for the part after the colon: `--retriever library:PATH`
+        self.library = Library.open_existing(Path(model))
+        self.k, self.diversity = k, diversity
+
+    def config(self) -> dict[str, Any]:
+        return {"library": str(self.library.root), "k": self.k, "diversity": self.diversity, "clips": len(self.library)}
+
+    def query(self, shot: Shot) -> str:
+        """What the shot does, in words: its actions first, then its text."""
+        labels = {e.id: e.label for e in shot.graph.entities}
+        actions = [
+            " ".join(w for w in (labels.get(a.agent, a.agent), a.verb, labels.get(a.object or "", "")) if w)
+            for a in shot.graph.actions
+        ]
+        return ". ".join([*actions, shot.text])
+
+    def guide(self, shot: Shot, plan: StoryPlan) -> MotionGuide | None:
+        if not shot.graph.actions and shot.camera == "static":
+            return None  # nothing moves: no motion to borrow
+        hits = self.library.search(
+            self.query(shot),
+            k=self.k,
+            min_duration=0.25 * shot.duration,
+            aspect=plan.width / plan.height,
+            diversity=self.diversity,
+        )
+        if not hits:
+            return None
+        best = hits[0]
+        return MotionGuide(
+            source=f"{best.path}#t={best.start:.2f}",
+            trajectory=best.trajectory,
+            camera=best.camera,
+        )
