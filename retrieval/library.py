@@ -13,8 +13,9 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
-from itertools import pairwise
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,7 @@ class Library:
         if self._index is None:
             import faiss
 
-            if self.index_path.exists() and self._meta("index_rows") == str(len(self)):
+            if self.index_path.exists() and self._meta("index_of") == self._fingerprint():
                 try:
                     self._index = faiss.read_index(str(self.index_path))
                 except RuntimeError:
@@ -219,8 +220,13 @@ class Library:
         import faiss
 
         faiss.write_index(self.index(), str(self.index_path))
-        self._set_meta("index_rows", str(len(self)))
+        self._set_meta("index_of", self._fingerprint())
         self.db.commit()
+
+    def _fingerprint(self) -> str:
+        """Which clips the saved FAISS file holds: a stale file is rebuilt from SQLite, never trusted."""
+        ids = ",".join(str(i) for (i,) in self.db.execute("select id from clips where vector is not null order by id"))
+        return hashlib.sha256(ids.encode()).hexdigest()
 
     # --- search -----------------------------------------------------------------------------------
 
@@ -237,8 +243,8 @@ class Library:
             if cid < 0:
                 continue
             hit = self._hit(int(cid), float(score))
-            if hit.duration < min_duration or (aspect and abs(hit.aspect - aspect) / aspect > 0.5):
-                continue
+            if hit.duration < min_duration or (aspect and max(hit.aspect, aspect) / min(hit.aspect, aspect) > 2):
+                continue  # too short, or portrait against landscape
             candidates.append(hit)
         return _mmr(candidates, self._vectors([h.id for h in candidates]), k, diversity)
 
@@ -343,6 +349,7 @@ def read_manifest(path: Path) -> dict[str, str]:
     return captions
 
 
+@lru_cache(maxsize=2)
 def load_embedder(name: str) -> Any:
     """The default is the offline MiniLM the animatic uses; anything else is a model id or a local path."""
     if name == "all-MiniLM-L6-v2":

@@ -71,7 +71,8 @@ def measure(frames: list[np.ndarray], fps: float) -> Motion:
     picks = np.linspace(0, len(frames) - 1, 3).round().astype(int)
     return Motion(
         trajectory=trajectory,
-        camera=(float(pan[0] / width), float(pan[1] / height), zoom),
+        # the picture slides against the camera: a pan to the right moves the pixels left
+        camera=(float(-pan[0] / width), float(-pan[1] / height), zoom),
         score=float(np.mean(magnitudes)),
         edges=[_edges(frames[i]) for i in picks],
     )

@@ -12,10 +12,10 @@ from storyteller.models import MotionGuide, Shot, StoryPlan
 class LibraryRetriever:
     name = "library"
 
-    def __init__(self, model: str | Path = "library", k: int = 5, diversity: float = 0.3) -> None:
-        # "model" is the registry's name for the part after the colon: `--retriever library:PATH`
+    def __init__(self, model: str | Path = "library", k: int = 5, diversity: float = 0.3, min_score: float = 0.35):
+        # "model" is the registry's name for the part after the colon: "library:PATH"
         self.library = Library.open_existing(Path(model))
-        self.k, self.diversity = k, diversity
+        self.k, self.diversity, self.min_score = k, diversity, min_score
 
     def config(self) -> dict[str, Any]:
         return {"library": str(self.library.root), "k": self.k, "diversity": self.diversity, "clips": len(self.library)}
@@ -39,8 +39,8 @@ class LibraryRetriever:
             aspect=plan.width / plan.height,
             diversity=self.diversity,
         )
-        if not hits:
-            return None
+        if not hits or hits[0].score < self.min_score:
+            return None  # a clip about something else would move the sprite the wrong way
         best = hits[0]
         return MotionGuide(
             source=f"{best.path}#t={best.start:.2f}",

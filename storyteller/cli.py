@@ -12,6 +12,7 @@ from storyteller import __version__
 from storyteller.errors import StorytellerError
 
 EXIT_BAD_INPUT = 2
+DEFAULT_LIBRARY = Path("library")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--animator", default="animatic", help="animator backend (default animatic)")
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
         p.add_argument(
+            "--library",
+            type=Path,
+            help=f"clip library whose motion guides the shots (default ./{DEFAULT_LIBRARY} if it exists)",
+        )
+        p.add_argument("--no-library", action="store_true", help="render unguided even if a library exists")
+        p.add_argument(
             "--workers",
             type=int,
             default=min(2, os.cpu_count() or 1),
@@ -92,6 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="render a (possibly hand-edited) plan.json")
     render.add_argument("plan", type=Path)
     render_options(render)
+
+    index = commands.add_parser("index", help="add a folder of videos to the clip library")
+    index.add_argument("folder", type=Path)
+    index.add_argument("--library", type=Path, default=DEFAULT_LIBRARY, help=f"default ./{DEFAULT_LIBRARY}")
+    index.add_argument("--manifest", type=Path, help="CSV of captions (WebVid or MSR-VTT layout)")
+    index.add_argument("--embedder", help="sentence-transformers model id or path (default: offline MiniLM)")
+
+    search = commands.add_parser("search", help="find clips in the library by what happens in them")
+    search.add_argument("text")
+    search.add_argument("--library", type=Path, default=DEFAULT_LIBRARY, help=f"default ./{DEFAULT_LIBRARY}")
+    search.add_argument("-k", type=int, default=5, help="how many clips (default 5)")
+
+    library = commands.add_parser("library", help="manage the clip library")
+    library.add_argument("action", choices=["demo"], help="demo: build a small library of motion clips")
+    library.add_argument("--library", type=Path, default=DEFAULT_LIBRARY, help=f"default ./{DEFAULT_LIBRARY}")
 
     commands.add_parser("backends", help="list the backends of every stage")
     commands.add_parser("schema", help="print the JSON Schema of plan.json")
@@ -226,7 +248,7 @@ def _backends(args: argparse.Namespace) -> int:
     table.add_column("backends")
     for stage, option, registry in (
         ("plan", "--planner", PLANNERS),
-        ("retrieve", "(none yet)", RETRIEVERS),
+        ("retrieve", "--library", RETRIEVERS),
         ("keyframe", "--keyframe", KEYFRAME_GENERATORS),
         ("animate", "--animator", ANIMATORS),
     ):
@@ -244,9 +266,6 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"make": _make, "plan": _plan, "render": _render, "backends": _backends, "schema": _schema}
-
-
 def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any:
     from storyteller.pipeline import Storyteller
 
@@ -254,10 +273,72 @@ def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any
         planner=_planner(args) if hasattr(args, "planner") else "heuristic",
         keyframe=args.keyframe,
         animator=args.animator,
+        retriever=_retriever(args),
         runs_dir=runs_dir,
         reporter=reporter,
         workers=args.workers,
     )
+
+
+def _retriever(args: argparse.Namespace) -> Any:
+    """--library PATH; else ./library when it holds a library; --no-library: none."""
+    if args.no_library:
+        return None
+    path = args.library or (DEFAULT_LIBRARY if (DEFAULT_LIBRARY / "library.sqlite").exists() else None)
+    if path is None:
+        return None
+    from retrieval.retriever import LibraryRetriever
+
+    return LibraryRetriever(path)
+
+
+def _index(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from retrieval.library import Library
+
+    console = Console(stderr=True)
+    library = Library(args.library, embedder=args.embedder)
+    with console.status(f"indexing {args.folder}") as status:
+        report = library.index_folder(
+            args.folder, args.manifest, progress=lambda name: status.update(f"indexed {name}")
+        )
+    print(
+        f"{args.library}: {report.added} videos added ({report.clips} clips), {report.unchanged} unchanged, "
+        f"{report.removed} removed, {report.skipped} skipped as unreadable; {len(library)} clips in all"
+    )
+    for name in report.skipped_files or []:
+        print(f"  skipped: {name}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from retrieval.library import Library
+
+    hits = Library.open_existing(args.library).search(args.text, k=args.k)
+    table = Table(title=f"clips for: {args.text}")
+    for column in ("score", "caption", "duration", "motion", "path"):
+        table.add_column(column)
+    for hit in hits:
+        where = f"{hit.path}" + (f" @{hit.start:.1f}s" if hit.start else "")
+        table.add_row(f"{hit.score:.3f}", hit.caption, f"{hit.duration:.1f}s", f"{hit.motion_score:.3f}", where)
+    Console(width=max(120, Console().width)).print(table)
+    return 0
+
+
+def _library(args: argparse.Namespace) -> int:
+    from retrieval.demo import build
+    from retrieval.library import Library
+
+    clips = build(args.library / "demo_clips")
+    report = Library(args.library).index_folder(args.library / "demo_clips")
+    print(
+        f"{args.library}: {len(clips)} demo clips ({report.added} newly indexed); try: storyteller search 'a dog runs'"
+    )
+    return 0
 
 
 def _run_name(path: Path) -> str:
@@ -311,6 +392,18 @@ def _summary(result: Any, quiet: bool, model_stats: Any = None) -> None:
     table.add_row("contact sheet", str(result.contact_sheet))
     table.add_row("plan", str(result.plan_path))
     Console(width=max(100, Console().width)).print(table)
+
+
+COMMANDS = {
+    "make": _make,
+    "plan": _plan,
+    "render": _render,
+    "index": _index,
+    "search": _search,
+    "library": _library,
+    "backends": _backends,
+    "schema": _schema,
+}
 
 
 if __name__ == "__main__":
