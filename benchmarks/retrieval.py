@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.library import _hnsw  # noqa: E402
+from retrieval.library import _hnsw
 
 
 def vectors(n: int, dim: int, seed: int) -> np.ndarray:
@@ -59,8 +59,8 @@ def vector_search(n: int, queries: int = 300, dim: int = 384) -> list[tuple[str,
             found.append(index.search(q[None], 10)[1][0])
             latencies.append((time.perf_counter() - t) * 1000)
         recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
-        rows.append((f"HNSW efSearch={ef}: p50 / p99 latency, recall@10",
-                     f"{np.percentile(latencies, 50):.2f} / {np.percentile(latencies, 99):.2f} ms, {recall:.3f}"))  # fmt: skip
+        p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
+        rows.append((f"HNSW efSearch={ef}: p50 / p99 latency, recall@10", f"{p50:.2f} / {p99:.2f} ms, {recall:.3f}"))
     faiss.omp_set_num_threads(0)
     return rows
 
@@ -88,7 +88,7 @@ def indexing() -> list[tuple[str, str]]:
             measure([f[::2, ::2] if f.shape[1] > 160 else f for f in clip[::1]], 12)
         motion = len(frames) / (time.perf_counter() - start)
     return [
-        (f"indexing, whole ({report.clips} demo clips, probe + decode + motion + embed)", f"{report.clips / whole:.1f} clips/s"),
+        (f"indexing ({report.clips} clips: probe, decode, motion, embed)", f"{report.clips / whole:.1f} clips/s"),
         ("caption embedding alone", f"{embed:.0f} captions/s"),
         ("motion extraction alone (3 s clips, DIS flow)", f"{motion:.1f} clips/s"),
     ]  # fmt: skip
