@@ -102,6 +102,7 @@ class Library:
         folder = Path(folder)
         if not folder.is_dir():
             raise StorytellerError(f"{folder}: no such folder")
+        self.index()  # the index as saved, to be changed in place
         captions = read_manifest(manifest) if manifest else {}
         report = IndexReport(skipped_files=[])
         seen = set()
@@ -167,9 +168,14 @@ class Library:
         )  # fmt: skip
 
     def _forget(self, key: str) -> None:
+        ids = [i for (i,) in self.db.execute("select id from clips where path = ? and vector is not null", (key,))]
         self.db.execute("delete from clips where path = ?", (key,))
         self.db.execute("delete from files where path = ?", (key,))
-        self._index = None
+        if ids and self._index is not None:
+            try:  # flat indexes remove in place; HNSW cannot, and is rebuilt from SQLite instead
+                self._index.remove_ids(np.array(ids, dtype=np.int64))
+            except RuntimeError:
+                self._index = None
 
     def _embed_missing(self) -> None:
         rows = self.db.execute("select id, caption from clips where vector is null").fetchall()
@@ -181,7 +187,10 @@ class Library:
             [(v.tobytes(), i) for (i, _), v in zip(rows, vectors, strict=True)],
         )
         self._set_meta("embedder", self.embedder_name)
-        self._index = None
+        if self._index is not None and self._index.d == vectors.shape[1]:  # incremental: join the loaded index
+            self._index.add_with_ids(vectors, np.array([i for i, _ in rows], dtype=np.int64))
+        else:
+            self._index = None
 
     # --- the vector index -------------------------------------------------------------------------
 
@@ -219,6 +228,8 @@ class Library:
     def _save_index(self) -> None:
         import faiss
 
+        if self._index is not None and (len(self) >= HNSW_THRESHOLD) != _is_hnsw(self._index):
+            self._index = None  # crossed the size threshold: rebuild as the other kind
         faiss.write_index(self.index(), str(self.index_path))
         self._set_meta("index_of", self._fingerprint())
         self.db.commit()
@@ -276,6 +287,12 @@ class Library:
 
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("insert or replace into meta values (?, ?)", (key, value))
+
+
+def _is_hnsw(index: Any) -> bool:
+    import faiss
+
+    return isinstance(faiss.downcast_index(index.index), faiss.IndexHNSW)
 
 
 def _hnsw(dim: int) -> Any:
