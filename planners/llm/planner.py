@@ -90,6 +90,8 @@ class LLMPlanner:
                     locations=prompts.dumps([p.model_dump() for p in places.values()]),
                     summary=summary or "(the beginning)",
                     example1=prompts.dumps(prompts.EXAMPLE1),
+                    example1b_story=prompts.EXAMPLE1B_STORY,
+                    example1b=prompts.dumps(prompts.EXAMPLE1B),
                     story=chunk,
                 ),
                 ActionPlan,

@@ -23,6 +23,9 @@ Story so far: {summary}
 Example. Story: "A cute golden hamster throwing punches wearing boxing gloves in a boxing ring."
 Answer: {example1}
 
+Example. Story: "{example1b_story}"
+Answer: {example1b}
+
 Part of the story to plan:
 {story}"""
 
@@ -88,6 +91,31 @@ EXAMPLE1 = {
     "locations": [{"id": "boxing_ring", "name": "boxing ring", "description": "a small boxing ring under spotlights"}],
     "events": [EXAMPLE_EVENT],
 }
+EXAMPLE1B_STORY = (
+    "Disney animation style, One frosty day a little girl named Zosia was coming home from school. "
+    "With gloves keeping her hands warm, she walked along the path."
+)
+EXAMPLE1B = {
+    "title": "Zosia walks home",
+    "style": "Disney animation style",
+    "summary": "On a frosty day Zosia walks home from school along a snowy path.",
+    "characters": [
+        {
+            "id": "zosia",
+            "name": "Zosia",
+            "kind": "girl",
+            "appearance": "a little girl with rosy cheeks in a cozy blue jacket and knitted gloves",
+        }
+    ],
+    "locations": [{"id": "path", "name": "snowy path", "description": "a path through fields under deep snow"}],
+    "events": [
+        {"id": "e1", "text": "One frosty day a little girl named Zosia was coming home from school.",
+         "agent": "zosia", "action": "walk", "object": None, "characters": ["zosia"], "location": "path",
+         "duration": 4.0},
+        {"id": "e2", "text": "With gloves keeping her hands warm, she walked along the path.", "agent": "zosia",
+         "action": "walk", "object": None, "characters": ["zosia"], "location": "path", "duration": 4.0},
+    ],
+}  # fmt: skip
 EXAMPLE2 = {
     "shots": [
         {
