@@ -204,7 +204,7 @@ class Library:
         if self._index is None:
             import faiss
 
-            if self.index_path.exists() and self._meta("index_of") == self._fingerprint():
+            if self.index_path.exists() and self._meta("index_of") == self.fingerprint():
                 try:
                     self._index = faiss.read_index(str(self.index_path))
                 except RuntimeError:
@@ -231,10 +231,10 @@ class Library:
         if self._index is not None and (len(self) >= HNSW_THRESHOLD) != _is_hnsw(self._index):
             self._index = None  # crossed the size threshold: rebuild as the other kind
         faiss.write_index(self.index(), str(self.index_path))
-        self._set_meta("index_of", self._fingerprint())
+        self._set_meta("index_of", self.fingerprint())
         self.db.commit()
 
-    def _fingerprint(self) -> str:
+    def fingerprint(self) -> str:
         """Which clips the saved FAISS file holds: a stale file is rebuilt from SQLite, never trusted."""
         ids = ",".join(str(i) for (i,) in self.db.execute("select id from clips where vector is not null order by id"))
         return hashlib.sha256(ids.encode()).hexdigest()

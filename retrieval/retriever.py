@@ -18,7 +18,13 @@ class LibraryRetriever:
         self.k, self.diversity, self.min_score = k, diversity, min_score
 
     def config(self) -> dict[str, Any]:
-        return {"library": str(self.library.root), "k": self.k, "diversity": self.diversity, "clips": len(self.library)}
+        return {
+            "library": str(self.library.root.resolve()),
+            "index": self.library.fingerprint(),  # a changed library retrieves anew
+            "k": self.k,
+            "diversity": self.diversity,
+            "min_score": self.min_score,
+        }
 
     def query(self, shot: Shot) -> str:
         """What the shot does, in words: its actions first, then its text."""

@@ -6,6 +6,7 @@ result.video  # runs/story/story.mp4
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from PIL import Image, PngImagePlugin
 
 from storyteller.cache import Cache, atomic_write_text, publish
 from storyteller.errors import StorytellerError
-from storyteller.models import PlanConfig, Shot, StoryPlan
+from storyteller.models import MotionGuide, PlanConfig, Shot, StoryPlan
 from storyteller.progress import QuietReporter, Reporter
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
@@ -89,7 +90,7 @@ class Storyteller:
         rendered = {"keyframes": 0, "clips": 0, "films": 0}
 
         clock = time.perf_counter()
-        guides = self._retrieve(plan)
+        guides = self._retrieve(cache, plan)
         if any(guides.get(s.id) != s.guide for s in plan.shots):  # recorded, so a user can pin or swap them
             plan = plan.model_copy(
                 update={"shots": [s.model_copy(update={"guide": guides.get(s.id)}) for s in plan.shots]}
@@ -152,14 +153,25 @@ class Storyteller:
 
     # --- stages ---------------------------------------------------------------------------------
 
-    def _retrieve(self, plan: StoryPlan) -> dict[str, Any]:
+    def _retrieve(self, cache: Cache, plan: StoryPlan) -> dict[str, Any]:
         guides = {shot.id: shot.guide for shot in plan.shots if shot.guide is not None}  # pinned by hand
-        if self.retriever is not None:
-            with self.reporter.stage("retrieve", len(plan.shots)) as advance:
-                for shot in plan.shots:
-                    if shot.id not in guides:
-                        guides[shot.id] = self.retriever.guide(shot, plan)
-                    advance(1)
+        if self.retriever is None:
+            return guides
+        backend = self.retriever
+        with self.reporter.stage("retrieve", len(plan.shots)) as advance:
+            for shot in plan.shots:
+                if shot.id not in guides:
+                    key = cache.key("guide", _name(backend), _config(backend), _shot_inputs(shot, plan))
+                    found = cache.get("guide", key, ".json")
+                    if found:  # a re-run asks neither the embedder nor the index
+                        data = json.loads(found.read_text())
+                        guides[shot.id] = MotionGuide.model_validate(data) if data else None
+                    else:
+                        guide = backend.guide(shot, plan)
+                        text = guide.model_dump_json() if guide else "null"
+                        cache.put("guide", key, ".json", lambda p, t=text: p.write_text(t))
+                        guides[shot.id] = guide
+                advance(1)
         return guides
 
     def _keyframe(self, cache: Cache, shot: Shot, plan: StoryPlan) -> tuple[Path, int]:

@@ -160,3 +160,18 @@ def test_library_demo_then_make_retrieves_and_records_the_guides(tmp_path):
     assert made.returncode == 0, made.stderr
     plan = StoryPlan.model_validate_json((tmp_path / "runs" / "dog" / "plan.json").read_text())
     assert plan.shots[0].guide is not None and "a_dog_runs" in plan.shots[0].guide.source
+
+
+def test_a_rerun_asks_the_library_nothing(library, tmp_path, monkeypatch):
+    from storyteller import Storyteller
+
+    story = "A dog ran across the park. A ball bounced up and down."
+    first = Storyteller(retriever=LibraryRetriever(library.root), runs_dir=tmp_path).make(
+        story, name="guided", width=64, height=64, fps=8
+    )
+    assert any(s.guide is not None for s in first.plan.shots)
+    retriever = LibraryRetriever(library.root)
+    monkeypatch.setattr(retriever.library, "search", lambda *a, **k: pytest.fail("searched again"))
+    again = Storyteller(retriever=retriever, runs_dir=tmp_path).make(story, name="guided", width=64, height=64, fps=8)
+    assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
+    assert [s.guide for s in again.plan.shots] == [s.guide for s in first.plan.shots]
