@@ -62,8 +62,8 @@ def vector_search(n: int, queries: int = 300, dim: int = 384) -> list[tuple[str,
             latencies.append((time.perf_counter() - t) * 1000)
         recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
         p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
-        print(f"{'HNSW efSearch=' + str(ef) + ': p50 / p99 latency, recall@10':<60}  {p50:.2f} / {p99:.2f} ms, {recall:.3f}",
-              flush=True)  # fmt: skip
+        name = f"HNSW efSearch={ef}: p50 / p99 latency, recall@10"
+        print(f"{name:<60}  {p50:.2f} / {p99:.2f} ms, {recall:.3f}", flush=True)
     faiss.omp_set_num_threads(0)
     return []
 
