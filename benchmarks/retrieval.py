@@ -34,7 +34,7 @@ def vector_search(n: int, queries: int = 300, dim: int = 384) -> list[tuple[str,
     import faiss
 
     base, query = vectors(n, dim, 0), vectors(queries, dim, 1)
-    faiss.omp_set_num_threads(0)
+    threads = faiss.omp_get_max_threads()
     exact = faiss.IndexFlatIP(dim)
     exact.add(base)
     truth = exact.search(query, 10)[1]
@@ -64,7 +64,7 @@ def vector_search(n: int, queries: int = 300, dim: int = 384) -> list[tuple[str,
         p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
         name = f"HNSW efSearch={ef}: p50 / p99 latency, recall@10"
         print(f"{name:<60}  {p50:.2f} / {p99:.2f} ms, {recall:.3f}", flush=True)
-    faiss.omp_set_num_threads(0)
+    faiss.omp_set_num_threads(threads)
     return []
 
 
