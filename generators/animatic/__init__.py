@@ -17,12 +17,12 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from generators.animatic.background import paint_background, weather_layer
+from generators.animatic.background import paint_background, setting_of, weather_layer
 from generators.animatic.glyphs import GlyphMatcher, glyph_image, shared_matcher
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
 from storyteller.models import MotionGuide, Shot, StoryPlan
 
-VERSION = "2"  # bump when the drawing changes, so cached renders are redone
+VERSION = "3"  # bump when the drawing changes, so cached renders are redone
 MARKER = "storyteller-backend"
 
 
@@ -59,7 +59,8 @@ class ShotRenderer:
         }
         self._posed: dict[tuple, Image.Image] = {}
         self.caption = _caption_overlay(shot.text, self.size) if captions else None
-        self.weather = graph.weather if backdrop is None else "clear"
+        indoors = setting_of(location.name if location else None)[0] in ("indoor", "arena")
+        self.weather = "clear" if backdrop is not None or indoors else graph.weather  # no snow in the kitchen
 
     def screen_box(self, sprite_id: str, t: float) -> tuple[float, float, float, float]:
         """Where a (single) sprite lands in the frame at time t: (left, top, right, bottom) in pixels."""
