@@ -154,3 +154,11 @@ def test_captions_show_the_text():
     without = AnimaticKeyframes(captions=False).keyframe(plan.shots[0], plan)
     diff = changed(np.asarray(with_text), np.asarray(without))
     assert diff[: H // 2].sum() == 0 and diff[H // 2 :].sum() > 0  # the caption sits at the bottom
+
+
+def test_weather_stays_outdoors():
+    snowy_kitchen = render(make_plan([], location="kitchen", weather="snow"), 1.0)
+    dry_kitchen = render(make_plan([], location="kitchen"), 1.0)
+    assert np.array_equal(snowy_kitchen, dry_kitchen)
+    snowy_park = render(make_plan([], location="park", weather="snow"), 1.0)
+    assert not np.array_equal(snowy_park, render(make_plan([], location="park"), 1.0))
