@@ -32,7 +32,8 @@ SCHEMA = """
 create table if not exists files (path text primary key, size integer, mtime real, sha256 text);
 create table if not exists clips (
     id integer primary key, path text, start real, end real, caption text, duration real,
-    width integer, height integer, trajectory text, camera text, score real, edges blob, vector blob
+    width integer, height integer, trajectory text, camera text, score real, edges blob, vector blob,
+    depth blob
 );
 create table if not exists meta (key text primary key, value text);
 """
@@ -63,7 +64,7 @@ class IndexReport:
 
 
 class Library:
-    def __init__(self, root: Path, embedder: str | None = None) -> None:
+    def __init__(self, root: Path, embedder: str | None = None, depth_model: str | None = None) -> None:
         self.root = Path(root)
         self.db_path = self.root / "library.sqlite"
         self.index_path = self.root / "index.faiss"
@@ -80,6 +81,7 @@ class Library:
         if stored and embedder and stored != embedder:
             raise StorytellerError(f"{self.root} was built with the embedder '{stored}', not '{embedder}'")
         self.embedder_name = embedder or stored or "all-MiniLM-L6-v2"
+        self.depth_model = depth_model  # a local depth-estimation model: depth maps beside the edges
 
     @classmethod
     def open_existing(cls, root: Path) -> Library:
@@ -96,7 +98,7 @@ class Library:
         self, folder: Path, manifest: Path | None = None, progress: Callable[[str], None] | None = None
     ) -> IndexReport:
         """Add new and changed videos under `folder`, drop entries of deleted ones."""
-        from retrieval.motion import cuts, measure
+        from retrieval.motion import cuts, depth_maps, measure, structure_frames
         from retrieval.reader import probe, read_frames
 
         folder = Path(folder)
@@ -142,6 +144,8 @@ class Library:
                     if len(piece) < 2:
                         continue
                     motion = measure(piece, fps)
+                    if self.depth_model:
+                        motion.depth = depth_maps(structure_frames(piece), self.depth_model)
                     self._insert(key, c / fps, len(piece) / fps, caption, info, motion)
                     report.clips += 1
             self.db.execute(
@@ -161,10 +165,10 @@ class Library:
 
     def _insert(self, key: str, start: float, duration: float, caption: str, info: Any, motion: Any) -> None:
         self.db.execute(
-            "insert into clips (path, start, end, caption, duration, width, height, trajectory, camera, score, edges)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into clips (path, start, end, caption, duration, width, height, trajectory, camera, score, edges,"
+            " depth) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (key, start, start + duration, caption, duration, info.width, info.height, json.dumps(motion.trajectory),
-             json.dumps(motion.camera), motion.score, b"".join(motion.edges)),
+             json.dumps(motion.camera), motion.score, b"".join(motion.edges), b"".join(motion.depth) or None),
         )  # fmt: skip
 
     def _forget(self, key: str) -> None:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 
 import cv2
@@ -28,6 +29,7 @@ class Motion:
     camera: tuple[float, float, float] = (0.0, 0.0, 0.0)  # dx, dy (frame fractions), relative zoom
     score: float = 0.0
     edges: list[bytes] = field(default_factory=list)  # packed bits, EDGE_SIZE each
+    depth: list[bytes] = field(default_factory=list)  # uint8 maps, EDGE_SIZE each, near = bright
 
 
 def cuts(frames: list[np.ndarray], threshold: float = CUT_THRESHOLD) -> list[int]:
@@ -68,14 +70,49 @@ def measure(frames: list[np.ndarray], fps: float) -> Motion:
         elif points:
             points.append(points[-1])
     trajectory = _resample(points or [(0.5, 0.5)], TRAJECTORY_POINTS)
-    picks = np.linspace(0, len(frames) - 1, 3).round().astype(int)
     return Motion(
         trajectory=trajectory,
         # the picture slides against the camera: a pan to the right moves the pixels left
         camera=(float(-pan[0] / width), float(-pan[1] / height), zoom),
         score=float(np.mean(magnitudes)),
-        edges=[_edges(frames[i]) for i in picks],
+        edges=[_edges(frame) for frame in structure_frames(frames)],
     )
+
+
+def structure_frames(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """The few frames whose structure (edges, depth) is kept: first, middle, last."""
+    picks = np.linspace(0, len(frames) - 1, min(3, len(frames))).round().astype(int)
+    return [frames[i] for i in picks]
+
+
+def depth_maps(frames: list[np.ndarray], model_dir: str) -> list[bytes]:
+    """Low-resolution depth of each frame from a local depth-estimation model (any transformers one)."""
+    import torch
+
+    model, processor = _depth_model(model_dir)
+    with torch.no_grad():
+        predicted = model(**processor(images=list(frames), return_tensors="pt")).predicted_depth
+    maps = []
+    for depth in predicted.float().numpy():
+        small = cv2.resize(depth, EDGE_SIZE, interpolation=cv2.INTER_AREA)
+        span = float(small.max() - small.min()) or 1.0
+        maps.append(((small - small.min()) / span * 255).astype(np.uint8).tobytes())
+    return maps
+
+
+@lru_cache(maxsize=1)
+def _depth_model(model_dir: str) -> tuple:
+    from transformers import AutoImageProcessor, AutoModelForDepthEstimation
+
+    from storyteller.errors import StorytellerError
+
+    try:
+        model = AutoModelForDepthEstimation.from_pretrained(model_dir, local_files_only=True).eval()
+        return model, AutoImageProcessor.from_pretrained(model_dir, local_files_only=True)
+    except (OSError, ValueError) as error:
+        raise StorytellerError(
+            f"cannot load the depth model '{model_dir}': {str(error).splitlines()[0][:160]}"
+        ) from None
 
 
 def _resample(points: list[tuple[float, float]], n: int) -> list[tuple[float, float]]:

@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--library", type=Path, default=DEFAULT_LIBRARY, help=f"default ./{DEFAULT_LIBRARY}")
     index.add_argument("--manifest", type=Path, help="CSV of captions (WebVid or MSR-VTT layout)")
     index.add_argument("--embedder", help="sentence-transformers model id or path (default: offline MiniLM)")
+    index.add_argument("--depth-model", help="local depth-estimation model folder: store depth maps too")
 
     search = commands.add_parser("search", help="find clips in the library by what happens in them")
     search.add_argument("text")
@@ -298,7 +299,7 @@ def _index(args: argparse.Namespace) -> int:
     from retrieval.library import Library
 
     console = Console(stderr=True)
-    library = Library(args.library, embedder=args.embedder)
+    library = Library(args.library, embedder=args.embedder, depth_model=args.depth_model)
     with console.status(f"indexing {args.folder}") as status:
         report = library.index_folder(
             args.folder, args.manifest, progress=lambda name: status.update(f"indexed {name}")

@@ -14,6 +14,7 @@ from retrieval.demo import CLIPS, build
 from retrieval.library import Library, caption_for, read_manifest
 from retrieval.reader import probe
 from retrieval.retriever import LibraryRetriever
+from storyteller.errors import StorytellerError
 from storyteller.models import Action, Entity, MotionGuide, SceneGraph, Shot, StoryPlan
 from tests.conftest import ROOT
 
@@ -175,3 +176,36 @@ def test_a_rerun_asks_the_library_nothing(library, tmp_path, monkeypatch):
     again = Storyteller(retriever=retriever, runs_dir=tmp_path).make(story, name="guided", width=64, height=64, fps=8)
     assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
     assert [s.guide for s in again.plan.shots] == [s.guide for s in first.plan.shots]
+
+
+def test_depth_maps_from_a_local_depth_model(clips, tmp_path):
+    # a tiny random-weight GLPN, saved and loaded by path as a real one would be
+    from transformers import GLPNConfig, GLPNForDepthEstimation, GLPNImageProcessor
+
+    from retrieval.motion import EDGE_SIZE
+
+    config = GLPNConfig(
+        depths=[1, 1, 1, 1], sr_ratios=[8, 4, 2, 1], hidden_sizes=[8, 16, 32, 64], num_attention_heads=[1, 1, 1, 1],
+        mlp_ratios=[2, 2, 2, 2], decoder_hidden_size=16,
+    )  # fmt: skip
+    model_dir = tmp_path / "depth"
+    GLPNForDepthEstimation(config).save_pretrained(model_dir)
+    GLPNImageProcessor().save_pretrained(model_dir)
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for name in ("a_ball_jumps_up_and_down", "the_camera_zooms_in_slowly"):
+        shutil.copy(clips / f"{name}.mp4", folder)
+    lib = Library(tmp_path / "lib", depth_model=str(model_dir))
+    assert lib.index_folder(folder).clips == 2
+    depths = [row[0] for row in lib.db.execute("select depth from clips")]
+    assert all(len(d) == 3 * EDGE_SIZE[0] * EDGE_SIZE[1] for d in depths)
+    maps = np.frombuffer(depths[0], np.uint8)
+    assert maps.max() == 255 and maps.min() == 0  # normalised per frame
+
+
+def test_a_missing_depth_model_is_a_clear_error(clips, tmp_path):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(clips / "a_ball_jumps_up_and_down.mp4", folder)
+    with pytest.raises(StorytellerError, match="cannot load the depth model"):
+        Library(tmp_path / "lib", depth_model=str(tmp_path / "nowhere")).index_folder(folder)
