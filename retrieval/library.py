@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from storyteller.cache import file_digest
 from storyteller.errors import StorytellerError
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi"}
@@ -116,7 +117,7 @@ class Library:
             if known and known[0] == stat.st_size and known[1] == stat.st_mtime:
                 report.unchanged += 1
                 continue
-            digest = _sha256(path)
+            digest = file_digest(path)
             if known and known[2] == digest:
                 self.db.execute("update files set mtime = ? where path = ?", (stat.st_mtime, key))
                 report.unchanged += 1
@@ -383,11 +384,3 @@ def load_embedder(name: str) -> Any:
         return SentenceTransformer(name, device="cpu")
     except Exception as error:
         raise StorytellerError(f"cannot load the embedder '{name}': {str(error).splitlines()[0][:200]}") from None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -128,8 +128,3 @@ def _edges(frame: np.ndarray) -> bytes:
     edges = cv2.Canny(small, 60, 160)
     pooled = cv2.resize(edges, EDGE_SIZE, interpolation=cv2.INTER_AREA) > 32
     return np.packbits(pooled).tobytes()
-
-
-def unpack_edges(data: bytes) -> np.ndarray:
-    bits = np.unpackbits(np.frombuffer(data, np.uint8))[: EDGE_SIZE[0] * EDGE_SIZE[1]]
-    return bits.reshape(EDGE_SIZE[1], EDGE_SIZE[0]).astype(bool)

