@@ -24,7 +24,10 @@ class KeyframeGenerator(Protocol):
         """Everything that changes the output: part of the cache key."""
         ...
 
-    def keyframe(self, shot: Shot, plan: StoryPlan) -> Image.Image: ...
+    def keyframe(self, shot: Shot, plan: StoryPlan) -> Image.Image:
+        """The shot's first frame. A backend may also take `progress=callable(done, total)` for its steps,
+        hold a `max_workers` limit, and free its models in `close()` once the stage is over."""
+        ...
 
 
 @runtime_checkable
@@ -44,5 +47,7 @@ KEYFRAME_GENERATORS: Registry[KeyframeGenerator] = Registry("keyframe backend", 
 ANIMATORS: Registry[Animator] = Registry("animator", "storyteller.generators", "animator.")
 KEYFRAME_GENERATORS.register("animatic", "generators.animatic:AnimaticKeyframes")
 ANIMATORS.register("animatic", "generators.animatic:AnimaticAnimator")
+KEYFRAME_GENERATORS.register("diffusers", "generators.diffusion.keyframes:DiffusersKeyframes")
+ANIMATORS.register("diffusers", "generators.diffusion.animator:DiffusersAnimator")
 
 __all__ = ["ANIMATORS", "KEYFRAME_GENERATORS", "Animator", "KeyframeGenerator"]

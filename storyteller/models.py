@@ -34,6 +34,9 @@ class Character(_Model):
     name: str
     kind: str = Field(description="What the character is, as a noun: 'girl', 'hamster', 'bear'.")
     appearance: str = Field(description="Used verbatim in every prompt that shows this character.")
+    reference: str | None = Field(
+        default=None, description="Path to an image of this character; diffusion backends hold to it (IP-Adapter)."
+    )
 
 
 class Location(_Model):

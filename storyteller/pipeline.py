@@ -106,6 +106,7 @@ class Storyteller:
                 keyframes.append(path)
                 rendered["keyframes"] += made
                 advance(1)
+        _close(self.keyframer)  # its models leave memory before the animator loads its own
         seconds["keyframes"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -120,7 +121,10 @@ class Storyteller:
         film_key = cache.key("film", "x264", FILM_ENCODER, film_inputs)
         film = cache.get("film", film_key, ".mp4")
         if film is None:
-            film = self._film(cache, plan, jobs, film_key, rendered)
+            try:
+                film = self._film(cache, plan, jobs, film_key, rendered)
+            finally:
+                _close(self.animator)
             rendered["films"] += 1
         seconds["animate+stitch"] = time.perf_counter() - clock
 
@@ -182,7 +186,8 @@ class Storyteller:
             return found, 0
 
         def write(path: Path) -> None:
-            image = backend.keyframe(shot, plan)
+            with StepBar(self.reporter, f"{shot.id} denoise") as steps:
+                image = backend.keyframe(shot, plan, **_progress_kwarg(backend.keyframe, steps))
             if image.size != (plan.width, plan.height):
                 image = image.resize((plan.width, plan.height), Image.LANCZOS)
             # text entries (which backend drew it, say) survive the round trip through the cache
@@ -228,11 +233,15 @@ class Storyteller:
             job.cached = cache.get("clip", job.key, ".mkv")
         missing = [job for job in jobs if job.cached is None]
         animated(len(jobs) - len(missing))
-        if self.workers <= 1 or len(missing) < 2:
+        workers = min(self.workers, getattr(self.animator, "max_workers", self.workers))
+        if workers <= 1 or len(missing) < 2:
             for job in jobs:
                 if job.cached is None:
-                    with self.reporter.task(job.shot.id, plan.shot_frames(job.shot)) as advance:
-                        job.cached = render_clip(self.animator, plan, job, cache.root, advance)
+                    with (
+                        self.reporter.task(job.shot.id, plan.shot_frames(job.shot)) as advance,
+                        StepBar(self.reporter, f"{job.shot.id} denoise") as steps,
+                    ):
+                        job.cached = render_clip(self.animator, plan, job, cache.root, advance, steps)
                     rendered["clips"] += 1
                     animated(1)
                 yield job.cached
@@ -255,7 +264,7 @@ class Storyteller:
         relay_thread.start()
         try:
             with ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_worker_init, initargs=(progress,)
+                workers, mp_context=context, initializer=_worker_init, initargs=(progress,)
             ) as pool:
                 futures = {}
                 for job in missing:
@@ -292,7 +301,9 @@ def _worker_init(progress: Any) -> None:
     _PROGRESS = progress
 
 
-def render_clip(animator: Any, plan: StoryPlan, job: ClipJob, cache_root: Path, advance: Any = None) -> Path:
+def render_clip(
+    animator: Any, plan: StoryPlan, job: ClipJob, cache_root: Path, advance: Any = None, steps: Any = None
+) -> Path:
     """Animate one shot into the cache. Runs in this process or in a worker: it touches no shared state."""
     from stitching import prefetch, write_video
 
@@ -302,7 +313,7 @@ def render_clip(animator: Any, plan: StoryPlan, job: ClipJob, cache_root: Path, 
     count = plan.shot_frames(job.shot)
     with Image.open(job.keyframe) as image:
         image.load()
-    frames = animator.animate(image, job.shot, plan, job.guide)
+    frames = animator.animate(image, job.shot, plan, job.guide, **_progress_kwarg(animator.animate, steps))
     checked = prefetch(_exactly(frames, count, (plan.height, plan.width, 3), advance))
     path = Cache(cache_root).put("clip", job.key, ".mkv", lambda p: write_video(checked, p, plan.fps, lossless=True))
     _return_frames_to_the_os()
@@ -324,7 +335,49 @@ def _return_frames_to_the_os() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+class StepBar:
+    """A bar for one backend call's denoising steps, opened at the first step, when the total is known."""
+
+    def __init__(self, reporter: Reporter, name: str) -> None:
+        self.reporter, self.name = reporter, name
+        self._bar: Any = None
+        self._advance: Any = None
+        self._done = 0
+
+    def __enter__(self) -> StepBar:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = self.reporter.task(self.name, total)
+            self._advance = self._bar.__enter__()
+        self._advance(done - self._done)
+        self._done = done
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def _progress_kwarg(method: Any, progress: Any) -> dict[str, Any]:
+    """Backends that count steps take `progress=`; the protocol does not require it."""
+    import inspect
+
+    if progress is None:
+        return {}
+    try:
+        return {"progress": progress} if "progress" in inspect.signature(method).parameters else {}
+    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
+        return {}
+
+
+def _close(backend: Any) -> None:
+    close = getattr(backend, "close", None)
+    if callable(close):
+        close()
 
 
 def check_story(story: str) -> None:

@@ -1,0 +1,275 @@
+"""Animate a keyframe with any diffusers video pipeline: image-to-video (Stable Video Diffusion, LTX-Video,
+Wan, CogVideoX, I2VGen-XL) or, for text-to-video models, from the shot's prompt alone.
+
+The pipeline's call signature says what it takes (an image, a prompt, a frame rate, a motion bucket,
+LTX conditions), so one backend serves them all. A shot longer than the model's native clip continues
+from its last frame, chunk by chunk; the clip is then resampled from the model's frame rate to the plan's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from generators.diffusion import runtime
+from generators.diffusion.keyframes import keyframe_prompt
+from storyteller.models import MotionGuide, Shot, StoryPlan
+
+VERSION = "1"
+
+
+class DiffusersAnimator:
+    name = "diffusers"
+    max_workers = 1
+
+    def __init__(
+        self,
+        model: str,
+        pipeline: str | None = None,
+        steps: int = 25,
+        guidance: float = 3.0,
+        width: int = 512,
+        height: int = 320,
+        frames: int = 16,
+        fps: int | None = None,
+        dtype: str = "auto",
+        variant: str | None = None,
+        decode_chunk: int | None = None,
+        device: str = "auto",
+        low_memory: bool = False,
+    ) -> None:
+        self.model, self.pipeline_class = model, pipeline
+        self.steps, self.guidance = steps, guidance
+        self.native = (width, height)
+        self.frames, self.fps = max(2, frames), fps
+        self.dtype, self.variant, self.decode_chunk = dtype, variant, decode_chunk
+        self.device, self.low_memory = device, low_memory
+        self._pipe: Any = None
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "version": VERSION,
+            "model": self.model,
+            "pipeline": self.pipeline_class,
+            "steps": self.steps,
+            "guidance": self.guidance,
+            "native": self.native,
+            "frames": self.frames,
+            "fps": self.fps,
+            "dtype": self.dtype,
+        }
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_pipe": None}
+
+    def load(self) -> Any:
+        if self._pipe is None:
+            import diffusers
+
+            device = runtime.pick_device(self.device)
+            loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class else diffusers.DiffusionPipeline
+            pipe = runtime.load_pipeline(
+                loader, self.model, runtime.pick_dtype(self.dtype, device), self.variant, "video model"
+            )
+            self._pipe = runtime.place(pipe, device, self.low_memory)
+        return self._pipe
+
+    def close(self) -> None:
+        if self._pipe is not None:
+            pipe, self._pipe = self._pipe, None
+            runtime.free(pipe)
+
+    # --- animate ---------------------------------------------------------------------------------
+
+    def animate(
+        self,
+        keyframe: Image.Image,
+        shot: Shot,
+        plan: StoryPlan,
+        guide: MotionGuide | None = None,
+        progress: runtime.Progress | None = None,
+    ) -> Iterator[np.ndarray]:
+        """The shot's frames at the plan's rate, generated chunk by chunk from the keyframe onwards."""
+        fps = self.fps or plan.fps
+        count = plan.shot_frames(shot)
+        step = fps / plan.fps  # model frames per plan frame
+        chunks = self.chunk_lengths(math.ceil((count - 1) * step) + 1)
+        made: list[np.ndarray] = []  # at the model's rate, kept only until the resampler has passed them
+        position = 0.0  # next output frame, in model frames
+        emitted = 0
+        first: Image.Image = keyframe
+        offset = 0
+        total_steps = self.steps * len(chunks)
+        for index, length in enumerate(chunks):
+            chunk_progress = None
+            if progress is not None:
+                base = index * self.steps
+                chunk_progress = lambda done, _total, base=base: progress(base + done, total_steps)  # noqa: E731
+            frames = self.generate(first, None, length, shot, plan, guide, index, chunk_progress)
+            if index > 0:  # the first frame repeats the one it was conditioned on
+                frames = frames[1:]
+            made.extend(frames)
+            first = Image.fromarray(made[-1])
+            generated_until = offset + len(made)  # model frames known so far
+            while emitted < count and (position <= generated_until - 1 or index == len(chunks) - 1):
+                yield _blend(made, position - offset)
+                emitted += 1
+                position = emitted * step
+            done = max(0, int(position) - offset)  # frames behind the resampler are not needed again
+            made, offset = made[done:], offset + done
+
+    def chunk_lengths(self, needed: int) -> list[int]:
+        """Native-length chunks covering `needed` frames, each after the first sharing one frame."""
+        native = self.frames
+        chunks = [native]
+        covered = native
+        while covered < needed:
+            chunks.append(native)
+            covered += native - 1
+        return chunks
+
+    def generate(
+        self,
+        first: Image.Image | None,
+        last: Image.Image | None,
+        count: int,
+        shot: Shot,
+        plan: StoryPlan,
+        guide: MotionGuide | None = None,
+        chunk: int = 0,
+        progress: runtime.Progress | None = None,
+    ) -> list[np.ndarray]:
+        """`count` RGB frames at the model's size from one call: starting at `first` and, where the pipeline
+        takes conditions at any frame (LTX), ending at `last`. Text-to-video models ignore both images."""
+        pipe = self.load()
+        call = pipe.__call__
+        spatial = _spatial_multiple(pipe)
+        width, height = runtime.fit(plan.width, plan.height, self.native[0] * self.native[1], spatial)
+        frames = _valid_frames(pipe, count)
+        fps = self.fps or plan.fps
+        kwargs: dict[str, Any] = {
+            "num_inference_steps": self.steps,
+            "generator": runtime.generator("animate", plan.seed, shot.text, shot.duration, chunk),
+            "width": width,
+            "height": height,
+            "num_frames": frames,
+            "output_type": "np",
+        }
+        if runtime.accepts(call, "guidance_scale"):
+            kwargs["guidance_scale"] = self.guidance
+        elif runtime.accepts(call, "max_guidance_scale"):  # SVD ramps guidance over the clip
+            kwargs["max_guidance_scale"] = self.guidance
+            kwargs["min_guidance_scale"] = min(1.0, self.guidance)
+        if runtime.accepts(call, "prompt"):
+            kwargs["prompt"] = motion_prompt(shot, plan, guide)
+            if shot.negative_prompt and runtime.accepts(call, "negative_prompt"):
+                kwargs["negative_prompt"] = shot.negative_prompt
+        for name in ("fps", "frame_rate", "target_fps"):
+            if runtime.accepts(call, name):
+                kwargs[name] = fps
+        if runtime.accepts(call, "motion_bucket_id"):
+            kwargs["motion_bucket_id"] = motion_bucket(guide)
+        if self.decode_chunk and runtime.accepts(call, "decode_chunk_size"):
+            kwargs["decode_chunk_size"] = self.decode_chunk
+        if runtime.accepts(call, "max_sequence_length"):
+            kwargs["max_sequence_length"] = 128
+        ends = ((first, 0), (last, frames - 1))
+        images = [(im.convert("RGB").resize((width, height), Image.LANCZOS), at) for im, at in ends if im]
+        if images and runtime.accepts(call, "conditions"):  # LTX: a condition pins any frame
+            from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+            kwargs["conditions"] = [LTXVideoCondition(image=im, frame_index=at) for im, at in images]
+        elif images and runtime.accepts(call, "image"):
+            kwargs["image"] = images[0][0]
+            if last is not None and runtime.accepts(call, "last_image"):  # Wan first-last-frame models
+                kwargs["last_image"] = images[1][0]
+        kwargs.update(runtime.step_callback(call, progress, self.steps))
+        video = pipe(**kwargs).frames[0]
+        out = [_to_uint8(frame) for frame in video[:count]]
+        while len(out) < count:  # a model that rounded the length down: hold the last frame
+            out.append(out[-1])
+        return out
+
+
+def motion_prompt(shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None) -> str:
+    """What the clip shows and how it moves: the keyframe prompt, the shot's motion, and the guide's path."""
+    parts = [keyframe_prompt(shot, plan)]
+    if shot.motion_prompt:
+        parts.append(shot.motion_prompt)
+    if shot.camera != "static":
+        parts.append("camera " + shot.camera.replace("_", " "))
+    if guide is not None:
+        parts.extend(_guide_words(guide))
+    return ", ".join(parts)
+
+
+def motion_bucket(guide: MotionGuide | None) -> int:
+    """SVD's motion bucket (1-255, 127 by default) from how far the reference clip's subject and camera move."""
+    if guide is None:
+        return 127
+    path = np.asarray(guide.trajectory or [(0.5, 0.5)], dtype=float)
+    travel = float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum()) if len(path) > 1 else 0.0
+    if guide.camera is not None:
+        dx, dy, zoom = guide.camera
+        travel += math.hypot(dx, dy) + abs(zoom)
+    return int(np.clip(round(40 + 260 * travel), 1, 255))
+
+
+def _guide_words(guide: MotionGuide) -> list[str]:
+    words = []
+    if len(guide.trajectory) > 1:
+        (x0, y0), (x1, y1) = guide.trajectory[0], guide.trajectory[-1]
+        dx, dy = x1 - x0, y1 - y0
+        if max(abs(dx), abs(dy)) > 0.1:
+            horizontal = "to the right" if dx > 0 else "to the left"
+            vertical = "downwards" if dy > 0 else "upwards"
+            words.append("subject moves " + (horizontal if abs(dx) >= abs(dy) else vertical))
+    if guide.camera is not None:
+        dx, _, zoom = guide.camera
+        if abs(zoom) > 0.05:
+            words.append("camera zooms " + ("in" if zoom > 0 else "out"))
+        elif abs(dx) > 0.05:
+            words.append("camera pans " + ("right" if dx > 0 else "left"))
+    return words
+
+
+def _spatial_multiple(pipe: Any) -> int:
+    for name in ("vae_spatial_compression_ratio", "vae_scale_factor_spatial", "vae_scale_factor"):
+        value = getattr(pipe, name, None)
+        if isinstance(value, int) and value > 0:
+            # transformers patchify latents 2x2 more (Wan, CogVideoX, FLUX): twice the VAE factor fits them all
+            return value * 2 if value < 32 else value
+    return 16
+
+
+def _valid_frames(pipe: Any, count: int) -> int:
+    """The smallest length >= count the pipeline accepts: k * (temporal compression) + 1."""
+    for name in ("vae_temporal_compression_ratio", "vae_scale_factor_temporal"):
+        ratio = getattr(pipe, name, None)
+        if isinstance(ratio, int) and ratio > 1:
+            return math.ceil((count - 1) / ratio) * ratio + 1
+    return count
+
+
+def _to_uint8(frame: Any) -> np.ndarray:
+    frame = np.asarray(frame)
+    if frame.ndim == 3 and frame.shape[0] in (1, 3) and frame.shape[-1] not in (1, 3):
+        frame = frame.transpose(1, 2, 0)  # channels first ("pt"-style output)
+    if frame.dtype != np.uint8:
+        frame = (np.clip(frame, 0, 1) * 255).round().astype(np.uint8)
+    return np.ascontiguousarray(frame[..., :3])
+
+
+def _blend(frames: list[np.ndarray], at: float) -> np.ndarray:
+    """The frame at fractional index `at`, linearly between its neighbours (the fill stage refines this)."""
+    at = min(max(at, 0.0), len(frames) - 1)
+    low = int(at)
+    weight = at - low
+    if weight < 1e-3 or low + 1 >= len(frames):
+        return frames[low]
+    mixed = frames[low].astype(np.float32) * (1 - weight) + frames[low + 1].astype(np.float32) * weight
+    return mixed.round().astype(np.uint8)

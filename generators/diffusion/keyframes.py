@@ -1,0 +1,152 @@
+"""Keyframes from any diffusers text-to-image pipeline (SD-Turbo, SDXL, FLUX ...), by hub id or local folder.
+
+Consistency across shots comes from the plan: every prompt carries the character bible verbatim, and the
+noise is seeded by the shot's lead character and location, so the same hero in the same place starts
+from the same noise. Characters with a reference image are held to it with an IP-Adapter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from generators.diffusion import runtime
+from storyteller.errors import StorytellerError
+from storyteller.models import Shot, StoryPlan
+
+VERSION = "1"  # bump when prompts or seeding change, so cached keyframes are redone
+
+
+class DiffusersKeyframes:
+    name = "diffusers"
+    max_workers = 1  # one pipeline per device: shots queue on it rather than load it twice
+
+    def __init__(
+        self,
+        model: str,
+        pipeline: str | None = None,
+        steps: int = 30,
+        guidance: float = 7.0,
+        width: int = 512,
+        height: int = 512,
+        dtype: str = "auto",
+        variant: str | None = None,
+        device: str = "auto",
+        low_memory: bool = False,
+        ip_adapter: list[str] | None = None,
+        ip_adapter_scale: float = 0.6,
+    ) -> None:
+        self.model, self.pipeline_class = model, pipeline
+        self.steps, self.guidance = steps, guidance
+        self.native = (width, height)
+        self.dtype, self.variant, self.device, self.low_memory = dtype, variant, device, low_memory
+        self.ip_adapter, self.ip_adapter_scale = ip_adapter, ip_adapter_scale
+        self._pipe: Any = None
+        self._adapter_loaded = False
+
+    def config(self) -> dict[str, Any]:
+        # the device and memory savers change speed, not the picture: they stay out of the cache key
+        return {
+            "version": VERSION,
+            "model": self.model,
+            "pipeline": self.pipeline_class,
+            "steps": self.steps,
+            "guidance": self.guidance,
+            "native": self.native,
+            "dtype": self.dtype,
+            "ip_adapter": self.ip_adapter,
+            "ip_adapter_scale": self.ip_adapter_scale,
+        }
+
+    def __getstate__(self) -> dict[str, Any]:  # a worker process loads its own pipeline
+        return {**self.__dict__, "_pipe": None, "_adapter_loaded": False}
+
+    def keyframe(self, shot: Shot, plan: StoryPlan, progress: runtime.Progress | None = None) -> Image.Image:
+        pipe = self.load()
+        call = pipe.__call__
+        kwargs: dict[str, Any] = {
+            "prompt": keyframe_prompt(shot, plan),
+            "num_inference_steps": self.steps,
+            "guidance_scale": self.guidance,
+            "generator": runtime.generator("keyframe", plan.seed, lead(shot), shot.location),
+        }
+        multiple = 16 * max(1, int(getattr(pipe, "vae_scale_factor", 8)) // 8)
+        area = self.native[0] * self.native[1]
+        kwargs["width"], kwargs["height"] = runtime.fit(plan.width, plan.height, area, multiple)
+        if shot.negative_prompt and self.guidance > 1 and runtime.accepts(call, "negative_prompt"):
+            kwargs["negative_prompt"] = shot.negative_prompt
+        kwargs.update(self._reference(pipe, shot, plan))
+        kwargs.update(runtime.step_callback(call, progress, self.steps))
+        if runtime.accepts(call, "num_frames"):  # a video model (wan-1.3b): its keyframe is a one-frame clip
+            frames = pipe(**kwargs, num_frames=1, output_type="np").frames[0]
+            return Image.fromarray((np.clip(frames[0], 0, 1) * 255).round().astype(np.uint8))
+        return pipe(**kwargs).images[0].convert("RGB")
+
+    def load(self) -> Any:
+        if self._pipe is None:
+            import diffusers
+
+            device = runtime.pick_device(self.device)
+            auto = diffusers.AutoPipelineForText2Image
+            loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class else auto
+            pipe = runtime.load_pipeline(
+                loader, self.model, runtime.pick_dtype(self.dtype, device), self.variant, "keyframe model"
+            )
+            self._pipe = runtime.place(pipe, device, self.low_memory)
+        return self._pipe
+
+    def close(self) -> None:
+        if self._pipe is not None:
+            pipe, self._pipe = self._pipe, None
+            runtime.free(pipe)
+
+    def _reference(self, pipe: Any, shot: Shot, plan: StoryPlan) -> dict[str, Any]:
+        """IP-Adapter inputs for the shot's characters with reference images, when the pipeline takes them."""
+        references = [c.reference for c in (plan.character(cid) for cid in shot.characters) if c and c.reference]
+        if not self._adapter_loaded and any(c.reference for c in plan.characters):
+            if not self.ip_adapter or not hasattr(pipe, "load_ip_adapter"):
+                runtime.note(f"{self.model} takes no IP-Adapter here: character reference images are not used")
+                self.ip_adapter = None
+            else:
+                repo, subfolder, weights = self.ip_adapter
+                try:
+                    pipe.load_ip_adapter(repo, subfolder=subfolder, weight_name=weights)
+                except (OSError, ValueError) as error:
+                    raise StorytellerError(
+                        f"IP-Adapter {repo}/{subfolder}/{weights} is not available offline "
+                        f"({runtime.first_line(error)}); download it with `huggingface-cli download {repo}`"
+                    ) from None
+            self._adapter_loaded = True
+        if not self._adapter_loaded or not self.ip_adapter:
+            return {}
+        if not references:  # the adapter is loaded for the whole run; this shot has nothing to hold to
+            pipe.set_ip_adapter_scale(0.0)
+            return {"ip_adapter_image": Image.new("RGB", (224, 224))}
+        pipe.set_ip_adapter_scale(self.ip_adapter_scale)
+        with Image.open(references[0]) as image:  # the lead's likeness; one adapter image per prompt
+            return {"ip_adapter_image": image.convert("RGB")}
+
+
+def lead(shot: Shot) -> str | None:
+    """The character a shot is about: the first in its list."""
+    return shot.characters[0] if shot.characters else None
+
+
+def keyframe_prompt(shot: Shot, plan: StoryPlan) -> str:
+    """The shot's prompt, completed with whatever of the bible, the place and the style it leaves out."""
+    parts = [shot.prompt.strip().rstrip(",")]
+    text = shot.prompt.lower()
+    for cid in shot.characters:
+        character = plan.character(cid)
+        if character and character.appearance.lower() not in text:
+            parts.append(character.appearance)
+    location = plan.location(shot.location)
+    if location:
+        place = location.description or location.name
+        if place.lower() not in text:
+            parts.append(place)
+    if plan.style and plan.style.lower() not in text:
+        parts.append(plan.style)
+    return ", ".join(p for p in parts if p)

@@ -1,0 +1,178 @@
+"""What every diffusers backend shares: device and dtype, loading a pipeline with a clear error, memory
+savers, quiet libraries, seeds, and a step callback that drives the progress display."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from storyteller.errors import StorytellerError
+from storyteller.models import stable_hash
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise StorytellerError(f"--device {device}: this torch has no CUDA device (torch {torch.__version__})")
+        if device == "mps" and not torch.backends.mps.is_available():
+            raise StorytellerError("--device mps: Metal is not available on this machine")
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(dtype: str, device: str) -> Any:
+    """Half precision on accelerators (the preset may ask for bfloat16), full precision on the CPU."""
+    import torch
+
+    if dtype == "auto":
+        dtype = "float32" if device == "cpu" else "float16"
+    elif device == "cpu" and dtype == "float16":
+        dtype = "float32"  # half-precision kernels are missing or slow on most CPUs
+    elif device == "mps" and dtype == "bfloat16":
+        dtype = "float16"
+    value = getattr(torch, dtype, None)
+    if not isinstance(value, torch.dtype):
+        raise StorytellerError(f"unknown dtype '{dtype}' (use float32, float16 or bfloat16)")
+    return value
+
+
+def quiet_libraries() -> None:
+    """The libraries' own tqdm bars and load chatter would tear through the rich display."""
+    import diffusers
+    import transformers
+    from huggingface_hub.utils import disable_progress_bars
+
+    diffusers.utils.logging.set_verbosity_error()
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    disable_progress_bars()
+
+
+def looks_like_path(model: str) -> bool:
+    return model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1 or Path(model).exists()
+
+
+def load_pipeline(loader: Any, model: str, dtype: Any, variant: str | None = None, what: str = "model") -> Any:
+    """`loader.from_pretrained(model)`, a missing or wrong model turned into one line that says what to do."""
+    quiet_libraries()
+    if looks_like_path(model):
+        folder = Path(model).expanduser()
+        if not (folder / "model_index.json").is_file():
+            reason = "does not exist" if not folder.exists() else "has no model_index.json (not a diffusers pipeline)"
+            raise StorytellerError(f"{what} folder {model} {reason}: save one with pipe.save_pretrained(FOLDER)")
+        model = str(folder)
+    kwargs: dict[str, Any] = {"torch_dtype": dtype}
+    if variant:
+        kwargs["variant"] = variant
+    try:
+        return loader.from_pretrained(model, **kwargs)
+    except ImportError as error:
+        raise StorytellerError(f"{what} {model} needs a package that is missing: {first_line(error)}") from None
+    except (OSError, ValueError) as error:
+        if variant and "variant" in str(error):  # a checkpoint without fp16 files: take the full ones
+            return load_pipeline(loader, model, dtype, None, what)
+        if looks_like_path(model):
+            raise StorytellerError(f"{what} folder {model} cannot be loaded: {first_line(error)}") from None
+        raise StorytellerError(
+            f"{what} '{model}' is not available offline and could not be fetched ({first_line(error)}); "
+            f"download it on a connected machine with `huggingface-cli download {model}`, "
+            "or pass a local folder instead of the id"
+        ) from None
+
+
+def place(pipe: Any, device: str, low_memory: bool) -> Any:
+    """Put a pipeline on its device; with `low_memory`, trade speed for memory wherever the pipeline can."""
+    pipe.set_progress_bar_config(disable=True)
+    if not low_memory:
+        return pipe.to(device)
+    if device == "cpu":
+        note("--low-memory: model offload needs a GPU; using VAE tiling and attention slicing only")
+        pipe.to(device)
+    else:
+        try:
+            import accelerate  # noqa: F401
+        except ImportError:
+            raise StorytellerError("--low-memory offloads models with accelerate: pip install accelerate") from None
+        pipe.enable_model_cpu_offload(device=device)
+    vae = getattr(pipe, "vae", None)
+    for saver in ("enable_tiling", "enable_slicing"):
+        if vae is not None and hasattr(vae, saver):
+            with contextlib.suppress(NotImplementedError):  # some VAEs have no tiled path
+                getattr(vae, saver)()
+    if hasattr(pipe, "enable_attention_slicing"):
+        pipe.enable_attention_slicing()
+    return pipe
+
+
+def free(pipe: Any) -> None:
+    """Drop a pipeline and give its memory back before the next stage loads its own."""
+    del pipe
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def generator(*parts: object) -> Any:
+    """A torch generator seeded from the parts (plan seed, character, location...): same parts, same noise."""
+    import torch
+
+    seed = int(stable_hash(list(parts))[:15], 16)
+    # CPU generators are reproducible across machines, and every pipeline accepts one
+    return torch.Generator("cpu").manual_seed(seed)
+
+
+def step_callback(pipe_call: Any, progress: Progress | None, steps: int) -> dict[str, Any]:
+    """The `callback_on_step_end` keyword for a pipeline call, when the pipeline takes one."""
+    if progress is None or not accepts(pipe_call, "callback_on_step_end"):
+        return {}
+
+    def on_step_end(pipe: Any, step: int, timestep: Any, tensors: dict) -> dict:
+        progress(step + 1, steps)
+        return tensors
+
+    return {"callback_on_step_end": on_step_end}
+
+
+def accepts(call: Any, name: str) -> bool:
+    import inspect
+
+    return name in inspect.signature(call).parameters
+
+
+def fit(width: int, height: int, area: int, multiple: int) -> tuple[int, int]:
+    """The plan's aspect ratio at the model's native pixel count, in sizes the model can take."""
+    scale = math.sqrt(area / (width * height))
+    return (
+        max(multiple, round(width * scale / multiple) * multiple),
+        max(multiple, round(height * scale / multiple) * multiple),
+    )
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+_NOTED: set[str] = set()
+
+
+def note(message: str) -> None:
+    if message not in _NOTED:
+        _NOTED.add(message)
+        print(f"storyteller: {message}", file=sys.stderr)
