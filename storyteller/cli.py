@@ -70,8 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     def render_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("-o", "--output", type=Path, help="where to write the MP4")
-        p.add_argument("--keyframe", default="animatic", help="keyframe backend (default animatic)")
-        p.add_argument("--animator", default="animatic", help="animator backend (default animatic)")
+        p.add_argument(
+            "--preset", help="diffusion models for both stages, e.g. sd-turbo+svd (see `storyteller presets`)"
+        )
+        p.add_argument(
+            "--keyframe", help="keyframe backend: animatic (default), or diffusers:MODEL_ID_OR_FOLDER for any T2I model"
+        )
+        p.add_argument(
+            "--animator", help="animator backend: animatic (default), or diffusers:MODEL_ID_OR_FOLDER (a video model)"
+        )
+        p.add_argument("--device", default="auto", help="diffusion device: auto (default), cuda, cuda:1, mps, cpu")
+        p.add_argument(
+            "--low-memory",
+            action="store_true",
+            help="diffusion: offload models to the CPU between steps, tile the VAE, slice attention",
+        )
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
         p.add_argument(
             "--library",
@@ -117,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     library.add_argument("--library", type=Path, default=DEFAULT_LIBRARY, help=f"default ./{DEFAULT_LIBRARY}")
 
     commands.add_parser("backends", help="list the backends of every stage")
+    commands.add_parser("presets", help="list the diffusion presets and the GPU memory each needs")
     commands.add_parser("schema", help="print the JSON Schema of plan.json")
     return parser
 
@@ -268,17 +282,47 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any:
+    from generators import ANIMATORS, KEYFRAME_GENERATORS
     from storyteller.pipeline import Storyteller
 
+    preset = None
+    if args.preset:
+        from generators.diffusion import preset as find_preset
+
+        preset = find_preset(args.preset)
     return Storyteller(
         planner=_planner(args) if hasattr(args, "planner") else "heuristic",
-        keyframe=args.keyframe,
-        animator=args.animator,
+        keyframe=_generator(KEYFRAME_GENERATORS, args.keyframe, preset and preset.keyframe, args),
+        animator=_generator(ANIMATORS, args.animator, preset and preset.animator, args),
         retriever=_retriever(args),
         runs_dir=runs_dir,
         reporter=reporter,
         workers=args.workers,
     )
+
+
+def _generator(registry: Any, spec: str | None, preset: dict | None, args: argparse.Namespace) -> Any:
+    """--keyframe / --animator by name, else the preset's stage, else the animatic."""
+    diffusion = {"device": args.device, "low_memory": args.low_memory}
+    if spec:
+        return registry.create(spec, **(diffusion if spec.partition(":")[0] == "diffusers" else {}))
+    if preset:
+        return registry.create("diffusers", **preset, **diffusion)
+    return registry.create("animatic")
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from generators.diffusion import presets
+
+    for preset in presets().values():
+        video = preset.animator
+        gpu, low = preset.memory_gb
+        print(f"{preset.name:<20} GPU {gpu:g} GB ({low:g} GB with --low-memory)")
+        print(f"  keyframe  {preset.keyframe['model']}")
+        print(f"  video     {video['model']}  ({video.get('frames', '?')} frames at {video.get('fps', '?')} fps)")
+        print(f"  {preset.description}\n")
+    print("storyteller make story.txt --preset NAME   (models download on first use, or: huggingface-cli download ID)")
+    return 0
 
 
 def _retriever(args: argparse.Namespace) -> Any:
@@ -404,6 +448,7 @@ COMMANDS = {
     "library": _library,
     "backends": _backends,
     "schema": _schema,
+    "presets": _presets,
 }
 
 

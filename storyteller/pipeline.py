@@ -186,7 +186,7 @@ class Storyteller:
             return found, 0
 
         def write(path: Path) -> None:
-            with StepBar(self.reporter, f"{shot.id} denoise") as steps:
+            with StepBar(self.reporter, f"{shot.id} keyframe") as steps:
                 image = backend.keyframe(shot, plan, **_progress_kwarg(backend.keyframe, steps))
             if image.size != (plan.width, plan.height):
                 image = image.resize((plan.width, plan.height), Image.LANCZOS)

@@ -17,6 +17,7 @@ from PIL import Image
 
 from generators.diffusion import runtime
 from generators.diffusion.keyframes import keyframe_prompt
+from storyteller.errors import StorytellerError
 from storyteller.models import MotionGuide, Shot, StoryPlan
 
 VERSION = "1"
@@ -75,6 +76,11 @@ class DiffusersAnimator:
             pipe = runtime.load_pipeline(
                 loader, self.model, runtime.pick_dtype(self.dtype, device), self.variant, "video model"
             )
+            if not runtime.accepts(pipe.__call__, "num_frames"):
+                raise StorytellerError(
+                    f"{self.model} is a {type(pipe).__name__}, not a video pipeline: "
+                    f"use it with --keyframe diffusers:{self.model}"
+                )
             self._pipe = runtime.place(pipe, device, self.low_memory)
         return self._pipe
 
@@ -188,7 +194,7 @@ class DiffusersAnimator:
             if last is not None and runtime.accepts(call, "last_image"):  # Wan first-last-frame models
                 kwargs["last_image"] = images[1][0]
         kwargs.update(runtime.step_callback(call, progress, self.steps))
-        video = pipe(**kwargs).frames[0]
+        video = runtime.run(pipe, f"video model {self.model}", **kwargs).frames[0]
         out = [_to_uint8(frame) for frame in video[:count]]
         while len(out) < count:  # a model that rounded the length down: hold the last frame
             out.append(out[-1])

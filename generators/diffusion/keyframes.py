@@ -79,10 +79,11 @@ class DiffusersKeyframes:
             kwargs["negative_prompt"] = shot.negative_prompt
         kwargs.update(self._reference(pipe, shot, plan))
         kwargs.update(runtime.step_callback(call, progress, self.steps))
+        what = f"keyframe model {self.model}"
         if runtime.accepts(call, "num_frames"):  # a video model (wan-1.3b): its keyframe is a one-frame clip
-            frames = pipe(**kwargs, num_frames=1, output_type="np").frames[0]
+            frames = runtime.run(pipe, what, **kwargs, num_frames=1, output_type="np").frames[0]
             return Image.fromarray((np.clip(frames[0], 0, 1) * 255).round().astype(np.uint8))
-        return pipe(**kwargs).images[0].convert("RGB")
+        return runtime.run(pipe, what, **kwargs).images[0].convert("RGB")
 
     def load(self) -> Any:
         if self._pipe is None:

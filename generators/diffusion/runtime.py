@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import os
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,9 @@ from storyteller.errors import StorytellerError
 from storyteller.models import stable_hash
 
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
+
+# set before transformers is first imported: its import-time notes would tear through the progress display
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def pick_device(device: str = "auto") -> str:
@@ -52,14 +57,15 @@ def pick_dtype(dtype: str, device: str) -> Any:
 def quiet_libraries() -> None:
     """The libraries' own tqdm bars and load chatter would tear through the rich display."""
     import diffusers
+    import huggingface_hub
     import transformers
-    from huggingface_hub.utils import disable_progress_bars
 
+    huggingface_hub.utils.logging.set_verbosity_error()
+    huggingface_hub.utils.disable_progress_bars()
     diffusers.utils.logging.set_verbosity_error()
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    disable_progress_bars()
 
 
 def looks_like_path(model: str) -> bool:
@@ -79,12 +85,22 @@ def load_pipeline(loader: Any, model: str, dtype: Any, variant: str | None = Non
     if variant:
         kwargs["variant"] = variant
     try:
-        return loader.from_pretrained(model, **kwargs)
+        with warnings.catch_warnings():  # deprecation notes about the checkpoint are not the user's to fix
+            warnings.simplefilter("ignore")
+            return loader.from_pretrained(model, **kwargs)
     except ImportError as error:
         raise StorytellerError(f"{what} {model} needs a package that is missing: {first_line(error)}") from None
     except (OSError, ValueError) as error:
         if variant and "variant" in str(error):  # a checkpoint without fp16 files: take the full ones
             return load_pipeline(loader, model, dtype, None, what)
+        if "AutoPipeline" in str(error):  # it exists, but is not the kind of pipeline this stage needs
+            import re
+
+            found = re.search(r"linked to (\w+)", str(error))
+            kind = found.group(1) if found else "pipeline of another kind"
+            raise StorytellerError(
+                f"{model} is a {kind}, not a text-to-image pipeline: use it with --animator diffusers:{model}"
+            ) from None
         if looks_like_path(model):
             raise StorytellerError(f"{what} folder {model} cannot be loaded: {first_line(error)}") from None
         raise StorytellerError(
@@ -116,6 +132,22 @@ def place(pipe: Any, device: str, low_memory: bool) -> Any:
     if hasattr(pipe, "enable_attention_slicing"):
         pipe.enable_attention_slicing()
     return pipe
+
+
+def run(pipe: Any, what: str, **kwargs: Any) -> Any:
+    """Call a pipeline; what it refuses (sizes, lengths) or runs out of becomes one line."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return pipe(**kwargs)
+    except torch.OutOfMemoryError:
+        raise StorytellerError(
+            f"{what} ran out of GPU memory: add --low-memory, or render smaller with --size"
+        ) from None
+    except (ValueError, TypeError) as error:
+        raise StorytellerError(f"{what} ({type(pipe).__name__}) refused the call: {first_line(error)}") from None
 
 
 def free(pipe: Any) -> None:

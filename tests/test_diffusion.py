@@ -1,0 +1,268 @@
+"""The diffusers backends on tiny random-weight pipelines of the real classes, offline, on the CPU."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generators.diffusion import preset, presets, runtime
+from generators.diffusion.animator import DiffusersAnimator, motion_bucket, motion_prompt
+from generators.diffusion.keyframes import DiffusersKeyframes, keyframe_prompt
+from planners.heuristic import HeuristicPlanner
+from storyteller.errors import StorytellerError
+from storyteller.models import MotionGuide, PlanConfig, StoryPlan
+from storyteller.pipeline import Storyteller
+from tests import tiny_diffusion
+from tests.test_cli import TINY, assert_clear_error, run
+
+STORY = "A cute golden hamster throwing punches in a boxing ring. The crowd cheered as the hamster jumped."
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("tiny-diffusion")
+    return {
+        "sd": tiny_diffusion.stable_diffusion(root / "sd"),
+        "svd": tiny_diffusion.stable_video_diffusion(root / "svd"),
+        "ltx": tiny_diffusion.ltx_condition(root / "ltx"),
+    }
+
+
+@pytest.fixture
+def plan() -> StoryPlan:
+    return HeuristicPlanner().plan(STORY, PlanConfig(title="t", width=64, height=64, fps=8))
+
+
+def tiny_preset(models: dict, tmp_path, animator: str = "svd", **video) -> str:
+    settings = {"steps": 2, "width": 64, "height": 64, "frames": 4, "fps": 4, **video}
+    line = ", ".join(f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"' for k, v in settings.items())
+    path = tmp_path / "tiny.toml"
+    path.write_text(
+        "[tiny]\nmemory_gb = [0.1, 0.1]\n"
+        f'keyframe = {{ model = "{models["sd"]}", steps = 2, guidance = 0.0, width = 64, height = 64 }}\n'
+        f'animator = {{ model = "{models[animator]}", {line} }}\n'
+    )
+    return str(path)
+
+
+def test_tiny_sd_keyframes_and_svd_animation_make_a_film(models, tmp_path):
+    story = tmp_path / "hamster.txt"
+    story.write_text(STORY)
+    made = run("make", story, *TINY, "--preset", tiny_preset(models, tmp_path), "--no-library", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "Traceback" not in made.stderr + made.stdout
+    run_dir = tmp_path / "runs" / "hamster"
+    plan = StoryPlan.model_validate_json((run_dir / "plan.json").read_text())
+    import decord
+
+    video = decord.VideoReader(str(run_dir / "hamster.mp4"))
+    assert len(video) == plan.total_frames
+    assert video[0].shape == (64, 64, 3)
+    for shot in plan.shots:  # keyframes come from the diffusion model, not the animatic
+        with Image.open(run_dir / "keyframes" / f"{shot.id}.png") as keyframe:
+            assert keyframe.size == (64, 64)
+            assert "storyteller-backend" not in keyframe.info
+    # a second run renders nothing: every keyframe and clip is in the cache
+    again = run("make", story, *TINY, "--preset", tiny_preset(models, tmp_path), "--no-library", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "rendered 0 keyframes, 0 clips, 0 films" in again.stdout
+
+
+def test_same_seed_same_frames_and_another_seed_other_frames(models, plan):
+    shot = plan.shots[0].model_copy(update={"duration": 1.0})
+    keyframe = DiffusersKeyframes(str(models["sd"]), steps=2, guidance=0.0, width=64, height=64)
+    first = np.asarray(keyframe.keyframe(shot, plan))
+    again = np.asarray(
+        DiffusersKeyframes(str(models["sd"]), steps=2, guidance=0.0, width=64, height=64).keyframe(shot, plan)
+    )
+    np.testing.assert_array_equal(first, again)
+    reseeded = plan.model_copy(update={"seed": 1})
+    assert not np.array_equal(first, np.asarray(keyframe.keyframe(shot, reseeded)))
+
+    def clip(p: StoryPlan) -> np.ndarray:
+        animator = DiffusersAnimator(str(models["svd"]), steps=2, width=64, height=64, frames=4, fps=4)
+        return np.stack(list(animator.animate(Image.fromarray(first), shot, p)))
+
+    frames = clip(plan)
+    assert frames.shape == (plan.shot_frames(shot), 64, 64, 3)
+    np.testing.assert_array_equal(frames, clip(plan))
+    assert not np.array_equal(frames, clip(reseeded))
+
+
+def test_a_long_shot_continues_from_its_last_frame_chunk_by_chunk(models, plan):
+    shot = plan.shots[0].model_copy(update={"duration": 3.0})
+    calls = []
+
+    class Recording(DiffusersAnimator):
+        def generate(self, first, last, count, *args, **kwargs):
+            frames = super().generate(first, last, count, *args, **kwargs)
+            calls.append((np.asarray(first).copy(), count, frames))
+            return frames
+
+    animator = Recording(str(models["svd"]), steps=2, width=64, height=64, frames=4, fps=4)
+    keyframe = Image.new("RGB", (64, 64), (200, 120, 40))
+    frames = list(animator.animate(keyframe, shot, plan))
+    assert len(frames) == plan.shot_frames(shot) == 24
+    # 3 s at 4 fps is 12 model frames; chunks of 4 share one frame: 4 + 3 + 3 + 3 covers 13 >= 12
+    assert [count for _, count, _ in calls] == [4, 4, 4, 4]
+    np.testing.assert_array_equal(calls[0][0], np.asarray(keyframe))
+    for (_, _, before), (start, _, _) in itertools.pairwise(calls):
+        np.testing.assert_array_equal(start, before[-1])  # each chunk starts where the last one ended
+
+
+def test_ltx_condition_pipeline_between_a_first_and_a_last_frame(models, plan):
+    shot = plan.shots[0]
+    animator = DiffusersAnimator(str(models["ltx"]), steps=2, width=64, height=64, frames=9, fps=8)
+    first = Image.new("RGB", (64, 64), (250, 20, 20))
+    last = Image.new("RGB", (64, 64), (20, 20, 250))
+    seen = {}
+    pipe = animator.load()
+    original = type(pipe).__call__
+
+    @functools.wraps(original)  # the backend reads the call's signature
+    def spy(self, **kwargs):
+        seen.update(kwargs)
+        return original(self, **kwargs)
+
+    type(pipe).__call__ = spy
+    try:
+        frames = animator.generate(first, last, 9, shot, plan)
+        other_end = animator.generate(first, Image.new("RGB", (64, 64), (20, 250, 20)), 9, shot, plan)
+        same = animator.generate(first, last, 9, shot, plan)
+    finally:
+        type(pipe).__call__ = original
+    assert [c.frame_index for c in seen["conditions"]] == [0, 8]
+    assert len(frames) == 9 and frames[0].shape == (64, 64, 3) and frames[0].dtype == np.uint8
+    for a, b in zip(frames, same, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(frames, other_end, strict=True))
+
+
+def test_ltx_animates_a_shot_through_the_orchestrator(models, plan, tmp_path):
+    teller = Storyteller(
+        keyframe=DiffusersKeyframes(str(models["sd"]), steps=2, guidance=0.0, width=64, height=64),
+        animator=DiffusersAnimator(str(models["ltx"]), steps=2, width=64, height=64, frames=9, fps=8),
+        runs_dir=tmp_path,
+    )
+    result = teller.render(plan, tmp_path / "ltx")
+    import decord
+
+    assert len(decord.VideoReader(str(result.video))) == plan.total_frames
+    assert teller.animator._pipe is None and teller.keyframer._pipe is None  # freed once their stage is over
+
+
+def test_denoising_steps_drive_the_progress_display(models, plan, tmp_path):
+    from contextlib import contextmanager
+
+    bars: dict[str, list] = {}
+
+    class Recorder:
+        @contextmanager
+        def stage(self, name, total):
+            yield lambda n=1: None
+
+        @contextmanager
+        def task(self, name, total):
+            bars[name] = [0, total]
+            yield lambda n=1: bars[name].__setitem__(0, bars[name][0] + n)
+
+        def log(self, message):
+            pass
+
+    Storyteller(
+        keyframe=DiffusersKeyframes(str(models["sd"]), steps=3, guidance=0.0, width=64, height=64),
+        animator=DiffusersAnimator(str(models["svd"]), steps=2, width=64, height=64, frames=4, fps=4),
+        reporter=Recorder(),
+        runs_dir=tmp_path,
+    ).render(plan, tmp_path / "steps")
+    for shot in plan.shots:
+        assert bars[f"{shot.id} keyframe"] == [3, 3]
+        chunks = len(DiffusersAnimator("m", frames=4, fps=4).chunk_lengths(round(shot.duration * 4) + 1))
+        done, total = bars[f"{shot.id} denoise"]
+        assert done == total >= 2 * chunks
+
+
+def test_missing_models_are_one_clear_line(models, tmp_path):
+    story = tmp_path / "s.txt"
+    story.write_text(STORY)
+    missing = run("make", story, *TINY, "--keyframe", "diffusers:./no/such/model", cwd=tmp_path)
+    assert_clear_error(missing, "./no/such/model", "does not exist")
+    offline = run("make", story, *TINY, "--preset", "sd-turbo+svd", cwd=tmp_path)  # HF_HUB_OFFLINE=1 in tests
+    assert_clear_error(offline, "stabilityai/sd-turbo", "huggingface-cli download stabilityai/sd-turbo")
+    wrong_kind = run("make", story, *TINY, "--animator", f"diffusers:{models['sd']}", cwd=tmp_path)
+    assert_clear_error(wrong_kind, "StableDiffusionPipeline", "not a video pipeline")
+    assert_clear_error(run("make", story, "--preset", "nope", cwd=tmp_path), "unknown preset 'nope'", "sd-turbo+svd")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[x]\nkeyframe = { model = "m", step = 2 }\nanimator = { model = "v" }\n')
+    assert_clear_error(run("make", story, "--preset", bad, cwd=tmp_path), "unknown key step")
+    # the plan was written before the model was looked for: nothing finished is lost
+    assert (tmp_path / "runs" / "s" / "plan.json").is_file()
+
+
+def test_presets_are_listed_with_their_memory():
+    listed = run("presets")
+    assert listed.returncode == 0
+    for name, entry in presets().items():
+        assert name in listed.stdout and entry.animator["model"] in listed.stdout
+        assert f"GPU {entry.memory_gb[0]:g} GB" in listed.stdout
+    assert {"sd-turbo+svd", "sdxl-turbo+svd-xt", "flux-schnell+ltx", "wan-1.3b"} <= set(presets())
+    assert preset("flux-schnell+ltx").animator["pipeline"] == "LTXConditionPipeline"
+
+
+def test_prompts_carry_the_bible_the_place_and_the_style(plan):
+    plan = plan.model_copy(update={"style": "claymation"})
+    shot = plan.shots[0]
+    prompt = keyframe_prompt(shot, plan)
+    for cid in shot.characters:
+        assert plan.character(cid).appearance in prompt
+    assert prompt.endswith("claymation")
+    guide = MotionGuide(source="clip.mp4", trajectory=[(0.1, 0.5), (0.9, 0.5)], camera=(0.0, 0.0, 0.2))
+    moving = motion_prompt(shot, plan, guide)
+    assert "subject moves to the right" in moving and "camera zooms in" in moving
+    still = MotionGuide(source="still.mp4", trajectory=[(0.5, 0.5), (0.5, 0.5)])
+    assert motion_bucket(still) < motion_bucket(None) < motion_bucket(guide) <= 255
+
+
+def test_one_seed_per_character_and_location(plan):
+    a = plan.shots[0]
+    b = a.model_copy(update={"text": "Later, the hamster rested.", "prompt": "a hamster resting"})
+    seeds = []
+
+    class Seeds(DiffusersKeyframes):
+        def load(self):
+            class Pipe:
+                def __call__(self, prompt, num_inference_steps, guidance_scale, generator, width, height):
+                    seeds.append(generator.initial_seed())
+                    return type("Out", (), {"images": [Image.new("RGB", (width, height))]})
+
+            return Pipe()
+
+    backend = Seeds("unused")
+    backend.keyframe(a, plan)
+    backend.keyframe(b, plan)  # same lead, same place: same noise, so the same look
+    backend.keyframe(a.model_copy(update={"location": None}), plan)
+    backend.keyframe(a, plan.model_copy(update={"seed": 7}))
+    assert seeds[0] == seeds[1]
+    assert len(set(seeds)) == 3
+
+
+def test_low_memory_on_the_cpu_slices_instead_of_offloading(models, capfd):
+    keyframes = DiffusersKeyframes(str(models["sd"]), steps=1, width=64, height=64, low_memory=True)
+    pipe = keyframes.load()
+    assert "model offload needs a GPU" in capfd.readouterr().err
+    assert pipe.unet.device.type == "cpu"
+    keyframes.close()
+    assert keyframes._pipe is None
+
+
+def test_a_device_that_is_not_there_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(StorytellerError, match="no CUDA device"):
+        runtime.pick_device("cuda")
