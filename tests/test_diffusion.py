@@ -266,3 +266,41 @@ def test_a_device_that_is_not_there_is_a_clear_error():
         pytest.skip("this machine has CUDA")
     with pytest.raises(StorytellerError, match="no CUDA device"):
         runtime.pick_device("cuda")
+
+
+def test_reference_images_hold_a_character_through_an_ip_adapter(models, plan, tmp_path):
+    adapter = tiny_diffusion.ip_adapter(tmp_path / "ip-adapter", models["sd"])
+    red, blue = tmp_path / "red.png", tmp_path / "blue.png"
+    Image.new("RGB", (64, 64), (230, 30, 30)).save(red)
+    Image.new("RGB", (64, 64), (30, 30, 230)).save(blue)
+
+    def with_reference(path) -> StoryPlan:
+        crowd = [c.model_copy(update={"reference": str(path)}) if c.id == "crowd" else c for c in plan.characters]
+        return plan.model_copy(update={"characters": crowd})
+
+    def backend(**extra) -> DiffusersKeyframes:
+        return DiffusersKeyframes(str(models["sd"]), steps=2, guidance=0.0, width=64, height=64, **extra)
+
+    lone, crowded = plan.shots  # the hamster alone; the crowd (with a reference) and the hamster
+    assert "crowd" not in lone.characters and "crowd" in crowded.characters
+    ip = {"ip_adapter": [str(adapter), "models", "ip-adapter.bin"]}
+    held = backend(**ip)
+    red_crowd = np.asarray(held.keyframe(crowded, with_reference(red))).astype(int)
+    alone = np.asarray(held.keyframe(lone, with_reference(red))).astype(int)
+    blue_crowd = np.asarray(backend(**ip).keyframe(crowded, with_reference(blue))).astype(int)
+    free = backend()
+    # a shot without references is drawn as if there were no adapter; one with a reference follows it
+    np.testing.assert_allclose(alone, np.asarray(free.keyframe(lone, plan)), atol=1)
+    assert np.abs(red_crowd - np.asarray(free.keyframe(crowded, plan))).mean() > 0.1
+    assert np.abs(red_crowd - blue_crowd).mean() > 0.1
+
+
+def test_reference_images_without_an_adapter_are_noted_not_fatal(models, plan, tmp_path, capfd):
+    reference = tmp_path / "me.png"
+    Image.new("RGB", (64, 64)).save(reference)
+    hamster = [c.model_copy(update={"reference": str(reference)}) for c in plan.characters]
+    image = DiffusersKeyframes(str(models["sd"]), steps=1, width=64, height=64).keyframe(
+        plan.shots[0], plan.model_copy(update={"characters": hamster})
+    )
+    assert image.size == (64, 64)
+    assert "reference images are not used" in capfd.readouterr().err

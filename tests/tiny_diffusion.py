@@ -222,3 +222,48 @@ def ltx_condition(folder: Path) -> Path:
     )
     pipe.save_pretrained(folder)
     return folder
+
+
+def ip_adapter(folder: Path, unet_folder: Path) -> Path:
+    """An IP-Adapter for the tiny Stable Diffusion: folder/models/ip-adapter.bin and its image encoder."""
+    from diffusers import UNet2DConditionModel
+    from diffusers.models.attention_processor import IPAdapterAttnProcessor
+    from diffusers.models.embeddings import ImageProjection
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    unet = UNet2DConditionModel.from_pretrained(unet_folder, subfolder="unet")
+    dim = unet.config.cross_attention_dim
+    torch.manual_seed(0)
+    adapter, key = {}, 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue  # self-attention takes no image tokens
+        block = int(name.split(".")[1]) if not name.startswith("mid_block") else -1
+        channels = unet.config.block_out_channels
+        hidden = channels[-1] if block < 0 else (channels[::-1] if name.startswith("up") else channels)[block]
+        weights = IPAdapterAttnProcessor(hidden_size=hidden, cross_attention_dim=dim, scale=1.0).state_dict()
+        adapter[f"{key}.to_k_ip.weight"] = weights["to_k_ip.0.weight"]
+        adapter[f"{key}.to_v_ip.weight"] = weights["to_v_ip.0.weight"]
+        key += 2
+    projection = ImageProjection(cross_attention_dim=dim, image_embed_dim=dim, num_image_text_embeds=4).state_dict()
+    image_proj = {
+        "proj.weight": projection["image_embeds.weight"],
+        "proj.bias": projection["image_embeds.bias"],
+        "norm.weight": projection["norm.weight"],
+        "norm.bias": projection["norm.bias"],
+    }
+    (folder / "models").mkdir(parents=True, exist_ok=True)
+    torch.save({"image_proj": image_proj, "ip_adapter": adapter}, folder / "models" / "ip-adapter.bin")
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            projection_dim=dim,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=224,
+            intermediate_size=37,
+            patch_size=28,
+        )
+    )
+    encoder.save_pretrained(folder / "models" / "image_encoder")
+    return folder
