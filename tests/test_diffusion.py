@@ -304,3 +304,47 @@ def test_reference_images_without_an_adapter_are_noted_not_fatal(models, plan, t
     )
     assert image.size == (64, 64)
     assert "reference images are not used" in capfd.readouterr().err
+
+
+def test_ltx_takes_the_retrieved_clips_frames_as_a_condition(models, plan, tmp_path):
+    from stitching import write_video
+
+    reference = tmp_path / "moving_square.mp4"
+    square = []
+    for i in range(24):  # a white square crossing a black frame, 1 s at 24 fps
+        frame = np.zeros((64, 64, 3), np.uint8)
+        frame[16:32, 2 * i : 2 * i + 16] = 255
+        square.append(frame)
+    write_video(iter(square), reference, 24)
+    guide = MotionGuide(source=f"{reference}#t=0.25", trajectory=[(0.1, 0.5), (0.8, 0.5)])
+    shot = plan.shots[0]
+    seen: list = []
+    animator = DiffusersAnimator(str(models["ltx"]), steps=2, width=64, height=64, frames=9, fps=8, guide_strength=0.3)
+    pipe = animator.load()
+    original = type(pipe).__call__
+
+    @functools.wraps(original)
+    def spy(self, **kwargs):
+        seen.append(kwargs["conditions"])
+        return original(self, **kwargs)
+
+    type(pipe).__call__ = spy
+    try:
+        keyframe = Image.new("RGB", (64, 64), (90, 140, 60))
+        guided = animator.generate(keyframe, None, 9, shot, plan, guide)
+        unguided = animator.generate(keyframe, None, 9, shot, plan, None)
+        gone = animator.generate(keyframe, None, 9, shot, plan, guide.model_copy(update={"source": "/gone.mp4"}))
+    finally:
+        type(pipe).__call__ = original
+    first, video = seen[0]
+    assert first.image is not None and first.frame_index == 0
+    ratio = pipe.vae_temporal_compression_ratio  # the first latent frame is the keyframe's alone
+    assert video.frame_index == ratio and video.strength == 0.3 and len(video.video) == 9 - ratio
+    # model frame k (at 8 fps) shows the clip at 0.25 s + k / 8 s: the square has moved 2 px per clip frame
+    for k, image in enumerate(video.video, start=ratio):
+        columns = np.flatnonzero(np.asarray(image)[24].max(axis=1) > 128)
+        clip_frame = min(23, round((0.25 + k / 8) * 24))
+        assert abs(columns.min() - 2 * clip_frame) <= 2
+    assert len(seen[1]) == len(seen[2]) == 1  # no guide, or a clip that is gone: the keyframe alone
+    assert any(not np.array_equal(a, b) for a, b in zip(guided, unguided, strict=True))
+    assert len(gone) == 9

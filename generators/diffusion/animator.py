@@ -40,6 +40,7 @@ class DiffusersAnimator:
         dtype: str = "auto",
         variant: str | None = None,
         decode_chunk: int | None = None,
+        guide_strength: float = 0.0,
         device: str = "auto",
         low_memory: bool = False,
     ) -> None:
@@ -48,6 +49,7 @@ class DiffusersAnimator:
         self.native = (width, height)
         self.frames, self.fps = max(2, frames), fps
         self.dtype, self.variant, self.decode_chunk = dtype, variant, decode_chunk
+        self.guide_strength = guide_strength  # LTX: how strongly the reference clip's frames steer the motion
         self.device, self.low_memory = device, low_memory
         self._pipe: Any = None
 
@@ -62,6 +64,7 @@ class DiffusersAnimator:
             "frames": self.frames,
             "fps": self.fps,
             "dtype": self.dtype,
+            "guide_strength": self.guide_strength,
         }
 
     def __getstate__(self) -> dict[str, Any]:
@@ -189,6 +192,12 @@ class DiffusersAnimator:
             from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
             kwargs["conditions"] = [LTXVideoCondition(image=im, frame_index=at) for im, at in images]
+            reference = self._reference(pipe, guide, chunk, frames, fps, (width, height)) if last is None else None
+            if reference:  # the retrieved clip's motion, after the first frame the keyframe pins
+                ratio, video = reference
+                kwargs["conditions"].append(
+                    LTXVideoCondition(video=video, frame_index=ratio, strength=self.guide_strength)
+                )
         elif images and runtime.accepts(call, "image"):
             kwargs["image"] = images[0][0]
             if last is not None and runtime.accepts(call, "last_image"):  # Wan first-last-frame models
@@ -199,6 +208,49 @@ class DiffusersAnimator:
         while len(out) < count:  # a model that rounded the length down: hold the last frame
             out.append(out[-1])
         return out
+
+    def _reference(
+        self, pipe: Any, guide: MotionGuide | None, chunk: int, frames: int, fps: float, size: tuple[int, int]
+    ) -> tuple[int, list[Image.Image]] | None:
+        """Frames of the guide's reference clip for this chunk, as an LTX video condition from the second
+        latent frame on: (frame index, images). None without a guide, a strength, or a readable clip."""
+        ratio = getattr(pipe, "vae_temporal_compression_ratio", 1)
+        if guide is None or self.guide_strength <= 0 or frames <= ratio:
+            return None
+        path, _, start = guide.source.partition("#t=")
+        first = chunk * (self.frames - 1) + ratio  # model frames since the start of the shot
+        times = [float(start or 0) + (first + i) / fps for i in range(frames - ratio)]
+        video = _clip_frames(path, times, size)
+        return (ratio, video) if video else None
+
+
+def _clip_frames(path: str, times: list[float], size: tuple[int, int]) -> list[Image.Image]:
+    """The frames of a video at the given seconds (the last one held past its end), cropped to fill `size`."""
+    import av
+
+    try:
+        container = av.open(path)
+    except (OSError, av.error.FFmpegError):
+        return []  # the library moved or the clip is gone: animate unguided rather than fail the shot
+    picked: list[Image.Image] = []
+    with container:
+        last = None
+        for frame in container.decode(video=0):
+            at = float(frame.time or 0.0)
+            while len(picked) < len(times) and times[len(picked)] <= at:
+                picked.append(_cover(frame.to_image(), size))
+            last = frame
+            if len(picked) == len(times):
+                break
+        while last is not None and len(picked) < len(times):
+            picked.append(_cover(last.to_image(), size))
+    return picked
+
+
+def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    from PIL import ImageOps
+
+    return ImageOps.fit(image.convert("RGB"), size, Image.LANCZOS)
 
 
 def motion_prompt(shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None) -> str:
