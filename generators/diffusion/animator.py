@@ -23,9 +23,8 @@ from storyteller.models import MotionGuide, Shot, StoryPlan
 VERSION = "1"
 
 
-class DiffusersAnimator:
-    name = "diffusers"
-    max_workers = 1
+class DiffusersAnimator(runtime.PipelineBackend):
+    what = "video model"
 
     def __init__(
         self,
@@ -44,53 +43,25 @@ class DiffusersAnimator:
         device: str = "auto",
         low_memory: bool = False,
     ) -> None:
-        self.model, self.pipeline_class = model, pipeline
-        self.steps, self.guidance = steps, guidance
-        self.native = (width, height)
-        self.frames, self.fps = max(2, frames), fps
-        self.dtype, self.variant, self.decode_chunk = dtype, variant, decode_chunk
+        super().__init__(model, pipeline, steps, guidance, (width, height), dtype, variant, device, low_memory)
+        self.frames, self.fps, self.decode_chunk = max(2, frames), fps, decode_chunk
         self.guide_strength = guide_strength  # LTX: how strongly the reference clip's frames steer the motion
-        self.device, self.low_memory = device, low_memory
-        self._pipe: Any = None
 
     def config(self) -> dict[str, Any]:
         return {
+            **super().config(),
             "version": VERSION,
-            "model": self.model,
-            "pipeline": self.pipeline_class,
-            "steps": self.steps,
-            "guidance": self.guidance,
-            "native": self.native,
             "frames": self.frames,
             "fps": self.fps,
-            "dtype": self.dtype,
             "guide_strength": self.guide_strength,
         }
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_pipe": None}
-
-    def load(self) -> Any:
-        if self._pipe is None:
-            import diffusers
-
-            device = runtime.pick_device(self.device)
-            loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class else diffusers.DiffusionPipeline
-            pipe = runtime.load_pipeline(
-                loader, self.model, runtime.pick_dtype(self.dtype, device), self.variant, "video model"
+    def check(self, pipe: Any) -> None:
+        if not runtime.accepts(pipe.__call__, "num_frames"):
+            raise StorytellerError(
+                f"{self.model} is a {type(pipe).__name__}, not a video pipeline: "
+                f"use it with --keyframe diffusers:{self.model}"
             )
-            if not runtime.accepts(pipe.__call__, "num_frames"):
-                raise StorytellerError(
-                    f"{self.model} is a {type(pipe).__name__}, not a video pipeline: "
-                    f"use it with --keyframe diffusers:{self.model}"
-                )
-            self._pipe = runtime.place(pipe, device, self.low_memory)
-        return self._pipe
-
-    def close(self) -> None:
-        if self._pipe is not None:
-            pipe, self._pipe = self._pipe, None
-            runtime.free(pipe)
 
     # --- animate ---------------------------------------------------------------------------------
 

@@ -19,9 +19,8 @@ from storyteller.models import Shot, StoryPlan
 VERSION = "1"  # bump when prompts or seeding change, so cached keyframes are redone
 
 
-class DiffusersKeyframes:
-    name = "diffusers"
-    max_workers = 1  # one pipeline per device: shots queue on it rather than load it twice
+class DiffusersKeyframes(runtime.PipelineBackend):
+    what = "keyframe model"
 
     def __init__(
         self,
@@ -38,30 +37,20 @@ class DiffusersKeyframes:
         ip_adapter: list[str] | None = None,
         ip_adapter_scale: float = 0.6,
     ) -> None:
-        self.model, self.pipeline_class = model, pipeline
-        self.steps, self.guidance = steps, guidance
-        self.native = (width, height)
-        self.dtype, self.variant, self.device, self.low_memory = dtype, variant, device, low_memory
+        super().__init__(model, pipeline, steps, guidance, (width, height), dtype, variant, device, low_memory)
         self.ip_adapter, self.ip_adapter_scale = ip_adapter, ip_adapter_scale
-        self._pipe: Any = None
         self._adapter_loaded = False
 
     def config(self) -> dict[str, Any]:
-        # the device and memory savers change speed, not the picture: they stay out of the cache key
         return {
+            **super().config(),
             "version": VERSION,
-            "model": self.model,
-            "pipeline": self.pipeline_class,
-            "steps": self.steps,
-            "guidance": self.guidance,
-            "native": self.native,
-            "dtype": self.dtype,
             "ip_adapter": self.ip_adapter,
             "ip_adapter_scale": self.ip_adapter_scale,
         }
 
-    def __getstate__(self) -> dict[str, Any]:  # a worker process loads its own pipeline
-        return {**self.__dict__, "_pipe": None, "_adapter_loaded": False}
+    def __getstate__(self) -> dict[str, Any]:
+        return {**super().__getstate__(), "_adapter_loaded": False}
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: runtime.Progress | None = None) -> Image.Image:
         pipe = self.load()
@@ -85,23 +74,8 @@ class DiffusersKeyframes:
             return Image.fromarray((np.clip(frames[0], 0, 1) * 255).round().astype(np.uint8))
         return runtime.run(pipe, what, **kwargs).images[0].convert("RGB")
 
-    def load(self) -> Any:
-        if self._pipe is None:
-            import diffusers
-
-            device = runtime.pick_device(self.device)
-            auto = diffusers.AutoPipelineForText2Image
-            loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class else auto
-            pipe = runtime.load_pipeline(
-                loader, self.model, runtime.pick_dtype(self.dtype, device), self.variant, "keyframe model"
-            )
-            self._pipe = runtime.place(pipe, device, self.low_memory)
-        return self._pipe
-
-    def close(self) -> None:
-        if self._pipe is not None:
-            pipe, self._pipe = self._pipe, None
-            runtime.free(pipe)
+    def default_loader(self, diffusers: Any) -> Any:
+        return diffusers.AutoPipelineForText2Image
 
     def _reference(self, pipe: Any, shot: Shot, plan: StoryPlan) -> dict[str, Any]:
         """IP-Adapter inputs for the shot's characters with reference images, when the pipeline takes them."""

@@ -209,3 +209,64 @@ def note(message: str) -> None:
     if message not in _NOTED:
         _NOTED.add(message)
         print(f"storyteller: {message}", file=sys.stderr)
+
+
+class PipelineBackend:
+    """What both diffusion stages share: one pipeline, loaded on first use and freed by `close()`."""
+
+    name = "diffusers"
+    max_workers = 1  # one pipeline per device: shots queue on it rather than load it twice
+    what = "model"
+
+    def __init__(
+        self,
+        model: str,
+        pipeline: str | None,
+        steps: int,
+        guidance: float,
+        size: tuple[int, int],
+        dtype: str,
+        variant: str | None,
+        device: str,
+        low_memory: bool,
+    ) -> None:
+        self.model, self.pipeline_class = model, pipeline
+        self.steps, self.guidance, self.native = steps, guidance, size
+        self.dtype, self.variant, self.device, self.low_memory = dtype, variant, device, low_memory
+        self._pipe: Any = None
+
+    def config(self) -> dict[str, Any]:
+        # the device and memory savers change speed, not the picture: they stay out of the cache key
+        return {
+            "model": self.model,
+            "pipeline": self.pipeline_class,
+            "steps": self.steps,
+            "guidance": self.guidance,
+            "native": self.native,
+            "dtype": self.dtype,
+        }
+
+    def __getstate__(self) -> dict[str, Any]:  # a worker process loads its own pipeline
+        return {**self.__dict__, "_pipe": None}
+
+    def default_loader(self, diffusers: Any) -> Any:
+        return diffusers.DiffusionPipeline
+
+    def check(self, pipe: Any) -> None:
+        """Refuse a pipeline of the wrong kind for this stage, with a line that says which to use."""
+
+    def load(self) -> Any:
+        if self._pipe is None:
+            import diffusers
+
+            device = pick_device(self.device)
+            loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class else self.default_loader(diffusers)
+            pipe = load_pipeline(loader, self.model, pick_dtype(self.dtype, device), self.variant, self.what)
+            self.check(pipe)
+            self._pipe = place(pipe, device, self.low_memory)
+        return self._pipe
+
+    def close(self) -> None:
+        if self._pipe is not None:
+            pipe, self._pipe = self._pipe, None
+            free(pipe)
