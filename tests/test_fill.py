@@ -1,0 +1,87 @@
+"""The coarse-to-fine fill: its schedule, and the flow infill on motion whose truth is known."""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+
+from stitching.infill import INFILLERS, FlowInfill
+from stitching.schedule import plan_fill
+
+
+@pytest.mark.parametrize(
+    ("length", "stride", "depth"), [(97, 8, 2), (100, 8, 3), (24, 4, 1), (1, 8, 2), (9, 8, 3), (50, 7, 2), (13, 1, 2)]
+)
+def test_every_frame_is_made_exactly_once_and_segments_of_a_level_are_independent(length, stride, depth):
+    fill = plan_fill(length, stride, depth)
+    made = list(fill.anchors) + [index for segment in fill.segments() for index in segment.fill]
+    assert sorted(made) == list(range(length))  # covered, and no frame twice
+    assert fill.anchors[0] == 0 and fill.anchors[-1] == length - 1
+    known = set(fill.anchors)
+    for level in fill.levels:
+        spans = sorted((s.start, s.end) for s in level)
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            assert end <= start  # no two segments of a level overlap
+        for segment in level:
+            assert segment.start in known and segment.end in known  # needs only frames made before its level
+            assert all(segment.start < i < segment.end for i in segment.fill)
+            assert not known & set(range(segment.start + 1, segment.end))  # nothing known inside its gap
+        known |= {i for s in level for i in s.fill}
+
+
+def test_levels_split_the_stride_coarse_to_fine():
+    fill = plan_fill(17, 8, 3)
+    assert fill.anchors == (0, 8, 16)
+    assert [s.fill for s in fill.levels[0]] == [(4,), (12,)]
+    assert [s.fill for s in fill.levels[1]] == [(2,), (6,), (10,), (14,)]
+    assert len(fill.levels[2]) == 8 and all(len(s.fill) == 1 for s in fill.levels[2])
+    assert fill.levels[0][0].times == (0.5,)
+
+
+def test_bad_schedules_are_refused():
+    with pytest.raises(ValueError):
+        plan_fill(0, 8)
+    with pytest.raises(ValueError):
+        plan_fill(10, 0)
+
+
+def textured_square(x: float, size: int = 32) -> np.ndarray:
+    """A 256x144 frame: a textured square at column x (sub-pixel positions by resampling) on grey."""
+    texture = cv2.resize(
+        np.random.default_rng(0).integers(0, 255, (8, 8, 3), np.uint8), (size, size), interpolation=cv2.INTER_NEAREST
+    )
+    frame = np.full((144, 256, 3), 60, np.uint8)
+    frame[56 : 56 + size, int(x) : int(x) + size] = texture
+    shift = np.float32([[1, 0, x - int(x)], [0, 1, 0]])
+    return cv2.warpAffine(frame, shift, (256, 144), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def square_left_edge(frame: np.ndarray) -> float:
+    """The square's left edge to a fraction of a pixel: where the column profile crosses half height."""
+    profile = (np.abs(frame[60:84].astype(float) - 60).sum(axis=2) > 0).mean(axis=0)
+    return float(np.argmax(profile > 0.5))
+
+
+@pytest.mark.parametrize("distance", [8, 15, 24])
+def test_flow_infill_puts_a_moving_square_where_it_truly_is(distance):
+    first, last = textured_square(40), textured_square(40 + distance)
+    times = [1 / 4, 1 / 3, 1 / 2, 2 / 3, 3 / 4]
+    frames = FlowInfill().fill(first, last, times)
+    assert len(frames) == len(times) and all(f.shape == first.shape and f.dtype == np.uint8 for f in frames)
+    for t, frame in zip(times, frames, strict=True):
+        truth = textured_square(40 + distance * t)
+        assert abs(square_left_edge(frame) - square_left_edge(truth)) <= 1
+        assert np.abs(frame.astype(int) - truth).mean() < 1.5  # no ghost of either end
+        crossfade = ((1 - t) * first + t * last).astype(np.uint8)
+        assert np.abs(frame.astype(int) - truth).mean() < np.abs(crossfade.astype(int) - truth).mean() / 5
+
+
+def test_the_flow_infill_is_the_default_backend_and_fills_nothing_for_no_times():
+    backend = INFILLERS.create("flow")
+    frame = textured_square(10)
+    assert backend.fill(frame, frame, []) == []
+    (same,) = backend.fill(frame, frame, [0.5])
+    np.testing.assert_array_equal(same, frame)
