@@ -131,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("backends", help="list the backends of every stage")
     commands.add_parser("presets", help="list the diffusion presets and the GPU memory each needs")
+
+    evaluate = commands.add_parser("eval", help="score a film: flicker, motion smoothness, continuity, colour")
+    evaluate.add_argument("video", type=Path)
+    evaluate.add_argument("--plan", type=Path, help="the film's plan.json (default: plan.json beside the video)")
+    evaluate.add_argument("--clip", metavar="FOLDER", help="a local CLIP model: add prompt alignment per shot")
+    evaluate.add_argument(
+        "--every", type=int, help="rebuild every n-th frame for smoothness (default: about 300 frames in all)"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     commands.add_parser("schema", help="print the JSON Schema of plan.json")
     return parser
 
@@ -325,6 +334,58 @@ def _presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from stitching.metrics import evaluate_video
+    from storyteller.models import read_plan
+
+    if not args.video.is_file():
+        raise StorytellerError(f"no video at {args.video}")
+    plan_path = args.plan or (args.video.parent / "plan.json")
+    plan = read_plan(plan_path) if (args.plan or plan_path.is_file()) else None
+    every = args.every or max(1, (plan.total_frames if plan else _frame_count(args.video)) // 300)
+    try:
+        scores = evaluate_video(args.video, plan, smoothness_every=max(1, every), clip_model=args.clip)
+    except ValueError as error:
+        raise StorytellerError(f"{args.video}: {error}") from None
+    if plan is not None and scores.frames != plan.total_frames:
+        raise StorytellerError(
+            f"{args.video} has {scores.frames} frames but {plan_path} plans {plan.total_frames}: not its plan"
+        )
+    if args.json:
+        print(json.dumps(scores.as_dict(), indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{args.video.name}: {scores.frames} frames", show_header=True)
+    table.add_column("metric")
+    table.add_column("score", justify="right")
+    table.add_column("what it measures")
+    rows = [
+        ("temporal flickering", scores.flicker, "1 - mean change between consecutive frames"),
+        ("motion smoothness", scores.smoothness, "1 - error of each frame rebuilt by flow from its neighbours"),
+        ("shot-boundary continuity", scores.continuity, "1 - change across each cut (needs the plan)"),
+        ("colour stability", scores.colour_stability, "1 - drift of each shot's mean colour"),
+        ("CLIP text alignment", scores.clip, "middle frame vs prompt, cosine (needs --clip)"),
+    ]
+    for name, value, meaning in rows:
+        table.add_row(name, "-" if value is None else f"{value:.4f}", meaning)
+    Console().print(table)
+    return 0
+
+
+def _frame_count(video: Path) -> int:
+    import av
+
+    try:
+        with av.open(str(video)) as container:
+            return container.streams.video[0].frames or 0
+    except (av.error.FFmpegError, IndexError):
+        raise StorytellerError(f"cannot read video {video}") from None
+
+
 def _retriever(args: argparse.Namespace) -> Any:
     """--library PATH; else ./library when it holds a library; --no-library: none."""
     if args.no_library:
@@ -449,6 +510,7 @@ COMMANDS = {
     "backends": _backends,
     "schema": _schema,
     "presets": _presets,
+    "eval": _eval,
 }
 
 

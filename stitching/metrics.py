@@ -1,0 +1,135 @@
+"""Model-free quality metrics of a film, in the spirit of VBench; each score is in [0, 1], higher is better.
+
+- temporal flickering: 1 - mean absolute difference of consecutive frames / 255 (within shots)
+- motion smoothness: 1 - error of each frame rebuilt by the flow infill from its two neighbours / 255
+  (VBench rebuilds with a frame-interpolation model; the flow infill plays that part here)
+- shot-boundary continuity: 1 - mean absolute difference across each shot boundary / 255 (needs the plan)
+- colour stability: 1 - how far each shot's mean colour wanders over time (standard deviation / 64)
+- CLIP text alignment: cosine similarity of a shot's middle frame and its prompt, with a local CLIP model
+
+Frames stream through: memory holds three frames whatever the film's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from storyteller.models import StoryPlan
+
+
+@dataclass
+class Scores:
+    frames: int
+    flicker: float
+    smoothness: float
+    colour_stability: float
+    continuity: float | None = None  # with a plan only
+    clip: float | None = None  # with a CLIP model only
+    boundaries: list[float] = field(default_factory=list)  # continuity at each cut, in timeline order
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def evaluate(
+    frames: Iterable[np.ndarray],
+    plan: StoryPlan | None = None,
+    smoothness_every: int = 1,
+    clip_model: str | None = None,
+) -> Scores:
+    """Score a film's frames; with its plan, differences across shot boundaries count as continuity,
+    not as flicker. `smoothness_every` > 1 rebuilds only every n-th frame (flow is the costly part)."""
+    from stitching.infill import FlowInfill
+
+    starts = set(plan.shot_starts()[1:]) if plan else set()
+    shot_of = _shot_index(plan) if plan else None
+    infill = FlowInfill()
+    middles: dict[int, np.ndarray] = {}
+    wanted_middles = _middle_frames(plan) if (plan and clip_model) else {}
+    consecutive, rebuilt, boundaries = [], [], []
+    colour: dict[int, list[np.ndarray]] = {}
+    before = previous = None
+    count = 0
+    for index, frame in enumerate(frames):
+        count += 1
+        frame = np.asarray(frame)
+        shot = shot_of(index) if shot_of else 0
+        colour.setdefault(shot, []).append(frame.reshape(-1, 3).mean(axis=0))
+        if index in wanted_middles:
+            middles[wanted_middles[index]] = frame
+        if previous is not None:
+            difference = float(np.abs(frame.astype(np.int16) - previous).mean())
+            if index in starts:
+                boundaries.append(1 - difference / 255)
+            else:
+                consecutive.append(difference)
+                if before is not None and index % smoothness_every == 0:
+                    (guess,) = infill.fill(before, frame, [0.5])
+                    rebuilt.append(float(np.abs(guess.astype(np.int16) - previous).mean()))
+        # a frame is rebuilt from its neighbours only when no cut falls between them
+        before, previous = (previous if index not in starts else None), frame
+    if count == 0:
+        raise ValueError("the video has no frames")
+    wander = [float(np.linalg.norm(np.std(np.stack(means), axis=0))) for means in colour.values() if len(means) > 1]
+    return Scores(
+        frames=count,
+        flicker=1 - (float(np.mean(consecutive)) / 255 if consecutive else 0.0),
+        smoothness=1 - (float(np.mean(rebuilt)) / 255 if rebuilt else 0.0),
+        colour_stability=1 - min(1.0, float(np.mean(wander)) / 64 if wander else 0.0),
+        continuity=float(np.mean(boundaries)) if boundaries else (1.0 if plan else None),
+        clip=_clip_alignment(clip_model, plan, middles) if (plan and clip_model) else None,
+        boundaries=boundaries,
+    )
+
+
+def evaluate_video(path: Path, plan: StoryPlan | None = None, **options) -> Scores:
+    from stitching.video_io import read_video
+
+    return evaluate(read_video(path), plan, **options)
+
+
+def _shot_index(plan: StoryPlan):
+    """Frame index -> the shot it belongs to (a crossfade's frames belong to the shot coming in)."""
+    starts = plan.shot_starts()
+
+    def shot_of(index: int) -> int:
+        return max(i for i, start in enumerate(starts) if start <= index) if index >= 0 else 0
+
+    return shot_of
+
+
+def _middle_frames(plan: StoryPlan) -> dict[int, int]:
+    return {
+        start + plan.shot_frames(s) // 2: i
+        for i, (s, start) in enumerate(zip(plan.shots, plan.shot_starts(), strict=True))
+    }
+
+
+def _clip_alignment(model: str, plan: StoryPlan, middles: dict[int, np.ndarray]) -> float:
+    """Mean cosine similarity between each shot's middle frame and its prompt, with a local CLIP model."""
+    import torch
+    from transformers import CLIPModel, CLIPProcessor
+
+    from storyteller.errors import StorytellerError
+
+    try:
+        clip = CLIPModel.from_pretrained(model).eval()
+        processor = CLIPProcessor.from_pretrained(model)
+    except (OSError, ValueError) as error:
+        raise StorytellerError(
+            f"CLIP model {model} cannot be loaded ({str(error).splitlines()[0]}): pass a local folder"
+        ) from None
+    shots = sorted(middles)
+    prompts = [plan.shots[i].prompt for i in shots]
+    with torch.no_grad():
+        inputs = processor(
+            text=prompts, images=[middles[i] for i in shots], return_tensors="pt", padding=True, truncation=True
+        )
+        out = clip(**inputs)
+        image = torch.nn.functional.normalize(out.image_embeds, dim=-1)
+        text = torch.nn.functional.normalize(out.text_embeds, dim=-1)
+    return float((image * text).sum(dim=-1).mean())

@@ -1,0 +1,75 @@
+"""The eval metrics rank constructed films the way a viewer would."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from stitching import write_video
+from stitching.metrics import evaluate
+from storyteller.models import StoryPlan
+from tests.test_cli import assert_clear_error, run
+from tests.test_fill import textured_square
+
+
+def static() -> list[np.ndarray]:
+    return [textured_square(60)] * 24
+
+
+def smooth() -> list[np.ndarray]:
+    return [textured_square(20 + 4 * i) for i in range(24)]
+
+
+def flickering() -> list[np.ndarray]:
+    brightness = np.random.default_rng(1).uniform(0.6, 1.4, 24)
+    return [np.clip(textured_square(60) * b, 0, 255).astype(np.uint8) for b in brightness]
+
+
+def repeated() -> list[np.ndarray]:
+    """The smooth motion at a quarter of the frame rate, each frame held four times: judder."""
+    return [textured_square(20 + 4 * (i - i % 4)) for i in range(24)]
+
+
+def test_scores_rank_static_smooth_and_flickering_films():
+    still, moving, flicker, held = (evaluate(f()) for f in (static, smooth, flickering, repeated))
+    assert still.flicker == still.smoothness == 1.0 and still.colour_stability > 1 - 1e-9
+    assert still.flicker > moving.flicker > flicker.flicker
+    assert moving.smoothness > 0.995  # the flow rebuilds a translation almost exactly
+    assert moving.smoothness > held.smoothness > flicker.smoothness
+    assert moving.colour_stability > flicker.colour_stability
+    assert still.continuity is None and still.frames == 24
+
+
+def test_a_cut_counts_as_continuity_not_as_flicker(tiny):
+    plan = StoryPlan.model_validate(
+        {
+            "title": "t",
+            "width": 256,
+            "height": 144,
+            "fps": 8,
+            "shots": [
+                {"id": "s1", "text": "a", "span": [0, 1], "duration": 1.5, "prompt": "a"},
+                {"id": "s2", "text": "b", "span": [1, 2], "duration": 1.5, "prompt": "b"},
+            ],
+        }
+    )
+    frames = static()[:12] + [255 - f for f in static()[:12]]
+    with_plan, without = evaluate(frames, plan), evaluate(frames)
+    assert with_plan.flicker == 1.0 and with_plan.smoothness == 1.0  # the cut is not inside a shot
+    assert len(with_plan.boundaries) == 1 and with_plan.continuity < 0.6
+    assert without.flicker < with_plan.flicker
+
+
+def test_eval_command_prints_a_table_or_json_and_refuses_bad_input(tmp_path):
+    video = tmp_path / "smooth.mp4"
+    write_video(iter(smooth()), video, 8)
+    table = run("eval", video)
+    assert table.returncode == 0, table.stderr
+    assert "motion smoothness" in table.stdout and "temporal flickering" in table.stdout
+    scores = json.loads(run("eval", video, "--json").stdout)
+    assert scores["frames"] == 24 and scores["smoothness"] > 0.98 and scores["continuity"] is None
+    assert_clear_error(run("eval", tmp_path / "missing.mp4"), "no video")
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    assert_clear_error(run("eval", broken), "broken.mp4")
