@@ -30,6 +30,21 @@ class Infiller(Protocol):
 
 INFILLERS: Registry[Infiller] = Registry("infill backend", "storyteller.infill")
 INFILLERS.register("flow", "stitching.infill:FlowInfill")
+INFILLERS.register("hold", "stitching.infill:HoldInfill")
+
+
+class HoldInfill:
+    """Each frame held until the next: what a low frame rate looks like. The baseline the fill must beat."""
+
+    name = "hold"
+
+    def config(self) -> dict[str, Any]:
+        return {}
+
+    def fill(
+        self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
+    ) -> list[np.ndarray]:
+        return [first if t < 1 else last for t in times]
 
 
 class FlowInfill:

@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--animator", help="animator backend: animatic (default), or diffusers:MODEL_ID_OR_FOLDER (a video model)"
         )
+        p.add_argument(
+            "--fill", default="flow", help="infill between rendered frames: flow (default), or none to render all"
+        )
+        p.add_argument("--stride", type=int, default=2, help="render every n-th frame, infill the rest (default 2)")
+        p.add_argument("--depth", type=int, default=1, help="levels of coarse-to-fine infill (default 1)")
         p.add_argument("--device", default="auto", help="diffusion device: auto (default), cuda, cuda:1, mps, cpu")
         p.add_argument(
             "--low-memory",
@@ -304,10 +309,21 @@ def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any
         keyframe=_generator(KEYFRAME_GENERATORS, args.keyframe, preset and preset.keyframe, args),
         animator=_generator(ANIMATORS, args.animator, preset and preset.animator, args),
         retriever=_retriever(args),
+        fill=_fill(args),
         runs_dir=runs_dir,
         reporter=reporter,
         workers=args.workers,
     )
+
+
+def _fill(args: argparse.Namespace) -> Any:
+    from stitching.fill import FillSettings
+
+    if args.stride < 1 or args.depth < 1:
+        raise StorytellerError(f"--stride and --depth must be at least 1 (got {args.stride} and {args.depth})")
+    if args.fill == "none" or args.stride == 1:
+        return None
+    return FillSettings(infill=args.fill, stride=args.stride, depth=args.depth)
 
 
 def _generator(registry: Any, spec: str | None, preset: dict | None, args: argparse.Namespace) -> Any:

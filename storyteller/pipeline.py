@@ -51,6 +51,7 @@ class Storyteller:
         runs_dir: Path | str = "runs",
         reporter: Reporter | None = None,
         workers: int = 1,
+        fill: Any = "default",
     ) -> None:
         from generators import ANIMATORS, KEYFRAME_GENERATORS
         from planners import PLANNERS
@@ -63,6 +64,14 @@ class Storyteller:
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
         self.workers = max(1, workers)
+        from stitching.fill import FillSettings
+
+        # NUWA-XL: the animator renders every stride-th frame, the infill makes the rest; None renders all
+        self.fill: FillSettings | None = FillSettings() if fill == "default" else fill
+        if self.fill is not None:
+            from stitching.infill import INFILLERS
+
+            INFILLERS.create(self.fill.infill)  # an unknown infill backend fails now, not mid-render
 
     # --- the pipeline ---------------------------------------------------------------------------
 
@@ -209,8 +218,11 @@ class Storyteller:
                 "keyframe": cache.digest("keyframe", keyframe.stem, ".png"),
                 "guide": guide.model_dump(mode="json") if guide is not None else None,
             }
+            fill = self.fill if self.fill is not None and self.fill.stride_for(plan.fps) > 1 else None
+            if fill is not None:
+                inputs["fill"] = {**fill.config(), "stride": fill.stride_for(plan.fps)}
             key = cache.key("clip", _name(backend), _config(backend), inputs)
-            jobs.append(ClipJob(index, shot, keyframe, guide, key, None))
+            jobs.append(ClipJob(index, shot, keyframe, guide, key, None, fill))
         return jobs
 
     def _film(self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob], key: str, rendered: dict) -> Path:
@@ -291,6 +303,7 @@ class ClipJob:
     guide: Any
     key: str
     cached: Path | None
+    fill: Any = None  # FillSettings when the animator renders anchors and the infill makes the rest
 
 
 _PROGRESS: Any = None  # a worker process's queue back to the parent's progress bars
@@ -311,13 +324,36 @@ def render_clip(
         queue, shot_id = _PROGRESS, job.shot.id
         advance = (lambda n=1: queue.put((shot_id, n))) if queue is not None else (lambda n=1: None)
     count = plan.shot_frames(job.shot)
+    shape = (plan.height, plan.width, 3)
     with Image.open(job.keyframe) as image:
         image.load()
-    frames = animator.animate(image, job.shot, plan, job.guide, **_progress_kwarg(animator.animate, steps))
-    checked = prefetch(_exactly(frames, count, (plan.height, plan.width, 3), advance))
+    if job.fill is None:
+        frames = animator.animate(image, job.shot, plan, job.guide, **_progress_kwarg(animator.animate, steps))
+    else:
+        frames = _anchored(animator, image, plan, job, steps, shape)
+    checked = prefetch(_exactly(frames, count, shape, advance))
     path = Cache(cache_root).put("clip", job.key, ".mkv", lambda p: write_video(checked, p, plan.fps, lossless=True))
     _return_frames_to_the_os()
     return path
+
+
+def _anchored(animator: Any, keyframe: Image.Image, plan: StoryPlan, job: ClipJob, steps: Any, shape: tuple) -> Any:
+    """The shot rendered at 1/stride of the frame rate, brought back to it by the infill (NUWA-XL).
+
+    The animator sees the same shot at the anchor rate, lengthened to the anchor on or after the last frame,
+    so every anchor falls on a frame of the film and actions keep their times.
+    """
+    from stitching.fill import anchor_count, fill_clip
+    from stitching.infill import INFILLERS
+
+    stride = job.fill.stride_for(plan.fps)
+    anchors = anchor_count(plan.shot_frames(job.shot), stride)
+    rate = plan.fps // stride
+    slow = plan.model_copy(update={"fps": rate})
+    shot = job.shot.model_copy(update={"duration": anchors / rate})
+    frames = animator.animate(keyframe, shot, slow, job.guide, **_progress_kwarg(animator.animate, steps))
+    exact = _exactly(frames, anchors, shape, lambda n=1: None)
+    return fill_clip(exact, plan.shot_frames(job.shot), stride, job.fill.depth, INFILLERS.create(job.fill.infill))
 
 
 def _return_frames_to_the_os() -> None:
