@@ -86,8 +86,17 @@ def fill_gaps(
     from concurrent.futures import ProcessPoolExecutor
     from functools import partial
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(partial(_fill_one, stride=stride, depth=depth, infill=infill), pairs, chunksize=4))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=one_thread_each) as pool:
+        chunk = max(1, len(pairs) // (4 * workers))
+        return list(pool.map(partial(_fill_one, stride=stride, depth=depth, infill=infill), pairs, chunksize=chunk))
+
+
+def one_thread_each() -> None:
+    """Processes share the cores: OpenCV's own threads would only fight over them."""
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def _fill_one(pair: tuple[np.ndarray, np.ndarray], stride: int, depth: int, infill: str) -> list[np.ndarray]:

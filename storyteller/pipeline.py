@@ -312,6 +312,9 @@ _PROGRESS: Any = None  # a worker process's queue back to the parent's progress 
 def _worker_init(progress: Any) -> None:
     global _PROGRESS
     _PROGRESS = progress
+    from stitching.fill import one_thread_each
+
+    one_thread_each()
 
 
 def render_clip(

@@ -1,0 +1,85 @@
+"""The NUWA-XL fill, measured side by side in one run.
+
+    python benchmarks/fill.py            # about eight minutes on 2 cores
+    python benchmarks/fill.py --quick    # the speed figures alone
+
+1. frames filled per second by the `flow` infill at 512x288 (animatic frames of an example);
+2. speed-up of filling the same gaps on 2 worker processes against 1 (segments are independent);
+3. each example rendered four ways: every frame rendered (no fill), flow fill at stride 2 (the default)
+   and 4, and frames held (what the anchors alone look like), scored by `storyteller eval`: motion
+   smoothness and flicker, with the wall time of each `make`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+EXAMPLES = ["hamster_fight_night", "zosia_walks_home"]
+
+
+def main(quick: bool = False) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from stitching import read_video
+    from stitching.fill import FillSettings, fill_gaps
+    from stitching.metrics import evaluate_video
+    from storyteller.pipeline import Storyteller
+
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(tmp)
+        renders: dict[tuple[str, str], tuple[float, Path]] = {}
+        modes = {
+            "every frame rendered": None,
+            "flow fill, stride 2": FillSettings(stride=2),
+            "flow fill, stride 4": FillSettings(stride=4, depth=2),
+            "held frames, stride 2": FillSettings(infill="hold", stride=2),
+        }
+        for example in EXAMPLES[:1] if quick else EXAMPLES:
+            story = (ROOT / "examples" / f"{example}.txt").read_text()
+            for mode, fill in list(modes.items())[: 1 if quick else None]:
+                start = time.perf_counter()
+                result = Storyteller(runs_dir=runs / mode.replace(" ", "_"), fill=fill, workers=2).make(story, example)
+                renders[example, mode] = (time.perf_counter() - start, result.video)
+
+        # 1 and 2: gaps of the fully rendered hamster film, two frames apart
+        frames = list(read_video(renders["hamster_fight_night", "every frame rendered"][1]))
+        pairs = [(frames[i], frames[i + 2]) for i in range(0, len(frames) - 2, 2)][:240]
+        timings = {}
+        for workers in (1, 2):
+            start = time.perf_counter()
+            fill_gaps(pairs, stride=2, depth=1, workers=workers)
+            timings[workers] = time.perf_counter() - start
+
+        speed = Table(title=f"flow infill at 512x288: {len(pairs)} gaps of one frame")
+        for column in ("workers", "wall s", "frames filled / s", "speed-up"):
+            speed.add_column(column, justify="right")
+        for workers, seconds in timings.items():
+            speed.add_row(str(workers), f"{seconds:.2f}", f"{len(pairs) / seconds:.1f}", f"{timings[1] / seconds:.2f}")
+        console.print(speed)
+
+        if quick:
+            return
+        quality = Table(title="examples with and without the fill (storyteller eval)")
+        for column in ("example", "mode", "make s", "smoothness", "flicker"):
+            quality.add_column(column, justify="right" if column not in ("example", "mode") else "left")
+        for (example, mode), (seconds, video) in renders.items():
+            from storyteller.models import read_plan
+
+            plan = read_plan(video.parent / "plan.json")
+            scores = evaluate_video(video, plan)
+            quality.add_row(example, mode, f"{seconds:.1f}", f"{scores.smoothness:.4f}", f"{scores.flicker:.4f}")
+        console.print(quality)
+
+
+if __name__ == "__main__":
+    main(quick="--quick" in sys.argv)
