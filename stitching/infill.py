@@ -1,12 +1,14 @@
 """Infill: the frames between two known frames. One protocol, interchangeable backends.
 
-`flow` (the default) needs no model: dense optical flow both ways (OpenCV's DIS), each end splatted
-forward to the in-between time along its flow, the two blended by time and by how much each end's flow
-agrees with the other's (where one end's pixels are hidden in the other frame, the other end wins).
+`flow` (the default) needs no model: dense optical flow both ways (OpenCV's DIS); each end's flow,
+scaled to the in-between time, is inverted (for every in-between pixel: where did it come from?) and
+the end's pixels pulled from there; the two are blended by time and by how well each end's flow agrees
+with the other's at the pulled pixel (a pixel hidden in the other frame loses to the other end).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -55,7 +57,7 @@ class FlowInfill:
         self.sharpness = sharpness  # how fast an end's weight falls with its flows' disagreement, per pixel
 
     def config(self) -> dict[str, Any]:
-        return {"preset": self.preset, "sharpness": self.sharpness, "version": 2}
+        return {"preset": self.preset, "sharpness": self.sharpness, "version": 4}
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
@@ -72,35 +74,42 @@ class FlowInfill:
         backward = flow(small[1], small[0], self.preset)
         trust_first = np.exp(-self.sharpness * scale * disagreement(forward, backward))
         trust_last = np.exp(-self.sharpness * scale * disagreement(backward, forward))
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        a, b = first.astype(np.float32), last.astype(np.float32)
+        full, grid = _grid(h, w), _grid(h // scale, w // scale)
         frames = []
         for t in times:
             # each end's flow carried forward to time t says, for each in-between pixel, where it came from
             pulled, weights = [], []
             for image, motion, trust, share in (
-                (a, t * forward, trust_first, 1 - t),
-                (b, (1 - t) * backward, trust_last, t),
+                (first, t * forward, trust_first, 1 - t),
+                (last, (1 - t) * backward, trust_last, t),
             ):
-                back, landed = splat(-motion, motion, trust)
+                back = invert(motion, grid)
+                # how much to believe this end here: its flow's agreement at the pixel it is pulled from
+                landed = _pull(trust, back, grid)
                 if scale > 1:
                     back = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR) * scale
                     landed = cv2.resize(landed, (w, h), interpolation=cv2.INTER_LINEAR)
-                pulled.append(
-                    cv2.remap(
-                        image, xs + back[..., 0], ys + back[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-                    )
-                )
-                weights.append(landed * share)
-            total = weights[0] + weights[1]
-            hole = total < 1e-3  # nothing landed (uncovered background): the plain crossfade there
-            total[hole] = 1.0
-            mixed = pulled[0] * (weights[0] / total)[..., None]
-            mixed += pulled[1] * (weights[1] / total)[..., None]
-            if hole.any():
-                mixed[hole] = (1 - t) * a[hole] + t * b[hole]
-            frames.append(np.clip(mixed + 0.5, 0, 255).astype(np.uint8))
+                pulled.append(_pull(np.ascontiguousarray(image), back, full))
+                # a trace of the plain crossfade, so a pixel neither end vouches for is still filled
+                weights.append(landed * share + 1e-4 * share)
+            frames.append(cv2.blendLinear(pulled[0], pulled[1], weights[0], weights[1]))
         return frames
+
+
+@lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> np.ndarray:
+    grid = np.mgrid[0:h, 0:w].astype(np.float32)[::-1]  # x, y
+    grid.flags.writeable = False
+    return grid
+
+
+def _pull(image: np.ndarray, back: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """image sampled at each pixel's position plus `back` (bilinear, edges repeated)."""
+    import cv2
+
+    return cv2.remap(
+        image, grid[0] + back[..., 0], grid[1] + back[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def flow(source: np.ndarray, target: np.ndarray, preset: str = "medium") -> np.ndarray:
@@ -117,36 +126,22 @@ def flow(source: np.ndarray, target: np.ndarray, preset: str = "medium") -> np.n
     return dis.calc(grey[0], grey[1], None)
 
 
+def invert(motion: np.ndarray, grid: np.ndarray, rounds: int = 4) -> np.ndarray:
+    """For each pixel of the in-between frame, the displacement back to the pixel that moved there.
+
+    Solves back(x) = -motion(x + back(x)) by fixed-point iteration, starting from -motion(x): where a
+    moving thing meets a still one the iteration may settle on the wrong side, and that pixel's source is
+    then one whose flow the other end contradicts, which `trust` weighs down.
+    """
+    back = -motion
+    for _ in range(rounds):
+        back = -_pull(motion, back, grid)
+    return back
+
+
 def disagreement(there: np.ndarray, back: np.ndarray) -> np.ndarray:
     """Per pixel of the source, how far going there and coming back misses (0 where both flows agree)."""
     import cv2
 
-    h, w = there.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    returned = cv2.remap(
-        back, xs + there[..., 0], ys + there[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    return np.linalg.norm(there + returned, axis=2)
-
-
-def splat(image: np.ndarray, motion: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Forward-warp: every pixel moved by `motion`, shared bilinearly among the four pixels it lands
-    between. Returns the normalised image and the weight that landed on each pixel."""
-    h, w = image.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    x, y = xs + motion[..., 0], ys + motion[..., 1]
-    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
-    fx, fy = x - x0, y - y0
-    colour = np.zeros((h * w, image.shape[2]), np.float64)
-    landed = np.zeros(h * w, np.float64)
-    flat = image.reshape(-1, image.shape[2])
-    for dx, dy, share in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        cx, cy = x0 + dx, y0 + dy
-        inside = ((cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)).ravel()
-        index = (cy * w + cx).ravel()[inside]
-        amount = (share * weight).ravel()[inside]
-        landed += np.bincount(index, amount, h * w)
-        for channel in range(image.shape[2]):
-            colour[:, channel] += np.bincount(index, amount * flat[inside, channel], h * w)
-    out = (colour / np.maximum(landed, 1e-9)[:, None]).reshape(image.shape).astype(np.float32)
-    return out, landed.reshape(h, w).astype(np.float32)
+    miss = there + _pull(back, there, _grid(*there.shape[:2]))
+    return cv2.magnitude(miss[..., 0], miss[..., 1])
