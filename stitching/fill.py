@@ -19,7 +19,7 @@ from stitching.schedule import plan_fill
 class FillSettings:
     """How the fill runs: every `stride`-th frame is rendered, `depth` levels fill the rest."""
 
-    infill: str = "flow"
+    infill: Any = "flow"  # a registered name ("diffusers:MODEL" too), or an infill backend object
     # 2 by default: the animatic's fastest moves (a punch) cross ~25 px in two frames, which flow follows;
     # over four frames small fast things ghost. Diffusion animators are worth a longer stride.
     stride: int = 2
@@ -31,7 +31,10 @@ class FillSettings:
         return max(s for s in range(1, max(1, self.stride) + 1) if fps % s == 0)
 
     def config(self) -> dict[str, Any]:
-        return {"infill": self.infill, "stride": self.stride, "depth": self.depth}
+        infill = self.infill
+        if not isinstance(infill, str):
+            infill = {"name": getattr(infill, "name", type(infill).__name__), "config": infill.config()}
+        return {"infill": infill, "stride": self.stride, "depth": self.depth}
 
 
 def anchor_count(frames: int, stride: int) -> int:

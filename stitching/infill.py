@@ -33,6 +33,7 @@ class Infiller(Protocol):
 INFILLERS: Registry[Infiller] = Registry("infill backend", "storyteller.infill")
 INFILLERS.register("flow", "stitching.infill:FlowInfill")
 INFILLERS.register("hold", "stitching.infill:HoldInfill")
+INFILLERS.register("diffusers", "generators.diffusion.infill:DiffusersInfill")
 
 
 class HoldInfill:

@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,8 @@ class Storyteller:
         if self.fill is not None:
             from stitching.infill import INFILLERS
 
-            INFILLERS.create(self.fill.infill)  # an unknown infill backend fails now, not mid-render
+            if isinstance(self.fill.infill, str):
+                INFILLERS.create(self.fill.infill)  # an unknown infill backend fails now, not mid-render
 
     # --- the pipeline ---------------------------------------------------------------------------
 
@@ -347,7 +349,6 @@ def _anchored(animator: Any, keyframe: Image.Image, plan: StoryPlan, job: ClipJo
     so every anchor falls on a frame of the film and actions keep their times.
     """
     from stitching.fill import anchor_count, fill_clip
-    from stitching.infill import INFILLERS
 
     stride = job.fill.stride_for(plan.fps)
     anchors = anchor_count(plan.shot_frames(job.shot), stride)
@@ -356,7 +357,19 @@ def _anchored(animator: Any, keyframe: Image.Image, plan: StoryPlan, job: ClipJo
     shot = job.shot.model_copy(update={"duration": anchors / rate})
     frames = animator.animate(keyframe, shot, slow, job.guide, **_progress_kwarg(animator.animate, steps))
     exact = _exactly(frames, anchors, shape, lambda n=1: None)
-    return fill_clip(exact, plan.shot_frames(job.shot), stride, job.fill.depth, INFILLERS.create(job.fill.infill))
+    return fill_clip(exact, plan.shot_frames(job.shot), stride, job.fill.depth, _infiller(job.fill.infill))
+
+
+def _infiller(spec: Any) -> Any:
+    return _named_infiller(spec) if isinstance(spec, str) else spec
+
+
+@lru_cache(maxsize=2)
+def _named_infiller(spec: str) -> Any:
+    """One infill backend per process: a model-backed one loads its weights once per run, not once per shot."""
+    from stitching.infill import INFILLERS
+
+    return INFILLERS.create(spec)
 
 
 def _return_frames_to_the_os() -> None:

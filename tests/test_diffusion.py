@@ -348,3 +348,29 @@ def test_ltx_takes_the_retrieved_clips_frames_as_a_condition(models, plan, tmp_p
     assert len(seen[1]) == len(seen[2]) == 1  # no guide, or a clip that is gone: the keyframe alone
     assert any(not np.array_equal(a, b) for a, b in zip(guided, unguided, strict=True))
     assert len(gone) == 9
+
+
+def test_ltx_infill_fills_between_two_frames_and_runs_in_the_fill_stage(models, plan, tmp_path):
+    from generators.diffusion.infill import DiffusersInfill
+    from stitching.fill import FillSettings
+    from stitching.infill import INFILLERS
+
+    infill = INFILLERS.create(f"diffusers:{models['ltx']}", steps=2, width=64, height=64)
+    assert isinstance(infill, DiffusersInfill)
+    first = np.full((64, 64, 3), (250, 20, 20), np.uint8)
+    last = np.full((64, 64, 3), (20, 20, 250), np.uint8)
+    frames = infill.fill(first, last, [0.25, 0.5, 0.75])
+    assert len(frames) == 3 and all(f.shape == (64, 64, 3) and f.dtype == np.uint8 for f in frames)
+    again = INFILLERS.create(f"diffusers:{models['ltx']}", steps=2, width=64, height=64).fill(
+        first, last, [0.25, 0.5, 0.75]
+    )
+    for a, b in zip(frames, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(StorytellerError, match="first-and-last-frame pipeline"):
+        INFILLERS.create(f"diffusers:{models['svd']}").fill(first, last, [0.5])
+    # the orchestrator's fill stage with the LTX infill: the film has its planned frames
+    fill = FillSettings(infill=infill, stride=4)
+    result = Storyteller(runs_dir=tmp_path, fill=fill).render(plan, tmp_path / "ltx-fill")
+    import decord
+
+    assert len(decord.VideoReader(str(result.video))) == plan.total_frames

@@ -267,6 +267,8 @@ def _guide_words(guide: MotionGuide) -> list[str]:
 
 
 def _spatial_multiple(pipe: Any) -> int:
+    if type(pipe).__name__.startswith("LTX"):
+        return 32  # LTX pipelines refuse anything else, whatever their VAE
     for name in ("vae_spatial_compression_ratio", "vae_scale_factor_spatial", "vae_scale_factor"):
         value = getattr(pipe, name, None)
         if isinstance(value, int) and value > 0:
