@@ -1,6 +1,7 @@
 """Join shot clips into one stream of frames with the plan's transitions.
 
-Only the frames a crossfade needs are held back (at most half a shot), so memory stays flat however
+Transitions: a cut, a crossfade, or a morph (a crossfade along optical flow). Only the frames a
+transition needs are held back (at most half a shot), so memory stays flat however
 long the film is. Coarse-to-fine infill (NUWA-XL) plugs in per shot before this join.
 """
 
@@ -37,11 +38,27 @@ def stitch(
                 break
             if k < overlap:  # crossfade: blend the previous shot's tail into this head
                 weight = (k + 1) / (overlap + 1)
-                frame = _blend(held.popleft(), frame, weight)
+                if plan.shots[index].transition.kind == "morph":
+                    frame = _morph(held.popleft(), frame, weight)
+                else:
+                    frame = _blend(held.popleft(), frame, weight)
             if k >= expected - next_overlap:
                 held.append(frame)
             else:
                 yield frame
+
+
+def _morph(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+    """A crossfade along optical flow: what the two shots share slides into place instead of ghosting;
+    where their flows disagree (different things), the flow infill falls back to the plain blend."""
+    import cv2
+
+    from stitching.infill import FlowInfill
+
+    planes = a.ndim == 2  # I420 planes (H * 3/2 x W), as the clips are read
+    rgb = [cv2.cvtColor(x, cv2.COLOR_YUV2RGB_I420) for x in (a, b)] if planes else [a, b]
+    (mixed,) = FlowInfill().fill(rgb[0], rgb[1], [weight])
+    return cv2.cvtColor(mixed, cv2.COLOR_RGB2YUV_I420) if planes else mixed
 
 
 def _blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:

@@ -19,7 +19,7 @@ SCHEMA_VERSION = 1
 CameraMove = Literal[
     "static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "close_up", "wide"
 ]
-TransitionKind = Literal["cut", "crossfade"]
+TransitionKind = Literal["cut", "crossfade", "morph"]  # morph: a crossfade that follows optical flow
 TimeOfDay = Literal["dawn", "morning", "day", "sunset", "dusk", "night"]
 Weather = Literal["clear", "cloudy", "rain", "snow", "fog", "storm"]
 

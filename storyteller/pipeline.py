@@ -126,7 +126,9 @@ class Storyteller:
         # the film can start encoding while later shots are still being drawn.
         film_inputs = {
             "clips": [job.key for job in jobs],
-            "timeline": [[plan.shot_frames(s), plan.overlap_frames(i)] for i, s in enumerate(plan.shots)],
+            "timeline": [
+                [plan.shot_frames(s), plan.overlap_frames(i), s.transition.kind] for i, s in enumerate(plan.shots)
+            ],
             "fps": plan.fps,
         }
         film_key = cache.key("film", "x264", FILM_ENCODER, film_inputs)

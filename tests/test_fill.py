@@ -119,3 +119,33 @@ def test_make_renders_anchors_and_fills_the_rest_smoother_than_holding_frames(tm
     assert filled.rendered["clips"] == len(plan.shots)
     again = Storyteller(runs_dir=tmp_path).render(plan, tmp_path / "filled")
     assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
+
+
+def test_a_morph_transition_slides_what_two_shots_share_instead_of_ghosting_it():
+    from stitching.timeline import stitch
+    from storyteller.models import StoryPlan
+
+    def plan(kind: str) -> StoryPlan:
+        shot = {"text": "a", "span": [0, 1], "duration": 1.0, "prompt": "a"}
+        return StoryPlan.model_validate(
+            {
+                "title": "t",
+                "width": 256,
+                "height": 144,
+                "fps": 8,
+                "shots": [
+                    {**shot, "id": "s1"},
+                    {**shot, "id": "s2", "transition": {"kind": kind, "duration": 0.5}},
+                ],
+            }
+        )
+
+    clips = {"a": [textured_square(40)] * 8, "b": [textured_square(64)] * 8}
+    frames = {
+        kind: list(stitch(plan(kind), ["a", "b"], reader=lambda c: iter(clips[c]))) for kind in ("morph", "crossfade")
+    }
+    assert len(frames["morph"]) == len(frames["crossfade"]) == plan("morph").total_frames == 12
+    middle = 4 + 2 - 1  # the second of the three overlap frames: halfway
+    truth = textured_square(40 + 24 * 2 / 5)
+    morph, fade = frames["morph"][middle], frames["crossfade"][middle]
+    assert np.abs(morph.astype(int) - truth).mean() < np.abs(fade.astype(int) - truth).mean() / 3
