@@ -73,3 +73,32 @@ def test_eval_command_prints_a_table_or_json_and_refuses_bad_input(tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video at all" * 100)
     assert_clear_error(run("eval", broken), "broken.mp4")
+
+
+def test_clip_alignment_with_a_local_model_scores_each_shot_against_its_prompt(tmp_path):
+    from stitching.metrics import evaluate_video
+    from tests import tiny_diffusion
+
+    model = tiny_diffusion.clip_model(tmp_path / "clip")
+    plan = StoryPlan.model_validate(
+        {
+            "title": "t",
+            "width": 256,
+            "height": 144,
+            "fps": 8,
+            "shots": [
+                {"id": "s1", "text": "a", "span": [0, 1], "duration": 1.5, "prompt": "a red square"},
+                {"id": "s2", "text": "b", "span": [1, 2], "duration": 1.5, "prompt": "a blue sky"},
+            ],
+        }
+    )
+    video = tmp_path / "film.mp4"
+    write_video(iter(static()[:12] + smooth()[:12]), video, 8)
+    scores = evaluate_video(video, plan, clip_model=str(model))
+    assert scores.clip is not None and -1.0 <= scores.clip <= 1.0
+    again = evaluate_video(video, plan, clip_model=str(model))
+    assert again.clip == scores.clip
+    (tmp_path / "film_plan.json").write_text(plan.model_dump_json())
+    shown = json.loads(run("eval", video, "--plan", tmp_path / "film_plan.json", "--clip", model, "--json").stdout)
+    assert abs(shown["clip"] - scores.clip) < 1e-6
+    assert_clear_error(run("eval", video, "--plan", tmp_path / "film_plan.json", "--clip", tmp_path / "nope"), "CLIP")

@@ -267,3 +267,36 @@ def ip_adapter(folder: Path, unet_folder: Path) -> Path:
     )
     encoder.save_pretrained(folder / "models" / "image_encoder")
     return folder
+
+
+def clip_model(folder: Path) -> Path:
+    """A tiny random CLIP (text and vision towers) with its processor, for the eval's prompt alignment."""
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    torch.manual_seed(0)
+    config = CLIPConfig(
+        text_config={
+            "vocab_size": 514,
+            "hidden_size": 32,
+            "intermediate_size": 37,
+            "num_attention_heads": 4,
+            "num_hidden_layers": 2,
+            "max_position_embeddings": 77,
+            "bos_token_id": 512,
+            "eos_token_id": 513,
+            "pad_token_id": 513,
+        },
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 37,
+            "num_attention_heads": 4,
+            "num_hidden_layers": 2,
+            "image_size": 224,
+            "patch_size": 28,
+        },
+        projection_dim=32,
+    )
+    CLIPModel(config).save_pretrained(folder)
+    processor = CLIPProcessor(image_processor=CLIPImageProcessor(), tokenizer=clip_tokenizer(folder / "_tokenizer"))
+    processor.save_pretrained(folder)
+    return folder
