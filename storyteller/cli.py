@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--stride", type=int, default=2, help="render every n-th frame, infill the rest (default 2)")
         p.add_argument("--depth", type=int, default=1, help="levels of coarse-to-fine infill (default 1)")
+        p.add_argument(
+            "--colour-match", action="store_true", help="keep each place's colours: match shots to its first keyframe"
+        )
+        p.add_argument("--deflicker", action="store_true", help="ease frame-to-frame brightness jitter")
         p.add_argument("--device", default="auto", help="diffusion device: auto (default), cuda, cuda:1, mps, cpu")
         p.add_argument(
             "--low-memory",
@@ -310,6 +314,8 @@ def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any
         animator=_generator(ANIMATORS, args.animator, preset and preset.animator, args),
         retriever=_retriever(args),
         fill=_fill(args),
+        colour_match=args.colour_match,
+        deflicker=args.deflicker,
         runs_dir=runs_dir,
         reporter=reporter,
         workers=args.workers,

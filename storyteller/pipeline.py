@@ -53,6 +53,8 @@ class Storyteller:
         reporter: Reporter | None = None,
         workers: int = 1,
         fill: Any = "default",
+        colour_match: bool = False,
+        deflicker: bool = False,
     ) -> None:
         from generators import ANIMATORS, KEYFRAME_GENERATORS
         from planners import PLANNERS
@@ -65,6 +67,7 @@ class Storyteller:
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
         self.workers = max(1, workers)
+        self.colour_match, self.deflicker = colour_match, deflicker
         from stitching.fill import FillSettings
 
         # NUWA-XL: the animator renders every stride-th frame, the infill makes the rest; None renders all
@@ -215,6 +218,7 @@ class Storyteller:
     def _clip_jobs(self, cache: Cache, plan: StoryPlan, keyframes: list[Path], guides: dict) -> list[ClipJob]:
         jobs = []
         backend = self.animator
+        places: dict[tuple, Path] = {}  # (location, time of day, weather) -> the first keyframe showing it
         for index, (shot, keyframe) in enumerate(zip(plan.shots, keyframes, strict=True)):
             guide = guides.get(shot.id)
             inputs = {
@@ -222,11 +226,19 @@ class Storyteller:
                 "keyframe": cache.digest("keyframe", keyframe.stem, ".png"),
                 "guide": guide.model_dump(mode="json") if guide is not None else None,
             }
+            reference = None
+            if self.colour_match and shot.location is not None:
+                place = (shot.location, shot.graph.time_of_day, shot.graph.weather)
+                reference = places.setdefault(place, keyframe)
+                reference = None if reference == keyframe else reference
+                inputs["colour_reference"] = cache.digest("keyframe", reference.stem, ".png") if reference else None
+            if self.deflicker:
+                inputs["deflicker"] = True
             fill = self.fill if self.fill is not None and self.fill.stride_for(plan.fps) > 1 else None
             if fill is not None:
                 inputs["fill"] = {**fill.config(), "stride": fill.stride_for(plan.fps)}
             key = cache.key("clip", _name(backend), _config(backend), inputs)
-            jobs.append(ClipJob(index, shot, keyframe, guide, key, None, fill))
+            jobs.append(ClipJob(index, shot, keyframe, guide, key, None, fill, reference, self.deflicker))
         return jobs
 
     def _film(self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob], key: str, rendered: dict) -> Path:
@@ -308,6 +320,8 @@ class ClipJob:
     key: str
     cached: Path | None
     fill: Any = None  # FillSettings when the animator renders anchors and the infill makes the rest
+    colour_reference: Path | None = None  # the keyframe whose colours this shot's place keeps
+    deflicker: bool = False
 
 
 _PROGRESS: Any = None  # a worker process's queue back to the parent's progress bars
@@ -338,6 +352,16 @@ def render_clip(
         frames = animator.animate(image, job.shot, plan, job.guide, **_progress_kwarg(animator.animate, steps))
     else:
         frames = _anchored(animator, image, plan, job, steps, shape)
+    if job.colour_reference is not None:
+        from stitching.smooth import colour_match
+
+        with Image.open(job.colour_reference) as reference:
+            match = colour_match(np.asarray(reference.convert("RGB")), np.asarray(image.convert("RGB")))
+        frames = map(match, _exactly(frames, count, shape, lambda n=1: None))
+    if job.deflicker:
+        from stitching.smooth import deflicker
+
+        frames = deflicker(_exactly(frames, count, shape, lambda n=1: None))
     checked = prefetch(_exactly(frames, count, shape, advance))
     path = Cache(cache_root).put("clip", job.key, ".mkv", lambda p: write_video(checked, p, plan.fps, lossless=True))
     _return_frames_to_the_os()

@@ -149,3 +149,63 @@ def test_a_morph_transition_slides_what_two_shots_share_instead_of_ghosting_it()
     truth = textured_square(40 + 24 * 2 / 5)
     morph, fade = frames["morph"][middle], frames["crossfade"][middle]
     assert np.abs(morph.astype(int) - truth).mean() < np.abs(fade.astype(int) - truth).mean() / 3
+
+
+def test_deflicker_takes_out_brightness_jitter_but_keeps_the_picture():
+    from stitching.metrics import evaluate
+    from stitching.smooth import deflicker
+
+    base = textured_square(60)
+    jitter = np.random.default_rng(3).uniform(0.92, 1.08, 24)
+    flickering = [np.clip(base * j, 0, 255).astype(np.uint8) for j in jitter]
+    eased = list(deflicker(iter(flickering)))
+    assert len(eased) == 24
+    assert evaluate(eased).flicker > evaluate(flickering).flicker + 0.005
+    assert np.abs(eased[-1].astype(int) - base).mean() < np.abs(flickering[-1].astype(int) - base).mean() + 2
+
+
+def test_colour_match_keeps_one_look_per_place(tmp_path):
+    """A shot whose keyframe drifted warm is pulled back to the colours of the place's first keyframe."""
+    from planners.heuristic import HeuristicPlanner
+    from stitching import read_video
+    from storyteller.models import PlanConfig, Transition
+    from storyteller.pipeline import Storyteller
+
+    class Drifting:  # keyframes that drift warmer shot by shot, as diffusion models do
+        name = "drifting"
+
+        def __init__(self) -> None:
+            from generators.animatic import AnimaticKeyframes
+
+            self.inner = AnimaticKeyframes()
+
+        def config(self):
+            return {"drift": 1}
+
+        def keyframe(self, shot, plan):
+            image = np.asarray(self.inner.keyframe(shot, plan)).astype(np.float32)
+            warmth = 30 * plan.shots.index(shot)
+            image[..., 0] += warmth
+            image[..., 2] -= warmth
+            return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+
+    from PIL import Image
+
+    story = "A cat sat in the kitchen. The cat ate fish in the kitchen."
+    plan = HeuristicPlanner().plan(story, PlanConfig(title="c", width=128, height=72, fps=8))
+    assert len(plan.shots) == 2 and plan.shots[0].location == plan.shots[1].location
+    cut = Transition()
+    plan = plan.model_copy(update={"shots": [s.model_copy(update={"transition": cut}) for s in plan.shots]})
+    plain = Storyteller(keyframe=Drifting(), runs_dir=tmp_path, fill=None).render(plan, tmp_path / "plain")
+    matched = Storyteller(keyframe=Drifting(), runs_dir=tmp_path, fill=None, colour_match=True)
+    kept = matched.render(plan, tmp_path / "kept")
+
+    def red_minus_blue(video) -> list[float]:
+        frames = list(read_video(video))
+        start = plan.shot_starts()[1]
+        return [float(np.mean(f[..., 0]) - np.mean(f[..., 2])) for f in (frames[0], frames[start])]
+
+    first, second = red_minus_blue(plain.video)
+    first_kept, second_kept = red_minus_blue(kept.video)
+    assert second - first > 25  # the drift is there without the match
+    assert abs(second_kept - first_kept) < (second - first) / 2  # global statistics: content differs too
