@@ -41,19 +41,17 @@ def test_scores_rank_static_smooth_and_flickering_films():
     assert still.continuity is None and still.frames == 24
 
 
-def test_a_cut_counts_as_continuity_not_as_flicker(tiny):
-    plan = StoryPlan.model_validate(
-        {
-            "title": "t",
-            "width": 256,
-            "height": 144,
-            "fps": 8,
-            "shots": [
-                {"id": "s1", "text": "a", "span": [0, 1], "duration": 1.5, "prompt": "a"},
-                {"id": "s2", "text": "b", "span": [1, 2], "duration": 1.5, "prompt": "b"},
-            ],
-        }
-    )
+def two_shots(first: str, second: str) -> StoryPlan:
+    """Two 1.5 s shots at 8 fps, 256x144, joined by a cut."""
+    shots = [
+        {"id": f"s{i}", "text": prompt, "span": [i, i + 1], "duration": 1.5, "prompt": prompt}
+        for i, prompt in enumerate((first, second), start=1)
+    ]
+    return StoryPlan.model_validate({"title": "t", "width": 256, "height": 144, "fps": 8, "shots": shots})
+
+
+def test_a_cut_counts_as_continuity_not_as_flicker():
+    plan = two_shots("a", "b")
     frames = static()[:12] + [255 - f for f in static()[:12]]
     with_plan, without = evaluate(frames, plan), evaluate(frames)
     assert with_plan.flicker == 1.0 and with_plan.smoothness == 1.0  # the cut is not inside a shot
@@ -80,18 +78,7 @@ def test_clip_alignment_with_a_local_model_scores_each_shot_against_its_prompt(t
     from tests import tiny_diffusion
 
     model = tiny_diffusion.clip_model(tmp_path / "clip")
-    plan = StoryPlan.model_validate(
-        {
-            "title": "t",
-            "width": 256,
-            "height": 144,
-            "fps": 8,
-            "shots": [
-                {"id": "s1", "text": "a", "span": [0, 1], "duration": 1.5, "prompt": "a red square"},
-                {"id": "s2", "text": "b", "span": [1, 2], "duration": 1.5, "prompt": "a blue sky"},
-            ],
-        }
-    )
+    plan = two_shots("a red square", "a blue sky")
     video = tmp_path / "film.mp4"
     write_video(iter(static()[:12] + smooth()[:12]), video, 8)
     scores = evaluate_video(video, plan, clip_model=str(model))
