@@ -106,3 +106,34 @@ def _fill_one(pair: tuple[np.ndarray, np.ndarray], stride: int, depth: int, infi
     from stitching.infill import INFILLERS
 
     return fill_gap(pair[0], pair[1], stride, depth, INFILLERS.create(infill))
+
+
+class CachedInfill:
+    """An infill backend whose segments are kept in the run's cache, keyed by both ends and the times:
+    a resumed or re-rendered shot asks the model only for the segments it has not made yet."""
+
+    def __init__(self, inner: Any, cache_root: Any) -> None:
+        from storyteller.cache import Cache
+
+        self.inner, self.cache = inner, Cache(cache_root)
+        self.name = getattr(inner, "name", type(inner).__name__)
+
+    def config(self) -> dict[str, Any]:
+        return self.inner.config()
+
+    def fill(self, first: np.ndarray, last: np.ndarray, times: list[float], guide: Any = None) -> list[np.ndarray]:
+        import hashlib
+
+        ends = [hashlib.sha256(np.ascontiguousarray(f).tobytes()).hexdigest() for f in (first, last)]
+        key = self.cache.key("segment", self.name, self.config(), {"ends": ends, "times": list(times)})
+        found = self.cache.get("segment", key, ".npy")
+        if found is not None:
+            return list(np.load(found))
+        frames = self.inner.fill(first, last, times, guide)
+
+        def write(path: Any) -> None:
+            with open(path, "wb") as out:  # np.save on a path would add its own suffix to the temporary name
+                np.save(out, np.stack(frames))
+
+        self.cache.put("segment", key, ".npy", write)
+        return frames

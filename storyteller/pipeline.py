@@ -351,7 +351,7 @@ def render_clip(
     if job.fill is None:
         frames = animator.animate(image, job.shot, plan, job.guide, **_progress_kwarg(animator.animate, steps))
     else:
-        frames = _anchored(animator, image, plan, job, steps, shape)
+        frames = _anchored(animator, image, plan, job, steps, shape, cache_root)
     if job.colour_reference is not None:
         from stitching.smooth import colour_match
 
@@ -368,13 +368,15 @@ def render_clip(
     return path
 
 
-def _anchored(animator: Any, keyframe: Image.Image, plan: StoryPlan, job: ClipJob, steps: Any, shape: tuple) -> Any:
+def _anchored(
+    animator: Any, keyframe: Image.Image, plan: StoryPlan, job: ClipJob, steps: Any, shape: tuple, cache_root: Path
+) -> Any:
     """The shot rendered at 1/stride of the frame rate, brought back to it by the infill (NUWA-XL).
 
     The animator sees the same shot at the anchor rate, lengthened to the anchor on or after the last frame,
     so every anchor falls on a frame of the film and actions keep their times.
     """
-    from stitching.fill import anchor_count, fill_clip
+    from stitching.fill import CachedInfill, anchor_count, fill_clip
 
     stride = job.fill.stride_for(plan.fps)
     anchors = anchor_count(plan.shot_frames(job.shot), stride)
@@ -383,7 +385,10 @@ def _anchored(animator: Any, keyframe: Image.Image, plan: StoryPlan, job: ClipJo
     shot = job.shot.model_copy(update={"duration": anchors / rate})
     frames = animator.animate(keyframe, shot, slow, job.guide, **_progress_kwarg(animator.animate, steps))
     exact = _exactly(frames, anchors, shape, lambda n=1: None)
-    return fill_clip(exact, plan.shot_frames(job.shot), stride, job.fill.depth, _infiller(job.fill.infill))
+    infiller = _infiller(job.fill.infill)
+    if not getattr(infiller, "cheap", False):  # a model's segments are worth keeping; flow's are not
+        infiller = CachedInfill(infiller, cache_root)
+    return fill_clip(exact, plan.shot_frames(job.shot), stride, job.fill.depth, infiller)
 
 
 def _infiller(spec: Any) -> Any:

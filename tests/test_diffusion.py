@@ -374,3 +374,24 @@ def test_ltx_infill_fills_between_two_frames_and_runs_in_the_fill_stage(models, 
     import decord
 
     assert len(decord.VideoReader(str(result.video))) == plan.total_frames
+    # every segment is kept in the run's cache: a shot made again asks the model for none of them
+    segments = list((tmp_path / "ltx-fill" / "cache" / "segment").glob("*/*.npy"))
+    assert len(segments) >= len(plan.shots)
+    for stage in ("clip", "film"):
+        for entry in (tmp_path / "ltx-fill" / "cache" / stage).rglob("*"):
+            if entry.is_file():
+                entry.unlink()
+    calls = []
+    original = type(infill.load()).__call__
+
+    @functools.wraps(original)
+    def counting(self, **kwargs):
+        calls.append(1)
+        return original(self, **kwargs)
+
+    type(infill.load()).__call__ = counting
+    try:
+        again = Storyteller(runs_dir=tmp_path, fill=fill).render(plan, tmp_path / "ltx-fill")
+    finally:
+        type(infill.load()).__call__ = original
+    assert again.rendered["clips"] == len(plan.shots) and calls == []
