@@ -1,5 +1,14 @@
 """Errors a user can act on: the CLI prints their message on one line and exits with code 2."""
 
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 class StorytellerError(Exception):
     """Bad input or a missing resource. The message is the whole story: no traceback follows it."""
+
+    def __str__(self) -> str:
+        # a message may quote the user's own text (a plan's field, a file name): its newlines and
+        # control characters are shown escaped, so the message stays one line that a terminal prints as is
+        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], super().__str__())

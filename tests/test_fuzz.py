@@ -105,3 +105,13 @@ def test_the_cli_renders_or_exits_2_with_one_line(tmp_path, name):
         assert len(result.stderr.strip().splitlines()) == 1
     else:
         assert (tmp_path / "runs" / "story" / "story.mp4").is_file()
+
+
+def test_an_error_quoting_the_users_text_stays_one_line(tmp_path):
+    plan = copy.deepcopy(BASE)
+    plan["shots"][0]["characters"] = ["\n\x1b[2J"]  # found by the fuzzer: a newline in a character id
+    file = tmp_path / "plan.json"
+    file.write_text(json.dumps(plan))
+    with pytest.raises(StorytellerError) as caught:
+        read_plan(file)
+    assert "\n" not in str(caught.value) and "\\n" in str(caught.value) and "\x1b" not in str(caught.value)
