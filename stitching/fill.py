@@ -1,7 +1,8 @@
 """Bring a shot from its anchors (rendered at a low frame rate) to the target frame rate, coarse to fine.
 
 The gap between two neighbouring anchors is filled level by level by the schedule (stitching.schedule);
-gaps share nothing, so they stream one after another here, or run at once on a pool (`fill_gaps`).
+gaps share nothing, so they may run anywhere at once; here a shot's gaps stream one after another inside
+the process rendering that shot, and shots run on the render pool.
 """
 
 from __future__ import annotations
@@ -79,33 +80,11 @@ def fill_clip(
         yield previous
 
 
-def fill_gaps(
-    pairs: list[tuple[np.ndarray, np.ndarray]], stride: int, depth: int, infill: str = "flow", workers: int = 1
-) -> list[list[np.ndarray]]:
-    """Fill many independent gaps, on a pool of `workers` processes: NUWA-XL's parallel local level."""
-    if workers <= 1:
-        return [_fill_one(pair, stride, depth, infill) for pair in pairs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from functools import partial
-
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=one_thread_each) as pool:
-        chunk = max(1, len(pairs) // (4 * workers))
-        return list(pool.map(partial(_fill_one, stride=stride, depth=depth, infill=infill), pairs, chunksize=chunk))
-
-
 def one_thread_each() -> None:
     """Processes share the cores: OpenCV's own threads would only fight over them."""
     import cv2
 
     cv2.setNumThreads(1)
-
-
-def _fill_one(pair: tuple[np.ndarray, np.ndarray], stride: int, depth: int, infill: str) -> list[np.ndarray]:
-    from stitching.infill import INFILLERS
-
-    return fill_gap(pair[0], pair[1], stride, depth, INFILLERS.create(infill))
 
 
 class CachedInfill:

@@ -41,7 +41,7 @@ def stitch(
                 if plan.shots[index].transition.kind == "morph":
                     frame = _morph(held.popleft(), frame, weight)
                 else:
-                    frame = _blend(held.popleft(), frame, weight)
+                    frame = blend(held.popleft(), frame, weight)
             if k >= expected - next_overlap:
                 held.append(frame)
             else:
@@ -61,6 +61,6 @@ def _morph(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
     return cv2.cvtColor(mixed, cv2.COLOR_RGB2YUV_I420) if planes else mixed
 
 
-def _blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+def blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
     mixed = a.astype(np.float32) * (1 - weight) + b.astype(np.float32) * weight
     return mixed.round().astype(np.uint8)

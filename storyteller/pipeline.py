@@ -352,17 +352,18 @@ def render_clip(
         frames = animator.animate(image, job.shot, plan, job.guide, **_progress_kwarg(animator.animate, steps))
     else:
         frames = _anchored(animator, image, plan, job, steps, shape, cache_root)
+    frames = _exactly(frames, count, shape, advance)
     if job.colour_reference is not None:
         from stitching.smooth import colour_match
 
         with Image.open(job.colour_reference) as reference:
             match = colour_match(np.asarray(reference.convert("RGB")), np.asarray(image.convert("RGB")))
-        frames = map(match, _exactly(frames, count, shape, lambda n=1: None))
+        frames = map(match, frames)
     if job.deflicker:
         from stitching.smooth import deflicker
 
-        frames = deflicker(_exactly(frames, count, shape, lambda n=1: None))
-    checked = prefetch(_exactly(frames, count, shape, advance))
+        frames = deflicker(frames)
+    checked = prefetch(frames)
     path = Cache(cache_root).put("clip", job.key, ".mkv", lambda p: write_video(checked, p, plan.fps, lossless=True))
     _return_frames_to_the_os()
     return path

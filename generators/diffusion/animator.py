@@ -297,10 +297,11 @@ def _to_uint8(frame: Any) -> np.ndarray:
 
 def _blend(frames: list[np.ndarray], at: float) -> np.ndarray:
     """The frame at fractional index `at`, linearly between its neighbours (the fill stage refines this)."""
+    from stitching.timeline import blend
+
     at = min(max(at, 0.0), len(frames) - 1)
     low = int(at)
     weight = at - low
     if weight < 1e-3 or low + 1 >= len(frames):
         return frames[low]
-    mixed = frames[low].astype(np.float32) * (1 - weight) + frames[low + 1].astype(np.float32) * weight
-    return mixed.round().astype(np.uint8)
+    return blend(frames[low], frames[low + 1], weight)
