@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from stitching.schedule import plan_fill
+from storyteller.errors import StorytellerError
 
 
 @dataclass(frozen=True)
@@ -87,32 +88,59 @@ def one_thread_each() -> None:
     cv2.setNumThreads(1)
 
 
-class CachedInfill:
-    """An infill backend whose segments are kept in the run's cache, keyed by both ends and the times:
-    a resumed or re-rendered shot asks the model only for the segments it has not made yet."""
+class SegmentStore:
+    """Infill segments kept in the run's cache, keyed by both ends and the times.
 
-    def __init__(self, inner: Any, cache_root: Any) -> None:
+    The orchestrator makes each segment of a model-backed infill as a task of its own and keeps it here; as
+    an infiller the store only reads, so joining a clip asks no model for anything. A resumed or
+    re-rendered shot asks the model only for the segments it has not made yet.
+    """
+
+    cheap = True
+
+    def __init__(self, cache_root: Any, infill: Any) -> None:
         from storyteller.cache import Cache
 
-        self.inner, self.cache = inner, Cache(cache_root)
-        self.name = getattr(inner, "name", type(inner).__name__)
+        self.cache = Cache(cache_root)
+        self.name = getattr(infill, "name", type(infill).__name__)
+        self.settings = infill.config()
 
-    def config(self) -> dict[str, Any]:
-        return self.inner.config()
-
-    def fill(self, first: np.ndarray, last: np.ndarray, times: list[float], guide: Any = None) -> list[np.ndarray]:
+    def key(self, first: np.ndarray, last: np.ndarray, times: Iterable[float]) -> str:
         import hashlib
 
         ends = [hashlib.sha256(np.ascontiguousarray(f).tobytes()).hexdigest() for f in (first, last)]
-        key = self.cache.key("segment", self.name, self.config(), {"ends": ends, "times": list(times)})
-        found = self.cache.get("segment", key, ".npy")
-        if found is not None:
-            return list(np.load(found))
-        frames = self.inner.fill(first, last, times, guide)
+        return self.cache.key("segment", self.name, self.settings, {"ends": ends, "times": list(times)})
 
+    def get(self, first: np.ndarray, last: np.ndarray, times: Iterable[float]) -> np.ndarray | None:
+        found = self.cache.get("segment", self.key(first, last, times), ".npy")
+        return np.load(found) if found is not None else None
+
+    def has(self, first: np.ndarray, last: np.ndarray, times: Iterable[float]) -> bool:
+        return self.cache.get("segment", self.key(first, last, times), ".npy") is not None
+
+    def put(self, first: np.ndarray, last: np.ndarray, times: Iterable[float], frames: np.ndarray) -> None:
         def write(path: Any) -> None:
             with open(path, "wb") as out:  # np.save on a path would add its own suffix to the temporary name
-                np.save(out, np.stack(frames))
+                np.save(out, np.asarray(frames))
 
-        self.cache.put("segment", key, ".npy", write)
-        return frames
+        self.cache.put("segment", self.key(first, last, times), ".npy", write)
+
+    def known(self, first: np.ndarray, last: np.ndarray, levels: list, stride: int) -> dict[int, np.ndarray]:
+        """The frames of one gap known once `levels` are made: its ends and those levels' segments."""
+        known = {0: np.asarray(first), stride: np.asarray(last)}
+        for level in levels:
+            for segment in level:
+                frames = self.get(known[segment.start], known[segment.end], segment.times)
+                if frames is None:
+                    raise StorytellerError("an infill segment is missing from the cache; run again to make it")
+                known.update(zip(segment.fill, frames, strict=True))
+        return known
+
+    def config(self) -> dict[str, Any]:
+        return self.settings
+
+    def fill(self, first: np.ndarray, last: np.ndarray, times: list[float], guide: Any = None) -> list[np.ndarray]:
+        frames = self.get(first, last, times)
+        if frames is None:
+            raise StorytellerError("an infill segment is missing from the cache; run again to make it")
+        return list(frames)

@@ -62,6 +62,20 @@ class Cache:
         self.stats.count(stage, hit=True)
         return path
 
+    def sweep(self) -> int:
+        """Remove the temporaries of runs that were killed (their process is gone); returns how many."""
+        import re
+
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for path in self.root.glob("*/*/.*"):
+            match = re.search(r"\.(\d+)\.(tmp|part)", path.name)
+            if match and not _alive(int(match.group(1))):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def digest(self, stage: str, key: str, suffix: str) -> str:
         return json.loads(_record_path(self.path(stage, key, suffix)).read_text())["sha256"]
 
@@ -82,6 +96,16 @@ class Cache:
         finally:
             tmp.unlink(missing_ok=True)
         return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _record_path(path: Path) -> Path:

@@ -105,7 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--workers",
             type=int,
             default=min(2, os.cpu_count() or 1),
-            help="processes rendering shots at once (default: up to 2)",
+            help="shots rendered at once: processes for --executor local, CPUs of a local Ray (default: up to 2)",
+        )
+        p.add_argument(
+            "--executor",
+            default="local",
+            help="where shots render: local (default), serial, ray (a local instance), ray:auto or ray://HOST:PORT",
         )
 
     make = commands.add_parser("make", help="plan and render a story into an MP4")
@@ -319,7 +324,16 @@ def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any
         runs_dir=runs_dir,
         reporter=reporter,
         workers=args.workers,
+        executor=_executor(args),
     )
+
+
+def _executor(args: argparse.Namespace) -> Any:
+    from storyteller.executors import executor
+
+    if args.workers < 1:
+        raise StorytellerError(f"--workers must be at least 1 (got {args.workers})")
+    return executor(args.executor, args.workers)
 
 
 def _fill(args: argparse.Namespace) -> Any:

@@ -6,21 +6,23 @@ result.video  # runs/story/story.mp4
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, PngImagePlugin
 
 from storyteller.cache import Cache, atomic_write_text, publish
 from storyteller.errors import StorytellerError
+from storyteller.executors import Call
 from storyteller.models import MotionGuide, PlanConfig, Shot, StoryPlan
 from storyteller.progress import QuietReporter, Reporter
+from storyteller.work import ClipJob, Worker, finish_clip, image_of
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
 FILM_ENCODER = {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20}
@@ -52,6 +54,7 @@ class Storyteller:
         runs_dir: Path | str = "runs",
         reporter: Reporter | None = None,
         workers: int = 1,
+        executor: Any = "local",
         fill: Any = "default",
         colour_match: bool = False,
         deflicker: bool = False,
@@ -66,17 +69,20 @@ class Storyteller:
         self.retriever = RETRIEVERS.create(retriever) if isinstance(retriever, str) else retriever
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
-        self.workers = max(1, workers)
+        from storyteller.executors import executor as make_executor
+
+        self.executor = make_executor(executor, max(1, workers))
         self.colour_match, self.deflicker = colour_match, deflicker
         from stitching.fill import FillSettings
 
         # NUWA-XL: the animator renders every stride-th frame, the infill makes the rest; None renders all
         self.fill: FillSettings | None = FillSettings() if fill == "default" else fill
+        self.infill: Any = None
         if self.fill is not None:
             from stitching.infill import INFILLERS
 
-            if isinstance(self.fill.infill, str):
-                INFILLERS.create(self.fill.infill)  # an unknown infill backend fails now, not mid-render
+            infill = self.fill.infill  # an unknown infill backend fails now, not mid-render
+            self.infill = INFILLERS.create(infill) if isinstance(infill, str) else infill
 
     # --- the pipeline ---------------------------------------------------------------------------
 
@@ -100,6 +106,7 @@ class Storyteller:
         """Render a plan; everything already in the cache is reused, so only changed shots are redone."""
         run_dir = Path(run_dir)
         cache = Cache(run_dir / "cache")
+        cache.sweep()  # temporaries of a run that was killed
         seconds: dict[str, float] = {}
         rendered = {"keyframes": 0, "clips": 0, "films": 0}
 
@@ -112,37 +119,30 @@ class Storyteller:
             _save_plan(plan, run_dir / "plan.json")
         seconds["retrieve"] = time.perf_counter() - clock
 
-        clock = time.perf_counter()
-        keyframes: list[Path] = []
-        with self.reporter.stage("keyframes", len(plan.shots)) as advance:
-            for shot in plan.shots:
-                path, made = self._keyframe(cache, shot, plan)
-                keyframes.append(path)
-                rendered["keyframes"] += made
-                advance(1)
-        _close(self.keyframer)  # its models leave memory before the animator loads its own
-        seconds["keyframes"] = time.perf_counter() - clock
+        # Only work that is not in the cache is scheduled; the workers start only if there is some.
+        worker = Worker(self.keyframer, self.animator, self.infill if self._fill_for(plan) is not None else None)
+        with _Workers(self.executor, worker, self.reporter, lambda: self._tasks(cache, plan, guides)) as workers:
+            clock = time.perf_counter()
+            keyframes = self._keyframes(cache, plan, workers, rendered)
+            seconds["keyframes"] = time.perf_counter() - clock
 
-        clock = time.perf_counter()
-        jobs = self._clip_jobs(cache, plan, keyframes, guides)
-        # Clips are content-addressed by what makes them, so their keys (not their bytes) key the film:
-        # the film can start encoding while later shots are still being drawn.
-        film_inputs = {
-            "clips": [job.key for job in jobs],
-            "timeline": [
-                [plan.shot_frames(s), plan.overlap_frames(i), s.transition.kind] for i, s in enumerate(plan.shots)
-            ],
-            "fps": plan.fps,
-        }
-        film_key = cache.key("film", "x264", FILM_ENCODER, film_inputs)
-        film = cache.get("film", film_key, ".mp4")
-        if film is None:
-            try:
-                film = self._film(cache, plan, jobs, film_key, rendered)
-            finally:
-                _close(self.animator)
-            rendered["films"] += 1
-        seconds["animate+stitch"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            jobs = self._clip_jobs(cache, plan, keyframes, guides)
+            # Clips are content-addressed by what makes them, so their keys (not their bytes) key the film:
+            # the film can start encoding while later shots are still being drawn.
+            film_inputs = {
+                "clips": [job.key for job in jobs],
+                "timeline": [
+                    [plan.shot_frames(s), plan.overlap_frames(i), s.transition.kind] for i, s in enumerate(plan.shots)
+                ],
+                "fps": plan.fps,
+            }
+            film_key = cache.key("film", "x264", FILM_ENCODER, film_inputs)
+            film = cache.get("film", film_key, ".mp4")
+            if film is None:
+                film = self._film(cache, plan, jobs, film_key, workers, rendered)
+                rendered["films"] += 1
+            seconds["animate+stitch"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         video = Path(output) if output else run_dir / f"{run_dir.name}.mp4"
@@ -158,7 +158,7 @@ class Storyteller:
             publish(keyframe, run_dir / "keyframes" / f"{shot.id}.png")
             shown.append(run_dir / "keyframes" / f"{shot.id}.png")
         seconds["publish"] = time.perf_counter() - clock
-        return RunResult(
+        result = RunResult(
             plan=plan,
             run_dir=run_dir,
             plan_path=run_dir / "plan.json",
@@ -170,6 +170,8 @@ class Storyteller:
             cache_hits=dict(cache.stats.hits),
             rendered=rendered,
         )
+        _save_record(result, self.executor)
+        return result
 
     # --- stages ---------------------------------------------------------------------------------
 
@@ -194,54 +196,76 @@ class Storyteller:
                 advance(1)
         return guides
 
-    def _keyframe(self, cache: Cache, shot: Shot, plan: StoryPlan) -> tuple[Path, int]:
+    def _keyframe_key(self, cache: Cache, shot: Shot, plan: StoryPlan) -> str:
         backend = self.keyframer
-        key = cache.key("keyframe", _name(backend), _config(backend), _shot_inputs(shot, plan))
-        found = cache.get("keyframe", key, ".png")
-        if found:
-            return found, 0
+        return cache.key("keyframe", _name(backend), _config(backend), _shot_inputs(shot, plan))
 
-        def write(path: Path) -> None:
-            with StepBar(self.reporter, f"{shot.id} keyframe") as steps:
-                image = backend.keyframe(shot, plan, **_progress_kwarg(backend.keyframe, steps))
-            if image.size != (plan.width, plan.height):
-                image = image.resize((plan.width, plan.height), Image.LANCZOS)
-            # text entries (which backend drew it, say) survive the round trip through the cache
-            text = PngImagePlugin.PngInfo()
-            for name, value in image.info.items():
-                if isinstance(value, str):
-                    text.add_text(name, value)
-            image.save(path, format="PNG", pnginfo=text)
+    def _keyframes(self, cache: Cache, plan: StoryPlan, workers: _Workers, rendered: dict) -> list[Path]:
+        keys = [self._keyframe_key(cache, shot, plan) for shot in plan.shots]
+        found = [cache.get("keyframe", key, ".png") for key in keys]
+        with self.reporter.stage("keyframes", len(plan.shots)) as advance:
+            advance(sum(path is not None for path in found))
+            missing = [i for i, path in enumerate(found) if path is None]
+            calls = (Call("keyframe", (plan.shots[i], plan), f"{plan.shots[i].id} keyframe") for i in missing)
+            for i, png in zip(missing, workers.map(calls), strict=True):
+                found[i] = cache.put("keyframe", keys[i], ".png", lambda p, data=png: p.write_bytes(data))
+                rendered["keyframes"] += 1
+                advance(1)
+        return found
 
-        return cache.put("keyframe", key, ".png", write), 1
+    def _fill_for(self, plan: StoryPlan) -> Any:
+        return self.fill if self.fill is not None and self.fill.stride_for(plan.fps) > 1 else None
 
-    def _clip_jobs(self, cache: Cache, plan: StoryPlan, keyframes: list[Path], guides: dict) -> list[ClipJob]:
+    def _clip_jobs(self, cache: Cache, plan: StoryPlan, keyframes: list[Path | None], guides: dict) -> list[ClipJob]:
+        """Each shot's clip job; a shot whose keyframe (or colour reference) is not made yet gets no key."""
         jobs = []
         backend = self.animator
-        places: dict[tuple, Path] = {}  # (location, time of day, weather) -> the first keyframe showing it
+        places: dict[tuple, Path | None] = {}  # (location, time of day, weather) -> the first keyframe showing it
+        fill = self._fill_for(plan)
         for index, (shot, keyframe) in enumerate(zip(plan.shots, keyframes, strict=True)):
             guide = guides.get(shot.id)
             inputs = {
                 **_shot_inputs(shot, plan),
-                "keyframe": cache.digest("keyframe", keyframe.stem, ".png"),
+                "keyframe": cache.digest("keyframe", keyframe.stem, ".png") if keyframe else None,
                 "guide": guide.model_dump(mode="json") if guide is not None else None,
             }
             reference = None
+            known = keyframe is not None
             if self.colour_match and shot.location is not None:
                 place = (shot.location, shot.graph.time_of_day, shot.graph.weather)
-                reference = places.setdefault(place, keyframe)
-                reference = None if reference == keyframe else reference
-                inputs["colour_reference"] = cache.digest("keyframe", reference.stem, ".png") if reference else None
+                if place not in places:  # the first shot of a place keeps its own colours
+                    places[place] = keyframe
+                elif places[place] != keyframe or keyframe is None:
+                    reference = places[place]
+                    known = known and reference is not None
+                if reference is not None:
+                    inputs["colour_reference"] = cache.digest("keyframe", reference.stem, ".png")
+                else:
+                    inputs["colour_reference"] = None
             if self.deflicker:
                 inputs["deflicker"] = True
-            fill = self.fill if self.fill is not None and self.fill.stride_for(plan.fps) > 1 else None
             if fill is not None:
                 inputs["fill"] = {**fill.config(), "stride": fill.stride_for(plan.fps)}
-            key = cache.key("clip", _name(backend), _config(backend), inputs)
+            key = cache.key("clip", _name(backend), _config(backend), inputs) if known else ""
             jobs.append(ClipJob(index, shot, keyframe, guide, key, None, fill, reference, self.deflicker))
         return jobs
 
-    def _film(self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob], key: str, rendered: dict) -> Path:
+    def _tasks(self, cache: Cache, plan: StoryPlan, guides: dict) -> int:
+        """How many tasks this render will schedule, at most: the workers started are sized by it."""
+        keyframes = [cache.get("keyframe", self._keyframe_key(cache, shot, plan), ".png") for shot in plan.shots]
+        jobs = self._clip_jobs(cache, plan, keyframes, guides)
+        missing = [job for job in jobs if not job.key or cache.get("clip", job.key, ".mkv") is None]
+        fill = self._fill_for(plan)
+        if fill is not None and not getattr(self.infill, "cheap", False):
+            from stitching.fill import anchor_count
+
+            stride = fill.stride_for(plan.fps)
+            return sum(anchor_count(plan.shot_frames(job.shot), stride) for job in missing)  # gaps, and anchors
+        return max(len(missing), sum(k is None for k in keyframes))
+
+    def _film(
+        self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob], key: str, workers: _Workers, rendered: dict
+    ) -> Path:
         """Animate the shots not in the cache and join all of them into the film, both at once."""
         from stitching import prefetch, stitch, write_video
 
@@ -249,219 +273,129 @@ class Storyteller:
             self.reporter.stage("animate", len(jobs)) as animated,
             self.reporter.stage("stitch", plan.total_frames) as stitched,
         ):
-            clips = self._clips_in_order(cache, plan, jobs, animated, rendered)
+            clips = self._clips_in_order(cache, plan, jobs, workers, animated, rendered)
             frames = prefetch(_counted(stitch(plan, clips), stitched))
             return cache.put("film", key, ".mp4", lambda p: write_video(frames, p, plan.fps, crf=FILM_ENCODER["crf"]))
 
     def _clips_in_order(
-        self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob], animated: Any, rendered: dict
+        self, cache: Cache, plan: StoryPlan, jobs: list[ClipJob], workers: _Workers, animated: Any, rendered: dict
     ) -> Iterator[Path]:
-        """Every shot's clip in timeline order, rendering missing ones here or on a pool of processes."""
+        """Every shot's clip in timeline order; missing ones are made by the workers as the film is encoded."""
         for job in jobs:
             job.cached = cache.get("clip", job.key, ".mkv")
         missing = [job for job in jobs if job.cached is None]
         animated(len(jobs) - len(missing))
-        workers = min(self.workers, getattr(self.animator, "max_workers", self.workers))
-        if workers <= 1 or len(missing) < 2:
-            for job in jobs:
-                if job.cached is None:
-                    with (
-                        self.reporter.task(job.shot.id, plan.shot_frames(job.shot)) as advance,
-                        StepBar(self.reporter, f"{job.shot.id} denoise") as steps,
-                    ):
-                        job.cached = render_clip(self.animator, plan, job, cache.root, advance, steps)
-                    rendered["clips"] += 1
-                    animated(1)
-                yield job.cached
-            return
-        import multiprocessing
-        import threading
-        from concurrent.futures import ProcessPoolExecutor
+        fill = self._fill_for(plan)
+        if missing and fill is not None and not getattr(self.infill, "cheap", False):
+            results = self._filled_by_segments(cache, plan, missing, workers)
+        else:  # a cheap infill runs inside the shot's task: shipping its frames would cost more than making them
+            calls = (
+                Call("clip", (plan, job, *_keyframe_bytes(job)), job.shot.id, plan.shot_frames(job.shot))
+                for job in missing
+            )
+            results = workers.map(calls)
+        made = iter(zip(missing, results, strict=True))
+        for job in jobs:
+            if job.cached is None:
+                done, data = next(made)
+                assert done is job
+                job.cached = cache.put("clip", job.key, ".mkv", lambda p, d=data: p.write_bytes(d))
+                rendered["clips"] += 1
+                animated(1)
+            yield job.cached
 
-        # spawn, not fork: the parent may hold torch or rich threads that a forked child would inherit locked
-        context = multiprocessing.get_context("spawn")
-        progress = context.Queue()
-        bars: dict[str, Any] = {}
+    def _filled_by_segments(
+        self, cache: Cache, plan: StoryPlan, missing: list[ClipJob], workers: _Workers
+    ) -> Iterator[bytes]:
+        """NUWA-XL with a model-backed infill: every shot's anchors, then every infill segment as a task of
+        its own (level by level: a level's segments are independent), then each clip joined here."""
+        from stitching.fill import SegmentStore, fill_clip
+        from stitching.schedule import plan_fill
 
-        def relay() -> None:  # frames done in the workers -> the bars in this process
-            for shot_id, n in iter(progress.get, None):
-                if shot_id in bars:
-                    bars[shot_id][1](n)
-
-        relay_thread = threading.Thread(target=relay, daemon=True)
-        relay_thread.start()
-        try:
-            with ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_worker_init, initargs=(progress,)
-            ) as pool:
-                futures = {}
-                for job in missing:
-                    bar = self.reporter.task(job.shot.id, plan.shot_frames(job.shot))
-                    bars[job.shot.id] = (bar, bar.__enter__())
-                    futures[job.index] = pool.submit(render_clip, self.animator, plan, job, cache.root, None)
-                for job in jobs:
-                    if job.cached is None:
-                        job.cached = futures[job.index].result()
-                        bars.pop(job.shot.id)[0].__exit__(None, None, None)
-                        rendered["clips"] += 1
-                        animated(1)
-                    yield job.cached
-        finally:
-            progress.put(None)
-            relay_thread.join(5)
-
-
-@dataclass
-class ClipJob:
-    index: int
-    shot: Shot
-    keyframe: Path
-    guide: Any
-    key: str
-    cached: Path | None
-    fill: Any = None  # FillSettings when the animator renders anchors and the infill makes the rest
-    colour_reference: Path | None = None  # the keyframe whose colours this shot's place keeps
-    deflicker: bool = False
-
-
-_PROGRESS: Any = None  # a worker process's queue back to the parent's progress bars
-
-
-def _worker_init(progress: Any) -> None:
-    global _PROGRESS
-    _PROGRESS = progress
-    from stitching.fill import one_thread_each
-
-    one_thread_each()
+        fill = self._fill_for(plan)
+        stride = fill.stride_for(plan.fps)
+        store = SegmentStore(cache.root, self.infill)
+        anchors: dict[int, Path] = {}
+        keys = {}
+        for job in missing:
+            inputs = {"clip": job.key, "stride": stride}
+            keys[job.index] = cache.key("anchors", _name(self.animator), _config(self.animator), inputs)
+            if found := cache.get("anchors", keys[job.index], ".npy"):
+                anchors[job.index] = found
+        todo = [job for job in missing if job.index not in anchors]
+        with self.reporter.stage("anchors", len(todo)) as advance:
+            calls = (Call("anchors", (plan, job, _keyframe_bytes(job)[0]), job.shot.id) for job in todo)
+            for job, data in zip(todo, workers.map(calls), strict=True):
+                write = lambda path, data=data: path.write_bytes(data)  # noqa: E731
+                anchors[job.index] = cache.put("anchors", keys[job.index], ".npy", write)
+                advance(1)
+        levels = plan_fill(stride + 1, stride, fill.depth).levels
+        for depth, level in enumerate(levels):
+            needed = []  # (first, last, times) of every segment of this level not yet in the store
+            for job in missing:
+                for first, last in itertools.pairwise(np.load(anchors[job.index], mmap_mode="r")):
+                    known = store.known(first, last, list(levels[:depth]), stride)
+                    for segment in level:
+                        ends = (known[segment.start], known[segment.end])
+                        if not store.has(*ends, segment.times):
+                            needed.append((*ends, list(segment.times)))
+            with self.reporter.stage(f"infill level {depth + 1}", len(needed)) as advance:
+                calls = (Call("segment", (np.array(a), np.array(b), t)) for a, b, t in needed)
+                for (first, last, times), frames in zip(needed, workers.map(calls), strict=True):
+                    store.put(first, last, times, frames)
+                    advance(1)
+        for job in missing:
+            anchor_frames = (np.array(f) for f in np.load(anchors[job.index], mmap_mode="r"))
+            filled = fill_clip(anchor_frames, plan.shot_frames(job.shot), stride, fill.depth, store)
+            keyframe, reference = _keyframe_bytes(job)
+            yield finish_clip(filled, plan, job, image_of(keyframe), reference)
 
 
-def render_clip(
-    animator: Any, plan: StoryPlan, job: ClipJob, cache_root: Path, advance: Any = None, steps: Any = None
-) -> Path:
-    """Animate one shot into the cache. Runs in this process or in a worker: it touches no shared state."""
-    from stitching import prefetch, write_video
+class _Workers:
+    """The executor's workers for one render, started by the first call that needs them: a render with
+    everything cached starts none."""
 
-    if advance is None:
-        queue, shot_id = _PROGRESS, job.shot.id
-        advance = (lambda n=1: queue.put((shot_id, n))) if queue is not None else (lambda n=1: None)
-    count = plan.shot_frames(job.shot)
-    shape = (plan.height, plan.width, 3)
-    with Image.open(job.keyframe) as image:
-        image.load()
-    if job.fill is None:
-        frames = animator.animate(image, job.shot, plan, job.guide, **_progress_kwarg(animator.animate, steps))
-    else:
-        frames = _anchored(animator, image, plan, job, steps, shape, cache_root)
-    frames = _exactly(frames, count, shape, advance)
-    if job.colour_reference is not None:
-        from stitching.smooth import colour_match
+    def __init__(self, executor: Any, worker: Worker, reporter: Reporter, tasks: Any) -> None:
+        self.executor, self.worker, self.reporter, self.tasks = executor, worker, reporter, tasks
+        self._stack = ExitStack()
+        self._pool: Any = None
 
-        with Image.open(job.colour_reference) as reference:
-            match = colour_match(np.asarray(reference.convert("RGB")), np.asarray(image.convert("RGB")))
-        frames = map(match, frames)
-    if job.deflicker:
-        from stitching.smooth import deflicker
-
-        frames = deflicker(frames)
-    checked = prefetch(frames)
-    path = Cache(cache_root).put("clip", job.key, ".mkv", lambda p: write_video(checked, p, plan.fps, lossless=True))
-    _return_frames_to_the_os()
-    return path
-
-
-def _anchored(
-    animator: Any, keyframe: Image.Image, plan: StoryPlan, job: ClipJob, steps: Any, shape: tuple, cache_root: Path
-) -> Any:
-    """The shot rendered at 1/stride of the frame rate, brought back to it by the infill (NUWA-XL).
-
-    The animator sees the same shot at the anchor rate, lengthened to the anchor on or after the last frame,
-    so every anchor falls on a frame of the film and actions keep their times.
-    """
-    from stitching.fill import CachedInfill, anchor_count, fill_clip
-
-    stride = job.fill.stride_for(plan.fps)
-    anchors = anchor_count(plan.shot_frames(job.shot), stride)
-    rate = plan.fps // stride
-    slow = plan.model_copy(update={"fps": rate})
-    shot = job.shot.model_copy(update={"duration": anchors / rate})
-    frames = animator.animate(keyframe, shot, slow, job.guide, **_progress_kwarg(animator.animate, steps))
-    exact = _exactly(frames, anchors, shape, lambda n=1: None)
-    infiller = _infiller(job.fill.infill)
-    if not getattr(infiller, "cheap", False):  # a model's segments are worth keeping; flow's are not
-        infiller = CachedInfill(infiller, cache_root)
-    return fill_clip(exact, plan.shot_frames(job.shot), stride, job.fill.depth, infiller)
-
-
-def _infiller(spec: Any) -> Any:
-    return _named_infiller(spec) if isinstance(spec, str) else spec
-
-
-@lru_cache(maxsize=2)
-def _named_infiller(spec: str) -> Any:
-    """One infill backend per process: a model-backed one loads its weights once per run, not once per shot."""
-    from stitching.infill import INFILLERS
-
-    return INFILLERS.create(spec)
-
-
-def _return_frames_to_the_os() -> None:
-    """Hand the heap's free frame buffers back to the OS once a shot is done.
-
-    glibc serves frame-sized buffers from its heap once it has seen a few freed, and keeps what is freed;
-    without a trim, resident memory creeps up with the length of the film.
-    """
-    import contextlib
-    import ctypes
-    import sys
-
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-class StepBar:
-    """A bar for one backend call's denoising steps, opened at the first step, when the total is known."""
-
-    def __init__(self, reporter: Reporter, name: str) -> None:
-        self.reporter, self.name = reporter, name
-        self._bar: Any = None
-        self._advance: Any = None
-        self._done = 0
-
-    def __enter__(self) -> StepBar:
+    def __enter__(self) -> _Workers:
         return self
 
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None:
-            self._bar = self.reporter.task(self.name, total)
-            self._advance = self._bar.__enter__()
-        self._advance(done - self._done)
-        self._done = done
+    def map(self, calls: Iterable[Call]) -> Iterator[Any]:
+        calls = iter(calls)
+        first = next(calls, None)
+        if first is None:
+            return iter(())
+        if self._pool is None:
+            worker = self.worker
+            self._pool = self._stack.enter_context(
+                self.executor.pool(worker, worker.resources(), self.tasks(), worker.limit(), self.reporter)
+            )
+        return self._pool.map(itertools.chain([first], calls))
 
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-
-
-# --- helpers --------------------------------------------------------------------------------------
-
-
-def _progress_kwarg(method: Any, progress: Any) -> dict[str, Any]:
-    """Backends that count steps take `progress=`; the protocol does not require it."""
-    import inspect
-
-    if progress is None:
-        return {}
-    try:
-        return {"progress": progress} if "progress" in inspect.signature(method).parameters else {}
-    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
-        return {}
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
+        if self._pool is None:
+            self.worker.close()
 
 
-def _close(backend: Any) -> None:
-    close = getattr(backend, "close", None)
-    if callable(close):
-        close()
+def _keyframe_bytes(job: ClipJob) -> tuple[bytes, bytes | None]:
+    reference = job.colour_reference.read_bytes() if job.colour_reference is not None else None
+    return job.keyframe.read_bytes(), reference
+
+
+def _save_record(result: RunResult, executor: Any) -> None:
+    """run.json: what the last render did (which executor, what it found cached, what it made, how long)."""
+    record = {
+        "executor": getattr(executor, "name", type(executor).__name__),
+        "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+        "cache_hits": result.cache_hits,
+        "rendered": result.rendered,
+        "video": str(result.video),
+    }
+    atomic_write_text(result.run_dir / "run.json", json.dumps(record, indent=2))
 
 
 def check_story(story: str) -> None:
@@ -487,29 +421,6 @@ def _counted(frames: Iterable[np.ndarray], advance: Any) -> Iterator[np.ndarray]
     for frame in frames:
         advance(1)
         yield frame
-
-
-def _exactly(
-    frames: Iterable[np.ndarray], count: int, shape: tuple[int, int, int], advance: Any
-) -> Iterator[np.ndarray]:
-    """Hold a backend to the plan: exactly `count` frames of the plan's size (a short clip holds its last frame)."""
-    last = None
-    produced = 0
-    for frame in frames:
-        if produced == count:
-            break
-        frame = np.asarray(frame)
-        if frame.shape != shape:
-            frame = np.asarray(Image.fromarray(frame.astype(np.uint8)).convert("RGB").resize((shape[1], shape[0])))
-        last = frame
-        produced += 1
-        advance(1)
-        yield frame
-    if last is None:
-        raise StorytellerError("the animator produced no frames")
-    for _ in range(count - produced):
-        advance(1)
-        yield last
 
 
 def _save_plan(plan: StoryPlan, path: Path) -> None:

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 Advance = Callable[[int], None]
 
@@ -101,3 +101,27 @@ class RichReporter:
 
     def log(self, message: str) -> None:
         self.progress.console.log(message)
+
+
+class StepBar:
+    """A bar for one backend call's denoising steps, opened at the first step, when the total is known."""
+
+    def __init__(self, reporter: Reporter, name: str) -> None:
+        self.reporter, self.name = reporter, name
+        self._bar: Any = None
+        self._advance: Any = None
+        self._done = 0
+
+    def __enter__(self) -> StepBar:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = self.reporter.task(self.name, total)
+            self._advance = self._bar.__enter__()
+        self._advance(done - self._done)
+        self._done = done
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)

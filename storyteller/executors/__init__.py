@@ -1,0 +1,168 @@
+"""Where the work runs: one small protocol, three executors.
+
+    serial   everything in this process, one task after another
+    local    a pool of processes on this machine (`--workers N`)
+    ray      Ray actors: `ray` starts a local instance, `ray:auto` or `ray://HOST:PORT` joins a cluster
+
+The orchestrator hands an executor a `Worker` (the stage backends, pickled once per worker, so models load
+once per worker rather than once per task) and a list of `Call`s; the pool runs them and gives the results
+back in order, lazily, with at most a small window in flight so memory stays flat however long the film.
+Progress from wherever a call runs reaches the driver's reporter as (name, frames done) and denoise steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from storyteller.errors import StorytellerError
+from storyteller.progress import StepBar
+from storyteller.registry import Registry
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one worker asks of a machine: Ray places actors by it; a local pool caps its size by it."""
+
+    cpus: float = 1
+    gpus: float = 0
+
+    def __or__(self, other: Resources) -> Resources:  # a worker serving two backends needs the larger of each
+        return Resources(max(self.cpus, other.cpus), max(self.gpus, other.gpus))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One task: `worker.<method>(*args)`; `name` labels its progress bar, `total` its frames (0: no bar)."""
+
+    method: str
+    args: tuple
+    name: str = ""
+    total: int = 0
+
+
+class Pool(Protocol):
+    def map(self, calls: Iterable[Call]) -> Iterator[Any]:
+        """Each call's result, in the order of `calls`."""
+        ...
+
+
+class Executor(Protocol):
+    name: str
+
+    def pool(
+        self, worker: Any, resources: Resources, tasks: int, limit: int, reporter: Any
+    ) -> AbstractContextManager[Pool]:
+        """Workers for up to `tasks` calls, each holding its own copy of `worker`; at most `limit` of them
+        (a backend that holds one model per device says 1), unless each has a device of its own.
+        Progress goes to `reporter`; leaving the context frees the workers and their models."""
+        ...
+
+
+def resources_of(backend: Any) -> Resources:
+    """A backend may say what it needs (`resources()`); otherwise one CPU."""
+    resources = getattr(backend, "resources", None)
+    return resources() if callable(resources) else Resources()
+
+
+EXECUTORS: Registry[Executor] = Registry("executor", "storyteller.executors")
+EXECUTORS.register("serial", "storyteller.executors.serial:SerialExecutor")
+EXECUTORS.register("local", "storyteller.executors.local:LocalExecutor")
+EXECUTORS.register("ray", "storyteller.executors.ray:RayExecutor")
+
+
+def executor(spec: str | Any = "local", workers: int = 1) -> Executor:
+    """An executor from its name: serial, local, ray, ray:auto or ray://HOST:PORT; objects pass through."""
+    if not isinstance(spec, str):
+        return spec
+    name, _, address = spec.partition(":")
+    if name == "ray":
+        return EXECUTORS.create("ray", address=address or None, workers=workers)
+    if address:
+        raise StorytellerError(f"executor '{spec}': only ray takes an address (ray:auto, ray://HOST:PORT)")
+    return EXECUTORS.create(name, **({"workers": workers} if name == "local" else {}))
+
+
+# --- shared by the executors ----------------------------------------------------------------------
+
+
+class Relay:
+    """Progress messages from calls, wherever they run, to the driver's reporter.
+
+    ("frames", name, n) advances a call's bar; ("steps", name, done, total) drives its denoise bar.
+    """
+
+    def __init__(self, reporter: Any) -> None:
+        self.reporter = reporter
+        self.bars: dict[str, Any] = {}
+        self.steps: dict[str, Any] = {}
+        self.labels: dict[str, str] = {}
+        self.done: set[str] = set()  # messages still in flight for a finished call are dropped
+
+    def open(self, call: Call) -> None:
+        # a call with a frame bar shows its steps beside it; one without shows them under its own name
+        self.labels[call.name] = f"{call.name} denoise" if call.total else call.name
+        if call.total and call.name not in self.bars:
+            bar = self.reporter.task(call.name, call.total)
+            self.bars[call.name] = (bar, bar.__enter__())
+
+    def close(self, call: Call) -> None:
+        self.done.add(call.name)
+        if call.name in self.bars:
+            self.bars.pop(call.name)[0].__exit__(None, None, None)
+        if call.name in self.steps:
+            self.steps.pop(call.name).__exit__(None, None, None)
+
+    def __call__(self, message: tuple) -> None:
+        kind, name, *values = message
+        if name in self.done:
+            return
+        if kind == "frames" and name in self.bars:
+            self.bars[name][1](values[0])
+        elif kind == "steps":
+            if name not in self.steps:
+                self.steps[name] = StepBar(self.reporter, self.labels.get(name, name))
+            self.steps[name](*values)
+
+    def finish(self) -> None:
+        for name in list(self.bars):
+            self.bars.pop(name)[0].__exit__(None, None, None)
+        for name in list(self.steps):
+            self.steps.pop(name).__exit__(None, None, None)
+
+
+def perform(worker: Any, call: Call, send: Callable[[tuple], None]) -> Any:
+    """Run one call on a worker, its progress sent as messages (see Relay)."""
+    name = call.name
+    return getattr(worker, call.method)(
+        *call.args,
+        advance=lambda n=1: send(("frames", name, n)),
+        steps=lambda done, total: send(("steps", name, done, total)),
+    )
+
+
+def windowed(
+    calls: Iterable[Call], submit: Callable[[Call], Any], result: Callable[[Any], Any], window: int
+) -> Iterator[tuple[Call, Any]]:
+    """Submit calls at most `window` ahead of the one being waited on; yield (call, result) in order.
+
+    Results that finish out of order wait, so the window bounds what is held: a film of any length keeps
+    only a few shots' results in memory.
+    """
+    from collections import deque
+
+    pending: deque = deque()
+    calls = iter(calls)
+    for call in calls:
+        pending.append((call, submit(call)))
+        if len(pending) >= window:
+            break
+    while pending:
+        call, handle = pending.popleft()
+        value = result(handle)
+        for more in calls:
+            pending.append((more, submit(more)))
+            break
+        yield call, value

@@ -1,0 +1,85 @@
+"""A pool of processes on this machine: `--workers N` shots at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from storyteller.errors import StorytellerError
+from storyteller.executors import Call, Relay, Resources, perform, windowed
+from storyteller.executors.serial import SerialExecutor
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, workers: int = 2) -> None:
+        self.workers = max(1, workers)
+
+    @contextmanager
+    def pool(self, worker: Any, resources: Resources, tasks: int, limit: int, reporter: Any) -> Iterator[Any]:
+        size = min(self.workers, limit, tasks)
+        if size <= 1:  # one process would only add its start-up: run here
+            with SerialExecutor().pool(worker, resources, tasks, limit, reporter) as pool:
+                yield pool
+            return
+        import multiprocessing
+        import threading
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the parent may hold torch or rich threads that a forked child would inherit locked
+        context = multiprocessing.get_context("spawn")
+        messages = context.Queue()
+        relay = Relay(reporter)
+
+        def forward() -> None:
+            for message in iter(messages.get, None):
+                relay(message)
+
+        forwarder = threading.Thread(target=forward, daemon=True)
+        forwarder.start()
+        try:
+            with ProcessPoolExecutor(size, mp_context=context, initializer=_start, initargs=(worker, messages)) as pool:
+                yield LocalPool(pool, relay, window=2 * size)
+        finally:
+            messages.put(None)
+            forwarder.join(5)
+            relay.finish()
+
+
+class LocalPool:
+    def __init__(self, pool: Any, relay: Relay, window: int) -> None:
+        self.pool, self.relay, self.window = pool, relay, window
+
+    def map(self, calls: Iterable[Call]) -> Iterator[Any]:
+        def submit(call: Call) -> Any:
+            self.relay.open(call)
+            return self.pool.submit(_run, call)
+
+        for call, value in windowed(calls, submit, _result, self.window):
+            self.relay.close(call)
+            yield value
+
+
+def _result(future: Any) -> Any:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise StorytellerError("a worker process died (out of memory?); run again to resume") from None
+
+
+_WORKER: Any = None  # this process's worker: its backends, and their models once loaded
+_MESSAGES: Any = None
+
+
+def _start(worker: Any, messages: Any) -> None:
+    global _WORKER, _MESSAGES
+    _WORKER, _MESSAGES = worker, messages
+    worker.one_thread_each()
+
+
+def _run(call: Call) -> Any:
+    return perform(_WORKER, call, _MESSAGES.put)
