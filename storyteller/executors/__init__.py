@@ -12,6 +12,7 @@ Progress from wherever a call runs reaches the driver's reporter as (name, frame
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -98,39 +99,50 @@ class Relay:
         self.reporter = reporter
         self.bars: dict[str, Any] = {}
         self.steps: dict[str, Any] = {}
+        self.lock = threading.Lock()  # messages arrive on a forwarding thread
         self.labels: dict[str, str] = {}
         self.done: set[str] = set()  # messages still in flight for a finished call are dropped
 
     def open(self, call: Call) -> None:
-        # a call with a frame bar shows its steps beside it; one without shows them under its own name
-        self.labels[call.name] = f"{call.name} denoise" if call.total else call.name
-        if call.total and call.name not in self.bars:
-            bar = self.reporter.task(call.name, call.total)
-            self.bars[call.name] = (bar, bar.__enter__())
+        with self.lock:
+            # a call with a frame bar shows its steps beside it; one without shows them under its own name
+            self.labels[call.name] = f"{call.name} denoise" if call.total else call.name
+            if call.total and call.name not in self.bars:
+                bar = self.reporter.task(call.name, call.total)
+                self.bars[call.name] = [bar, bar.__enter__(), 0, call.total]
 
     def close(self, call: Call) -> None:
-        self.done.add(call.name)
-        if call.name in self.bars:
-            self.bars.pop(call.name)[0].__exit__(None, None, None)
-        if call.name in self.steps:
-            self.steps.pop(call.name).__exit__(None, None, None)
+        """The call's result is here, so all its frames are done, whatever messages are still on their way."""
+        with self.lock:
+            self.done.add(call.name)
+            if call.name in self.bars:
+                bar, advance, done, total = self.bars.pop(call.name)
+                advance(max(0, total - done))
+                bar.__exit__(None, None, None)
+            if call.name in self.steps:
+                self.steps.pop(call.name).__exit__(None, None, None)
 
     def __call__(self, message: tuple) -> None:
         kind, name, *values = message
-        if name in self.done:
-            return
-        if kind == "frames" and name in self.bars:
-            self.bars[name][1](values[0])
-        elif kind == "steps":
-            if name not in self.steps:
-                self.steps[name] = StepBar(self.reporter, self.labels.get(name, name))
-            self.steps[name](*values)
+        with self.lock:
+            if name in self.done:
+                return
+            if kind == "frames" and name in self.bars:
+                entry = self.bars[name]
+                n = min(values[0], entry[3] - entry[2])
+                entry[1](n)
+                entry[2] += n
+            elif kind == "steps":
+                if name not in self.steps:
+                    self.steps[name] = StepBar(self.reporter, self.labels.get(name, name))
+                self.steps[name](*values)
 
     def finish(self) -> None:
-        for name in list(self.bars):
-            self.bars.pop(name)[0].__exit__(None, None, None)
-        for name in list(self.steps):
-            self.steps.pop(name).__exit__(None, None, None)
+        with self.lock:
+            for name in list(self.bars):
+                self.bars.pop(name)[0].__exit__(None, None, None)
+            for name in list(self.steps):
+                self.steps.pop(name).__exit__(None, None, None)
 
 
 def perform(worker: Any, call: Call, send: Callable[[tuple], None]) -> Any:

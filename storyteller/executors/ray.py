@@ -109,6 +109,12 @@ class RayPool:
                 raise cause from None
             raise StorytellerError(f"a Ray task failed: {_first_line(cause or error)}") from None
         except RayActorError as error:
+            cause = getattr(error, "cause", None)
+            if isinstance(cause, RayTaskError):  # it never started: usually a backend the workers cannot import
+                why = _first_line(getattr(cause, "cause", None) or cause)
+                raise StorytellerError(
+                    f"a Ray worker could not start ({why}): are storyteller and your backends installed on it?"
+                ) from None
             raise StorytellerError(f"a Ray worker died ({_first_line(error)}); run again to resume") from None
 
 
@@ -153,5 +159,7 @@ def _forward(messages: Any, relay: Relay, stop: threading.Event) -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
+    import re
+
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()
     return lines[0] if lines else type(error).__name__
