@@ -42,6 +42,7 @@ def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless:
                     )
                     stream.codec_context.time_base = Fraction(1, fps)
                 video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format=layout)
+                video_frame.pts, video_frame.time_base = count, Fraction(1, fps)
                 container.mux(stream.encode(video_frame))
                 count += 1
             if stream is not None:
