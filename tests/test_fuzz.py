@@ -14,7 +14,7 @@ from planners.heuristic import HeuristicPlanner
 from storyteller.errors import StorytellerError
 from storyteller.models import PlanConfig, read_plan
 from storyteller.pipeline import check_story
-from tests.conftest import HAMSTER
+from tests.conftest import HAMSTER, ZOSIA
 from tests.test_cli import TINY, run
 
 ADVERSARIAL = {
@@ -25,6 +25,7 @@ ADVERSARIAL = {
     "right to left": "\u202eשלום עולם. הילדה הלכה הביתה.",
     "emoji only": "🐹🥊🔥🌊🦖",
     "one huge sentence": "and the cat ran " * 3000 + ".",
+    "100 k words": " ".join(((ZOSIA + " " + HAMSTER + " ") * 2000).split()[:100_000]),
 }
 CONFIG = PlanConfig(title="t", width=64, height=64, fps=8)
 
