@@ -192,3 +192,12 @@ def _one_cpu():
     from storyteller.executors import Resources
 
     return Resources(cpus=1)
+
+
+def test_diffusion_backends_ask_for_a_gpu_unless_on_the_cpu():
+    from generators.diffusion.keyframes import DiffusersKeyframes
+    from storyteller.executors import resources_of
+
+    assert resources_of(DiffusersKeyframes("some/model")).gpus == 1
+    assert resources_of(DiffusersKeyframes("some/model", device="cpu")).gpus == 0
+    assert resources_of(object()).gpus == 0  # the animatic and anything that does not say: one CPU

@@ -246,6 +246,12 @@ class PipelineBackend:
             "dtype": self.dtype,
         }
 
+    def resources(self) -> Any:
+        """One GPU per worker unless told to use the CPU: Ray then places one worker per GPU."""
+        from storyteller.executors import Resources
+
+        return Resources(cpus=1, gpus=0 if self.device == "cpu" else 1)
+
     def __getstate__(self) -> dict[str, Any]:  # a worker process loads its own pipeline
         return {**self.__dict__, "_pipe": None}
 
