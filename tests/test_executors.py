@@ -143,6 +143,25 @@ def test_bad_executor_names_are_clear(spec, words):
     assert all(word in str(error.value) for word in words)
 
 
+def test_executor_specs_name_the_cluster():
+    assert executor("ray://head:10001").address == "ray://head:10001"  # Ray Client
+    assert executor("ray:auto").address == "auto"
+    assert executor("ray", workers=2).address is None and executor("ray", workers=2).workers == 2
+    assert executor("local", workers=3).workers == 3
+
+
+def test_an_unreachable_cluster_is_one_clear_line(tmp_path):
+    # before the Ray tests below: their local instance is one that `ray:auto` would find
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    from tests.test_cli import assert_clear_error, run
+
+    story = tmp_path / "story.txt"
+    story.write_text(HAMSTER)
+    result = run("make", story, "--size", "64x64", "--fps", "8", "--executor", "ray:auto", cwd=tmp_path)
+    assert_clear_error(result, "cannot start Ray (auto)")
+    assert (tmp_path / "runs" / "story" / "plan.json").exists(), "the plan is kept"
+
+
 # --- Ray: a local two-CPU instance, as CI runs it ----------------------------------------------------
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")

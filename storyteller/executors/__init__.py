@@ -80,6 +80,7 @@ def executor(spec: str | Any = "local", workers: int = 1) -> Executor:
         return spec
     name, _, address = spec.partition(":")
     if name == "ray":
+        address = "ray:" + address if address.startswith("//") else address  # ray://HOST:PORT is Ray Client's
         return EXECUTORS.create("ray", address=address or None, workers=workers)
     if address:
         raise StorytellerError(f"executor '{spec}': only ray takes an address (ray:auto, ray://HOST:PORT)")

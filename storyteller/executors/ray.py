@@ -37,17 +37,23 @@ class RayExecutor:
         if ray.is_initialized():
             return ray, False
         import logging
+        import warnings
 
         quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
         try:
-            if self.address is None:
-                ray.init(num_cpus=self.workers, include_dashboard=False, **quiet)
-            else:
-                ray.init(address=self.address, **quiet)
+            with warnings.catch_warnings():  # an unreachable cluster is our one line, not Ray's warning too
+                warnings.simplefilter("ignore")
+                self._init(ray, quiet)
         except (ConnectionError, RuntimeError, ValueError) as error:
             where = self.address or "a local instance"
             raise StorytellerError(f"cannot start Ray ({where}): {str(error).strip().splitlines()[0]}") from None
         return ray, True
+
+    def _init(self, ray: Any, quiet: dict) -> None:
+        if self.address is None:
+            ray.init(num_cpus=self.workers, include_dashboard=False, **quiet)
+        else:
+            ray.init(address=self.address, **quiet)
 
     @contextmanager
     def pool(self, worker: Any, resources: Resources, tasks: int, limit: int, reporter: Any) -> Iterator[RayPool]:
