@@ -12,29 +12,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "the_lighthouse_cat.txt"
+from run import EXAMPLE, cold_make  # benchmarks/run.py, beside this script
 
 
 def make(workdir: Path, *args: str) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the process and its pool, film digest) of one cold make."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "storyteller", "make", str(EXAMPLE), "--quiet", "--runs", str(workdir), *args],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"make {' '.join(args)} failed: {process.stderr.read().decode() if process.stderr else ''}")
+    wall, usage = cold_make(EXAMPLE, workdir, *args)
     film = workdir / EXAMPLE.stem / f"{EXAMPLE.stem}.mp4"
     return wall, usage.ru_utime + usage.ru_stime, hashlib.sha256(film.read_bytes()).hexdigest()
 

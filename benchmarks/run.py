@@ -16,13 +16,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "the_lighthouse_cat.txt"
 
 
-def make(story: Path, workdir: Path, *args: str) -> tuple[float, int, float]:
-    """(wall seconds, peak resident KiB of the process, seconds of video) of one cold make."""
+def cold_make(story: Path, workdir: Path, *args: str) -> tuple[float, Any]:
+    """(wall seconds, resource usage of the process and the children it waited for) of one `make`."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -33,7 +34,14 @@ def make(story: Path, workdir: Path, *args: str) -> tuple[float, int, float]:
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if status != 0:
-        raise SystemExit(f"make failed: {process.stderr.read().decode() if process.stderr else status}")
+        detail = process.stderr.read().decode() if process.stderr else status
+        raise SystemExit(f"make {' '.join(args)} failed: {detail}")
+    return wall, usage
+
+
+def make(story: Path, workdir: Path, *args: str) -> tuple[float, int, float]:
+    """(wall seconds, peak resident KiB of the process, seconds of video) of one cold make."""
+    wall, usage = cold_make(story, workdir, *args)
     from storyteller.models import read_plan
 
     plan = read_plan(workdir / story.stem / "plan.json")

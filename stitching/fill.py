@@ -115,6 +115,13 @@ class SegmentStore:
         found = self.cache.get("segment", self.key(first, last, times), ".npy")
         return np.load(found) if found is not None else None
 
+    def stored(self, first: np.ndarray, last: np.ndarray, times: Iterable[float]) -> np.ndarray:
+        """A segment that must already be made (its level ran before)."""
+        frames = self.get(first, last, times)
+        if frames is None:
+            raise StorytellerError("an infill segment is missing from the cache; run again to make it")
+        return frames
+
     def has(self, first: np.ndarray, last: np.ndarray, times: Iterable[float]) -> bool:
         return self.cache.get("segment", self.key(first, last, times), ".npy") is not None
 
@@ -130,9 +137,7 @@ class SegmentStore:
         known = {0: np.asarray(first), stride: np.asarray(last)}
         for level in levels:
             for segment in level:
-                frames = self.get(known[segment.start], known[segment.end], segment.times)
-                if frames is None:
-                    raise StorytellerError("an infill segment is missing from the cache; run again to make it")
+                frames = self.stored(known[segment.start], known[segment.end], segment.times)
                 known.update(zip(segment.fill, frames, strict=True))
         return known
 
@@ -140,7 +145,4 @@ class SegmentStore:
         return self.settings
 
     def fill(self, first: np.ndarray, last: np.ndarray, times: list[float], guide: Any = None) -> list[np.ndarray]:
-        frames = self.get(first, last, times)
-        if frames is None:
-            raise StorytellerError("an infill segment is missing from the cache; run again to make it")
-        return list(frames)
+        return list(self.stored(first, last, times))

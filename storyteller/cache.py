@@ -62,6 +62,11 @@ class Cache:
         self.stats.count(stage, hit=True)
         return path
 
+    def has(self, stage: str, key: str, suffix: str) -> bool:
+        """Whether a sealed entry is there, without reading it: enough to size work, not to trust it."""
+        path = self.path(stage, key, suffix)
+        return path.exists() and _record_path(path).exists()
+
     def sweep(self) -> int:
         """Remove the temporaries of runs that were killed (their process is gone); returns how many."""
         import re

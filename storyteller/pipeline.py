@@ -216,6 +216,10 @@ class Storyteller:
     def _fill_for(self, plan: StoryPlan) -> Any:
         return self.fill if self.fill is not None and self.fill.stride_for(plan.fps) > 1 else None
 
+    def _segments_as_tasks(self, plan: StoryPlan) -> bool:
+        """A model-backed infill's segments are tasks of their own; a cheap one runs inside the shot's task."""
+        return self._fill_for(plan) is not None and not getattr(self.infill, "cheap", False)
+
     def _clip_jobs(self, cache: Cache, plan: StoryPlan, keyframes: list[Path | None], guides: dict) -> list[ClipJob]:
         """Each shot's clip job; a shot whose keyframe (or colour reference) is not made yet gets no key."""
         jobs = []
@@ -252,14 +256,14 @@ class Storyteller:
 
     def _tasks(self, cache: Cache, plan: StoryPlan, guides: dict) -> int:
         """How many tasks this render will schedule, at most: the workers started are sized by it."""
-        keyframes = [cache.get("keyframe", self._keyframe_key(cache, shot, plan), ".png") for shot in plan.shots]
+        keys = [self._keyframe_key(cache, shot, plan) for shot in plan.shots]
+        keyframes = [cache.path("keyframe", k, ".png") if cache.has("keyframe", k, ".png") else None for k in keys]
         jobs = self._clip_jobs(cache, plan, keyframes, guides)
-        missing = [job for job in jobs if not job.key or cache.get("clip", job.key, ".mkv") is None]
-        fill = self._fill_for(plan)
-        if fill is not None and not getattr(self.infill, "cheap", False):
+        missing = [job for job in jobs if not job.key or not cache.has("clip", job.key, ".mkv")]
+        if self._segments_as_tasks(plan):
             from stitching.fill import anchor_count
 
-            stride = fill.stride_for(plan.fps)
+            stride = self._fill_for(plan).stride_for(plan.fps)
             return sum(anchor_count(plan.shot_frames(job.shot), stride) for job in missing)  # gaps, and anchors
         return max(len(missing), sum(k is None for k in keyframes))
 
@@ -285,8 +289,7 @@ class Storyteller:
             job.cached = cache.get("clip", job.key, ".mkv")
         missing = [job for job in jobs if job.cached is None]
         animated(len(jobs) - len(missing))
-        fill = self._fill_for(plan)
-        if missing and fill is not None and not getattr(self.infill, "cheap", False):
+        if missing and self._segments_as_tasks(plan):
             results = self._filled_by_segments(cache, plan, missing, workers)
         else:  # a cheap infill runs inside the shot's task: shipping its frames would cost more than making them
             calls = (

@@ -46,7 +46,7 @@ class RayExecutor:
                 self._init(ray, quiet)
         except (ConnectionError, RuntimeError, ValueError) as error:
             where = self.address or "a local instance"
-            raise StorytellerError(f"cannot start Ray ({where}): {str(error).strip().splitlines()[0]}") from None
+            raise StorytellerError(f"cannot start Ray ({where}): {_first_line(error)}") from None
         return ray, True
 
     def _init(self, ray: Any, quiet: dict) -> None:
