@@ -110,7 +110,8 @@ class _Seen:
     id: str
     cost: float  # grammatical salience: subject 0, object 0.6, anything else 1.0
     character: bool
-    gender: str = "n"
+    plural: bool = False
+    position: int = 0  # token index, for mentions earlier in the same sentence
 
 
 @dataclass
@@ -118,14 +119,15 @@ class _Reader:
     cast: dict[str, Member] = field(default_factory=dict)
     history: list[_Seen] = field(default_factory=list)
     groups: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (sentence, members) for "they"
+    things: dict[str, Thing] = field(default_factory=dict)  # every thing met, for "it" in a later sentence
     number: int = 0
     in_quote: bool = False
     paragraph: int = -1
 
     # --- cast -------------------------------------------------------------------------------------
 
-    def new_member(self, kind: str, name: str | None = None, **facts: Any) -> Member:
-        base = slug(name or kind)
+    def new_member(self, kind: str, name: str | None = None, cid: str | None = None, **facts: Any) -> Member:
+        base = cid or slug(name or kind)
         cid, n = base, 2
         while cid in self.cast:
             cid, n = f"{base}_{n}", n + 1
@@ -154,10 +156,9 @@ class _Reader:
         recent = [self.cast[s.id] for s in reversed(self.history) if s.character]
         return next((m for m in recent if lx.ROLE_OF.get(m.kind) == cluster and not m.group), None)
 
-    def seen(self, ids: Iterable[str], cost: float, character: bool = True) -> None:
+    def seen(self, ids: Iterable[str], cost: float, character: bool = True, plural: bool = False) -> None:
         for cid in ids:
-            gender = self.cast[cid].gender if character else "n"
-            self.history.append(_Seen(self.number, cid, cost, character, gender))
+            self.history.append(_Seen(self.number, cid, cost, character, plural))
 
     def recent(self, back: int = WINDOW) -> list[_Seen]:
         return [s for s in self.history if self.number - s.sentence <= back]
@@ -213,7 +214,9 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         member = reader.by_name(full) or reader.by_name(given)
         noun = _linked_noun(doc, head, in_chain)
         if member is None and noun is None and _is_place_name(doc, head, quoted):
-            places.append((head, full, _phrase_text(head)))
+            prep = head.head
+            if not (head.dep_ == "pobj" and prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES):
+                places.append((head, full, _phrase_text(head)))  # else "the harbour of X" names the place
             continue
         if member is None and noun is not None and not _animate_noun(noun, doc, fake_verbs):
             if lx.singular(noun.lemma_.lower()) in lx.PLACES:
@@ -245,7 +248,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if token.pos_ == "PRON" and low in lx.PERSONAL:
             ids = _resolve_pronoun(token, doc, reader, mentions, quoted)
             if ids:
-                character = all(cid in reader.cast for cid in ids)
+                character = all(cid in reader.cast and cid not in reader.things for cid in ids)
                 present = _counts(token, quoted) and (token.dep_ != "poss" or _shows_owner(token.head))
                 mentions[i] = _Mention(token, ids, character, present)
             continue
@@ -274,14 +277,16 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
                 thing = Thing(thing.id + "_object", thing.label, thing.attributes)
             if thing not in out.things:
                 out.things.append(thing)
+            reader.things[thing.id] = thing
             mentions[i] = _Mention(token, [thing.id], False)
 
     # 3. the sentence's cast, its speaker and whom they speak to
     for mention in mentions.values():
-        if mention.character:
-            reader.seen(mention.ids, _cost(mention.head))
-        else:
-            reader.seen(mention.ids, _cost(mention.head), character=False)
+        reader.seen(mention.ids, _cost(mention.head), mention.character, _plural(mention.head))
+        for tid in mention.ids:  # a thing "it" points back to is in the picture again
+            thing = reader.things.get(tid)
+            if thing is not None and thing not in out.things and mention.present:
+                out.things.append(thing)
         if mention.character and len(mention.ids) > 1:
             reader.groups.append((reader.number, tuple(mention.ids)))
     present = [cid for m in mentions.values() if m.character and m.present for cid in m.ids]
@@ -303,7 +308,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
 
     # 4. what they look like, do, and where
     _describe(doc, mentions, reader)
-    out.actions = _actions(doc, mentions, fake_verbs, reader)
+    out.actions = _actions(doc, mentions, fake_verbs, quoted)
     out.relations = _relations(doc, mentions, reader)
     out.place = _choose_place(places)
     return out
@@ -374,7 +379,7 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
     low = token.lower_.rstrip(".")
     if reader.by_name(token.text) is not None:
         return True
-    if token.ent_type_ in _NOT_THINGS or low in lx.NOT_NAMES:
+    if token.ent_type_ in _NOT_THINGS and token.pos_ != "PROPN" or low in lx.NOT_NAMES:
         return False
     if low in lx.TITLES and token.i + 1 < len(doc) and _capitalised(doc[token.i + 1]):
         return True
@@ -442,7 +447,9 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict) -> Any | None:
     first = min(t.i for t in head.subtree if t.i in in_chain) if head.i in in_chain else head.i
     before = doc[first - 1] if first > 0 else None
     if before is not None and before.pos_ == "NOUN" and before.whitespace_ and before.i not in in_chain:
-        return before  # "the robot KIT-9", "our dog Biscuit", "the ship Halcyon"
+        linked = before.head == head or head.head == before or (before.dep_ == head.dep_ and before.head == head.head)
+        if linked and before.lower_ not in lx.TIME_WORDS:
+            return before  # "the robot KIT-9", "our dog Biscuit", "the ship Halcyon"
     if head.dep_ == "nsubj" and head.head.lemma_ == "be":
         attr = next((c for c in head.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"), None)
         if attr is not None:
@@ -540,6 +547,8 @@ def _is_thing(token: Any, lemma: str) -> bool:
         return False
     if lemma.endswith(lx.ABSTRACT_ENDINGS) and lemma not in lx.COMMON_NOUNS:
         return False
+    if lemma.endswith("ing") and lemma not in lx.ING_NOUNS and not _is_known_noun(lemma):
+        return False  # "camping", "fishing": an activity, not a thing
     # a verb the tagger called a noun ("crackled"), unless it is also a known thing
     return not ((token.lower_ in lx.VERB_FORMS or token.lower_ in lx.IRREGULAR_PAST) and not _is_known_noun(lemma))
 
@@ -578,6 +587,10 @@ def _choose_place(places: list[tuple[Any, str, str]]) -> tuple[str, str] | None:
 # --- reference ------------------------------------------------------------------------------------
 
 
+def _plural(token: Any) -> bool:
+    return token.tag_ in ("NNS", "NNPS") and token.lower_ not in lx.PLURAL_KEEP
+
+
 def _cost(token: Any) -> float:
     if token.dep_ in ("nsubj", "nsubjpass"):
         return 0.0
@@ -604,7 +617,7 @@ def _resolve_pronoun(
 ) -> list[str]:
     person, gender = lx.PERSONAL[token.lower_]
     if person == 1 and not quoted[token.i]:
-        narrator = reader.cast.get("narrator") or reader.new_member("narrator", name="I", human=True)
+        narrator = reader.cast.get("narrator") or reader.new_member("narrator", name="I", cid="narrator", human=True)
         if gender != "p":
             return [narrator.id]
         others = [s.id for s in reader.recent(1) if s.character and s.id != narrator.id and reader.cast[s.id].human]
@@ -615,9 +628,26 @@ def _resolve_pronoun(
     excluded = set(mentions[bound.i].ids) if bound is not None and bound.i in mentions else set()
     if token.lower_.endswith(("self", "selves")):
         excluded = set()
-    candidates = [s for s in reader.recent() if s.id not in excluded]
+    here = [
+        _Seen(reader.number, cid, _cost(m.head), m.character, _plural(m.head), m.head.i)
+        for m in mentions.values()
+        if m.head.i < token.i
+        for cid in m.ids
+    ]
+    candidates = [s for s in [*reader.recent(), *sorted(here, key=lambda s: s.position)] if s.id not in excluded]
+    candidates = [s for s in candidates if s.id != "narrator"]  # the narrator is "I", never "he" or "she"
     if gender == "p":
         return _resolve_plural(token, reader, candidates, excluded)
+    if token.dep_ == "poss" and token.head.dep_ in ("dobj", "pobj") and gender in "mf":
+        # "wagging his tail", "carried her violin": an owner in the clause is its subject, if it may be
+        verb = token.head.head if token.head.dep_ == "dobj" else token.head.head.head
+        owners = [cid for s in _subjects(verb, {}, doc) if s.i in mentions for cid in mentions[s.i].ids]
+        seen = [s for s in candidates if s.id in owners[:1]]
+        if seen and _fits(seen[-1], gender, reader)[0]:
+            member = reader.cast.get(seen[-1].id)
+            if member is not None and member.gender == "?":
+                member.gender = gender
+            return [seen[-1].id]
     best, best_cost = None, 99.0
     for seen in candidates:
         fits, exact = _fits(seen, gender, reader)
@@ -637,7 +667,7 @@ def _resolve_pronoun(
 
 def _fits(seen: _Seen, gender: str, reader: _Reader) -> tuple[bool, bool]:
     if not seen.character:
-        return gender == "n", True
+        return gender == "n" and not seen.plural, True
     member = reader.cast[seen.id]
     if member.group:
         return False, False
@@ -648,6 +678,9 @@ def _fits(seen: _Seen, gender: str, reader: _Reader) -> tuple[bool, bool]:
 
 def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], excluded: set[str]) -> list[str]:
     recent_groups = [g for n, g in reader.groups if reader.number - n <= WINDOW and not set(g) & excluded]
+    things = [s for s in candidates if not s.character and s.plural and reader.number - s.sentence <= 1]
+    if things and token.dep_ in ("dobj", "pobj"):
+        return [things[-1].id]  # "dropped a basket of mangoes ... pick them up": the mangoes
     if recent_groups:
         return list(recent_groups[-1])
     groups = [s.id for s in candidates if s.character and reader.cast[s.id].group]
@@ -660,9 +693,8 @@ def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], exclud
         group = tuple(reversed(characters[:4]))
         reader.groups.append((reader.number, group))
         return list(group)
-    things = [s for s in candidates if not s.character and reader.number - s.sentence <= 1]
     if things:
-        return []
+        return [things[-1].id]
     return characters[:1]
 
 
@@ -822,6 +854,8 @@ def _subjects(verb: Any, fake_verbs: dict[int, int], doc: Any, depth: int = 0) -
     if verb.i in fake_verbs:
         return [doc[fake_verbs[verb.i]]]
     found = [c for c in verb.children if c.dep_ in ("nsubj", "agent")]
+    if not found and any(c.dep_ == "expl" for c in verb.children):
+        found = [c for c in verb.children if c.dep_ == "attr"]  # "there was Biscuit, wagging his tail"
     if not found and verb.dep_ in ("conj", "xcomp", "advcl") and depth < 4:
         return _subjects(verb.head, fake_verbs, doc, depth + 1)  # "dashed off and vanished": the same hare
     out = []
@@ -846,12 +880,12 @@ def _objects(verb: Any) -> list[Any]:
 
 
 def _actions(
-    doc: Any, mentions: dict[int, _Mention], fake_verbs: dict[int, int], reader: _Reader
+    doc: Any, mentions: dict[int, _Mention], fake_verbs: dict[int, int], quoted: list[bool]
 ) -> list[tuple[str, str, str | None]]:
     found: list[tuple[str, str, str | None]] = []
     for verb in doc:
-        if verb.pos_ != "VERB" and verb.i not in fake_verbs:
-            continue
+        if verb.pos_ != "VERB" and verb.i not in fake_verbs or quoted[verb.i]:
+            continue  # what a quote says happens is not shown
         if verb.lemma_ in ("be", "have", "name", "call") or (verb.dep_ in ("amod", "acl") and verb.lemma_ in ("name",)):
             continue
         canonical = _canonical(verb)
