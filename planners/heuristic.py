@@ -33,7 +33,7 @@ MIN_SHOT, MAX_SHOT = 2.5, 10.0
 MAX_SENTENCE = 2000  # characters; a run-on sentence longer than this is parsed in pieces
 NEGATIVE_PROMPT = "blurry, low quality, distorted, deformed, extra limbs, watermark, text"
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+|\n\s*\n")
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n\s*\n")
 _ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "mt.", "jr.", "sr.")
 _STYLE = re.compile(r"^\s*([^.,;:\n]{2,60}?\bstyle)\s*[,:.]\s*", re.IGNORECASE)
 
@@ -220,27 +220,33 @@ def _split_sentences(story: str, start: int) -> list[Sentence]:
 
 
 def _sentences(story: str, start: int) -> list[Sentence]:
+    """Sentences end at . ! ? … (with any closing quotes) or a blank line, but not after an abbreviation
+    ("Dr. Reyes") and not before a dialogue tag (\"Hurry!\" shouted the captain)."""
+    spans: list[tuple[int, int]] = []
+    begin = start
+    for match in _BOUNDARY.finditer(story, start):
+        end = match.start() if match.group().startswith("\n") else match.end()
+        if not match.group().startswith("\n"):
+            after = story[match.end() :].lstrip(" \t")
+            if match.group()[-1] in "\"'”’" and after[:1].islower():
+                continue
+            if story[begin:end].lower().rsplit(None, 1)[-1:] in ([a] for a in _ABBREVIATIONS):
+                continue
+        if story[begin:end].strip():
+            spans.append((begin, end))
+        begin = match.end()
+    if story[begin:].strip():
+        spans.append((begin, len(story)))
     sentences: list[Sentence] = []
-    paragraph, cursor = 0, start
-    pieces = _SENTENCE_END.split(story[start:])
-    offset = start
-    for piece in pieces:
-        index = story.find(piece, offset) if piece else offset
-        offset = index + len(piece)
-        text = piece.strip()
-        if not text:
-            continue
-        if story[cursor:index].count("\n") >= 2:
+    paragraph, previous_end = 0, start
+    for first, last in spans:
+        text = story[first:last]
+        first += len(text) - len(text.lstrip())
+        last -= len(text) - len(text.rstrip())
+        if sentences and story[previous_end:first].count("\n") >= 2:
             paragraph += 1
-        leading = len(piece) - len(piece.lstrip())
-        begin = index + leading
-        if sentences and sentences[-1].text.lower().rsplit(None, 1)[-1] in _ABBREVIATIONS:
-            previous = sentences[-1]
-            previous.text = story[previous.start : begin + len(text)]
-            previous.end = begin + len(text)
-        else:
-            sentences.append(Sentence(text=text, start=begin, end=begin + len(text), paragraph=paragraph))
-        cursor = begin + len(text)
+        sentences.append(Sentence(text=story[first:last], start=first, end=last, paragraph=paragraph))
+        previous_end = last
     return sentences
 
 

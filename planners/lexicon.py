@@ -406,3 +406,41 @@ PLACE_PREPOSITIONS = {
 PEOPLE_PLURALS = {"children", "kids", "friends", "people", "twins", "siblings", "companions", "pair"}
 NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "pair": 2, "couple": 2}
 # fmt: on
+
+# fmt: off
+# "her daughter Ольга": what Ольга calls her ("mother"), and the gender each word implies.
+KIN_INVERSE = {
+    "daughter": ("mother", "father", "parent", "mom", "mum", "dad"), "son": ("mother", "father", "parent", "mom", "mum", "dad"),
+    "child": ("mother", "father", "parent"), "sister": ("sister", "brother", "sibling"),
+    "brother": ("sister", "brother", "sibling"), "mother": ("daughter", "son", "child"),
+    "father": ("daughter", "son", "child"), "wife": ("husband",), "husband": ("wife",),
+    "grandmother": ("granddaughter", "grandson", "grandchild"), "grandfather": ("granddaughter", "grandson", "grandchild"),
+    "granddaughter": ("grandmother", "grandfather", "grandma", "grandpa"), "grandson": ("grandmother", "grandfather", "grandma", "grandpa"),
+    "aunt": ("niece", "nephew"), "uncle": ("niece", "nephew"), "friend": ("friend",),
+}
+KIN_GENDER = {
+    "mother": "f", "mom": "f", "mum": "f", "father": "m", "dad": "m", "sister": "f", "brother": "m",
+    "daughter": "f", "son": "m", "husband": "m", "wife": "f", "grandmother": "f", "grandfather": "m",
+    "grandma": "f", "grandpa": "m", "granddaughter": "f", "grandson": "m", "niece": "f", "nephew": "m",
+}
+# Verbs done to people rather than things: "waved to them" is never the posts.
+SOCIAL_VERBS = SPEECH_VERBS | {
+    "wave", "smile", "grin", "nod", "wink", "greet", "hug", "kiss", "thank", "help", "watch", "stare",
+    "glance", "follow", "join", "meet", "teach", "tell", "warn", "scold", "comfort", "beckon", "frown",
+    "bow", "salute", "invite", "hear", "listen", "introduce", "lead", "guide", "rescue", "save", "feed",
+}
+# "the boy", "the woman" find the person already met: (gender, kinds that fit).
+_ANYONE = {"person", "narrator"}
+GENERIC_PEOPLE = {
+    "boy": ("m", _ANYONE | {"son", "brother", "grandson", "nephew", "child", "kid", "boy"}),
+    "lad": ("m", _ANYONE | {"son", "brother", "grandson", "nephew", "child", "kid", "boy"}),
+    "girl": ("f", _ANYONE | {"daughter", "sister", "granddaughter", "niece", "child", "kid", "girl"}),
+    "child": ("?", _ANYONE | {"son", "daughter", "boy", "girl", "kid", "grandson", "granddaughter"}),
+    "kid": ("?", _ANYONE | {"son", "daughter", "boy", "girl", "child"}),
+    "man": ("m", _ANYONE | set(MALE) | {"captain", "inspector", "detective", "doctor", "baker", "seller", "fisherman"}),
+    "woman": ("f", _ANYONE | set(FEMALE) | {"captain", "inspector", "detective", "doctor", "baker", "seller"}),
+    "lady": ("f", _ANYONE | set(FEMALE)),
+    "gentleman": ("m", _ANYONE | set(MALE)),
+}
+AGENTIVE_ENDINGS = ("er", "or", "ist", "ian", "ess", "man", "woman", "maker", "smith", "keeper", "eer", "ant", "ent")
+# fmt: on

@@ -120,6 +120,8 @@ class _Reader:
     history: list[_Seen] = field(default_factory=list)
     groups: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (sentence, members) for "they"
     things: dict[str, Thing] = field(default_factory=dict)  # every thing met, for "it" in a later sentence
+    kin: dict[tuple[str, str], str] = field(default_factory=dict)  # (member, "mother") -> that member's mother
+    owners: dict[int, list[str]] = field(default_factory=dict)  # this sentence: possessive token -> ids
     number: int = 0
     in_quote: bool = False
     paragraph: int = -1
@@ -160,6 +162,22 @@ class _Reader:
         for cid in ids:
             self.history.append(_Seen(self.number, cid, cost, character, plural))
 
+    def by_role(self, noun: str) -> Member | None:
+        """ "the boy", "the woman": the latest person met whom the noun fits (gender, age), named or not."""
+        fits = lx.GENERIC_PEOPLE.get(noun)
+        if fits is None:
+            return None
+        gender, kinds = fits
+        for seen in reversed(self.history):
+            member = self.cast.get(seen.id)
+            if member is None or not seen.character or not member.human or member.group:
+                continue
+            if member.kind in kinds and member.gender in ("?", gender) | {"?"} if gender == "?" else member.gender in ("?", gender):
+                if member.gender == "?" and gender != "?":
+                    member.gender = gender
+                return member
+        return None
+
     def recent(self, back: int = WINDOW) -> list[_Seen]:
         return [s for s in self.history if self.number - s.sentence <= back]
 
@@ -196,6 +214,7 @@ class _Mention:
 def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceReading:
     out.words = sum(1 for t in doc if not t.is_punct and not t.is_space)
     quoted = _quoted(doc, reader)
+    reader.owners = {}
     fake_verbs = _repair(doc)
     chains = _name_chains(doc, reader, quoted)
     in_chain = {i: chain for chain in chains for i in range(chain[0], chain[1] + 1)}
@@ -212,13 +231,18 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         full = re.sub(r"['’]s$", "", full)
         given = re.split(r"\s+", full)[0]
         member = reader.by_name(full) or reader.by_name(given)
+        owner = _name_owner(head, mentions, reader)
+        if member is None and owner is not None:  # "Its name was Bolt-7": the robot is Bolt-7
+            member, owner.name = owner, given
+            owner.full_name = full if full != given else None
         noun = _linked_noun(doc, head, in_chain)
         if member is None and noun is None and _is_place_name(doc, head, quoted):
             prep = head.head
             if not (head.dep_ == "pobj" and prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES):
                 places.append((head, full, _phrase_text(head)))  # else "the harbour of X" names the place
             continue
-        if member is None and noun is not None and not _animate_noun(noun, doc, fake_verbs):
+        person_noun = noun is not None and (_animate_noun(noun, doc, fake_verbs) or _agentive(noun, head))
+        if member is None and noun is not None and not person_noun:
             if lx.singular(noun.lemma_.lower()) in lx.PLACES:
                 places.append((noun, f"{noun.lemma_.lower()} of {full}", _phrase_text(noun)))
                 consumed.add(noun.i)
@@ -237,6 +261,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if noun is not None:
             consumed.add(noun.i)
             member.attributes += [a for a in _adjectives(noun) if a not in member.attributes]
+            _relate_kin(noun, member, reader)
         mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted))
 
     # 2. nouns and pronouns, in order: a pronoun sees what came before it in the sentence
@@ -247,6 +272,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         low = token.lower_
         if token.pos_ == "PRON" and low in lx.PERSONAL:
             ids = _resolve_pronoun(token, doc, reader, mentions, quoted)
+            reader.owners[i] = ids
             if ids:
                 character = all(cid in reader.cast and cid not in reader.things for cid in ids)
                 present = _counts(token, quoted) and (token.dep_ != "poss" or _shows_owner(token.head))
@@ -269,7 +295,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             continue
         if i not in inert and _animate_noun(token, doc, fake_verbs):
             ids = _resolve_noun(token, doc, reader, mentions)
-            mentions[i] = _Mention(token, ids, True, present=_counts(token, quoted))
+            present = _counts(token, quoted) and (token.dep_ != "poss" or _shows_owner(token.head))
+            mentions[i] = _Mention(token, ids, True, present=present)
             continue
         if _is_thing(token, lemma):
             thing = Thing(slug(_noun_label(token)), _noun_label(token), tuple(_adjectives(token)))
@@ -388,6 +415,11 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
         if low in lx.KIN:
             return token.pos_ == "PROPN"
         common = _is_known_noun(low) or low in lx.VERB_FORMS
+        if not token.text.isascii() and token.text.isalpha():
+            return True  # "Ольга", "Nguyễn": no English word is spelt so
+        nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        if nxt is not None and token.whitespace_ and _capitalised(nxt) and nxt.pos_ == "PROPN" and not common:
+            return True  # "Nguyễn Thi Lan waited": a name of several words
         return (token.pos_ == "PROPN" and not common) or token.ent_type_ == "PERSON"
     return token.pos_ in ("PROPN", "NOUN", "ADJ", "X", "VERB", "ADV") and not (token.pos_ == "ADJ" and token.ent_type_)
 
@@ -457,6 +489,48 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict) -> Any | None:
     return None
 
 
+def _name_owner(head: Any, mentions: dict[int, _Mention], reader: _Reader) -> Member | None:
+    """ "Its name was Bolt-7", "her name was Mia": whose name this is."""
+    verb = head.head if head.dep_ == "attr" else None
+    if verb is None or verb.lemma_ != "be":
+        return None
+    subject = next((c for c in verb.children if c.dep_ == "nsubj" and c.lemma_ == "name"), None)
+    owner = next((c for c in subject.children if c.dep_ == "poss"), None) if subject is not None else None
+    if owner is None:
+        return None
+    ids = _resolve_owner(owner, reader)
+    member = reader.cast.get(ids[0]) if ids else None
+    return member if member is not None and member.name is None else None
+
+
+def _resolve_owner(owner: Any, reader: _Reader) -> list[str]:
+    """The character a possessive word outside the parse order points to (the latest that fits)."""
+    if owner.lower_ not in lx.PERSONAL:
+        return []
+    _, gender = lx.PERSONAL[owner.lower_]
+    for seen in reversed(reader.recent()):
+        if seen.character and seen.id in reader.cast and _fits(seen, gender, reader)[0]:
+            return [seen.id]
+    return []
+
+
+def _relate_kin(noun: Any, member: Member, reader: _Reader) -> None:
+    """ "her daughter Ольга": Ольга's mother is whoever "her" is, so "her mother" later finds them."""
+    owner = next((c for c in noun.children if c.dep_ == "poss"), None)
+    role = noun.lemma_.lower()
+    if owner is None or role not in lx.KIN_INVERSE:
+        return
+    ids = reader.owners.get(owner.i) or _resolve_owner(owner, reader)
+    if not ids or ids[0] == member.id or ids[0] not in reader.cast:
+        return
+    elder = reader.cast[ids[0]]
+    reader.kin[(elder.id, role)] = member.id
+    for inverse in lx.KIN_INVERSE[role]:
+        gender = lx.KIN_GENDER.get(inverse, "?")
+        if gender in ("?", elder.gender) or elder.gender == "?":
+            reader.kin[(member.id, inverse)] = elder.id
+
+
 def _adjacent(a: Any, b: Any, doc: Any) -> bool:
     return abs(a.i - b.i) == 1 and (a.whitespace_ if a.i < b.i else b.whitespace_)
 
@@ -511,7 +585,9 @@ def _adjectives(token: Any) -> list[str]:
     words = []
     for child in token.children:
         if child.dep_ == "amod" and child.pos_ in ("ADJ", "VERB") and child.lower_ not in lx.NOT_LOOKS:
-            words.append(child.lower_)
+            span = [t for t in child.subtree]
+            joined = all(not t.whitespace_ for t in span[:-1])  # "one-eyed", "blue-green"
+            words.append("".join(t.text_with_ws for t in span).lower().strip() if joined else child.lower_)
         elif child.dep_ == "compound" and child.pos_ == "NOUN" and child.i == token.i - 1:
             if f"{child.lower_} {token.lower_}" not in lx.COMPOUNDS:
                 words.append(child.lower_)
@@ -536,6 +612,13 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int]) -> bool:
     if token.i in fake_verbs.values():
         verb = next(doc[v] for v, s in fake_verbs.items() if s == token.i)
     return verb is not None and verb.lemma_.lower() in lx.LIVING_VERBS
+
+
+def _agentive(noun: Any, name: Any) -> bool:
+    """ "Nadia was the clockmaker", "Tom, the gardener,": a name given a doer's noun is a person."""
+    lemma = noun.lemma_.lower()
+    tied = name.dep_ == "nsubj" and name.head.lemma_ == "be" or noun.dep_ == "appos" or name.dep_ == "appos"
+    return tied and lemma.endswith(lx.AGENTIVE_ENDINGS) and lemma not in lx.INANIMATE and lemma not in lx.PLACES
 
 
 def _is_thing(token: Any, lemma: str) -> bool:
@@ -679,7 +762,8 @@ def _fits(seen: _Seen, gender: str, reader: _Reader) -> tuple[bool, bool]:
 def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], excluded: set[str]) -> list[str]:
     recent_groups = [g for n, g in reader.groups if reader.number - n <= WINDOW and not set(g) & excluded]
     things = [s for s in candidates if not s.character and s.plural and reader.number - s.sentence <= 1]
-    if things and token.dep_ in ("dobj", "pobj"):
+    verb = token.head.head if token.dep_ == "pobj" else token.head
+    if things and token.dep_ in ("dobj", "pobj") and verb.lemma_.lower() not in lx.SOCIAL_VERBS:
         return [things[-1].id]  # "dropped a basket of mangoes ... pick them up": the mangoes
     if recent_groups:
         return list(recent_groups[-1])
@@ -727,8 +811,15 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
         member = reader.new_member(token.lower_, group=True, attributes=_adjectives(token))
         member.human = singular in lx.PEOPLE
         return [member.id]
+    owner = next((c for c in token.children if c.dep_ == "poss"), None)
+    if owner is not None and owner.i in reader.owners and reader.owners[owner.i]:
+        kin = reader.kin.get((reader.owners[owner.i][0], label))
+        if kin is not None:
+            return [kin]  # "her mother": the mother we already know
     determiner = next((c.lower_ for c in token.children if c.dep_ in ("det", "amod")), "")
     same = None if determiner in ("another", "other", "second") else reader.by_kind(label)
+    if same is None and (determiner in ("the", "this", "that") or token.dep_ == "poss"):
+        same = reader.by_role(label)  # "the boy" is the boy we have met, whatever the story called him
     if same is None and determiner in ("the", "this", "that") and label in lx.ROLE_OF:
         same = None  # an unintroduced role with no one like it: a new character
     if same is None:
