@@ -444,3 +444,7 @@ GENERIC_PEOPLE = {
 }
 AGENTIVE_ENDINGS = ("er", "or", "ist", "ian", "ess", "man", "woman", "maker", "smith", "keeper", "eer", "ant", "ent")
 # fmt: on
+
+MACHINES = {"robot", "droid", "android", "cyborg", "automaton", "bot", "machine", "drone"}
+ANIMATE |= MACHINES | {"skipper", "clockmaker", "shopkeeper", "stallholder"}
+PEOPLE |= {"skipper", "clockmaker", "stallholder"}

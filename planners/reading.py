@@ -172,7 +172,7 @@ class _Reader:
             member = self.cast.get(seen.id)
             if member is None or not seen.character or not member.human or member.group:
                 continue
-            if member.kind in kinds and member.gender in ("?", gender) | {"?"} if gender == "?" else member.gender in ("?", gender):
+            if member.kind in kinds and (gender == "?" or member.gender in ("?", gender)):
                 if member.gender == "?" and gender != "?":
                     member.gender = gender
                 return member
@@ -261,7 +261,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if noun is not None:
             consumed.add(noun.i)
             member.attributes += [a for a in _adjectives(noun) if a not in member.attributes]
-            _relate_kin(noun, member, reader)
+            _relate_kin(noun, member, reader, mentions)
         mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted))
 
     # 2. nouns and pronouns, in order: a pronoun sees what came before it in the sentence
@@ -294,6 +294,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             places.append((token, _place_label(token), _phrase_text(token)))
             continue
         if i not in inert and _animate_noun(token, doc, fake_verbs):
+            if token.dep_ == "poss" and not _shows_owner(token.head) and reader.by_kind(_noun_label(token)) is None:
+                continue  # "the baker's son": the baker is only talked about
             ids = _resolve_noun(token, doc, reader, mentions)
             present = _counts(token, quoted) and (token.dep_ != "poss" or _shows_owner(token.head))
             mentions[i] = _Mention(token, ids, True, present=present)
@@ -368,6 +370,10 @@ def _repair(doc: Any) -> dict[int, int]:
     """
     fixed: dict[int, int] = {}
     for token in doc:
+        subject = next((c for c in token.children if c.dep_ == "nsubj"), None)
+        if token.pos_ == "NOUN" and subject is not None and _looks_past(token):
+            fixed[token.i] = subject.i  # "the frog dove deep": "dove" has a subject, so it is a verb
+            continue
         if token.dep_ == "ROOT" and token.pos_ == "NOUN" and token.i > 0:
             before = doc[token.i - 1]
             if before.dep_ == "compound" and before.head == token and _looks_past(token):
@@ -420,8 +426,12 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
         nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
         if nxt is not None and token.whitespace_ and _capitalised(nxt) and nxt.pos_ == "PROPN" and not common:
             return True  # "Nguyễn Thi Lan waited": a name of several words
+        if token.dep_ not in ("nsubj", "nsubjpass", "poss", "compound", "appos"):
+            return False  # "Hurry, the tide is turning!": a first word that acts as no one is no name
         return (token.pos_ == "PROPN" and not common) or token.ent_type_ == "PERSON"
-    return token.pos_ in ("PROPN", "NOUN", "ADJ", "X", "VERB", "ADV") and not (token.pos_ == "ADJ" and token.ent_type_)
+    return token.pos_ in ("PROPN", "NOUN", "ADJ", "X", "VERB", "ADV", "NUM") and not (
+        token.pos_ == "ADJ" and token.ent_type_
+    )
 
 
 def _name_chains(doc: Any, reader: _Reader, quoted: list[bool]) -> list[tuple[int, int, str | None]]:
@@ -503,24 +513,30 @@ def _name_owner(head: Any, mentions: dict[int, _Mention], reader: _Reader) -> Me
     return member if member is not None and member.name is None else None
 
 
-def _resolve_owner(owner: Any, reader: _Reader) -> list[str]:
+def _resolve_owner(owner: Any, reader: _Reader, mentions: dict[int, _Mention] | None = None) -> list[str]:
     """The character a possessive word outside the parse order points to (the latest that fits)."""
     if owner.lower_ not in lx.PERSONAL:
         return []
     _, gender = lx.PERSONAL[owner.lower_]
-    for seen in reversed(reader.recent()):
+    here = [
+        _Seen(reader.number, cid, 0.0, m.character, False, m.head.i)
+        for m in sorted((mentions or {}).values(), key=lambda m: m.head.i)
+        if m.head.i < owner.i and m.character
+        for cid in m.ids
+    ]
+    for seen in reversed([*reader.recent(), *here]):
         if seen.character and seen.id in reader.cast and _fits(seen, gender, reader)[0]:
             return [seen.id]
     return []
 
 
-def _relate_kin(noun: Any, member: Member, reader: _Reader) -> None:
+def _relate_kin(noun: Any, member: Member, reader: _Reader, mentions: dict[int, _Mention]) -> None:
     """ "her daughter Ольга": Ольга's mother is whoever "her" is, so "her mother" later finds them."""
     owner = next((c for c in noun.children if c.dep_ == "poss"), None)
     role = noun.lemma_.lower()
     if owner is None or role not in lx.KIN_INVERSE:
         return
-    ids = reader.owners.get(owner.i) or _resolve_owner(owner, reader)
+    ids = reader.owners.get(owner.i) or _resolve_owner(owner, reader, mentions)
     if not ids or ids[0] == member.id or ids[0] not in reader.cast:
         return
     elder = reader.cast[ids[0]]
@@ -607,8 +623,8 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int]) -> bool:
         return True
     if lemma in lx.PLACES or lemma in lx.BODY_PARTS or lemma in lx.NOT_ENTITIES or lemma in lx.INANIMATE:
         return False
-    # "the stranger smiled": whatever does what only the living do is alive
-    verb = token.head if token.dep_ in ("nsubj",) else None
+    # "the stranger smiled", "said the skipper": whatever does what only the living do is alive
+    verb = token.head if token.dep_ == "nsubj" or _inverted_speaker(token) else None
     if token.i in fake_verbs.values():
         verb = next(doc[v] for v, s in fake_verbs.items() if s == token.i)
     return verb is not None and verb.lemma_.lower() in lx.LIVING_VERBS
@@ -619,6 +635,13 @@ def _agentive(noun: Any, name: Any) -> bool:
     lemma = noun.lemma_.lower()
     tied = name.dep_ == "nsubj" and name.head.lemma_ == "be" or noun.dep_ == "appos" or name.dep_ == "appos"
     return tied and lemma.endswith(lx.AGENTIVE_ENDINGS) and lemma not in lx.INANIMATE and lemma not in lx.PLACES
+
+
+def _inverted_speaker(token: Any) -> bool:
+    """ '"Hurry!" shouted the skipper': the parser may call the speaker an object."""
+    verb = token.head
+    quote_before = any(t.text in _QUOTES_BOTH | _QUOTES_CLOSE for t in token.doc[: verb.i])
+    return token.dep_ == "dobj" and verb.i < token.i and verb.lemma_.lower() in lx.SPEECH_VERBS and quote_before
 
 
 def _is_thing(token: Any, lemma: str) -> bool:
@@ -852,6 +875,8 @@ def _dialogue(
         if quoted[token.i] or token.pos_ not in ("VERB", "NOUN"):
             continue
         subject = next((c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is None:
+            subject = next((c for c in token.children if _inverted_speaker(c)), None)
         if subject is not None and subject.i in mentions and mentions[subject.i].character:
             if token.lemma_.lower() in lx.SPEECH_VERBS or speaker is None:
                 speaker = mentions[subject.i].ids[0]
@@ -1050,6 +1075,8 @@ def _gender_of(kind: str) -> str:
 
 def _is_human(kind: str) -> bool:
     head = kind.split()[-1]
+    if head in lx.MACHINES:
+        return False  # a robot is "it"
     return head in lx.PEOPLE or lx.singular(head) in lx.PEOPLE or head in lx.TITLES.values()
 
 
