@@ -239,6 +239,9 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if member is None and noun is None and _is_place_name(doc, head, quoted):
             prep = head.head
             if not (head.dep_ == "pobj" and prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES):
+                before = doc[first - 1] if first > 0 else None
+                if before is not None and re.fullmatch(r"\d+(st|nd|rd|th)", before.lower_):
+                    full = f"{before.text} {full}"  # "5th Avenue"
                 places.append((head, full, _phrase_text(head)))  # else "the harbour of X" names the place
             continue
         person_noun = noun is not None and (_animate_noun(noun, doc, fake_verbs) or _agentive(noun, head))
@@ -319,10 +322,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if mention.character and len(mention.ids) > 1:
             reader.groups.append((reader.number, tuple(mention.ids)))
     present = [cid for m in mentions.values() if m.character and m.present for cid in m.ids]
-    speaker, addressee = _dialogue(doc, mentions, quoted, reader)
-    for cid in (speaker, addressee):
-        if cid:
-            present.append(cid)
+    speaker, addressees = _dialogue(doc, mentions, quoted, reader)
+    present += [cid for cid in (speaker, *addressees) if cid]
     for first, last, _ in chains:  # a name called out inside a quote is spoken to: "Come here, Max!"
         head = _chain_head(doc, first, last)
         m = mentions.get(head.i)
@@ -412,6 +413,8 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
     low = token.lower_.rstrip(".")
     if reader.by_name(token.text) is not None:
         return True
+    if token.dep_ == "compound" and f"{low} {token.head.lower_}" in lx.COMPOUNDS:
+        return False  # "Teddy bear" is a toy, not a bear called Teddy
     if token.ent_type_ in _NOT_THINGS and token.pos_ != "PROPN" or low in lx.NOT_NAMES:
         return False
     if low in lx.TITLES and token.i + 1 < len(doc) and _capitalised(doc[token.i + 1]):
@@ -480,8 +483,8 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict) -> Any | None:
         if head.dep_ in ("appos", "compound") or _adjacent(head.head, head, doc):
             return head.head
     for child in head.children:
-        if child.dep_ == "appos" and child.pos_ == "NOUN":
-            return child
+        if child.dep_ == "appos" and child.pos_ == "NOUN" and lx.singular(child.lemma_.lower()) in lx.ANIMATE:
+            return child  # "Yusuf, the baker's son," (not "5th Avenue, front view")
     if head.dep_ in ("oprd", "attr", "dobj", "xcomp", "npadvmod") and head.head.lemma_ in ("name", "call"):
         named = head.head
         if named.dep_ in ("acl", "relcl") and named.head.pos_ == "NOUN":
@@ -864,12 +867,12 @@ def _shows_owner(owned: Any) -> bool:
 
 def _dialogue(
     doc: Any, mentions: dict[int, _Mention], quoted: list[bool], reader: _Reader
-) -> tuple[str | None, str | None]:
-    """The speaker (the subject of a speech verb, or of the sentence around a quote) and the one spoken to."""
+) -> tuple[str | None, list[str]]:
+    """The speaker (the subject of a speech verb, or of the sentence around a quote) and those spoken to."""
     if not any(quoted) and not any(t.text in _QUOTES_BOTH | _QUOTES_OPEN for t in doc):
         speech = [t for t in doc if t.lemma_.lower() in lx.SPEECH_VERBS and t.pos_ == "VERB"]
         if not any(any(c.dep_ == "ccomp" for c in v.children) for v in speech):
-            return None, None
+            return None, []
     speaker = None
     for token in doc:
         if quoted[token.i] or token.pos_ not in ("VERB", "NOUN"):
@@ -891,7 +894,10 @@ def _dialogue(
             if target.dep_ in ("dobj", "dative", "pobj") and target.i in mentions and mentions[target.i].character:
                 addressee = mentions[target.i].ids[0]
     if speaker is None:
-        return None, None
+        return None, []
+    groups = [g for n, g in reader.groups if reader.number - n <= 2 and speaker not in g]
+    if addressee is None and groups:
+        return speaker, list(groups[-1])  # "Hurry!" shouted the skipper, to the pair he had waved to
     if addressee is None:
         others = [
             s for s in reversed(reader.recent(2)) if s.character and s.id != speaker and s.sentence < reader.number
@@ -904,7 +910,7 @@ def _dialogue(
             who = speaker if person == 1 else addressee if person == 2 else None
             if who is not None:
                 mentions.setdefault(token.i, _Mention(token, [who], True, present=False))
-    return speaker, addressee
+    return speaker, [addressee] if addressee else []
 
 
 # --- looks, actions, relations -------------------------------------------------------------------
@@ -936,6 +942,11 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
             elif lx.singular(owned.lemma_.lower()) in lx.CLOTHING:
                 _wear(member, owned)
         verb = head.head if head.dep_ == "nsubj" else None
+        for child in verb.children if verb is not None else ():  # "With gloves and a cozy jacket, she walked"
+            if child.dep_ == "prep" and child.lower_ == "with":
+                for item in child.subtree:
+                    if item.pos_ == "NOUN" and lx.singular(item.lemma_.lower()) in lx.CLOTHING | {"glove"}:
+                        _wear(member, item)
         if verb is not None and verb.lemma_ in ("wear", "put"):
             for obj in verb.children:
                 if obj.dep_ == "dobj" and lx.singular(obj.lemma_.lower()) in lx.CLOTHING:
@@ -970,7 +981,8 @@ def _subjects(verb: Any, fake_verbs: dict[int, int], doc: Any, depth: int = 0) -
     if verb.i in fake_verbs:
         return [doc[fake_verbs[verb.i]]]
     found = [c for c in verb.children if c.dep_ in ("nsubj", "agent")]
-    if not found and any(c.dep_ == "expl" for c in verb.children):
+    if not found and verb.dep_ == "acl" and verb.tag_ == "VBG":
+        return [verb.head]  # "a hamster wearing gloves": the hamster wears them    if not found and any(c.dep_ == "expl" for c in verb.children):
         found = [c for c in verb.children if c.dep_ == "attr"]  # "there was Biscuit, wagging his tail"
     if not found and verb.dep_ in ("conj", "xcomp", "advcl") and depth < 4:
         return _subjects(verb.head, fake_verbs, doc, depth + 1)  # "dashed off and vanished": the same hare
@@ -981,6 +993,16 @@ def _subjects(verb: Any, fake_verbs: dict[int, int], doc: Any, depth: int = 0) -
         out.append(subject)
         out += [c for c in subject.children if c.dep_ == "conj"]  # "Tomas and Pepper walked"
     return out
+
+
+def _agents(verb: Any, mentions: dict[int, _Mention], fake_verbs: dict[int, int], doc: Any) -> list[str]:
+    """Who does it: the parsed subject, or for a caption with no clause ("a hamster throwing punches"),
+    the nearest character named before the verb."""
+    found = [cid for s in _subjects(verb, fake_verbs, doc) for cid in _ids(s, mentions)]
+    if found or verb.dep_ not in ("ROOT", "advcl", "acl", "conj", "xcomp"):
+        return found
+    before = [m for m in mentions.values() if m.character and m.head.i < verb.i and m.head.dep_ != "pobj"]
+    return max(before, key=lambda m: m.head.i).ids if before else []
 
 
 def _objects(verb: Any) -> list[Any]:
@@ -1002,10 +1024,10 @@ def _actions(
     for verb in doc:
         if verb.pos_ != "VERB" and verb.i not in fake_verbs or quoted[verb.i]:
             continue  # what a quote says happens is not shown
-        if verb.lemma_ in ("be", "have", "name", "call") or (verb.dep_ in ("amod", "acl") and verb.lemma_ in ("name",)):
+        if verb.lemma_ in lx.STATE_VERBS or (verb.dep_ in ("amod", "acl") and verb.lemma_ in ("name",)):
             continue
         canonical = _canonical(verb)
-        agents = [cid for s in _subjects(verb, fake_verbs, doc) for cid in _ids(s, mentions)]
+        agents = _agents(verb, mentions, fake_verbs, doc)
         if not agents:
             continue
         target = next((cid for o in _objects(verb) for cid in _ids(o, mentions) if cid not in agents), None)
@@ -1023,6 +1045,10 @@ def _canonical(verb: Any) -> str:
     for phrase in (f"{verb.lower_} {particle}", f"{verb.lower_} {complement}"):
         if phrase in lx.PHRASE_VERBS:
             return lx.PHRASE_VERBS[phrase]
+    if lemma in ("throw", "do", "make", "give", "land", "perform"):  # "throwing punches"
+        named = next((c.lower_ for c in verb.children if c.dep_ == "dobj" and c.lower_ in lx.NOUN_ACTIONS), None)
+        if named:
+            return lx.NOUN_ACTIONS[named]
     return lx.VERB_FORMS.get(lemma) or lx.VERB_FORMS.get(verb.lower_) or lemma
 
 
@@ -1055,7 +1081,7 @@ def _relations(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> list
         predicate = {"wear": "wears", "hold": "holds", "carry": "holds", "grip": "holds"}.get(verb.lemma_)
         if predicate is None:
             continue
-        subjects = [cid for s in _subjects(verb, {}, doc) for cid in _ids(s, mentions)]
+        subjects = _agents(verb, mentions, {}, doc)
         objects = [cid for c in verb.children if c.dep_ == "dobj" for cid in _ids(c, mentions)]
         add(subjects, predicate, objects)
     for mention in mentions.values():  # "a basket of fish": the fish are in the basket
@@ -1082,7 +1108,7 @@ def _is_human(kind: str) -> bool:
 
 def slug(text: str) -> str:
     """An ASCII id for any script: "Søren" is soren, "Ольга" is olga."""
-    slug = re.sub(r"[^a-z0-9]+", "_", anyascii(text).lower()).strip("_")
+    slug = re.sub(r"[^a-z0-9]+", "_", anyascii(text).lower().replace("'", "")).strip("_")
     return slug or "thing"
 
 

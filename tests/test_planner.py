@@ -31,16 +31,16 @@ def test_hamster_wears_gloves_and_punches_in_a_ring():
 def test_names_pronouns_and_repeats_resolve_to_one_character():
     story = ZOSIA + " Later the girl waved. Zosia smiled and she jumped."
     result = plan(story)
-    assert [c.id for c in result.characters] == ["girl"]
+    assert [c.id for c in result.characters] == ["zosia"]
     zosia = result.characters[0]
     assert zosia.name == "Zosia"
     # the appearance is fixed once, from every sentence, and reused verbatim in every prompt
     assert "gloves" in zosia.appearance and "jacket" in zosia.appearance
     for shot in result.shots:
-        assert shot.characters == ["girl"]
+        assert shot.characters == ["zosia"]
         assert zosia.appearance in shot.prompt
-    verbs = [a.verb for s in result.shots for a in s.graph.actions if a.agent == "girl"]
-    assert verbs == ["walk", "walk", "wave", "jump"]
+    verbs = [a.verb for s in result.shots for a in s.graph.actions if a.agent == "zosia"]
+    assert verbs == ["walk", "walk", "wave", "smile", "jump"]
 
 
 def test_style_time_weather_and_location_reach_the_graph():
