@@ -235,7 +235,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if member is None and owner is not None:  # "Its name was Bolt-7": the robot is Bolt-7
             member, owner.name = owner, given
             owner.full_name = full if full != given else None
-        noun = _linked_noun(doc, head, in_chain)
+        noun = _linked_noun(doc, head, in_chain, fake_verbs)
         if member is None and noun is None and _is_place_name(doc, head, quoted):
             prep = head.head
             if not (head.dep_ == "pobj" and prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES):
@@ -477,11 +477,12 @@ def _chain_head(doc: Any, first: int, last: int) -> Any:
     return span[-1]
 
 
-def _linked_noun(doc: Any, head: Any, in_chain: dict) -> Any | None:
+def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]) -> Any | None:
     """The common noun a name is tied to: apposition, compound, "named X", "X was the baker"."""
-    if head.dep_ in ("appos", "compound", "nsubj", "conj", "npadvmod") and head.head.pos_ == "NOUN":
-        if head.dep_ in ("appos", "compound") or _adjacent(head.head, head, doc):
-            return head.head
+    if head.dep_ in ("appos", "compound") and head.head.pos_ == "NOUN" and head.head.i not in fake_verbs:
+        return head.head  # "his sister Chloé", "the violinist, Lena Hart" (not "Max talks", a verb)
+    if head.dep_ in ("conj", "npadvmod") and head.head.pos_ == "NOUN" and head.head.i == head.i - 1:
+        return head.head
     for child in head.children:
         if child.dep_ == "appos" and child.pos_ == "NOUN" and lx.singular(child.lemma_.lower()) in lx.ANIMATE:
             return child  # "Yusuf, the baker's son," (not "5th Avenue, front view")
