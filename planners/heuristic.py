@@ -124,9 +124,9 @@ class HeuristicPlanner:
                 entities.setdefault(cid, Entity(id=cid, label=member.kind, attributes=list(member.attributes)))
             for thing in sentence.things:
                 entities.setdefault(thing.id, Entity(id=thing.id, label=thing.label, attributes=list(thing.attributes)))
-            for cid in {i for a in sentence.actions for i in (a[0], a[2]) if i} | {
-                i for r in sentence.relations for i in (r[0], r[2])
-            }:
+            involved = [i for a in sentence.actions for i in (a[0], a[2]) if i]
+            involved += [i for r in sentence.relations for i in (r[0], r[2])]
+            for cid in dict.fromkeys(involved):  # ordered: the plan must not depend on hash seeds
                 if cid in cast:  # whoever acts or is acted on is in the picture
                     entities.setdefault(
                         cid, Entity(id=cid, label=cast[cid].kind, attributes=list(cast[cid].attributes))

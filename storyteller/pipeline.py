@@ -64,6 +64,7 @@ class Storyteller:
         from retrieval import RETRIEVERS
 
         self.planner = PLANNERS.create(planner) if isinstance(planner, str) else planner
+        self.planned_by: dict | None = None  # set by plan(): which planner made it, and any fallback
         self.keyframer = KEYFRAME_GENERATORS.create(keyframe) if isinstance(keyframe, str) else keyframe
         self.animator = ANIMATORS.create(animator) if isinstance(animator, str) else animator
         self.retriever = RETRIEVERS.create(retriever) if isinstance(retriever, str) else retriever
@@ -98,6 +99,8 @@ class Storyteller:
         with self.reporter.stage("plan", 1) as advance:
             plan = self.planner.plan(story, config)
             advance(1)
+        # which planner made the plan (an LLM planner may have fallen back, and says why), for run.json
+        self.planned_by = getattr(self.planner, "outcome", None) or {"planner": _name(self.planner)}
         if not isinstance(plan, StoryPlan):
             raise StorytellerError(f"planner {_name(self.planner)} returned {type(plan).__name__}, not a StoryPlan")
         return plan
@@ -170,7 +173,7 @@ class Storyteller:
             cache_hits=dict(cache.stats.hits),
             rendered=rendered,
         )
-        _save_record(result, self.executor)
+        _save_record(result, self.executor, self.planned_by)
         return result
 
     # --- stages ---------------------------------------------------------------------------------
@@ -389,9 +392,10 @@ def _keyframe_bytes(job: ClipJob) -> tuple[bytes, bytes | None]:
     return job.keyframe.read_bytes(), reference
 
 
-def _save_record(result: RunResult, executor: Any) -> None:
+def _save_record(result: RunResult, executor: Any, planned_by: dict | None = None) -> None:
     """run.json: what the last render did (which executor, what it found cached, what it made, how long)."""
     record = {
+        **({"plan": planned_by} if planned_by else {}),
         "executor": getattr(executor, "name", type(executor).__name__),
         "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
         "cache_hits": result.cache_hits,

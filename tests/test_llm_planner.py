@@ -263,13 +263,13 @@ def test_plan_command_reports_calls_tokens_and_cache_hits(tmp_path, monkeypatch,
 
     answers = [tool_call("ActionPlan", outline()), tool_call("SceneGraphs", graphs()),
                tool_call("Imagination", imagination())]  # fmt: skip
-    monkeypatch.setattr(llm_module, "load_chat_model", lambda spec: ScriptedTools(answers=answers))
+    monkeypatch.setattr(llm_module, "load_chat_model", lambda spec, *_: ScriptedTools(answers=answers))
     story = tmp_path / "fight.txt"
     story.write_text(STORY)
     args = ["plan", str(story), "--llm", "fake:model", "--minutes", "0.1", "--runs", str(tmp_path / "runs")]
     assert cli.main([*args, "-o", str(tmp_path / "a.json")]) == 0
     assert "model: 3 calls, 300 tokens in, 60 out, 0 cache hits" in capsys.readouterr().err
-    monkeypatch.setattr(llm_module, "load_chat_model", lambda spec: ScriptedTools(answers=[]))
+    monkeypatch.setattr(llm_module, "load_chat_model", lambda spec, *_: ScriptedTools(answers=[]))
     assert cli.main([*args, "-o", str(tmp_path / "b.json")]) == 0
     assert "model: 0 calls, 3 cache hits" in capsys.readouterr().err
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
@@ -282,3 +282,59 @@ def test_times_that_only_rounding_breaks_are_kept_inside_the_shot():
         STORY, CONFIG
     )
     assert plan.shots[0].duration == 4.0 and plan.shots[0].graph.actions[0].end == 4.0
+
+
+# --- a local model, in-process (langchain-huggingface), on a tiny random-weight GPT-2 built here ---------------
+
+
+def tiny_causal_lm(folder) -> str:
+    """A random GPT-2 with a whole-word tokenizer and a chat template: real classes, no hub files."""
+    torch = pytest.importorskip("torch")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    words = sorted(set(STORY.lower().replace(".", " ").split()) | {"{", "}", '"', ":", ",", "the", "a"})
+    vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(words)}}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>", model_max_length=8192
+    )
+    fast.chat_template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:"
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=len(vocab), n_positions=8192, n_embd=16, n_layer=1, n_head=2,
+                        bos_token_id=1, eos_token_id=1, pad_token_id=0)  # fmt: skip
+    GPT2LMHeadModel(config).save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return str(folder)
+
+
+def test_a_local_model_gives_only_its_own_text_and_a_visible_fallback(tmp_path, capsys):
+    pytest.importorskip("langchain_huggingface")
+    model = tiny_causal_lm(tmp_path / "tiny-gpt2")
+    capsys.readouterr()
+    planner = LLMPlanner.from_spec(f"huggingface:{model}", max_new_tokens=12, fallback="heuristic")
+    plan = planner.plan(STORY, PlanConfig(title="t", cache_dir=tmp_path / "cache"))
+    # random weights never make a valid plan: the fallback planned it, and said so in one line
+    assert planner.outcome["planner"] == "heuristic" and planner.outcome["refused"] == "llm"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "refused" in err[0] and "heuristic" in err[0]
+    assert plan.shots and all(set(s.characters) <= {c.id for c in plan.characters} for s in plan.shots)
+    # every cached answer holds only generated text: bounded, and never the prompt echoed back
+    answers = [json.loads(p.read_text())["text"] for p in (tmp_path / "cache" / "llm").glob("*.json")]
+    assert answers and planner.stats.calls == len(answers)
+    for text in answers:
+        assert len(text.split()) <= 12
+        assert "action planning" not in text.lower() and "bible" not in text.lower()
+
+
+def test_run_json_says_which_planner_made_the_plan(tmp_path, capsys):
+    from storyteller.pipeline import Storyteller
+
+    answers = ["not json"] * 9
+    planner = LLMPlanner(FakeListChatModel(responses=answers), fallback="heuristic")
+    result = Storyteller(planner=planner, runs_dir=tmp_path).make(STORY, name="fight")
+    record = json.loads((result.run_dir / "run.json").read_text())
+    assert record["plan"]["planner"] == "heuristic" and record["plan"]["refused"] == "llm"
+    assert "JSON" in record["plan"]["reason"] or "json" in record["plan"]["reason"]
+    assert "planned with heuristic" in capsys.readouterr().err

@@ -92,7 +92,7 @@ class ModelCaller:
                 text = prompts.dumps(calls[0]["args"]) if calls else _content(raw)
             else:
                 raw = self.model.invoke(messages)
-                text = _content(raw)
+                text = _after_prompt(_content(raw), messages)
         except Exception as error:  # a provider's failure (network, auth, quota) is one clear line
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise PlanningError(f"the model call failed: {type(error).__name__}: {first}"[:400]) from None
@@ -108,6 +108,8 @@ class ModelCaller:
 
     def _structured_model(self, schema: type[BaseModel]) -> Any:
         """`with_structured_output` where the model can bind tools; None means: ask for JSON."""
+        if schema not in self._structured and _local_pipeline(self.model):
+            self._structured[schema] = None  # a local pipeline answers in text; its tool calls are never parsed
         if schema not in self._structured:
             try:
                 self._structured[schema] = self.model.with_structured_output(schema, include_raw=True)
@@ -135,6 +137,19 @@ def _identifying(model: Any) -> dict[str, Any]:
     for noisy in ("responses", "messages", "i"):
         params.pop(noisy, None)
     return params
+
+
+def _after_prompt(text: str, messages: list[Any]) -> str:
+    """Only what the model wrote: a pipeline that echoes its prompt would hand the prompt's own examples
+    to the JSON parser as if the model had written them."""
+    asked = _content(messages[-1]).strip() if messages else ""
+    if asked and asked in text:
+        return text[text.rindex(asked) + len(asked) :]
+    return text
+
+
+def _local_pipeline(model: Any) -> bool:
+    return type(getattr(model, "llm", None)).__name__ == "HuggingFacePipeline"
 
 
 def _content(message: Any) -> str:

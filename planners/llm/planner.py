@@ -10,6 +10,7 @@ appears and used verbatim in every prompt that shows it.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,6 +34,7 @@ from storyteller.models import (
 WORDS_PER_SECOND = 2.4  # the heuristic planner's pace, for a target length derived from the text
 DURATION_TOLERANCE = 0.05
 CHUNK_CHARS = 6000  # about 1,500 tokens of story per call: small enough for any model's context
+MAX_NEW_TOKENS = 2048  # a local model's longest answer: three steps' JSON for one chunk fits well inside
 
 
 class LLMPlanner:
@@ -54,24 +56,33 @@ class LLMPlanner:
         self.attempts = attempts
         self.chunk_chars = chunk_chars
         self.stats = None
+        self.outcome: dict[str, str] = {}  # which planner made the last plan, and why, for run.json
 
     @classmethod
-    def from_spec(cls, spec: str, **kwargs: Any) -> LLMPlanner:
+    def from_spec(cls, spec: str, max_new_tokens: int = MAX_NEW_TOKENS, **kwargs: Any) -> LLMPlanner:
         """`provider:model`, e.g. `openai:gpt-4o-mini`, `ollama:llama3.1`, through `init_chat_model`."""
-        return cls(load_chat_model(spec), **kwargs)
+        return cls(load_chat_model(spec, max_new_tokens), **kwargs)
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         caller = ModelCaller(self.model, config.cache_dir / "llm" if config.cache_dir else None, self.attempts)
         self.stats = caller.stats
         try:
             try:
-                return self._plan(story, config, caller)
+                plan = self._plan(story, config, caller)
+                self.outcome = {"planner": self.name}
+                return plan
             except ValidationError as error:  # an answer that passed every check but still breaks the plan
                 raise PlanningError(f"the answers do not make a valid plan: {error.errors()[0]['msg']}") from None
         except PlanningError as error:
             if self.fallback is None:
                 raise StorytellerError(f"LLM planner: {error} (add --fallback heuristic to plan without it)") from None
+            used = getattr(self.fallback, "name", type(self.fallback).__name__)
+            # said out loud: a user who waited for a model must know the plan is not the model's
+            print(f"storyteller: the model's plan was refused ({error}); planned with {used} instead", file=sys.stderr)
+            self.outcome = {"planner": used, "refused": self.name, "reason": str(error)}
             return self.fallback.plan(story, config)
+        finally:
+            self.stats = caller.stats
 
     def _plan(self, story: str, config: PlanConfig, caller: ModelCaller) -> StoryPlan:
         words = len(story.split())
@@ -300,14 +311,27 @@ EXTRAS = {"openai": "openai", "anthropic": "anthropic", "ollama": "ollama", "hug
 KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "huggingface": "HUGGINGFACEHUB_API_TOKEN"}
 
 
-def load_chat_model(spec: str) -> Any:
+def load_chat_model(spec: str, max_new_tokens: int = MAX_NEW_TOKENS) -> Any:
     provider, _, name = spec.partition(":")
     if not name:
         raise StorytellerError(f"--llm '{spec}' should look like provider:model, e.g. openai:gpt-4o-mini")
+    options: dict[str, Any] = {}
+    if provider == "huggingface":  # in-process: only the generated text comes back, and not endlessly
+        try:
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # the planner's own progress is the only bar
+            transformers_logging.set_verbosity_error()
+        except ImportError:
+            pass  # init_chat_model below names the missing package
+        options = {
+            "task": "text-generation",
+            "pipeline_kwargs": {"return_full_text": False, "max_new_tokens": max_new_tokens, "do_sample": False},
+        }
     try:
         from langchain.chat_models import init_chat_model
 
-        return init_chat_model(name, model_provider=provider)
+        return init_chat_model(name, model_provider=provider, **options)
     except ImportError as error:
         extra = EXTRAS.get(provider)
         hint = f"pip install 'storyteller[{extra}]'" if extra else "install its langchain package"
