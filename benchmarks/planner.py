@@ -54,7 +54,9 @@ def score(annotation: dict, plan: StoryPlan) -> dict:
     """Recall and precision of who is in each shot, and the proper names the plan kept."""
     annotated = annotation["characters"]
     extras = {"extra": annotation.get("extras", [])}
-    meaning = {c.id: _stands_for(c.model_dump(), annotated) or _stands_for(c.model_dump(), extras) for c in plan.characters}
+    meaning = {
+        c.id: _stands_for(c.model_dump(), annotated) or _stands_for(c.model_dump(), extras) for c in plan.characters
+    }
     expected: list[set[str]] = [set() for _ in plan.shots]
     for sentence in annotation["sentences"]:
         words = _words(sentence["text"])
@@ -125,7 +127,9 @@ def main() -> None:
         start = time.perf_counter()
         plan = planner.plan(long_story, PlanConfig(title="long"))
         seconds = time.perf_counter() - start
-        rows.append((f"long story ({len(long_story.split())} words)", len(plan.shots), "", "", "", f"{seconds * 1000:.0f}"))
+        rows.append(
+            (f"long story ({len(long_story.split())} words)", len(plan.shots), "", "", "", f"{seconds * 1000:.0f}")
+        )
     header = ("story", "shots", "recall", "precision", "names kept", "plan ms")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:

@@ -302,6 +302,7 @@ ROLE_CLUSTERS = [
      "constable", "agent", "cop"},
     {"captain", "commander", "skipper", "pilot", "admiral", "chief", "leader", "colonel", "general"},
     {"doctor", "physician", "surgeon", "medic"},
+    {"doctor", "scientist", "researcher", "professor", "inventor", "chemist", "physicist"},
     {"teacher", "professor", "tutor", "instructor", "schoolteacher"},
     {"king", "monarch", "ruler", "sovereign", "emperor"},
     {"queen", "monarch", "ruler", "sovereign", "empress"},
@@ -311,7 +312,10 @@ ROLE_CLUSTERS = [
     {"father", "dad", "daddy", "papa"},
     {"mother", "mom", "mum", "mommy", "mama"},
 ]
-ROLE_OF = {word: n for n, cluster in enumerate(ROLE_CLUSTERS) for word in cluster}
+ROLE_OF: dict[str, set[int]] = {}
+for _n, _cluster in enumerate(ROLE_CLUSTERS):
+    for _word in _cluster:
+        ROLE_OF.setdefault(_word, set()).add(_n)
 # Capitalised words that are never names.
 NOT_NAMES = {
     "the", "a", "an", "then", "when", "suddenly", "finally", "once", "one", "every", "yes", "no", "oh",
@@ -327,7 +331,8 @@ NOT_NAMES = {
 QUANTITY_WORDS = {
     "piece", "slice", "bit", "lot", "pair", "group", "bunch", "couple", "handful", "set", "pack", "herd",
     "flock", "crowd", "swarm", "school", "pod", "litter", "number", "kind", "sort", "type", "heap", "pile",
-    "stack", "row", "line", "trail", "drop", "lump", "chunk", "strip", "sheet", "scrap", "loaf", "cloud", "spray", "shower", "stream", "flash", "beam", "ray", "gust", "puff", "wisp", "speck",
+    "stack", "row", "line", "trail", "drop", "lump", "chunk", "strip", "sheet", "scrap", "loaf", "cloud",
+    "spray", "shower", "stream", "flash", "beam", "ray", "gust", "puff", "wisp", "speck",
 }
 # "a basket of fish" is a basket (with fish in it), never a fish character.
 CONTAINERS = {
@@ -410,12 +415,15 @@ NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "pai
 # fmt: off
 # "her daughter Ольга": what Ольга calls her ("mother"), and the gender each word implies.
 KIN_INVERSE = {
-    "daughter": ("mother", "father", "parent", "mom", "mum", "dad"), "son": ("mother", "father", "parent", "mom", "mum", "dad"),
+    "daughter": ("mother", "father", "parent", "mom", "mum", "dad"),
+    "son": ("mother", "father", "parent", "mom", "mum", "dad"),
     "child": ("mother", "father", "parent"), "sister": ("sister", "brother", "sibling"),
     "brother": ("sister", "brother", "sibling"), "mother": ("daughter", "son", "child"),
     "father": ("daughter", "son", "child"), "wife": ("husband",), "husband": ("wife",),
-    "grandmother": ("granddaughter", "grandson", "grandchild"), "grandfather": ("granddaughter", "grandson", "grandchild"),
-    "granddaughter": ("grandmother", "grandfather", "grandma", "grandpa"), "grandson": ("grandmother", "grandfather", "grandma", "grandpa"),
+    "grandmother": ("granddaughter", "grandson", "grandchild"),
+    "grandfather": ("granddaughter", "grandson", "grandchild"),
+    "granddaughter": ("grandmother", "grandfather", "grandma", "grandpa"),
+    "grandson": ("grandmother", "grandfather", "grandma", "grandpa"),
     "aunt": ("niece", "nephew"), "uncle": ("niece", "nephew"), "friend": ("friend",),
 }
 KIN_GENDER = {
@@ -450,3 +458,53 @@ ANIMATE |= MACHINES | {"skipper", "clockmaker", "shopkeeper", "stallholder"}
 PEOPLE |= {"skipper", "clockmaker", "stallholder"}
 # Verbs that state rather than act: relations or nothing, never a timed action.
 STATE_VERBS = {"be", "have", "name", "call", "wear", "own", "contain", "seem", "appear_as", "belong", "remain"}
+
+COLOURS = {
+    "red",
+    "green",
+    "blue",
+    "yellow",
+    "brown",
+    "black",
+    "white",
+    "grey",
+    "gray",
+    "orange",
+    "purple",
+    "pink",
+    "gold",
+    "silver",
+    "violet",
+    "turquoise",
+    "crimson",
+    "scarlet",
+    "beige",
+    "teal",
+}
+INANIMATE |= {
+    "foam",
+    "water",
+    "smoke",
+    "liquid",
+    "mud",
+    "sand",
+    "dust",
+    "snow",
+    "ice",
+    "steam",
+    "fire",
+    "light",
+    "wave",
+    "lava",
+    "oil",
+    "paint",
+    "juice",
+    "milk",
+    "soup",
+    "bubble",
+    "flame",
+    "spark",
+    "cloud",
+    "fog",
+    "mist",
+}

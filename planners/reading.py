@@ -69,9 +69,12 @@ class Member:
     attributes: list[str] = field(default_factory=list)
     worn: list[str] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)  # other nouns the story calls them: a title, a role
 
     def appearance(self) -> str:
         noun = " ".join([*self.attributes[:4], self.kind])
+        if self.group and self.kind.endswith("s") and self.kind not in lx.GROUP_NOUNS:
+            noun = f"group of {noun}"  # "a group of parents", not "a parents"
         article = "an" if noun[:1].lower() in "aeiou" else "a"
         looks = f"{self.full_name or self.name}, {article} {noun}" if self.name else f"{article} {noun}"
         if self.features:
@@ -149,14 +152,17 @@ class _Reader:
 
     def by_kind(self, kind: str) -> Member | None:
         """The latest character of this kind, or of a kind the story uses for the same role."""
-        same = [m for m in self.cast.values() if m.kind == kind and not m.group]
+        same = [m for m in self.cast.values() if (m.kind == kind or kind in m.roles) and not m.group]
         if same:
             return same[-1]
-        cluster = lx.ROLE_OF.get(kind)
-        if cluster is None:
+        clusters = lx.ROLE_OF.get(kind)
+        if not clusters:
             return None
         recent = [self.cast[s.id] for s in reversed(self.history) if s.character]
-        return next((m for m in recent if lx.ROLE_OF.get(m.kind) == cluster and not m.group), None)
+        for member in recent:
+            if not member.group and any(clusters & lx.ROLE_OF.get(r, set()) for r in [member.kind, *member.roles]):
+                return member
+        return None
 
     def seen(self, ids: Iterable[str], cost: float, character: bool = True, plural: bool = False) -> None:
         for cid in ids:
@@ -257,6 +263,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             member = reader.new_member(
                 lx.KIN.get(given.lower(), kind), name=given, full_name=full if full != given else None
             )
+            if title and title != member.kind:
+                member.roles.append(title)  # "Princess Mira, her daughter": also "the princess"
             member.human = member.human or noun is None
         elif noun is not None and member.kind == "person":
             member.kind = _noun_label(noun)
@@ -293,9 +301,9 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             continue  # "a piece of cheese" is cheese: the noun after "of" speaks for it
         if lemma in lx.CONTAINERS and holds is not None:
             inert.add(holds.i)
-        if lemma in lx.PLACES or _noun_label(token) in lx.PLACES:
+        if (lemma in lx.PLACES or _noun_label(token) in lx.PLACES) and token.dep_ != "dobj":
             places.append((token, _place_label(token), _phrase_text(token)))
-            continue
+            continue  # (a place someone builds or paints, "built a volcano", is a thing in the picture)
         if i not in inert and _animate_noun(token, doc, fake_verbs):
             if token.dep_ == "poss" and not _shows_owner(token.head) and reader.by_kind(_noun_label(token)) is None:
                 continue  # "the baker's son": the baker is only talked about
@@ -314,7 +322,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
 
     # 3. the sentence's cast, its speaker and whom they speak to
     for mention in mentions.values():
-        reader.seen(mention.ids, _cost(mention.head), mention.character, _plural(mention.head))
+        cost = _cost(mention.head) + (1.5 if quoted[mention.head.i] else 0.0)  # only talked about in a quote
+        reader.seen(mention.ids, cost, mention.character, _plural(mention.head))
         for tid in mention.ids:  # a thing "it" points back to is in the picture again
             thing = reader.things.get(tid)
             if thing is not None and thing not in out.things and mention.present:
@@ -415,7 +424,7 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
         return True
     if token.dep_ == "compound" and f"{low} {token.head.lower_}" in lx.COMPOUNDS:
         return False  # "Teddy bear" is a toy, not a bear called Teddy
-    if token.ent_type_ in _NOT_THINGS and token.pos_ != "PROPN" or low in lx.NOT_NAMES:
+    if (token.ent_type_ in _NOT_THINGS and token.pos_ != "PROPN") or low in lx.NOT_NAMES:
         return False
     if low in lx.TITLES and token.i + 1 < len(doc) and _capitalised(doc[token.i + 1]):
         return True
@@ -608,9 +617,13 @@ def _adjectives(token: Any) -> list[str]:
             span = [t for t in child.subtree]
             joined = all(not t.whitespace_ for t in span[:-1])  # "one-eyed", "blue-green"
             words.append("".join(t.text_with_ws for t in span).lower().strip() if joined else child.lower_)
-        elif child.dep_ == "compound" and child.pos_ == "NOUN" and child.i == token.i - 1:
-            if f"{child.lower_} {token.lower_}" not in lx.COMPOUNDS:
-                words.append(child.lower_)
+        elif (
+            child.dep_ == "compound"
+            and child.pos_ == "NOUN"
+            and child.i == token.i - 1
+            and f"{child.lower_} {token.lower_}" not in lx.COMPOUNDS
+        ):
+            words.append(child.lower_)
     return words
 
 
@@ -637,12 +650,12 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int]) -> bool:
 def _agentive(noun: Any, name: Any) -> bool:
     """ "Nadia was the clockmaker", "Tom, the gardener,": a name given a doer's noun is a person."""
     lemma = noun.lemma_.lower()
-    tied = name.dep_ == "nsubj" and name.head.lemma_ == "be" or noun.dep_ == "appos" or name.dep_ == "appos"
+    tied = (name.dep_ == "nsubj" and name.head.lemma_ == "be") or noun.dep_ == "appos" or name.dep_ == "appos"
     return tied and lemma.endswith(lx.AGENTIVE_ENDINGS) and lemma not in lx.INANIMATE and lemma not in lx.PLACES
 
 
 def _inverted_speaker(token: Any) -> bool:
-    """ '"Hurry!" shouted the skipper': the parser may call the speaker an object."""
+    """'"Hurry!" shouted the skipper': the parser may call the speaker an object."""
     verb = token.head
     quote_before = any(t.text in _QUOTES_BOTH | _QUOTES_CLOSE for t in token.doc[: verb.i])
     return token.dep_ == "dobj" and verb.i < token.i and verb.lemma_.lower() in lx.SPEECH_VERBS and quote_before
@@ -653,7 +666,7 @@ def _is_thing(token: Any, lemma: str) -> bool:
         return False
     if lemma in lx.NOT_ENTITIES or lemma in lx.BODY_PARTS or lemma in lx.ABSTRACT or lemma in lx.TIME_WORDS:
         return False
-    if lemma in lx.WEATHER_WORDS or token.lower_ in lx.WEATHER_WORDS:
+    if lemma in lx.WEATHER_WORDS or token.lower_ in lx.WEATHER_WORDS or lemma in lx.COLOURS:
         return False
     if lemma.endswith(lx.ABSTRACT_ENDINGS) and lemma not in lx.COMMON_NOUNS:
         return False
@@ -741,13 +754,15 @@ def _resolve_pronoun(
     here = [
         _Seen(reader.number, cid, _cost(m.head), m.character, _plural(m.head), m.head.i)
         for m in mentions.values()
-        if m.head.i < token.i
+        if m.head.i < token.i and (quoted[m.head.i] == quoted[token.i])
         for cid in m.ids
     ]
     candidates = [s for s in [*reader.recent(), *sorted(here, key=lambda s: s.position)] if s.id not in excluded]
     candidates = [s for s in candidates if s.id != "narrator"]  # the narrator is "I", never "he" or "she"
     if gender == "p":
         return _resolve_plural(token, reader, candidates, excluded)
+    if token.dep_ == "poss" and lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS:
+        candidates = [s for s in candidates if s.character]  # "its eyes opened": the robot's, not the sheet's
     if token.dep_ == "poss" and token.head.dep_ in ("dobj", "pobj") and gender in "mf":
         # "wagging his tail", "carried her violin": an owner in the clause is its subject, if it may be
         verb = token.head.head if token.head.dep_ == "dobj" else token.head.head.head
@@ -783,7 +798,7 @@ def _fits(seen: _Seen, gender: str, reader: _Reader) -> tuple[bool, bool]:
         return False, False
     if gender in "mf":
         return member.gender in (gender, "?"), member.gender == gender
-    return not member.human and member.gender in ("?", "n"), member.gender == "n"
+    return not member.human and member.gender in ("?", "n"), True  # an animal or a machine is "it"
 
 
 def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], excluded: set[str]) -> list[str]:
@@ -816,6 +831,9 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
     if plural:
         # "the two children", "the friends": the people already met, if there are enough of them
         count = next((_number(c) for c in token.children if c.dep_ == "nummod"), 0)
+        recent_groups = [g for n, g in reader.groups if reader.number - n <= WINDOW]
+        if token.lower_ in lx.PEOPLE_PLURALS and not count and recent_groups:
+            return list(recent_groups[-1])  # "we carried it ... the friends cheered": the same friends
         if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE:
             kinds = None if token.lower_ in lx.PEOPLE_PLURALS else {singular}
             met = [
@@ -881,9 +899,9 @@ def _dialogue(
         subject = next((c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subject is None:
             subject = next((c for c in token.children if _inverted_speaker(c)), None)
-        if subject is not None and subject.i in mentions and mentions[subject.i].character:
-            if token.lemma_.lower() in lx.SPEECH_VERBS or speaker is None:
-                speaker = mentions[subject.i].ids[0]
+        speaks = token.lemma_.lower() in lx.SPEECH_VERBS or speaker is None
+        if subject is not None and subject.i in mentions and mentions[subject.i].character and speaks:
+            speaker = mentions[subject.i].ids[0]
     addressee = None
     for token in doc:
         if quoted[token.i] or token.lemma_.lower() not in lx.SPEECH_VERBS:
@@ -900,11 +918,15 @@ def _dialogue(
     if addressee is None and groups:
         return speaker, list(groups[-1])  # "Hurry!" shouted the skipper, to the pair he had waved to
     if addressee is None:
+        # nobody named: whoever was last on stage with the speaker (the latest sentence that had anyone)
         others = [
-            s for s in reversed(reader.recent(2)) if s.character and s.id != speaker and s.sentence < reader.number
+            s for s in reversed(reader.recent()) if s.character and s.id != speaker and s.sentence < reader.number
         ]
         others = [s for s in others if not reader.cast[s.id].group] or others
-        addressee = others[0].id if others else None
+        if others:
+            latest = others[0].sentence
+            group = list(dict.fromkeys(s.id for s in others if s.sentence == latest and s.cost < 1.5))
+            return speaker, group or [others[0].id]
     for token in doc:  # "I" and "you" inside the quote
         if quoted[token.i] and token.lower_ in lx.PERSONAL:
             person, _ = lx.PERSONAL[token.lower_]
@@ -983,7 +1005,8 @@ def _subjects(verb: Any, fake_verbs: dict[int, int], doc: Any, depth: int = 0) -
         return [doc[fake_verbs[verb.i]]]
     found = [c for c in verb.children if c.dep_ in ("nsubj", "agent")]
     if not found and verb.dep_ == "acl" and verb.tag_ == "VBG":
-        return [verb.head]  # "a hamster wearing gloves": the hamster wears them    if not found and any(c.dep_ == "expl" for c in verb.children):
+        return [verb.head]  # "a hamster wearing gloves": the hamster wears them
+    if not found and any(c.dep_ == "expl" for c in verb.children):
         found = [c for c in verb.children if c.dep_ == "attr"]  # "there was Biscuit, wagging his tail"
     if not found and verb.dep_ in ("conj", "xcomp", "advcl") and depth < 4:
         return _subjects(verb.head, fake_verbs, doc, depth + 1)  # "dashed off and vanished": the same hare
@@ -1023,7 +1046,7 @@ def _actions(
 ) -> list[tuple[str, str, str | None]]:
     found: list[tuple[str, str, str | None]] = []
     for verb in doc:
-        if verb.pos_ != "VERB" and verb.i not in fake_verbs or quoted[verb.i]:
+        if (verb.pos_ != "VERB" and verb.i not in fake_verbs) or quoted[verb.i]:
             continue  # what a quote says happens is not shown
         if verb.lemma_ in lx.STATE_VERBS or (verb.dep_ in ("amod", "acl") and verb.lemma_ in ("name",)):
             continue
@@ -1050,7 +1073,10 @@ def _canonical(verb: Any) -> str:
         named = next((c.lower_ for c in verb.children if c.dep_ == "dobj" and c.lower_ in lx.NOUN_ACTIONS), None)
         if named:
             return lx.NOUN_ACTIONS[named]
-    return lx.VERB_FORMS.get(lemma) or lx.VERB_FORMS.get(verb.lower_) or lemma
+    canonical = lx.VERB_FORMS.get(lemma) or lx.VERB_FORMS.get(verb.lower_) or lemma
+    if canonical in ("fall", "grow", "shrink", "burn") and any(c.dep_ == "dobj" for c in verb.children):
+        return lemma  # "dropped the jar": the jar falls, not Tomás
+    return canonical
 
 
 def _relations(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> list[tuple[str, str, str]]:

@@ -8,14 +8,18 @@ film's own encode, which is H.264 yuv420p, the format every player opens.
 
 from __future__ import annotations
 
+import ctypes
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from storyteller.errors import StorytellerError
+
+_M_PERTURB = -6  # glibc's mallopt parameter (malloc.h)
 
 
 def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless: bool = False, crf: int = 20) -> int:
@@ -28,7 +32,10 @@ def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     count = 0
     try:
-        with av.open(str(tmp), mode="w", format="matroska" if path.suffix == ".mkv" else "mp4") as container:
+        with (
+            _defined_heap(),
+            av.open(str(tmp), mode="w", format="matroska" if path.suffix == ".mkv" else "mp4") as container,
+        ):
             stream = None
             for frame in frames:
                 layout = "rgb24" if frame.ndim == 3 else "yuv420p"
@@ -56,6 +63,27 @@ def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless:
         if tmp.exists():
             tmp.unlink()
     return count
+
+
+@contextmanager
+def _defined_heap() -> Iterator[None]:
+    """Fill fresh heap memory with a fixed byte while encoding.
+
+    The libx264 inside PyAV's wheels reads some memory it never wrote (seen with MALLOC_PERTURB_: the film
+    changed from run to run once spaCy's pipeline had churned the heap, and stayed fixed with the
+    variable set). glibc's M_PERTURB makes that memory the same every run, so the same frames always give
+    the same film bytes. Elsewhere (no glibc) this does nothing."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        yield
+        return
+    mallopt(_M_PERTURB, 0xA5)
+    try:
+        yield
+    finally:
+        mallopt(_M_PERTURB, 0)
 
 
 def read_video(path: Path, layout: str = "rgb24") -> Iterator[np.ndarray]:
