@@ -385,6 +385,7 @@ ABSTRACT = {
     "hug", "bow", "kick", "punch", "jump", "walk", "run", "ride", "swim", "help", "work", "job", "shape",
     "colour", "color", "size", "age", "passenger", "finish", "start", "beginning", "middle", "tip",
 }
+ABSTRACT |= {"summer", "winter", "spring", "autumn", "season", "holiday", "weekend", "today", "tomorrow"}
 ABSTRACT_ENDINGS = ("ness", "tion", "sion", "ity", "ment", "ance", "ence", "ship", "dom", "ism", "hood")
 # Past forms the tagger may take for nouns ("The detective knelt").
 IRREGULAR_PAST = {

@@ -138,7 +138,7 @@ class _Reader:
             cid, n = f"{base}_{n}", n + 1
         member = Member(id=cid, kind=kind, name=name, **facts)
         if member.gender == "?":
-            member.gender = _gender_of(kind)
+            member.gender = "n" if kind.split()[-1] in lx.MACHINES else _gender_of(kind)
         member.human = member.human or _is_human(kind)
         self.cast[cid] = member
         return member
@@ -227,6 +227,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
     mentions: dict[int, _Mention] = {}  # by head token index
     places: list[tuple[Any, str, str]] = []  # (token, name, text)
     consumed: set[int] = set()  # nouns a name already took ("the cat named Max")
+    called: list[tuple[Any, str, str]] = []  # new names only called out inside a quote
     inert: set[int] = set()  # nouns that are contents, never characters ("a basket of fish")
 
     # 1. names
@@ -237,6 +238,9 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         full = re.sub(r"['’]s$", "", full)
         given = re.split(r"\s+", full)[0]
         member = reader.by_name(full) or reader.by_name(given)
+        if member is None and quoted[head.i] and _vocative(head):
+            called.append((head, given, full))  # "Welcome, ADA-2": whose name this is, the speaker's words say
+            continue
         owner = _name_owner(head, mentions, reader)
         if member is None and owner is not None:  # "Its name was Bolt-7": the robot is Bolt-7
             member, owner.name = owner, given
@@ -338,6 +342,15 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         m = mentions.get(head.i)
         if m is not None and quoted[head.i] and _vocative(head):
             present += m.ids
+    for head, given, full in called:
+        # a new name called out to the one spoken to, who had none, is theirs: '"Welcome, ADA-2," she told it'
+        listener = reader.cast[addressees[0]] if len(addressees) == 1 else None
+        if listener is not None and listener.name is None:
+            listener.name, listener.full_name = given, full if full != given else None
+        else:
+            listener = reader.new_member("person", name=given, full_name=full if full != given else None, human=True)
+        mentions[head.i] = _Mention(head, [listener.id], True)
+        present.append(listener.id)
     out.present = list(dict.fromkeys(present))
     conj = [tuple(m.ids) for m in mentions.values() if m.character and m.head.dep_ == "conj"]
     if conj:  # "Tomas and Pepper": a group "they" may point back to
@@ -743,7 +756,11 @@ def _resolve_pronoun(
         narrator = reader.cast.get("narrator") or reader.new_member("narrator", name="I", cid="narrator", human=True)
         if gender != "p":
             return [narrator.id]
-        others = [s.id for s in reader.recent(1) if s.character and s.id != narrator.id and reader.cast[s.id].human]
+        others = [
+            s.id
+            for s in reader.recent(1)
+            if s.character and s.id != narrator.id and reader.cast[s.id].human and not reader.cast[s.id].group
+        ]
         return list(dict.fromkeys([*others[-3:], narrator.id]))  # "we": the narrator and company
     if person in (1, 2):
         return []  # inside a quote: the speaker or the one spoken to, known once the speaker is (_dialogue)
@@ -798,7 +815,8 @@ def _fits(seen: _Seen, gender: str, reader: _Reader) -> tuple[bool, bool]:
         return False, False
     if gender in "mf":
         return member.gender in (gender, "?"), member.gender == gender
-    return not member.human and member.gender in ("?", "n"), True  # an animal or a machine is "it"
+    # an animal or a machine is "it", though one the story has named seldom is, until the story says so
+    return not member.human and member.gender in ("?", "n"), member.gender == "n" or member.name is None
 
 
 def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], excluded: set[str]) -> list[str]:
