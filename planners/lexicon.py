@@ -509,3 +509,6 @@ INANIMATE |= {
     "fog",
     "mist",
 }
+CLOTHING_ENDINGS = ("coat", "shirt", "jacket", "dress", "boots", "boot", "shoe", "hat", "scarf", "sweater", "skirt")
+# "painted a dragon", "drew a horse": a picture of one, not one.
+DEPICTING_VERBS = {"paint", "draw", "sketch", "carve", "sculpt", "photograph", "film", "imagine", "dream", "picture"}

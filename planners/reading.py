@@ -128,6 +128,7 @@ class _Reader:
     number: int = 0
     in_quote: bool = False
     paragraph: int = -1
+    paragraph_of: dict[int, int] = field(default_factory=dict)  # sentence number -> paragraph
 
     # --- cast -------------------------------------------------------------------------------------
 
@@ -201,6 +202,7 @@ def read(
     for (text, start, end, paragraph), doc in zip(sentences, docs, strict=True):
         if paragraph != reader.paragraph:
             reader.in_quote, reader.paragraph = False, paragraph
+        reader.paragraph_of[reader.number] = paragraph
         readings.append(_read_sentence(doc, SentenceReading(text, start, end, paragraph), reader))
         reader.number += 1
     return readings, reader.cast
@@ -308,6 +310,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if (lemma in lx.PLACES or _noun_label(token) in lx.PLACES) and token.dep_ != "dobj":
             places.append((token, _place_label(token), _phrase_text(token)))
             continue  # (a place someone builds or paints, "built a volcano", is a thing in the picture)
+        if token.dep_ == "dobj" and token.head.lemma_.lower() in lx.DEPICTING_VERBS:
+            inert.add(i)  # "painted a dragon on it": a picture of one, not a dragon
         if i not in inert and _animate_noun(token, doc, fake_verbs):
             if token.dep_ == "poss" and not _shows_owner(token.head) and reader.by_kind(_noun_label(token)) is None:
                 continue  # "the baker's son": the baker is only talked about
@@ -516,6 +520,7 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
     before = doc[first - 1] if first > 0 else None
     if before is not None and before.pos_ == "NOUN" and before.whitespace_ and before.i not in in_chain:
         linked = before.head == head or head.head == before or (before.dep_ == head.dep_ and before.head == head.head)
+        linked = linked or (head.head.dep_ == "relcl" and head.head.head == before)  # "the robot KIT-9 blinked"
         if linked and before.lower_ not in lx.TIME_WORDS:
             return before  # "the robot KIT-9", "our dog Biscuit", "the ship Halcyon"
     if head.dep_ == "nsubj" and head.head.lemma_ == "be":
@@ -796,6 +801,7 @@ def _resolve_pronoun(
         if not fits:
             continue
         cost = 2.0 * (reader.number - seen.sentence) + seen.cost + (0.0 if exact else 2.5)
+        cost += 3.0 if reader.paragraph_of.get(seen.sentence, reader.paragraph) != reader.paragraph else 0.0
         if cost <= best_cost:  # ties go to the later mention
             best, best_cost = seen, cost
     if best is None:
@@ -899,7 +905,7 @@ def _number(token: Any) -> int:
 def _shows_owner(owned: Any) -> bool:
     """ "his shoulder", "her scarf": the owner is in the picture; "his sister", "her house" need not be."""
     lemma = lx.singular(owned.lemma_.lower())
-    return lemma in lx.BODY_PARTS or lemma in lx.CLOTHING
+    return lemma in lx.BODY_PARTS or _is_clothing(owned)
 
 
 def _dialogue(
@@ -971,7 +977,7 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
         for child in head.children:  # "a girl in a red jacket", "a knight with a silver sword"
             if child.dep_ == "prep" and child.lower_ in ("in", "with"):
                 for obj in child.children:
-                    if obj.dep_ == "pobj" and lx.singular(obj.lemma_.lower()) in lx.CLOTHING:
+                    if obj.dep_ == "pobj" and _is_clothing(obj):
                         _wear(member, obj)
         if head.dep_ == "poss" and head.head.pos_ == "NOUN":  # "her long red hair", "its single orange eye"
             owned = head.head
@@ -980,18 +986,31 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
                 feature = " ".join([*looks, owned.lower_])
                 if feature not in member.features:
                     member.features.append(feature)
-            elif lx.singular(owned.lemma_.lower()) in lx.CLOTHING:
+            elif _is_clothing(owned):
                 _wear(member, owned)
         verb = head.head if head.dep_ == "nsubj" else None
+        if verb is not None and verb.lemma_ == "have":  # "Lila had long red hair"
+            for obj in verb.children:
+                looks = _adjectives(obj)
+                if obj.dep_ == "dobj" and lx.singular(obj.lemma_.lower()) in lx.BODY_PARTS and looks:
+                    feature = " ".join([*looks, obj.lower_])
+                    if feature not in member.features:
+                        member.features.append(feature)
         for child in verb.children if verb is not None else ():  # "With gloves and a cozy jacket, she walked"
             if child.dep_ == "prep" and child.lower_ == "with":
                 for item in child.subtree:
-                    if item.pos_ == "NOUN" and lx.singular(item.lemma_.lower()) in lx.CLOTHING | {"glove"}:
+                    if item.pos_ == "NOUN" and _is_clothing(item):
                         _wear(member, item)
         if verb is not None and verb.lemma_ in ("wear", "put"):
             for obj in verb.children:
-                if obj.dep_ == "dobj" and lx.singular(obj.lemma_.lower()) in lx.CLOTHING:
+                if obj.dep_ == "dobj" and _is_clothing(obj):
                     _wear(member, obj)
+
+
+def _is_clothing(token: Any) -> bool:
+    """ "jacket", "gloves", and compounds of them: "raincoat", "snowboots"."""
+    lemma = lx.singular(token.lemma_.lower())
+    return lemma in lx.CLOTHING or lemma == "glove" or lemma.endswith(lx.CLOTHING_ENDINGS)
 
 
 def _wear(member: Member, token: Any) -> None:
@@ -1119,7 +1138,7 @@ def _relations(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> list
             subjects = [cid for s in _subjects(owner, {}, doc) for cid in _ids(s, mentions)]
         predicate = lx.PREPOSITIONS[token.lower_]
         pobj = next(c for c in token.children if c.dep_ == "pobj")
-        if lx.singular(pobj.lemma_.lower()) in lx.CLOTHING and token.lower_ in ("in", "with"):
+        if _is_clothing(pobj) and token.lower_ in ("in", "with"):
             predicate = "wears"
         add(subjects, predicate, objects)
     for verb in doc:

@@ -67,19 +67,19 @@ def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless:
 
 @contextmanager
 def _defined_heap() -> Iterator[None]:
-    """Fill fresh heap memory with a fixed byte while encoding.
+    """Hand out zeroed heap memory while encoding.
 
-    The libx264 inside PyAV's wheels reads some memory it never wrote (seen with MALLOC_PERTURB_: the film
-    changed from run to run once spaCy's pipeline had churned the heap, and stayed fixed with the
-    variable set). glibc's M_PERTURB makes that memory the same every run, so the same frames always give
-    the same film bytes. Elsewhere (no glibc) this does nothing."""
+    The libx264 inside PyAV's wheels reads some memory it never wrote: the film changed from run to run
+    once spaCy's pipeline had churned the heap (found with MALLOC_PERTURB_, which made it stable). glibc's
+    M_PERTURB fills each new block with the complement of its value, so 0xFF gives zeros: what a fresh
+    page from the kernel holds, so every run encodes as a fresh process would. Without glibc: nothing."""
     try:
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         yield
         return
-    mallopt(_M_PERTURB, 0xA5)
+    mallopt(_M_PERTURB, 0xFF)  # new blocks are filled with 0xFF ^ 0xFF: zeros, as fresh pages from the kernel are
     try:
         yield
     finally:
