@@ -129,6 +129,7 @@ class _Reader:
     in_quote: bool = False
     paragraph: int = -1
     paragraph_of: dict[int, int] = field(default_factory=dict)  # sentence number -> paragraph
+    names_seen: set[str] = field(default_factory=set)  # words capitalised mid-sentence anywhere in the story
 
     # --- cast -------------------------------------------------------------------------------------
 
@@ -198,6 +199,10 @@ def read(
         reader.new_member("person", name=name, human=True)
     nlp = english()
     readings = []
+    for text, *_ in sentences:  # a name is capitalised where no sentence starts; know them all up front
+        words = _NAME_WORD.findall(text)
+        reader.names_seen.update(w for w in words[1:] if w[:1].isupper() and w.lower() not in lx.NOT_NAMES)
+    reader.names_seen -= {"I"}
     docs = nlp.pipe((text for text, *_ in sentences), batch_size=256)
     for (text, start, end, paragraph), doc in zip(sentences, docs, strict=True):
         if paragraph != reader.paragraph:
@@ -266,12 +271,14 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             kind = title or "person"
             if noun is not None:
                 kind = _noun_label(noun)
+            elif given.lower() in lx.ANIMATE:
+                kind = given.lower()  # "an angry Godzilla": the name is what it is
             member = reader.new_member(
                 lx.KIN.get(given.lower(), kind), name=given, full_name=full if full != given else None
             )
             if title and title != member.kind:
                 member.roles.append(title)  # "Princess Mira, her daughter": also "the princess"
-            member.human = member.human or noun is None
+            member.human = member.human or (noun is None and given.lower() not in lx.ANIMALS)
         elif noun is not None and member.kind == "person":
             member.kind = _noun_label(noun)
             member.gender = _gender_of(member.kind) if member.gender == "?" else member.gender
@@ -280,6 +287,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             member.attributes += [a for a in _adjectives(noun) if a not in member.attributes]
             _relate_kin(noun, member, reader, mentions)
         mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted))
+        if noun is not None and noun.i not in in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
+            mentions[noun.i] = _Mention(noun, [member.id], True, present=_counts(head, quoted))
 
     # 2. nouns and pronouns, in order: a pronoun sees what came before it in the sentence
     for token in doc:
@@ -310,8 +319,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if (lemma in lx.PLACES or _noun_label(token) in lx.PLACES) and token.dep_ != "dobj":
             places.append((token, _place_label(token), _phrase_text(token)))
             continue  # (a place someone builds or paints, "built a volcano", is a thing in the picture)
-        if token.dep_ == "dobj" and token.head.lemma_.lower() in lx.DEPICTING_VERBS:
-            inert.add(i)  # "painted a dragon on it": a picture of one, not a dragon
+        if _depicted(token):
+            inert.add(i)  # "painted a dragon on it", "dreaming of dolphins": a picture of one, not one
         if i not in inert and _animate_noun(token, doc, fake_verbs):
             if token.dep_ == "poss" and not _shows_owner(token.head) and reader.by_kind(_noun_label(token)) is None:
                 continue  # "the baker's son": the baker is only talked about
@@ -370,6 +379,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
     return out
 
 
+_NAME_WORD = re.compile(r"(?<![\w\"“(])[^\W\d_][\w'’-]*")  # words, not the first after a quote mark
 _NOT_THINGS = {"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY"}
 
 
@@ -449,7 +459,9 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
         # the first word is capitalised anyway: a name only if the parser or the NER says so
         if low in lx.KIN:
             return token.pos_ == "PROPN"
-        common = _is_known_noun(low) or low in lx.VERB_FORMS
+        if token.text in reader.names_seen:
+            return True  # capitalised in the middle of a sentence somewhere in the story: a name
+        common = _is_known_noun(low) or low in lx.VERB_FORMS or _common_word(low)
         if not token.text.isascii() and token.text.isalpha():
             return True  # "Ольга", "Nguyễn": no English word is spelt so
         nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
@@ -457,7 +469,9 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
             return True  # "Nguyễn Thi Lan waited": a name of several words
         if token.dep_ not in ("nsubj", "nsubjpass", "poss", "compound", "appos"):
             return False  # "Hurry, the tide is turning!": a first word that acts as no one is no name
-        return (token.pos_ == "PROPN" and not common) or token.ent_type_ == "PERSON"
+        if common:
+            return False  # "Fireworks exploded", "Snow fell": whatever the tagger thinks
+        return token.pos_ == "PROPN" or token.ent_type_ == "PERSON"
     return token.pos_ in ("PROPN", "NOUN", "ADJ", "X", "VERB", "ADV", "NUM") and not (
         token.pos_ == "ADJ" and token.ent_type_
     )
@@ -610,6 +624,13 @@ def _vocative(token: Any) -> bool:
 # --- nouns ----------------------------------------------------------------------------------------
 
 
+def _common_word(low: str) -> bool:
+    """ "Snow fell", "Fireworks exploded": a capitalised first word that names a thing or weather."""
+    one = lx.singular(low)
+    words = (lx.WEATHER_WORDS, lx.TIME_WORDS, lx.SKY_THINGS, lx.drawable_nouns(), lx.ABSTRACT, lx.INANIMATE)
+    return any(w in group for w in (low, one) for group in words)
+
+
 def _is_known_noun(low: str) -> bool:
     one = lx.singular(low)
     return any(w in lx.ANIMATE or w in lx.PLACES or w in lx.COMMON_NOUNS for w in (low, one))
@@ -663,6 +684,20 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int]) -> bool:
     if token.i in fake_verbs.values():
         verb = next(doc[v] for v, s in fake_verbs.items() if s == token.i)
     return verb is not None and verb.lemma_.lower() in lx.LIVING_VERBS
+
+
+def _depicted(token: Any) -> bool:
+    """Under a verb of picturing, as what is pictured (not as who pictures it)."""
+    node = token
+    for _ in range(3):
+        if node.dep_ in ("nsubj", "nsubjpass") or node.head == node:
+            return False
+        if node.dep_ in ("dobj", "pobj") and node.head.lemma_.lower() in lx.DEPICTING_VERBS:
+            return True
+        node = node.head
+        if node.pos_ == "VERB" and node.lemma_.lower() in lx.DEPICTING_VERBS:
+            return True
+    return False
 
 
 def _agentive(noun: Any, name: Any) -> bool:
@@ -783,9 +818,14 @@ def _resolve_pronoun(
     candidates = [s for s in candidates if s.id != "narrator"]  # the narrator is "I", never "he" or "she"
     if gender == "p":
         return _resolve_plural(token, reader, candidates, excluded)
+    into = token.head.dep_ == "pobj" and token.head.head.lower_ in ("into", "onto", "to", "toward", "towards", "at")
     if token.dep_ == "poss" and lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS:
         candidates = [s for s in candidates if s.character]  # "its eyes opened": the robot's, not the sheet's
-    if token.dep_ == "poss" and token.head.dep_ in ("dobj", "pobj") and gender in "mf":
+        if into:  # "Zosia jumped into her arms": someone else's arms
+            verb = token.head.head.head
+            own = {cid for x in _subjects(verb, {}, doc) if x.i in mentions for cid in mentions[x.i].ids}
+            candidates = [s for s in candidates if s.id not in own]
+    if token.dep_ == "poss" and token.head.dep_ in ("dobj", "pobj") and gender in "mf" and not into:
         # "wagging his tail", "carried her violin": an owner in the clause is its subject, if it may be
         verb = token.head.head if token.head.dep_ == "dobj" else token.head.head.head
         owners = [cid for s in _subjects(verb, {}, doc) if s.i in mentions for cid in mentions[s.i].ids]
@@ -831,12 +871,23 @@ def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], exclud
     verb = token.head.head if token.dep_ == "pobj" else token.head
     if things and token.dep_ in ("dobj", "pobj") and verb.lemma_.lower() not in lx.SOCIAL_VERBS:
         return [things[-1].id]  # "dropped a basket of mangoes ... pick them up": the mangoes
+    here = [s.id for s in candidates if s.character and s.sentence == reader.number]
+    if len(set(here)) >= 2:  # "Tomas and Pepper walked back to their house": the two just named
+        group = tuple(dict.fromkeys(here))
+        reader.groups.append((reader.number, group))
+        return list(group)
     if recent_groups:
         return list(recent_groups[-1])
     groups = [s.id for s in candidates if s.character and reader.cast[s.id].group]
-    characters = list(
-        dict.fromkeys(s.id for s in reversed(candidates) if s.character and reader.number - s.sentence <= 2)
-    )
+    characters: list[str] = []
+    for back in range(3):  # the latest sentences that, together, name two or more
+        characters += [
+            s.id
+            for s in reversed(candidates)
+            if s.character and reader.number - s.sentence == back and s.id not in characters
+        ]
+        if len(characters) >= 2:
+            break
     if groups and (len(characters) < 2 or groups[-1] == characters[0]):
         return [groups[-1]]
     if len(characters) >= 2:
@@ -874,7 +925,9 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
                 group = tuple(reversed(met[:want]))
                 reader.groups.append((reader.number, group))
                 return list(group)
-        same = reader.by_kind(token.lower_)
+        same = reader.by_kind(token.lower_) or next(
+            (m for m in reader.cast.values() if m.group and m.kind == token.lower_), None
+        )  # "the sailors" again: the same sailors
         if same is not None:
             return [same.id]
         member = reader.new_member(token.lower_, group=True, attributes=_adjectives(token))
@@ -1041,7 +1094,7 @@ def _subjects(verb: Any, fake_verbs: dict[int, int], doc: Any, depth: int = 0) -
     if verb.i in fake_verbs:
         return [doc[fake_verbs[verb.i]]]
     found = [c for c in verb.children if c.dep_ in ("nsubj", "agent")]
-    if not found and verb.dep_ == "acl" and verb.tag_ == "VBG":
+    if not found and verb.dep_ == "acl" and verb.tag_ == "VBG" and verb.head.pos_ in ("NOUN", "PROPN"):
         return [verb.head]  # "a hamster wearing gloves": the hamster wears them
     if not found and any(c.dep_ == "expl" for c in verb.children):
         found = [c for c in verb.children if c.dep_ == "attr"]  # "there was Biscuit, wagging his tail"
