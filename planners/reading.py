@@ -304,7 +304,10 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
                 present = _counts(token, quoted) and (token.dep_ != "poss" or _shows_owner(token.head))
                 mentions[i] = _Mention(token, ids, character, present)
             continue
-        if token.pos_ not in ("NOUN", "PROPN") or (token.text[:1].isupper() and token.pos_ == "PROPN"):
+        capital_thing = token.pos_ == "PROPN" and _initial(doc, token) and _common_word(low)  # "Fireworks exploded"
+        if token.pos_ not in ("NOUN", "PROPN") or (
+            token.text[:1].isupper() and token.pos_ == "PROPN" and not capital_thing
+        ):
             continue
         if token.dep_ == "compound" and i not in fake_verbs.values() and not _compound_is_head(token):
             continue
@@ -715,7 +718,7 @@ def _inverted_speaker(token: Any) -> bool:
 
 
 def _is_thing(token: Any, lemma: str) -> bool:
-    if token.pos_ != "NOUN" or len(lemma) < 3 or not lemma.isalpha():
+    if token.pos_ not in ("NOUN", "PROPN") or len(lemma) < 3 or not lemma.isalpha():
         return False
     if lemma in lx.NOT_ENTITIES or lemma in lx.BODY_PARTS or lemma in lx.ABSTRACT or lemma in lx.TIME_WORDS:
         return False
