@@ -439,18 +439,15 @@ SOCIAL_VERBS = SPEECH_VERBS | {
     "glance", "follow", "join", "meet", "teach", "tell", "warn", "scold", "comfort", "beckon", "frown",
     "bow", "salute", "invite", "hear", "listen", "introduce", "lead", "guide", "rescue", "save", "feed",
 }
-# "the boy", "the woman" find the person already met: (gender, kinds that fit).
-_ANYONE = {"person", "narrator"}
+# "the boy", "the woman" find the person already met: (gender, age) the noun says.
 GENERIC_PEOPLE = {
-    "boy": ("m", _ANYONE | {"son", "brother", "grandson", "nephew", "child", "kid", "boy"}),
-    "lad": ("m", _ANYONE | {"son", "brother", "grandson", "nephew", "child", "kid", "boy"}),
-    "girl": ("f", _ANYONE | {"daughter", "sister", "granddaughter", "niece", "child", "kid", "girl"}),
-    "child": ("?", _ANYONE | {"son", "daughter", "boy", "girl", "kid", "grandson", "granddaughter"}),
-    "kid": ("?", _ANYONE | {"son", "daughter", "boy", "girl", "child"}),
-    "man": ("m", _ANYONE | set(MALE) | {"captain", "inspector", "detective", "doctor", "baker", "seller", "fisherman"}),
-    "woman": ("f", _ANYONE | set(FEMALE) | {"captain", "inspector", "detective", "doctor", "baker", "seller"}),
-    "lady": ("f", _ANYONE | set(FEMALE)),
-    "gentleman": ("m", _ANYONE | set(MALE)),
+    "boy": ("m", "young"), "lad": ("m", "young"), "girl": ("f", "young"), "lass": ("f", "young"),
+    "child": ("?", "young"), "kid": ("?", "young"), "man": ("m", "adult"), "gentleman": ("m", "adult"),
+    "woman": ("f", "adult"), "lady": ("f", "adult"), "person": ("?", "any"), "figure": ("?", "any"),
+}
+YOUNG_KINDS = {
+    "boy", "girl", "child", "kid", "son", "daughter", "grandson", "granddaughter", "nephew", "niece", "baby",
+    "toddler", "teenager", "pupil", "student", "lad", "lass", "orphan", "princess", "prince",
 }
 AGENTIVE_ENDINGS = ("er", "or", "ist", "ian", "ess", "man", "woman", "maker", "smith", "keeper", "eer", "ant", "ent")
 # fmt: on

@@ -178,12 +178,17 @@ class _Reader:
         fits = lx.GENERIC_PEOPLE.get(noun)
         if fits is None:
             return None
-        gender, kinds = fits
+        gender, age = fits
         for seen in reversed(self.history):
             member = self.cast.get(seen.id)
+            if self.number - seen.sentence > 15:
+                break  # someone met long ago is introduced again, not pointed at
             if member is None or not seen.character or not member.human or member.group:
                 continue
-            if member.kind in kinds and (gender == "?" or member.gender in ("?", gender)):
+            young = member.kind in lx.YOUNG_KINDS
+            if age != "any" and member.kind not in ("person", "narrator") and young != (age == "young"):
+                continue
+            if gender == "?" or member.gender in ("?", gender):
                 if member.gender == "?" and gender != "?":
                     member.gender = gender
                 return member
@@ -237,7 +242,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
     mentions: dict[int, _Mention] = {}  # by head token index
     places: list[tuple[Any, str, str]] = []  # (token, name, text)
     consumed: set[int] = set()  # nouns a name already took ("the cat named Max")
-    called: list[tuple[Any, str, str]] = []  # new names only called out inside a quote
+    called: list[tuple[Any, str, str, int]] = []  # new names said inside a quote: (token, name, full, person)
     things_met = {t.label for t in reader.things.values()}
     inert: set[int] = set()  # nouns that are contents, never characters ("a basket of fish")
 
@@ -250,7 +255,11 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         given = re.split(r"\s+", full)[0]
         member = reader.by_name(full) or reader.by_name(given)
         if member is None and quoted[head.i] and _vocative(head):
-            called.append((head, given, full))  # "Welcome, ADA-2": whose name this is, the speaker's words say
+            called.append((head, given, full, 2))  # "Welcome, ADA-2": whose name this is, the speaker's words say
+            continue
+        person = _self_named(head) if quoted[head.i] else 0
+        if member is None and person:
+            called.append((head, given, full, person))  # '"My name is Tobin," he replied'
             continue
         owner = _name_owner(head, mentions, reader)
         if member is None and owner is not None:  # "Its name was Bolt-7": the robot is Bolt-7
@@ -363,9 +372,13 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         m = mentions.get(head.i)
         if m is not None and quoted[head.i] and _vocative(head):
             present += m.ids
-    for head, given, full in called:
-        # a new name called out to the one spoken to, who had none, is theirs: '"Welcome, ADA-2," she told it'
-        listener = reader.cast[addressees[0]] if len(addressees) == 1 else None
+    for head, given, full, person in called:
+        # a new name called out to the one spoken to, who had none, is theirs: '"Welcome, ADA-2," she told it';
+        # "my name is Tobin" names the speaker
+        if person == 1:
+            listener = reader.cast[speaker] if speaker else None
+        else:
+            listener = reader.cast[addressees[0]] if len(addressees) == 1 else None
         if listener is not None and listener.name is None:
             listener.name, listener.full_name = given, full if full != given else None
         else:
@@ -550,6 +563,18 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
         if attr is not None:
             return attr  # "Nadia was the baker of the village"
     return None
+
+
+def _self_named(head: Any) -> int:
+    """ "My name is Tobin" (1), "your name is Ada" (2), "I am Tobin" (1): whose name a quote says, by person."""
+    verb = head.head if head.dep_ in ("attr", "oprd") else None
+    if verb is None or verb.lemma_ not in ("be", "call", "name"):
+        return 0
+    subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is None:
+        return 0
+    owner = next((c for c in subject.children if c.dep_ == "poss"), subject) if subject.lemma_ == "name" else subject
+    return lx.PERSONAL.get(owner.lower_, (0, ""))[0] if owner.lower_ in ("i", "my", "you", "your", "me") else 0
 
 
 def _name_owner(head: Any, mentions: dict[int, _Mention], reader: _Reader) -> Member | None:
