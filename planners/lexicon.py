@@ -1,7 +1,9 @@
 """Word lists for the heuristic planner: what counts as a character, a place, a verb of motion.
 
-Small closed lists beat a statistical tagger here: the planner must run offline, instantly and
-deterministically, and a user can read exactly why a word became a sprite.
+spaCy's parser (planners/reading.py) says how the words of a sentence relate; these lists say what the
+words mean for a film: which nouns are alive, which are places or clothes, which verbs the animatic can
+move, which roles name one person ("the detective" after "Inspector Okafor"). A user can read exactly
+why a word became a sprite.
 """
 
 from __future__ import annotations
