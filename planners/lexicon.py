@@ -405,6 +405,8 @@ PLURAL_KEEP = {"glasses", "sunglasses", "fireworks", "pants", "trousers", "sciss
 NOT_LOOKS = {
     "same", "other", "own", "first", "last", "next", "only", "whole", "such", "certain", "very",
     "few", "many", "much", "more", "most", "several", "another", "various", "entire", "main", "real",
+    "asleep", "awake", "alone", "ready", "sure", "able", "unable", "gone", "lost", "late", "early", "busy",
+    "free", "done", "still", "afraid", "aware", "right", "wrong", "there", "here",
 }
 # Prepositions after which a proper noun is a place ("in Oaxaca", "to Lisbon").
 PLACE_PREPOSITIONS = {

@@ -869,8 +869,8 @@ def _resolve_pronoun(
         owners = [cid for s in _subjects(verb, {}, doc) if s.i in mentions for cid in mentions[s.i].ids]
         seen = [s for s in candidates if s.id in owners[:1]]
         fits, exact = _fits(seen[-1], gender, reader) if seen else (False, False)
-        body = lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS
-        if fits and (exact or body):  # ("heard her song" need not be the hearer's)
+        body = lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS and token.head.dep_ == "dobj"
+        if fits and (exact or body):  # ("heard her song" need not be the hearer's, "crept past her tail" not)
             member = reader.cast.get(seen[-1].id)
             if member is not None and member.gender == "?":
                 member.gender = gender
@@ -955,9 +955,18 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
     if plural:
         # "the two children", "the friends": the people already met, if there are enough of them
         count = next((_number(c) for c in token.children if c.dep_ == "nummod"), 0)
-        recent_groups = [g for n, g in reader.groups if reader.number - n <= WINDOW]
-        if token.lower_ in lx.PEOPLE_PLURALS and not count and recent_groups:
-            return list(recent_groups[-1])  # "we carried it ... the friends cheered": the same friends
+        recent_groups = [g for n, g in reader.groups if reader.number - n <= GROUP_WINDOW]
+        generic = lx.GENERIC_PEOPLE.get(singular)
+        if recent_groups and not count and (token.lower_ in lx.PEOPLE_PLURALS or generic):
+            gender = generic[0] if generic else "?"
+            group = recent_groups[-1]  # "we carried it ... the friends cheered", "the girls": the same ones
+            if all(reader.cast[cid].human and reader.cast[cid].gender in ("?", gender) for cid in group) or (
+                gender == "?"
+            ):
+                for cid in group:
+                    if reader.cast[cid].gender == "?" and gender != "?":
+                        reader.cast[cid].gender = gender
+                return list(group)
         if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE:
             kinds = None if token.lower_ in lx.PEOPLE_PLURALS else {singular}
             met = [
