@@ -42,7 +42,7 @@ PEOPLE = FEMALE | MALE | {
     "diver", "surfer", "skater", "knight", "squire", "peasant", "villager", "hermit", "beggar", "orphan",
     "android", "droid", "cyborg", "man", "woman", "lady", "gentleman", "boy", "girl",
     "mayor", "pupil", "classmate", "teammate", "coach", "referee", "champion",
-    "challenger", "opponent", "fan", "spectator", "dragon", "goblin", "gnome", "dwarf", "fairy",
+    "challenger", "opponent", "fan", "spectator", "goblin", "gnome", "dwarf", "fairy",
 } | {"crowd", "people", "family", "audience", "army", "band", "choir", "gang"
 }
 ANIMALS = {
@@ -517,3 +517,25 @@ DEPICTING_VERBS = {"paint", "draw", "sketch", "carve", "sculpt", "photograph", "
 IRREGULAR_PLURALS = {"children", "people", "men", "women", "mice", "geese", "sheep", "deer", "fish", "oxen", "teeth"}
 PEOPLE |= {"elder", "elders", "villager", "villagers", "children", "men", "women", "townsfolk", "folk", "guests"}
 ANIMATE |= PEOPLE
+ANIMAL_PARTS = {
+    "tail",
+    "paw",
+    "claw",
+    "wing",
+    "beak",
+    "fin",
+    "fur",
+    "feather",
+    "whisker",
+    "hoof",
+    "horn",
+    "trunk",
+    "snout",
+    "muzzle",
+    "mane",
+    "scale",
+    "antenna",
+    "tusk",
+    "gill",
+    "talon",
+}

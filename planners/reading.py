@@ -859,6 +859,8 @@ def _resolve_pronoun(
     into = token.head.dep_ == "pobj" and token.head.head.lower_ in ("into", "onto", "to", "toward", "towards", "at")
     if token.dep_ == "poss" and lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS:
         candidates = [s for s in candidates if s.character]  # "its eyes opened": the robot's, not the sheet's
+        if lx.singular(token.head.lemma_.lower()) in lx.ANIMAL_PARTS:  # "crept past her tail": no person's tail
+            candidates = [s for s in candidates if not reader.cast[s.id].human]
         if into:  # "Zosia jumped into her arms": someone else's arms
             verb = token.head.head.head
             own = {cid for x in _subjects(verb, {}, doc) if x.i in mentions for cid in mentions[x.i].ids}
