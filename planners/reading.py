@@ -254,6 +254,11 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         full = re.sub(r"['’]s$", "", full)
         given = re.split(r"\s+", full)[0]
         member = reader.by_name(full) or reader.by_name(given)
+        kin = lx.KIN.get(given.lower()) if full == given else None
+        if member is None and kin is not None:  # "her grandmother ... Grandmother whispered": the one we met
+            met = reader.by_kind(kin) or reader.by_kind(given.lower())
+            if met is not None and met.name is None:
+                member, met.name = met, given
         if member is None and quoted[head.i] and _vocative(head):
             called.append((head, given, full, 2))  # "Welcome, ADA-2": whose name this is, the speaker's words say
             continue
@@ -445,8 +450,10 @@ def _looks_past(token: Any) -> bool:
 
 
 def _compound_is_head(token: Any) -> bool:
-    """A compound that is really the thing meant: "teddy bear" keeps "bear" as its head anyway."""
-    return token.head.pos_ not in ("NOUN", "PROPN")
+    """A "compound" that is really the thing meant: its head is no noun, or one that names no thing
+    ("found a bottle half buried": the parser's "bottle half")."""
+    head = lx.singular(token.head.lemma_.lower())
+    return token.head.pos_ not in ("NOUN", "PROPN") or head in lx.ABSTRACT or head in lx.NOT_ENTITIES
 
 
 # --- names ----------------------------------------------------------------------------------------
@@ -1175,6 +1182,8 @@ def _agents(verb: Any, mentions: dict[int, _Mention], fake_verbs: dict[int, int]
     found = [cid for s in _subjects(verb, fake_verbs, doc) for cid in _ids(s, mentions)]
     if found or verb.dep_ not in ("ROOT", "advcl", "acl", "conj", "xcomp"):
         return found
+    if verb.dep_ == "acl" and verb.tag_ == "VBN":
+        return []  # "a bottle half buried in the sand": done to the bottle, by no one named
     before = [m for m in mentions.values() if m.character and m.head.i < verb.i and m.head.dep_ != "pobj"]
     return max(before, key=lambda m: m.head.i).ids if before else []
 
