@@ -182,3 +182,20 @@ def test_annotated_stories_are_read_well(story):
     named, names = result["names"]
     assert named == names, f"{story}: proper names kept {named}/{names}"
     assert result["recall"] >= 0.75 and result["precision"] >= 0.75, f"{story}: {result}"
+
+
+def test_kin_generic_nouns_and_names_said_in_quotes_find_who_we_met():
+    result = plan(
+        "Elif walked along the beach with her grandmother. A stranger on a grey horse rode past them. "
+        '"Good morning," Grandmother called. The man raised his hat. "My name is Tobin," he said.'
+    )
+    names = cast(result)
+    assert set(names) == {"Elif", "Grandmother", "Tobin", "Horse"}
+    assert {c.kind for c in result.characters} == {"person", "grandmother", "stranger", "horse"}
+    assert names["Tobin"] in shot_with(result, "The man raised").characters
+
+
+def test_a_capitalised_first_word_that_names_a_thing_is_no_character():
+    result = plan("The whole village gathered in the square at night. Fireworks exploded above the crowd of people.")
+    assert {c.kind for c in result.characters} == {"people"}
+    assert "fireworks" in {e.label for e in result.shots[-1].graph.entities}
