@@ -99,7 +99,7 @@ def _as_prose(elements: list[Element], speakers: list[str]) -> tuple[str, list[t
     offset, setting = 0, ""
     for element in elements:
         if element.kind == "heading":
-            setting = _setting(element.text)
+            setting = _setting(element.text, speakers)
             continue
         # a line of dialogue is the caption, not something to draw: the speaker talks
         text = f"{element.speaker} talks." if element.kind == "dialogue" else _names_in_title_case(element.text)
@@ -113,11 +113,14 @@ def _as_prose(elements: list[Element], speakers: list[str]) -> tuple[str, list[t
     return "\n\n".join(paragraphs), origins
 
 
-def _setting(heading: str) -> str:
+def _setting(heading: str, speakers: list[str]) -> str:
     place, _, time = heading.partition(" - ")
     place = re.sub(r"\s+", " ", place).strip().lower()
+    for name in speakers:  # "ZOSIA'S KITCHEN" is Zosia's kitchen: a name stays a name
+        place = re.sub(rf"\b{re.escape(name.lower())}\b", name, place)
     when = _TIMES.get(time.strip().upper().split()[0], "") if time.strip() else ""
-    return f"In the {place}{' at ' + when if when and when != 'day' else ' by day' if when else ''},"
+    article = "" if place[:1].isupper() else "the "  # "In Zosia's kitchen", "In the school yard"
+    return f"In {article}{place}{' at ' + when if when and when != 'day' else ' by day' if when else ''},"
 
 
 def _names_in_title_case(text: str) -> str:
