@@ -539,3 +539,7 @@ ANIMAL_PARTS = {
     "gill",
     "talon",
 }
+# Prepositions after which a proper noun is a place even if the NER calls it a person ("near Kraków").
+INSIDE_PREPOSITIONS = {"in", "inside", "into", "near", "outside", "across", "through", "around", "beyond", "within"}
+PEOPLE |= {"conductor", "driver", "porter", "stationmaster", "ticket collector", "passenger"}
+ANIMATE |= PEOPLE

@@ -259,18 +259,24 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             met = reader.by_kind(kin) or reader.by_kind(given.lower())
             if met is not None and met.name is None:
                 member, met.name = met, given
+        person = (_self_named(head) or _only_words_of_quote(doc, first, last, quoted)) if quoted[head.i] else 0
+        if member is None and person:
+            called.append((head, given, full, person))  # '"My name is Tobin," he replied', '"Lucía," said the girl'
+            continue
         if member is None and quoted[head.i] and _vocative(head):
             called.append((head, given, full, 2))  # "Welcome, ADA-2": whose name this is, the speaker's words say
-            continue
-        person = _self_named(head) if quoted[head.i] else 0
-        if member is None and person:
-            called.append((head, given, full, person))  # '"My name is Tobin," he replied'
             continue
         owner = _name_owner(head, mentions, reader)
         if member is None and owner is not None:  # "Its name was Bolt-7": the robot is Bolt-7
             member, owner.name = owner, given
             owner.full_name = full if full != given else None
         noun = _linked_noun(doc, head, in_chain, fake_verbs)
+        outer = noun.head if noun is not None and noun.dep_ == "appos" and noun.head.pos_ == "NOUN" else None
+        if outer is not None and _animate_noun(outer, doc, fake_verbs):
+            # "Its conductor, an old man named Ivan": the conductor is Ivan too, and says more than "man"
+            consumed.add(outer.i)
+            if noun.lemma_.lower() in lx.GENERIC_PEOPLE:
+                noun, outer = outer, noun
         if member is None and noun is None and _is_place_name(doc, head, quoted):
             prep = head.head
             if not (head.dep_ == "pobj" and prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES):
@@ -304,6 +310,11 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             consumed.add(noun.i)
             member.attributes += [a for a in _adjectives(noun) if a not in member.attributes]
             _relate_kin(noun, member, reader, mentions)
+        if outer is not None:
+            member.attributes += [a for a in _adjectives(outer) if a not in member.attributes]
+            if outer.lemma_.lower() not in member.roles:
+                member.roles.append(outer.lemma_.lower())
+            mentions[outer.i] = _Mention(outer, [member.id], True, present=_counts(head, quoted))
         shown = head.dep_ != "poss" or _shows_owner(head.head)  # "Kofi's goat ate": Kofi need not be there
         mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted) and shown)
         if noun is not None and noun.i not in in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
@@ -572,6 +583,17 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
     return None
 
 
+def _only_words_of_quote(doc: Any, first: int, last: int, quoted: list[bool]) -> int:
+    """'"Lucía," said the girl': a quote that is a name and nothing else is the speaker saying who she is."""
+    start, end = first, last
+    while start > 0 and quoted[start - 1]:
+        start -= 1
+    while end + 1 < len(doc) and quoted[end + 1]:
+        end += 1
+    others = [t for t in doc[start : end + 1] if not (first <= t.i <= last) and not t.is_punct]
+    return 1 if not others else 0
+
+
 def _self_named(head: Any) -> int:
     """ "My name is Tobin" (1), "your name is Ada" (2), "I am Tobin" (1): whose name a quote says, by person."""
     verb = head.head if head.dep_ in ("attr", "oprd") else None
@@ -638,14 +660,16 @@ def _adjacent(a: Any, b: Any, doc: Any) -> bool:
 
 def _is_place_name(doc: Any, head: Any, quoted: list[bool]) -> bool:
     """ "the market of Oaxaca", "sailed to Lisbon", "in Ærøskøbing": a proper noun that is a place."""
-    if head.ent_type_ == "PERSON":
-        return False
     if head.dep_ == "pobj":
         prep = head.head
         if prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES:
             return True
-        if prep.lower_ in lx.PLACE_PREPOSITIONS:
-            return True
+        if prep.lower_ in lx.INSIDE_PREPOSITIONS:
+            return True  # "near Kraków", "in Ærøskøbing", even when the NER takes it for a person
+        if prep.lower_ in lx.PLACE_PREPOSITIONS and head.ent_type_ != "PERSON":
+            return True  # ("ran to Lena" is a person)
+    if head.ent_type_ == "PERSON":
+        return False
     return head.ent_type_ in ("GPE", "LOC", "FAC") and head.dep_ not in ("nsubj", "nsubjpass")
 
 
@@ -1040,7 +1064,7 @@ def _dialogue(
     for token in doc:
         if quoted[token.i] or token.pos_ not in ("VERB", "NOUN"):
             continue
-        subject = next((c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        subject = next((c for c in token.children if c.dep_ in ("nsubj", "nsubjpass") and not quoted[c.i]), None)
         if subject is None:
             subject = next((c for c in token.children if _inverted_speaker(c)), None)
         speaks = token.lemma_.lower() in lx.SPEECH_VERBS or speaker is None
