@@ -195,7 +195,12 @@ class _Reader:
         return None
 
     def recent(self, back: int = WINDOW) -> list[_Seen]:
-        return [s for s in self.history if self.number - s.sentence <= back]
+        """Mentions of the last `back` sentences, oldest first (the history is in reading order, so only
+        its tail is looked at: a long story costs no more per pronoun than a short one)."""
+        start = len(self.history)
+        while start > 0 and self.number - self.history[start - 1].sentence <= back:
+            start -= 1
+        return self.history[start:]
 
 
 def read(
