@@ -302,12 +302,14 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
                 kind = _noun_label(noun)
             elif given.lower() in lx.ANIMATE:
                 kind = given.lower()  # "an angry Godzilla": the name is what it is
+            elif any(c.isdigit() for c in given):
+                kind = "robot"  # "KIT-9", "R2-D2": a name with a number in it is a machine's
             member = reader.new_member(
                 lx.KIN.get(given.lower(), kind), name=given, full_name=full if full != given else None
             )
             if title and title != member.kind:
                 member.roles.append(title)  # "Princess Mira, her daughter": also "the princess"
-            member.human = member.human or (noun is None and given.lower() not in lx.ANIMALS)
+            member.human = member.human or (noun is None and given.lower() not in lx.ANIMALS and kind != "robot")
         elif noun is not None and member.kind == "person":
             member.kind = _noun_label(noun)
             member.gender = _gender_of(member.kind) if member.gender == "?" else member.gender
