@@ -18,8 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
+from run import print_table  # noqa: E402  # benchmarks/run.py, beside this script
 
 from planners.heuristic import HeuristicPlanner  # noqa: E402
 from planners.llm import LLMPlanner  # noqa: E402
@@ -90,9 +92,7 @@ def main() -> None:
                 )
             )
     header = ("example", "shots", "model calls / shot", "cache hits", "overhead ms / call", "wall ms / call")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    print_table(header, rows)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from run import print_table  # noqa: E402  # benchmarks/run.py, beside this script
 
 from planners import PLANNERS  # noqa: E402
 from storyteller.models import PlanConfig, StoryPlan  # noqa: E402
@@ -131,9 +134,7 @@ def main() -> None:
             (f"long story ({len(long_story.split())} words)", len(plan.shots), "", "", "", f"{seconds * 1000:.0f}")
         )
     header = ("story", "shots", "recall", "precision", "names kept", "plan ms")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    print_table(header, rows)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "the_lighthouse_cat.txt"
 
 
+def print_table(header: tuple[str, ...], rows: list[tuple]) -> None:
+    """Columns padded to their widest cell, a rule under the header."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
 def cold_make(story: Path, workdir: Path, *args: str) -> tuple[float, Any]:
     """(wall seconds, resource usage of the process and the children it waited for) of one `make`."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}

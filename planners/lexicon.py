@@ -159,7 +159,6 @@ ING_NOUNS = {
     "offspring", "stocking", "stuffing", "icing", "sapling", "clearing", "dumpling", "viking",
 }
 GROUP_NOUNS = {"crowd", "people", "family", "audience", "army", "band", "choir", "class", "gang"}
-GROUP_WORDS = {"pair", "group", "bunch", "couple", "handful", "set", "team", "pack", "herd", "flock"}
 
 # Canonical verbs the animatic knows how to move, with the word forms that name them.
 VERBS: dict[str, tuple[str, ...]] = {
