@@ -237,21 +237,48 @@ class _Mention:
     present: bool = True
 
 
+@dataclass
+class _Scratch:
+    """What the steps of reading one sentence hand to each other."""
+
+    doc: Any
+    quoted: list[bool]  # per token: inside a quotation
+    fake_verbs: dict[int, int]  # nouns the parser took for verbs: {verb token: its subject token}
+    chains: list[tuple[int, int, str | None]]  # runs of name tokens: (first, last, title)
+    mentions: dict[int, _Mention] = field(default_factory=dict)  # by head token index
+    places: list[tuple[Any, str, str]] = field(default_factory=list)  # (token, name, text)
+    consumed: set[int] = field(default_factory=set)  # nouns a name already took ("the cat named Max")
+    called: list[tuple[Any, str, str, int]] = field(default_factory=list)  # names said in a quote, by person
+    inert: set[int] = field(default_factory=set)  # nouns never characters ("a basket of fish", "painted a dragon")
+
+    @property
+    def in_chain(self) -> dict[int, tuple[int, int, str | None]]:
+        return {i: chain for chain in self.chains for i in range(chain[0], chain[1] + 1)}
+
+
 def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceReading:
+    """Four steps: names, then nouns and pronouns in order, then who is there (speakers included), then
+    what they look like, do, and where."""
     out.words = sum(1 for t in doc if not t.is_punct and not t.is_space)
     quoted = _quoted(doc, reader)
     reader.owners = {}
     fake_verbs = _repair(doc)
-    chains = _name_chains(doc, reader, quoted)
-    in_chain = {i: chain for chain in chains for i in range(chain[0], chain[1] + 1)}
-    mentions: dict[int, _Mention] = {}  # by head token index
-    places: list[tuple[Any, str, str]] = []  # (token, name, text)
-    consumed: set[int] = set()  # nouns a name already took ("the cat named Max")
-    called: list[tuple[Any, str, str, int]] = []  # new names said inside a quote: (token, name, full, person)
-    things_met = {t.label for t in reader.things.values()}
-    inert: set[int] = set()  # nouns that are contents, never characters ("a basket of fish")
+    scratch = _Scratch(doc, quoted, fake_verbs, _name_chains(doc, reader, quoted))
+    _read_names(scratch, reader)
+    _read_nouns_and_pronouns(scratch, reader, out)
+    _read_presence(scratch, reader, out)
+    mentions = scratch.mentions
+    _describe(doc, mentions, reader)
+    out.actions = _actions(doc, mentions, fake_verbs, quoted)
+    out.relations = _relations(doc, mentions, reader)
+    out.place = _choose_place(scratch.places)
+    return out
 
-    # 1. names
+
+def _read_names(s: _Scratch, reader: _Reader) -> None:
+    """Names: who each is (known, new, a role's, a place's or a thing's), and the nouns they take."""
+    doc, quoted, fake_verbs, chains, in_chain = s.doc, s.quoted, s.fake_verbs, s.chains, s.in_chain
+    mentions, places, consumed, called = s.mentions, s.places, s.consumed, s.called
     for first, last, title in chains:
         head = _chain_head(doc, first, last)
         name_tokens = [t for t in doc[first : last + 1] if t.i >= first + (1 if title else 0)]
@@ -327,7 +354,12 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         if noun is not None and noun.i not in in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
             mentions[noun.i] = _Mention(noun, [member.id], True, present=_counts(head, quoted))
 
-    # 2. nouns and pronouns, in order: a pronoun sees what came before it in the sentence
+
+def _read_nouns_and_pronouns(s: _Scratch, reader: _Reader, out: SentenceReading) -> None:
+    """Nouns and pronouns, in order: a pronoun sees what came before it in the sentence."""
+    doc, quoted, fake_verbs, in_chain = s.doc, s.quoted, s.fake_verbs, s.in_chain
+    mentions, places, consumed, inert = s.mentions, s.places, s.consumed, s.inert
+    things_met = {t.label for t in reader.things.values()}
     for token in doc:
         i = token.i
         if i in in_chain or i in consumed or i in mentions:
@@ -377,7 +409,10 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
             reader.things[thing.id] = thing
             mentions[i] = _Mention(token, [thing.id], False)
 
-    # 3. the sentence's cast, its speaker and whom they speak to
+
+def _read_presence(s: _Scratch, reader: _Reader, out: SentenceReading) -> None:
+    """The sentence's cast: everyone mentioned and shown, its speaker and whom they speak to."""
+    doc, quoted, chains, mentions, called = s.doc, s.quoted, s.chains, s.mentions, s.called
     for mention in mentions.values():
         cost = _cost(mention.head) + (1.5 if quoted[mention.head.i] else 0.0)  # only talked about in a quote
         reader.seen(mention.ids, cost, mention.character, _plural(mention.head))
@@ -414,13 +449,6 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
         group = tuple(dict.fromkeys(cid for m in mentions.values() if m.character for cid in m.ids))
         if len(group) > 1:
             reader.groups.append((reader.number, group))
-
-    # 4. what they look like, do, and where
-    _describe(doc, mentions, reader)
-    out.actions = _actions(doc, mentions, fake_verbs, quoted)
-    out.relations = _relations(doc, mentions, reader)
-    out.place = _choose_place(places)
-    return out
 
 
 _NAME_WORD = re.compile(r"(?<![\w\"“(])[^\W\d_][\w'’-]*")  # words, not the first after a quote mark
