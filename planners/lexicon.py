@@ -542,3 +542,28 @@ ANIMAL_PARTS = {
 INSIDE_PREPOSITIONS = {"in", "inside", "into", "near", "outside", "across", "through", "around", "beyond", "within"}
 PEOPLE |= {"conductor", "driver", "porter", "stationmaster", "ticket collector", "passenger"}
 ANIMATE |= PEOPLE
+# Verbs done to someone else's body: "avoids her eyes", "took his hand", "kissed her cheek".
+OTHER_BODY_VERBS = {
+    "avoid",
+    "meet",
+    "kiss",
+    "take",
+    "hold",
+    "grab",
+    "touch",
+    "squeeze",
+    "seize",
+    "catch",
+    "stroke",
+    "pat",
+    "examine",
+    "bandage",
+    "bite",
+    "lick",
+    "tickle",
+    "search",
+    "study",
+    "watch",
+}
+# Marks on a body a prompt should carry: "a man with a scar".
+MARKS = {"scar", "tattoo", "beard", "moustache", "mustache", "freckle", "spot", "stripe", "patch", "wrinkle"}

@@ -396,6 +396,15 @@ def _read_nouns_and_pronouns(s: _Scratch, reader: _Reader, out: SentenceReading)
         if i not in inert and _animate_noun(token, doc, fake_verbs, things_met):
             if token.dep_ == "poss" and not _shows_owner(token.head) and reader.by_kind(_noun_label(token)) is None:
                 continue  # "the baker's son": the baker is only talked about
+            described = _described_by(token, mentions)
+            if described is not None:  # "The waiter, a thin man", "a fox and a stork were neighbours"
+                if len(described.ids) == 1:
+                    member = reader.cast[described.ids[0]]
+                    member.attributes += [a for a in _adjectives(token) if a not in member.attributes]
+                    if token.lemma_.lower() not in (member.kind, *member.roles):
+                        member.roles.append(token.lemma_.lower())
+                    mentions[i] = _Mention(token, described.ids, True, present=described.present)
+                continue
             ids = _resolve_noun(token, doc, reader, mentions)
             present = _counts(token, quoted) and (token.dep_ != "poss" or _shows_owner(token.head))
             mentions[i] = _Mention(token, ids, True, present=present)
@@ -925,6 +934,10 @@ def _resolve_pronoun(
     into = token.head.dep_ == "pobj" and token.head.head.lower_ in ("into", "onto", "to", "toward", "towards", "at")
     if token.dep_ == "poss" and lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS:
         candidates = [s for s in candidates if s.character]  # "its eyes opened": the robot's, not the sheet's
+        verb = token.head.head
+        if token.head.dep_ == "dobj" and verb.lemma_.lower() in lx.OTHER_BODY_VERBS:
+            own = {cid for x in _subjects(verb, {}, doc) if x.i in mentions for cid in mentions[x.i].ids}
+            candidates = [s for s in candidates if s.id not in own]  # "the waiter avoids her eyes": not his
         if lx.singular(token.head.lemma_.lower()) in lx.ANIMAL_PARTS:  # "crept past her tail": no person's tail
             candidates = [s for s in candidates if not reader.cast[s.id].human]
         if into:  # "Zosia jumped into her arms": someone else's arms
@@ -937,7 +950,11 @@ def _resolve_pronoun(
         owners = [cid for s in _subjects(verb, {}, doc) if s.i in mentions for cid in mentions[s.i].ids]
         seen = [s for s in candidates if s.id in owners[:1]]
         fits, exact = _fits(seen[-1], gender, reader) if seen else (False, False)
-        body = lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS and token.head.dep_ == "dobj"
+        body = (
+            lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS
+            and token.head.dep_ == "dobj"
+            and verb.lemma_.lower() not in lx.OTHER_BODY_VERBS
+        )
         if fits and (exact or body):  # ("heard her song" need not be the hearer's, "crept past her tail" not)
             member = reader.cast.get(seen[-1].id)
             if member is not None and member.gender == "?":
@@ -1016,6 +1033,20 @@ def _plural_referent(token: Any, reader: _Reader, candidates: list[_Seen], exclu
     return characters[:1]
 
 
+def _described_by(token: Any, mentions: dict[int, _Mention]) -> _Mention | None:
+    """The character a noun only describes: an apposition to it, or what it "was"."""
+    if token.dep_ == "appos":
+        described = mentions.get(token.head.i)
+    elif token.dep_ == "attr" and token.head.lemma_ == "be":
+        subject = next((c for c in token.head.children if c.dep_ == "nsubj"), None)
+        described = mentions.get(subject.i) if subject is not None else None
+        if described is None and subject is not None:  # "a fox and a stork were neighbours"
+            described = next((mentions[c.i] for c in subject.children if c.dep_ == "conj" and c.i in mentions), None)
+    else:
+        return None
+    return described if described is not None and described.character else None
+
+
 def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Mention]) -> list[str]:
     label = _noun_label(token)
     plural = token.tag_ in ("NNS", "NNPS") and label not in lx.GROUP_NOUNS
@@ -1072,6 +1103,8 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
         same = None  # an unintroduced role with no one like it: a new character
     if same is None:
         same = reader.new_member(label, attributes=_adjectives(token), group=label in lx.GROUP_NOUNS)
+        if owner is not None:
+            _relate_kin(token, same, reader, mentions)  # "her husband" ... "his wife": she again
     else:
         same.attributes += [a for a in _adjectives(token) if a not in same.attributes]
     return [same.id]
@@ -1153,11 +1186,15 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
             for child in head.head.children:
                 if child.dep_ == "acomp" and child.lower_ not in lx.NOT_LOOKS and child.lower_ not in member.attributes:
                     member.attributes.append(child.lower_)
-        for child in head.children:  # "a girl in a red jacket", "a knight with a silver sword"
+        for child in head.children:  # "a girl in a red jacket", "a man with a scar"
             if child.dep_ == "prep" and child.lower_ in ("in", "with"):
                 for obj in child.children:
                     if obj.dep_ == "pobj" and _is_clothing(obj):
                         _wear(member, obj)
+                    elif obj.dep_ == "pobj" and child.lower_ == "with" and _is_feature(obj):
+                        feature = " ".join([*_adjectives(obj), obj.lower_])
+                        if feature not in member.features:
+                            member.features.append(feature)
         if head.dep_ == "poss" and head.head.pos_ == "NOUN":  # "her long red hair", "its single orange eye"
             owned = head.head
             looks = _adjectives(owned)
@@ -1190,6 +1227,11 @@ def _is_clothing(token: Any) -> bool:
     """ "jacket", "gloves", and compounds of them: "raincoat", "snowboots"."""
     lemma = lx.singular(token.lemma_.lower())
     return lemma in lx.CLOTHING or lemma == "glove" or lemma.endswith(lx.CLOTHING_ENDINGS)
+
+
+def _is_feature(token: Any) -> bool:
+    lemma = lx.singular(token.lemma_.lower())
+    return lemma in lx.BODY_PARTS or lemma in lx.MARKS
 
 
 def _wear(member: Member, token: Any) -> None:

@@ -199,3 +199,17 @@ def test_a_capitalised_first_word_that_names_a_thing_is_no_character():
     result = plan("The whole village gathered in the square at night. Fireworks exploded above the crowd of people.")
     assert {c.kind for c in result.characters} == {"people"}
     assert "fireworks" in {e.label for e in result.shots[-1].graph.entities}
+
+
+def test_descriptions_kin_and_whose_body_a_verb_means():
+    result = plan(
+        "An old woman and her husband lived by the forest. Every winter the man chopped wood while his wife "
+        "baked bread.\n\nDetective Sharma walked into the café. The waiter, a thin man with a scar, avoided "
+        "her eyes. She noticed mud on his boots."
+    )
+    kinds = {c.id: c.kind for c in result.characters}
+    assert sorted(kinds.values()) == ["detective", "husband", "waiter", "woman"]  # no "wife", no second "man"
+    assert set(shot_with(result, "his wife").characters) == {"woman", "husband"}
+    assert set(shot_with(result, "She noticed").characters) == {"sharma", "waiter"}
+    waiter = next(c for c in result.characters if c.kind == "waiter")
+    assert "scar" in waiter.appearance and "boots" in waiter.appearance
