@@ -567,3 +567,4 @@ OTHER_BODY_VERBS = {
 }
 # Marks on a body a prompt should carry: "a man with a scar".
 MARKS = {"scar", "tattoo", "beard", "moustache", "mustache", "freckle", "spot", "stripe", "patch", "wrinkle"}
+INANIMATE |= {"current", "tide", "river", "stream", "wind", "breeze", "storm", "flood", "avalanche", "sun"}

@@ -886,16 +886,14 @@ def _cost(token: Any) -> float:
 
 
 def _clause_subject(token: Any) -> Any | None:
-    """The subject of the clause a token sits in (for "the tortoise plodded past him")."""
+    """The subject of the clause a token sits in (for "the tortoise plodded past him"): the nearest verb
+    above it, and that verb's subject, inherited along "and" ("crawls closer and curls up beside it")."""
     node = token.head
-    for _ in range(4):
-        subject = next((c for c in node.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-        if subject is not None and subject != token:
-            return subject
-        if node.pos_ == "VERB" and node.dep_ == "conj":  # "leaned over the rail and waved to them"
-            inherited = _subjects(node, {}, token.doc)
-            return inherited[0] if inherited else None
-        if node.head == node or node.dep_ not in ("prep", "pobj", "dobj", "xcomp", "advmod", "prt"):
+    for _ in range(5):
+        if node.pos_ in ("VERB", "AUX"):
+            subjects = [x for x in _subjects(node, {}, token.doc) if x != token]
+            return subjects[0] if subjects else None
+        if node.head == node:
             break
         node = node.head
     return None
@@ -960,6 +958,10 @@ def _resolve_pronoun(
             if member is not None and member.gender == "?":
                 member.gender = gender
             return [seen[-1].id]
+    governor = token.head.head if token.dep_ == "pobj" else token.head
+    if token.dep_ in ("dobj", "pobj") and governor.lemma_.lower() in lx.SOCIAL_VERBS:
+        living = [s for s in candidates if s.character]  # "a lizard watches it": the robot, not its battery
+        candidates = living or candidates
     best, best_cost = None, 99.0
     for seen in candidates:
         fits, exact = _fits(seen, gender, reader)
@@ -1273,7 +1275,7 @@ def _subjects(verb: Any, fake_verbs: dict[int, int], doc: Any, depth: int = 0) -
         if subject.dep_ == "agent":
             subject = next((c for c in subject.children if c.dep_ == "pobj"), subject)
         out.append(subject)
-        out += [c for c in subject.children if c.dep_ == "conj"]  # "Tomas and Pepper walked"
+        out += _conjuncts(subject)  # "Tomas and Pepper walked", "Anna, Ben, Carla and Dev built"
     return out
 
 
@@ -1287,6 +1289,16 @@ def _agents(verb: Any, mentions: dict[int, _Mention], fake_verbs: dict[int, int]
         return []  # "a bottle half buried in the sand": done to the bottle, by no one named
     before = [m for m in mentions.values() if m.character and m.head.i < verb.i and m.head.dep_ != "pobj"]
     return max(before, key=lambda m: m.head.i).ids if before else []
+
+
+def _conjuncts(token: Any) -> list[Any]:
+    """Every noun joined to this one by "and" or commas, however deep the parser nests them."""
+    found = []
+    for child in token.children:
+        listed = child.dep_ == "appos" and child.pos_ == token.pos_ == "PROPN"  # "Anna, Ben, Carla": a list
+        if child.dep_ == "conj" or listed:
+            found += [child, *_conjuncts(child)]
+    return found
 
 
 def _objects(verb: Any) -> list[Any]:
