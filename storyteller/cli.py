@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -12,6 +13,7 @@ from storyteller import __version__
 from storyteller.errors import StorytellerError
 
 EXIT_BAD_INPUT = 2
+MAX_STORY_BYTES = 8_000_000  # a story file past this is a mistake (the planner takes 2,000,000 characters)
 DEFAULT_LIBRARY = Path("library")
 
 
@@ -175,22 +177,45 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def read_story(path: Path) -> str:
+    """The story's text, checked before it is read: a regular file of at most MAX_STORY_BYTES, UTF-8 with no
+    NUL bytes. A device or a pipe is refused, never drained."""
     try:
-        data = path.read_bytes()
+        info = path.stat()
     except FileNotFoundError:
         raise StorytellerError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise StorytellerError(f"{path}: is a directory, not a story file") from None
     except OSError as error:
         raise StorytellerError(f"{path}: cannot read ({error.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise StorytellerError(f"{path}: is a directory, not a story file")
+    if not stat.S_ISREG(info.st_mode):
+        raise StorytellerError(f"{path}: not a regular file (a device, pipe or socket); give a story file")
+    if info.st_size > MAX_STORY_BYTES:
+        raise StorytellerError(f"{path}: {info.st_size:,} bytes; a story may have {MAX_STORY_BYTES:,} at most")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_STORY_BYTES + 1)  # the file may have grown since stat
+    except OSError as error:
+        raise StorytellerError(f"{path}: cannot read ({error.strerror})") from None
+    if len(data) > MAX_STORY_BYTES:
+        raise StorytellerError(f"{path}: more than {MAX_STORY_BYTES:,} bytes; a story may have no more")
+    text = _decode_story(path, data)
+    if not text.strip():
+        raise StorytellerError(f"{path}: the story is empty")
+    return text
+
+
+def _decode_story(path: Path, data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise StorytellerError(f"{path}: not UTF-8 text (it starts with a UTF-16 byte-order mark); save it as UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise StorytellerError(
             f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8"
         ) from None
-    if not text.strip():
-        raise StorytellerError(f"{path}: the story is empty")
+    if "\x00" in text:  # UTF-16 without its mark, or a binary file: NULs must not reach plans or subtitles
+        offset = text.index("\x00")
+        raise StorytellerError(f"{path}: not UTF-8 text (a NUL byte at offset {offset}: UTF-16?); save it as UTF-8")
     return text
 
 
