@@ -8,7 +8,6 @@ killed at any moment leaves nothing that a later run would trust.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storyteller.errors import StorytellerError
+from storyteller.files import file_digest
 from storyteller.models import stable_hash
 
 
@@ -117,14 +117,6 @@ def _record_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def atomic_write_text(path: Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,9 +130,14 @@ def publish(source: Path, target: Path) -> None:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        tmp.unlink(missing_ok=True)  # already the same file: rename() did nothing and left the link
+    except OSError as error:  # the user's path in the message, never the temporary's
+        tmp.unlink(missing_ok=True)
+        raise StorytellerError(f"cannot write {target}: {error.strerror or error}") from None

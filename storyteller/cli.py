@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from storyteller import __version__
 from storyteller.errors import StorytellerError
+from storyteller.outputs import check_output
 
 EXIT_BAD_INPUT = 2
 MAX_STORY_BYTES = 8_000_000  # a story file past this is a mistake (the planner takes 2,000,000 characters)
@@ -70,8 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--minutes", type=_minutes, help="target length of the film (default: from the text)")
         p.add_argument("--runs", type=Path, default=Path("runs"), help="where run directories go (default ./runs)")
 
+    def overwrite_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-y", "--overwrite", action="store_true", help="replace an existing -o file")
+
     def render_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("-o", "--output", type=Path, help="where to write the MP4")
+        overwrite_option(p)
         p.add_argument(
             "--preset", help="diffusion models for both stages, e.g. sd-turbo+svd (see `storyteller presets`)"
         )
@@ -123,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="write the plan of a story as editable JSON")
     plan.add_argument("story", type=Path)
     plan.add_argument("-o", "--output", type=Path, help="plan file (default: print it)")
+    overwrite_option(plan)
     look(plan)
 
     render = commands.add_parser("render", help="render a (possibly hand-edited) plan.json")
@@ -221,6 +227,10 @@ def _decode_story(path: Path, data: bytes) -> str:
 
 def _make(args: argparse.Namespace) -> int:
     story = read_story(args.story)
+    if args.output is not None:  # before any work: a wrong -o costs nothing
+        check_output(
+            args.output, inputs=[args.story], overwrite=args.overwrite, run_dir=args.runs / _run_name(args.story)
+        )
     with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=args.runs)
         width, height = args.size
@@ -228,6 +238,7 @@ def _make(args: argparse.Namespace) -> int:
             story,
             name=_run_name(args.story),
             output=args.output,
+            overwrite=args.overwrite,
             seed=args.seed,
             fps=args.fps,
             width=width,
@@ -244,6 +255,8 @@ def _plan(args: argparse.Namespace) -> int:
 
     story = read_story(args.story)
     check_story(story)
+    if args.output is not None:
+        check_output(args.output, inputs=[args.story], overwrite=args.overwrite)
     width, height = args.size
     name = _run_name(args.story)
     config = PlanConfig(
@@ -290,9 +303,12 @@ def _render(args: argparse.Namespace) -> int:
     from storyteller.models import read_plan
 
     plan = read_plan(args.plan)
+    run_dir = args.plan.resolve().parent  # "render plan.json" inside the run directory names the film after it
+    if args.output is not None:
+        check_output(args.output, inputs=[args.plan], overwrite=args.overwrite, run_dir=run_dir)
     with _Progress(args.quiet) as reporter:
-        teller = _storyteller(args, reporter, runs_dir=args.plan.parent.parent)
-        result = teller.render(plan, args.plan.parent, args.output)
+        teller = _storyteller(args, reporter, runs_dir=run_dir.parent)
+        result = teller.render(plan, run_dir, args.output, overwrite=args.overwrite)
     _summary(result, args.quiet)
     return 0
 

@@ -21,6 +21,7 @@ from storyteller.cache import Cache, atomic_write_text, publish
 from storyteller.errors import StorytellerError
 from storyteller.executors import Call
 from storyteller.models import MotionGuide, PlanConfig, Shot, StoryPlan
+from storyteller.outputs import check_output
 from storyteller.progress import QuietReporter, Reporter
 from storyteller.work import ClipJob, Worker, finish_clip, image_of
 
@@ -87,12 +88,17 @@ class Storyteller:
 
     # --- the pipeline ---------------------------------------------------------------------------
 
-    def make(self, story: str, name: str = "story", output: Path | None = None, **config: Any) -> RunResult:
-        """Plan the story and render it into runs/<name>/."""
+    def make(
+        self, story: str, name: str = "story", output: Path | None = None, overwrite: bool = False, **config: Any
+    ) -> RunResult:
+        """Plan the story and render it into runs/<name>/; `output` is replaced only if `overwrite`, or if it
+        is this run's own earlier film."""
         run_dir = self.runs_dir / name
+        if output is not None:
+            check_output(output, overwrite=overwrite, run_dir=run_dir)
         plan = self.plan(story, PlanConfig(title=name, cache_dir=run_dir / "cache", **config))
         _save_plan(plan, run_dir / "plan.json")
-        return self.render(plan, run_dir, output)
+        return self.render(plan, run_dir, output, overwrite=overwrite)
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         check_story(story)
@@ -105,9 +111,11 @@ class Storyteller:
             raise StorytellerError(f"planner {_name(self.planner)} returned {type(plan).__name__}, not a StoryPlan")
         return plan
 
-    def render(self, plan: StoryPlan, run_dir: Path, output: Path | None = None) -> RunResult:
+    def render(self, plan: StoryPlan, run_dir: Path, output: Path | None = None, overwrite: bool = False) -> RunResult:
         """Render a plan; everything already in the cache is reused, so only changed shots are redone."""
         run_dir = Path(run_dir)
+        if output is not None:
+            check_output(output, inputs=[run_dir / "plan.json"], overwrite=overwrite, run_dir=run_dir)
         cache = Cache(run_dir / "cache")
         cache.sweep()  # temporaries of a run that was killed
         seconds: dict[str, float] = {}

@@ -49,3 +49,81 @@ def test_nul_bytes_and_utf16_are_not_taken_for_text(tmp_path, capsys):
     code, err = run(capsys, "plan", str(marked))
     assert code == 2 and "UTF-16" in one_line(err)
     assert not (tmp_path / "plan.json").exists()
+
+
+TINY = ("--size", "64x36", "--fps", "4", "-q")
+
+
+def make(capsys, story, runs, *extra: str) -> tuple[int, str]:
+    return run(capsys, "make", str(story), "--runs", str(runs), *TINY, *extra)
+
+
+def test_output_never_replaces_an_input_a_directory_or_a_pipe(tmp_path, capsys):
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sat on a mat. The cat jumped.")
+    runs = tmp_path / "runs"
+    code, err = make(capsys, story, runs, "-o", str(story), "-y")
+    assert code == 2 and "input of this run" in one_line(err)
+    assert story.read_text() == "A cat sat on a mat. The cat jumped."
+    code, err = make(capsys, story, runs, "-o", str(tmp_path))
+    assert code == 2 and "is a directory" in one_line(err)
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "film.mp4"
+        os.mkfifo(fifo)
+        code, err = make(capsys, story, runs, "-o", str(fifo), "-y")
+        assert code == 2 and "not a regular file" in one_line(err)
+    assert not runs.exists()  # refused before any work
+
+
+def test_an_existing_file_is_replaced_only_when_asked_or_when_it_is_this_runs_film(tmp_path, capsys):
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sat on a mat. The cat jumped.")
+    runs, film, other = tmp_path / "runs", tmp_path / "film.mp4", tmp_path / "other.mp4"
+    other.write_text("keep me")
+    code, err = make(capsys, story, runs, "-o", str(other))
+    assert code == 2 and "-y/--overwrite" in one_line(err) and other.read_text() == "keep me"
+    assert make(capsys, story, runs, "-o", str(film))[0] == 0
+    assert make(capsys, story, runs, "-o", str(film))[0] == 0  # its own film from before: no -y needed
+    assert make(capsys, story, runs, "-o", str(other), "-y")[0] == 0
+    assert other.read_bytes() == film.read_bytes()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert not leftovers, f"temporaries left next to the outputs: {leftovers}"
+    code, err = run(capsys, "plan", str(story), "-o", str(other))
+    assert code == 2 and "already exists" in one_line(err)
+
+
+def test_render_inside_the_run_directory_names_the_film_after_the_run(tmp_path, capsys, monkeypatch):
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sat on a mat. The cat jumped.")
+    assert make(capsys, story, tmp_path / "runs")[0] == 0
+    monkeypatch.chdir(tmp_path / "runs" / "story")
+    (tmp_path / "runs" / "story" / "story.mp4").unlink()
+    assert run(capsys, "render", "plan.json", *TINY[-1:])[0] == 0
+    assert (tmp_path / "runs" / "story" / "story.mp4").is_file()
+    assert not (tmp_path / "runs" / "story" / ".mp4").exists()
+
+
+def test_a_failure_to_publish_names_the_users_path_and_keeps_the_film(tmp_path, capsys, monkeypatch):
+    import errno
+    import json
+    import shutil
+
+    from storyteller import cache
+
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sat on a mat. The cat jumped.")
+    film = tmp_path / "out" / "film.mp4"
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache.os, "link", full)
+    monkeypatch.setattr(shutil, "copyfile", full)
+    code, err = make(capsys, story, tmp_path / "runs", "-o", str(film))
+    line = one_line(err)
+    assert code == 2 and str(film) in line and "No space left" in line and ".tmp" not in line
+    assert not [p for p in film.parent.iterdir()], "no temporary outlives the run"
+    monkeypatch.undo()
+    assert make(capsys, story, tmp_path / "runs", "-o", str(film))[0] == 0
+    record = json.loads((tmp_path / "runs" / "story" / "run.json").read_text())
+    assert record["rendered"] == {"keyframes": 0, "clips": 0, "films": 0}, "the film was kept in the cache"
