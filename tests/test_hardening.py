@@ -4,6 +4,7 @@ never a lost file."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,100 @@ def test_a_failure_to_publish_names_the_users_path_and_keeps_the_film(tmp_path, 
     assert make(capsys, story, tmp_path / "runs", "-o", str(film))[0] == 0
     record = json.loads((tmp_path / "runs" / "story" / "run.json").read_text())
     assert record["rendered"] == {"keyframes": 0, "clips": 0, "films": 0}, "the film was kept in the cache"
+
+
+# --- processes: workers die with their parent; SIGTERM and Ctrl-C are one line ---------------------------------
+
+LONG = " ".join(
+    ["A fox ran through the forest. A bear climbed a tree. The owl flew over the lake. A girl named Mia walked home."]
+    * 3
+)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def start_make(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    story = tmp_path / "story.txt"
+    story.write_text(LONG)
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "storyteller", "make", str(story), "--runs", str(tmp_path / "runs"),
+               "--executor", "local", "--workers", "2", "--minutes", "3", "-q"]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len([p for p in children(process.pid) if ignores_ctrl_c(p)]) < 3:
+        time.sleep(0.1)  # two workers past their start-up (they ignore Ctrl-C from then on), and the tracker
+    assert len(children(process.pid)) >= 3, "the worker pool did not start"
+    return process, children(process.pid)
+
+
+def ignores_ctrl_c(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    ignored = next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:"))
+    return bool(int(ignored, 16) & (1 << 1))  # bit 1 is SIGINT (2)
+
+
+def wait_gone(pids: list[int], seconds: float = 20) -> list[int]:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.1)
+    return [p for p in pids if alive(p)]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_workers_die_with_their_parent_whatever_kills_it(tmp_path):
+    import signal
+
+    process, workers = start_make(tmp_path)
+    os.kill(process.pid, signal.SIGKILL)  # only the parent, as the OOM killer would
+    process.wait()
+    left = wait_gone(workers)
+    details = [Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ")[:120] for p in left if alive(p)]
+    assert not left, f"orphaned workers live on: {details}"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
+def test_sigterm_and_ctrl_c_are_one_line_without_worker_tracebacks(tmp_path, how):
+    import signal
+
+    process, workers = start_make(tmp_path)
+    if how == "SIGTERM":
+        os.kill(process.pid, signal.SIGTERM)
+    else:
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole group
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    lines = [
+        line for line in err.strip().splitlines() if "resource_tracker" not in line and "warnings.warn" not in line
+    ]
+    assert lines == ["storyteller: interrupted; finished work is kept in the run directory"], err
+    assert not wait_gone(workers)

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any
 
 from storyteller.errors import StorytellerError
 from storyteller.executors import Call, Relay, Resources, perform, windowed
 from storyteller.executors.serial import SerialExecutor
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+class _QuietProcess(SpawnProcess):
+    """A worker started with Ctrl-C blocked: a Ctrl-C while it boots cannot raise inside multiprocessing's
+    bootstrap (33 lines of tracebacks); `_start` then ignores SIGINT and unblocks it."""
+
+    def start(self) -> None:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # the child inherits the mask
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+class _QuietSpawn(SpawnContext):
+    Process = _QuietProcess
 
 
 class LocalExecutor:
@@ -24,12 +46,11 @@ class LocalExecutor:
             with SerialExecutor().pool(worker, resources, tasks, limit, reporter) as pool:
                 yield pool
             return
-        import multiprocessing
         import threading
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn, not fork: the parent may hold torch or rich threads that a forked child would inherit locked
-        context = multiprocessing.get_context("spawn")
+        context = _QuietSpawn()
         messages = context.Queue()
         relay = Relay(reporter)
 
@@ -78,7 +99,24 @@ _MESSAGES: Any = None
 def _start(worker: Any, messages: Any) -> None:
     global _WORKER, _MESSAGES
     _WORKER, _MESSAGES = worker, messages
+    # Ctrl-C reaches the whole process group: the parent answers it in one line and stops the pool, so a
+    # worker ignores it (no tracebacks). Whatever kills the parent (SIGKILL, the OOM killer), the kernel
+    # then sends the worker SIGTERM: no orphan lives on holding a model.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # (a pending one is dropped: it is ignored)
+    _die_with_parent()
     worker.one_thread_each()
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: the pool's own shutdown is all there is
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _run(call: Call) -> Any:
