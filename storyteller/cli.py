@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     def look(p: argparse.ArgumentParser) -> None:
         p.add_argument("--size", type=_size, default=(512, 288), help="frame size, WIDTHxHEIGHT (default 512x288)")
         p.add_argument("--fps", type=_fps, default=24, help="frames per second (default 24)")
-        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**63-1 (default 0)")
         p.add_argument("--planner", help="planner backend (default: fountain for .fountain files, else heuristic)")
         p.add_argument("--llm", metavar="PROVIDER:MODEL", help="plan with a chat model, e.g. openai:gpt-4o-mini")
         p.add_argument("--fallback", metavar="PLANNER", help="planner to use if the LLM gives no valid plan")
@@ -188,6 +188,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _terminated(signum: int, frame: Any) -> NoReturn:
     raise KeyboardInterrupt
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError(f"{seed} is out of range: a seed is 0 to 2**63-1")
+    return seed
 
 
 def read_story(path: Path) -> str:

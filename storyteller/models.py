@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -84,14 +84,20 @@ class Transition(_Model):
     duration: float = Field(default=0.0, ge=0, le=5, description="Seconds of overlap with the previous shot.")
 
 
+# A finite number of frames' widths: a hand-edited NaN or 1e308 is refused when the plan is read.
+Fraction = Annotated[float, Field(allow_inf_nan=False, ge=-100, le=100)]
+
+
 class MotionGuide(_Model):
     """Motion taken from a reference clip (Animate-A-Story): where the subject goes, how the camera moves."""
 
     source: str = Field(description="The reference clip this motion came from.")
-    trajectory: list[tuple[float, float]] = Field(
-        default=[], description="The main subject's path, (x, y) as fractions of the frame, evenly spaced in time."
+    trajectory: list[tuple[Fraction, Fraction]] = Field(
+        default=[],
+        max_length=10_000,
+        description="The main subject's path, (x, y) as fractions of the frame, evenly spaced in time.",
     )
-    camera: tuple[float, float, float] | None = Field(
+    camera: tuple[Fraction, Fraction, Fraction] | None = Field(
         default=None, description="Camera drift over the shot: (dx, dy) in frame fractions, and zoom change."
     )
 
@@ -116,7 +122,7 @@ class StoryPlan(_Model):
     schema_version: int = SCHEMA_VERSION
     title: str
     style: str = ""
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, lt=2**63, description="Random seed, 0 to 2**63 - 1.")
     fps: int = Field(default=24, ge=1, le=120)
     width: int = Field(default=512, ge=16, le=4096)
     height: int = Field(default=288, ge=16, le=4096)
@@ -229,7 +235,7 @@ class PlanConfig(_Model):
     """What the user asked for, handed to every planner."""
 
     title: str = "story"
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, lt=2**63, description="Random seed, 0 to 2**63 - 1.")
     fps: int = Field(default=24, ge=1, le=120)
     width: int = Field(default=512, ge=16, le=4096)
     height: int = Field(default=288, ge=16, le=4096)

@@ -6,6 +6,7 @@ asked for by name; third-party packages add theirs through entry points.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -44,7 +45,15 @@ class Registry(Generic[T]):
         name, _, argument = spec.partition(":")
         if argument:
             config["model"] = argument
-        return self._factory(name)(**config)
+        factory = self._factory(name)
+        try:
+            inspect.signature(factory).bind(**config)
+        except TypeError as error:  # "diffusers:" with nothing after it, an option the backend does not take
+            hint = f" (give it as {name}:MODEL)" if "'model'" in str(error) and not argument else ""
+            raise StorytellerError(f"{self.kind} '{spec}': {error}{hint}") from None
+        except ValueError:
+            pass  # a builtin or C factory without a signature: let it check its own arguments
+        return factory(**config)
 
     def _factory(self, name: str) -> Callable[..., T]:
         factory = self._factories.get(name)

@@ -225,3 +225,36 @@ def test_sigterm_and_ctrl_c_are_one_line_without_worker_tracebacks(tmp_path, how
     ]
     assert lines == ["storyteller: interrupted; finished work is kept in the run directory"], err
     assert not wait_gone(workers)
+
+
+# --- options and plan values are typed and ranged before use ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (("--seed", "-1"), "out of range"),
+        (("--seed", str(2**64)), "out of range"),
+        (("--keyframe", "diffusers:"), "diffusers:MODEL"),
+        (("--animator", "diffusers:"), "diffusers:MODEL"),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path, capsys, extra, words):
+    story = tmp_path / "story.txt"
+    story.write_text("It was raining. A cat ran through the snow.")
+    code, err = make(capsys, story, tmp_path / "runs", *extra)
+    assert code == 2 and words in one_line(err)
+
+
+@pytest.mark.parametrize("value", [float("nan"), 1e308, float("inf")])
+def test_a_guide_with_nan_or_huge_numbers_is_refused_when_the_plan_is_read(tmp_path, capsys, value):
+    import json
+
+    story = tmp_path / "story.txt"
+    story.write_text("A cat ran through the snow.")
+    assert run(capsys, "plan", str(story), "-o", str(tmp_path / "plan.json"))[0] == 0
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    plan["shots"][0]["guide"] = {"source": "clip.mp4", "trajectory": [[value, 0.5]]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))  # json writes NaN and Infinity as Python reads them
+    code, err = run(capsys, "render", str(tmp_path / "plan.json"), "-q")
+    assert code == 2 and "trajectory" in one_line(err)
