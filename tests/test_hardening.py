@@ -12,7 +12,10 @@ from storyteller import cli
 
 
 def run(capsys, *argv: str) -> tuple[int, str]:
-    code = cli.main(list(argv))
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exit:  # argparse refuses an option by exiting, as the command line would
+        code = exit.code
     return code, capsys.readouterr().err
 
 
