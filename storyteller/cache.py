@@ -54,7 +54,7 @@ class Cache:
             expected = json.loads(record.read_text())["sha256"]
         except (OSError, ValueError, KeyError):
             expected = None
-        if expected != file_digest(path):
+        if path.is_symlink() or record.is_symlink() or expected != file_digest(path):  # never follow a link out
             path.unlink(missing_ok=True)
             record.unlink(missing_ok=True)
             self.stats.count(stage, hit=False)

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import stat
 from pathlib import Path
+
+from storyteller.errors import StorytellerError
+
+MAX_REFERENCE_BYTES = 50_000_000  # a reference image past this is a mistake
+MAX_CLIP_BYTES = 4_000_000_000  # a guide's reference clip
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def file_digest(path: Path) -> str:
@@ -12,3 +21,20 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def local_file(path: str | Path, what: str, limit: int) -> Path:
+    """A path a plan names, checked before anything opens it: not a URL (no code path fetches one), a
+    regular file (a pipe would hang, a device would never end), at most `limit` bytes."""
+    text = str(path)
+    if _URL.match(text):
+        raise StorytellerError(f"{what} '{text}': only local files are read, not URLs")
+    try:
+        info = os.stat(text)
+    except OSError as error:
+        raise StorytellerError(f"{what} '{text}': {error.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise StorytellerError(f"{what} '{text}': not a regular file")
+    if info.st_size > limit:
+        raise StorytellerError(f"{what} '{text}': {info.st_size:,} bytes; at most {limit:,}")
+    return Path(text)

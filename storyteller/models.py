@@ -247,6 +247,9 @@ class PlanConfig(_Model):
         return {"seed": self.seed, "fps": self.fps, "width": self.width, "height": self.height}
 
 
+MAX_PLAN_BYTES = 200_000_000  # a plan of a 2,000,000-character story is well under this
+
+
 def read_plan(path: str | Path) -> StoryPlan:
     """Load plan.json; any problem is one line naming the file, the field and the reason."""
     from pydantic import ValidationError
@@ -254,6 +257,12 @@ def read_plan(path: str | Path) -> StoryPlan:
     from storyteller.errors import StorytellerError
 
     path = Path(path)
+    if path.is_symlink():  # the run writes plan.json back: never through a link to somewhere else
+        raise StorytellerError(f"{path}: is a symbolic link; copy the plan into its run directory")
+    if path.exists() and not path.is_file():
+        raise StorytellerError(f"{path}: not a regular file")
+    if path.exists() and path.stat().st_size > MAX_PLAN_BYTES:
+        raise StorytellerError(f"{path}: {path.stat().st_size:,} bytes; a plan may have {MAX_PLAN_BYTES:,} at most")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 from storyteller.cache import Cache, atomic_write_text, publish
 from storyteller.errors import StorytellerError
 from storyteller.executors import Call
+from storyteller.files import MAX_REFERENCE_BYTES, file_digest, local_file
 from storyteller.models import MotionGuide, PlanConfig, Shot, StoryPlan
 from storyteller.outputs import check_output
 from storyteller.progress import QuietReporter, Reporter
@@ -429,7 +431,29 @@ def _shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:
         "shot": shot.model_dump(mode="json", exclude={"id", "transition", "guide"}),
         "context": plan.shot_context(shot),
         "frames": plan.shot_frames(shot),
+        "references": _reference_digests(shot, plan),
     }
+
+
+def _reference_digests(shot: Shot, plan: StoryPlan) -> dict[str, str]:
+    """The content of each reference image the shot's characters have: a new picture at the same path
+    must make a new keyframe. (Checked here, before anything opens it: a local regular file, size-capped.)"""
+    digests = {}
+    for cid in shot.characters:
+        character = plan.character(cid)
+        if character is not None and character.reference:
+            digests[cid] = _digest_of(local_file(character.reference, "reference image", MAX_REFERENCE_BYTES))
+    return digests
+
+
+def _digest_of(path: Path) -> str:
+    info = path.stat()
+    return _digest_cached(str(path), info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=256)
+def _digest_cached(path: str, mtime_ns: int, size: int) -> str:
+    return file_digest(Path(path))
 
 
 def _counted(frames: Iterable[np.ndarray], advance: Any) -> Iterator[np.ndarray]:

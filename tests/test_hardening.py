@@ -261,3 +261,81 @@ def test_a_guide_with_nan_or_huge_numbers_is_refused_when_the_plan_is_read(tmp_p
     (tmp_path / "plan.json").write_text(json.dumps(plan))  # json writes NaN and Infinity as Python reads them
     code, err = run(capsys, "render", str(tmp_path / "plan.json"), "-q")
     assert code == 2 and "trajectory" in one_line(err)
+
+
+# --- what a plan names is local, regular, bounded; the cache never follows a link ------------------------------
+
+
+def planned(tmp_path, capsys, story_text: str = "A girl named Mia walked home. Mia smiled."):
+    import json
+
+    story = tmp_path / "story.txt"
+    story.write_text(story_text)
+    assert make(capsys, story, tmp_path / "runs")[0] == 0
+    path = tmp_path / "runs" / "story" / "plan.json"
+    return path, json.loads(path.read_text())
+
+
+def save(path, plan) -> None:
+    import json
+
+    path.write_text(json.dumps(plan))
+
+
+def test_a_reference_that_is_a_url_a_pipe_or_a_folder_is_one_line(tmp_path, capsys):
+    path, plan = planned(tmp_path, capsys)
+    references = ["https://example.com/mia.png", str(tmp_path)]
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.png")
+        references.append(str(tmp_path / "pipe.png"))
+    for reference in references:
+        plan["characters"][0]["reference"] = reference
+        save(path, plan)
+        code, err = run(capsys, "render", str(path), "-q")
+        line = one_line(err)
+        assert code == 2 and "reference image" in line and reference in line
+
+
+def test_a_new_picture_at_the_same_reference_path_makes_a_new_keyframe(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    path, plan = planned(tmp_path, capsys)
+    picture = tmp_path / "mia.png"
+    Image.new("RGB", (8, 8), "red").save(picture)
+    plan["characters"][0]["reference"] = str(picture)
+    save(path, plan)
+    assert run(capsys, "render", str(path), "-q")[0] == 0
+    Image.new("RGB", (8, 8), "blue").save(picture)  # same path, new content
+    assert run(capsys, "render", str(path), "-q")[0] == 0
+    record = json.loads((path.parent / "run.json").read_text())
+    assert record["rendered"]["keyframes"] == len(plan["shots"])
+
+
+def test_a_guide_clip_that_is_a_url_is_refused_never_fetched():
+    from generators.diffusion.animator import _clip_frames
+    from storyteller.errors import StorytellerError
+
+    with pytest.raises(StorytellerError, match="not URLs"):
+        _clip_frames("http://127.0.0.1:9/clip.mp4", [0.0], (8, 8))
+    assert _clip_frames("/no/such/clip.mp4", [0.0], (8, 8)) == []  # moved or gone: animate unguided
+
+
+def test_a_plan_that_is_a_link_and_a_cache_entry_that_is_a_link_are_not_followed(tmp_path, capsys):
+    path, _ = planned(tmp_path, capsys)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(path.read_text())
+    linked = tmp_path / "linked" / "plan.json"
+    linked.parent.mkdir()
+    linked.symlink_to(elsewhere)
+    code, err = run(capsys, "render", str(linked), "-q")
+    assert code == 2 and "symbolic link" in one_line(err)
+    cache = path.parent / "cache"
+    entry = next(p for p in cache.glob("film/*/*.mp4"))
+    secret = tmp_path / "secret.mp4"
+    secret.write_bytes(entry.read_bytes())  # same bytes, so the record still matches
+    entry.unlink()
+    entry.symlink_to(secret)
+    assert run(capsys, "render", str(path), "-q")[0] == 0
+    assert not entry.is_symlink() and not (path.parent / "story.mp4").is_symlink()

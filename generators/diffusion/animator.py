@@ -18,6 +18,7 @@ from PIL import Image
 from generators.diffusion import runtime
 from generators.diffusion.keyframes import keyframe_prompt
 from storyteller.errors import StorytellerError
+from storyteller.files import MAX_CLIP_BYTES, local_file
 from storyteller.models import MotionGuide, Shot, StoryPlan
 
 VERSION = "1"
@@ -200,7 +201,13 @@ def _clip_frames(path: str, times: list[float], size: tuple[int, int]) -> list[I
     import av
 
     try:
-        container = av.open(path)
+        clip = local_file(path, "guide clip", MAX_CLIP_BYTES)  # a URL is an error; no network is touched
+    except StorytellerError as error:
+        if "URL" in str(error):
+            raise
+        return []  # the library moved or the clip is gone: animate unguided rather than fail the shot
+    try:
+        container = av.open(str(clip))
     except (OSError, av.error.FFmpegError):
         return []  # the library moved or the clip is gone: animate unguided rather than fail the shot
     picked: list[Image.Image] = []

@@ -14,6 +14,7 @@ from PIL import Image
 
 from generators.diffusion import runtime
 from storyteller.errors import StorytellerError
+from storyteller.files import MAX_REFERENCE_BYTES, local_file
 from storyteller.models import Shot, StoryPlan
 
 VERSION = "1"  # bump when prompts or seeding change, so cached keyframes are redone
@@ -100,7 +101,8 @@ class DiffusersKeyframes(runtime.PipelineBackend):
             pipe.set_ip_adapter_scale(0.0)
             return {"ip_adapter_image": Image.new("RGB", (224, 224))}
         pipe.set_ip_adapter_scale(self.ip_adapter_scale)
-        with Image.open(references[0]) as image:  # the lead's likeness; one adapter image per prompt
+        likeness = local_file(references[0], "reference image", MAX_REFERENCE_BYTES)
+        with Image.open(likeness) as image:  # the lead's likeness; one adapter image per prompt
             return {"ip_adapter_image": image.convert("RGB")}
 
 
