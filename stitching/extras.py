@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 import textwrap
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from storyteller.cache import atomic_write_text
+from storyteller.errors import StorytellerError
 from storyteller.models import StoryPlan
 
 
@@ -59,9 +61,14 @@ def contact_sheet(plan: StoryPlan, keyframes: list[Path], path: Path, columns: i
             fill=(230, 230, 235),
         )
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    sheet.save(tmp)
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")  # two runs at once never share a temporary
+    try:
+        sheet.save(tmp)
+        tmp.replace(path)
+    except OSError as error:  # the user's path in the message, and no temporary left behind
+        raise StorytellerError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _timestamp(seconds: float) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,17 +51,23 @@ class Cache:
         if not (path.exists() and record.exists()):
             self.stats.count(stage, hit=False)
             return None
-        try:
-            expected = json.loads(record.read_text())["sha256"]
-        except (OSError, ValueError, KeyError):
-            expected = None
-        if path.is_symlink() or record.is_symlink() or expected != file_digest(path):  # never follow a link out
+        if record.is_symlink() or not self._intact(path):  # damaged, or a link: never followed out
             path.unlink(missing_ok=True)
             record.unlink(missing_ok=True)
             self.stats.count(stage, hit=False)
             return None
         self.stats.count(stage, hit=True)
         return path
+
+    @staticmethod
+    def _intact(path: Path) -> bool:
+        record = _record_path(path)
+        if path.is_symlink() or not (path.is_file() and record.is_file()):
+            return False
+        try:
+            return json.loads(record.read_text())["sha256"] == file_digest(path)
+        except (OSError, ValueError, KeyError):
+            return False
 
     def has(self, stage: str, key: str, suffix: str) -> bool:
         """Whether a sealed entry is there, without reading it: enough to size work, not to trust it."""
@@ -92,8 +99,10 @@ class Cache:
         try:
             write(tmp)
             digest = file_digest(tmp)
-            os.replace(tmp, path)
-            atomic_write_text(_record_path(path), json.dumps({"sha256": digest, "stage": stage}))
+            with _shard_lock(path.parent):  # two runs of one story at once: the first sealed entry stands
+                if not self._intact(path):
+                    os.replace(tmp, path)
+                    atomic_write_text(_record_path(path), json.dumps({"sha256": digest, "stage": stage}))
         except OSError as error:
             raise StorytellerError(
                 f"cannot write to the run directory {self.root}: {error.strerror or error}"
@@ -101,6 +110,23 @@ class Cache:
         finally:
             tmp.unlink(missing_ok=True)
         return path
+
+
+@contextmanager
+def _shard_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on a cache folder while an entry and its record are put in place together
+    (flock on the folder itself: nothing is left behind; without fcntl, no lock)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _alive(pid: int) -> bool:

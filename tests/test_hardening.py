@@ -339,3 +339,28 @@ def test_a_plan_that_is_a_link_and_a_cache_entry_that_is_a_link_are_not_followed
     entry.symlink_to(secret)
     assert run(capsys, "render", str(path), "-q")[0] == 0
     assert not entry.is_symlink() and not (path.parent / "story.mp4").is_symlink()
+
+
+def test_two_makes_of_one_story_at_once_both_succeed_with_the_same_film(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from storyteller.cache import Cache, file_digest
+
+    story = tmp_path / "story.txt"
+    story.write_text(LONG)
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "storyteller", "make", str(story), "--runs", str(tmp_path / "runs"),
+               "--size", "128x72", "--fps", "8", "-q"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    for process in runs:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    cache = tmp_path / "runs" / "story" / "cache"
+    for record in cache.glob("*/*/*.json"):  # every entry's bytes are the bytes its record sealed
+        entry = record.with_suffix("")
+        assert json.loads(record.read_text())["sha256"] == file_digest(entry), entry
+    assert not [p.name for p in (tmp_path / "runs" / "story").rglob(".*") if p.is_file()], "temporaries left"
+    assert Cache(cache).get("film", next(cache.glob("film/*/*.mp4")).stem, ".mp4") is not None
