@@ -144,11 +144,18 @@ def _record_path(path: Path) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temporary and rename: a reader never sees half a file. A failure names `path`
+    (never the temporary) and leaves no temporary behind."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as error:
+        raise StorytellerError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def publish(source: Path, target: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from storyteller import __version__
-from storyteller.errors import StorytellerError
+from storyteller.errors import StorytellerError, printable
 from storyteller.outputs import check_output
 
 EXIT_BAD_INPUT = 2
@@ -572,10 +572,14 @@ def _summary(result: Any, quiet: bool, model_stats: Any = None) -> None:
     if quiet:
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    def shown(text: object) -> str:  # the user's own text: no terminal escapes, no rich markup
+        return escape(printable(str(text)))
+
     plan = result.plan
-    table = Table(title=f"storyteller: {plan.title}", show_header=False)
+    table = Table(title=f"storyteller: {shown(plan.title)}", show_header=False)
     table.add_column(style="bold")
     table.add_column()
     table.add_row("shots", str(len(plan.shots)))
@@ -588,10 +592,10 @@ def _summary(result: Any, quiet: bool, model_stats: Any = None) -> None:
     table.add_row("cache", f"{hits} hits; rendered {made}")
     if model_stats is not None:
         table.add_row("planner", _model_line(model_stats))
-    table.add_row("video file", str(result.video))
-    table.add_row("subtitles", str(result.subtitles))
-    table.add_row("contact sheet", str(result.contact_sheet))
-    table.add_row("plan", str(result.plan_path))
+    table.add_row("video file", shown(result.video))
+    table.add_row("subtitles", shown(result.subtitles))
+    table.add_row("contact sheet", shown(result.contact_sheet))
+    table.add_row("plan", shown(result.plan_path))
     Console(width=max(100, Console().width)).print(table)
 
 

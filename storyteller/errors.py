@@ -2,7 +2,12 @@
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with newlines and control characters (terminal escape codes among them) shown escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class StorytellerError(Exception):
@@ -11,4 +16,4 @@ class StorytellerError(Exception):
     def __str__(self) -> str:
         # a message may quote the user's own text (a plan's field, a file name): its newlines and
         # control characters are shown escaped, so the message stays one line that a terminal prints as is
-        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], super().__str__())
+        return printable(super().__str__())

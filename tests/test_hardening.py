@@ -364,3 +364,42 @@ def test_two_makes_of_one_story_at_once_both_succeed_with_the_same_film(tmp_path
         assert json.loads(record.read_text())["sha256"] == file_digest(entry), entry
     assert not [p.name for p in (tmp_path / "runs" / "story").rglob(".*") if p.is_file()], "temporaries left"
     assert Cache(cache).get("film", next(cache.glob("film/*/*.mp4")).stem, ".mp4") is not None
+
+
+def test_a_title_with_terminal_escapes_is_printed_escaped(tmp_path, capsys):
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sat on a mat. The cat jumped.")
+    runs = tmp_path / "runs"
+    code = cli.main(["make", str(story), "--runs", str(runs), "--size", "64x36", "--fps", "4"])
+    assert code == 0
+    import json
+
+    plan_path = runs / "story" / "plan.json"
+    plan = json.loads(plan_path.read_text())
+    plan["title"] = "Evil \x1b[2J\x1b]0;owned\x07 [bold]title[/bold]"
+    plan_path.write_text(json.dumps(plan))
+    capsys.readouterr()
+    assert cli.main(["render", str(plan_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[2J" not in out and "\x07" not in out and "\\x1b" in out and "[bold]title" in out
+
+
+def test_a_failed_write_names_the_users_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path as P
+
+    from storyteller.cache import atomic_write_text
+    from storyteller.errors import StorytellerError
+
+    real = P.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name.endswith(".tmp"):
+            real(self, "")  # the temporary exists, empty, as on a full disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(P, "write_text", full)
+    with pytest.raises(StorytellerError, match=r"cannot write .*plan\.json: No space left"):
+        atomic_write_text(tmp_path / "plan.json", "{}")
+    assert list(tmp_path.iterdir()) == []
