@@ -403,3 +403,22 @@ def test_a_failed_write_names_the_users_file_and_leaves_no_temporary(tmp_path, m
     with pytest.raises(StorytellerError, match=r"cannot write .*plan\.json: No space left"):
         atomic_write_text(tmp_path / "plan.json", "{}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_user_cache_costs_only_speed(tmp_path):
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    story = tmp_path / "story.txt"
+    story.write_text("A hamster with a kazoo sat on a trampoline.")  # nouns no emoji is named after
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "HOME": str(blocker), "XDG_CACHE_HOME": str(blocker / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-m", "storyteller", "make", str(story), "--runs", str(tmp_path / "runs"), *TINY],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "runs" / "story" / "story.mp4").is_file()
+    assert "cannot be written" in result.stderr and len(result.stderr.strip().splitlines()) == 1

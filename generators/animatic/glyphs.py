@@ -8,9 +8,12 @@ OpenMoji (CC BY-SA 4.0) is rendered from its COLR font, so no SVG rasteriser is 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -152,14 +155,8 @@ class GlyphMatcher:
             return {}
 
     def _save_matches(self) -> None:
-        path = self._matches_file
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._matches, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only cache only costs speed
+        text = json.dumps(self._matches, sort_keys=True)
+        _remember(self._matches_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
     def _match(self, noun: str) -> str | None:
         candidates = (noun, singular(noun), noun.split()[-1], singular(noun.split()[-1]))
@@ -191,14 +188,13 @@ class GlyphMatcher:
             names = emoji_names()[0]
             digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
             path = (self.cache_dir or _user_cache()) / f"emoji-minilm-{digest}.npy"
-            if path.exists():
-                self._name_vectors = np.load(path)
-            else:
+            try:
+                self._name_vectors = np.load(path) if path.is_file() else None
+            except (OSError, ValueError):
+                self._name_vectors = None  # unreadable or damaged: made again below
+            if self._name_vectors is None:
                 self._name_vectors = self._embed(names)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-                np.save(tmp, self._name_vectors)
-                os.replace(tmp, path)
+                _remember(path, lambda tmp: np.save(tmp, self._name_vectors))
         return self._name_vectors
 
 
@@ -222,6 +218,31 @@ def load_embedder():
 def shared_matcher() -> GlyphMatcher:
     """One matcher per process, so the embedder loads at most once however many backends ask."""
     return GlyphMatcher()
+
+
+def _remember(path: Path, write: Callable[[Path], object]) -> None:
+    """Keep a memo in the user cache; a cache that cannot be written (read-only or missing home) only costs
+    speed: one note, and the film is made."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as error:
+        reason = error.strerror or error
+        _note_once(f"the user cache {path.parent} cannot be written ({reason}); nothing is memoised")
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+_NOTED: set[str] = set()
+
+
+def _note_once(message: str) -> None:
+    if message not in _NOTED:
+        _NOTED.add(message)
+        print(f"storyteller: {message}", file=sys.stderr)
 
 
 def _user_cache() -> Path:
