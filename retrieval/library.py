@@ -111,6 +111,10 @@ class Library:
         seen = set()
         for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()):
             key = str(path.resolve())
+            if not _storable(key):  # a name that is not valid text (not UTF-8): skipped, named, never fatal
+                report.skipped += 1
+                report.skipped_files.append(key.encode("utf-8", "backslashreplace").decode("ascii", "replace"))
+                continue
             seen.add(key)
             stat = path.stat()
             known = self.db.execute("select size, mtime, sha256 from files where path = ?", (key,)).fetchone()
@@ -384,3 +388,12 @@ def load_embedder(name: str) -> Any:
         return SentenceTransformer(name, device="cpu")
     except Exception as error:
         raise StorytellerError(f"cannot load the embedder '{name}': {str(error).splitlines()[0][:200]}") from None
+
+
+def _storable(text: str) -> bool:
+    """Whether a path can be stored as text: file names that are not UTF-8 come back with surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

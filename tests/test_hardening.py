@@ -422,3 +422,19 @@ def test_an_unwritable_user_cache_costs_only_speed(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "runs" / "story" / "story.mp4").is_file()
     assert "cannot be written" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_index_skips_a_file_name_that_is_not_utf8_and_indexes_the_rest(tmp_path, capsys):
+    import numpy as np
+
+    from stitching import write_video
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    frames = [np.roll(np.tile(np.arange(64, dtype=np.uint8)[None, :, None], (36, 1, 3)), k, axis=1) for k in range(24)]
+    write_video(iter(frames), clips / "good.mp4", 12)
+    (clips / "good.mp4").rename(os.fsdecode(os.fsencode(clips) + b"/bad\xff\xfe.mp4"))
+    write_video(iter(frames), clips / "good.mp4", 12)
+    assert cli.main(["index", str(clips), "--library", str(tmp_path / "library")]) == 0
+    report = capsys.readouterr().out
+    assert "1 videos added" in report and "1 skipped" in report and "bad\\udcff" in report
