@@ -438,3 +438,66 @@ def test_index_skips_a_file_name_that_is_not_utf8_and_indexes_the_rest(tmp_path,
     assert cli.main(["index", str(clips), "--library", str(tmp_path / "library")]) == 0
     report = capsys.readouterr().out
     assert "1 videos added" in report and "1 skipped" in report and "bad\\udcff" in report
+
+
+# --- preset files: typed, ranged, bounded ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('[p.keyframe]\nmodel = "x"\nsteps = 1e12\n[p.animator]\nmodel = "y"\n', "out of range"),
+        ('[p.keyframe]\nmodel = "x"\n[p.animator]\nmodel = "y"\nframes = 1e8\n', "out of range"),
+        ('[p.keyframe]\nmodel = 42\n[p.animator]\nmodel = "y"\n', "valid string"),
+        ('[p.keyframe]\nmodel = "x"\npipeline = "os.system"\n[p.animator]\nmodel = "y"\n', "class name"),
+        ("a = " + "[" * 200_000 + "]" * 200_000 + "\n", "nested too deeply"),
+    ],
+)
+def test_bad_preset_values_are_one_line(tmp_path, capsys, body, words):
+    from generators.diffusion.presets import presets
+
+    presets.cache_clear()
+    preset = tmp_path / "p.toml"
+    preset.write_text(body)
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sat on a mat.")
+    code, err = make(capsys, story, tmp_path / "runs", "--preset", str(preset))
+    assert code == 2 and words in one_line(err)
+
+
+def test_fuzzed_preset_files_are_taken_or_refused_in_one_line(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from generators.diffusion.presets import preset, presets
+    from storyteller.errors import StorytellerError
+
+    values = st.one_of(
+        st.integers(-(10**15), 10**15), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
+        st.booleans(), st.lists(st.integers(), max_size=3),
+    )  # fmt: skip
+    keys = st.sampled_from(["steps", "guidance", "width", "height", "frames", "fps", "pipeline", "model", "dtype"])
+
+    def toml(value: object) -> str:
+        import json
+
+        if isinstance(value, float) and value != value:
+            return "nan"
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return json.dumps(value)
+
+    @settings(max_examples=80, deadline=None)
+    @given(st.dictionaries(keys, values, max_size=4), st.dictionaries(keys, values, max_size=4))
+    def check(keyframe: dict, animator: dict) -> None:
+        presets.cache_clear()
+        lines = ["[p.keyframe]", *(f"{k} = {toml(v)}" for k, v in keyframe.items()),
+                 "[p.animator]", *(f"{k} = {toml(v)}" for k, v in animator.items())]  # fmt: skip
+        path = tmp_path / "fuzz.toml"
+        path.write_text("\n".join(lines) + "\n")
+        try:
+            preset(str(path))
+        except StorytellerError as error:
+            assert "\n" not in str(error)
+
+    check()

@@ -6,6 +6,7 @@ Users keep their own in a TOML file of the same layout: `--preset my.toml` (its 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -26,10 +27,22 @@ class Preset:
     animator: dict[str, Any]
 
 
+MAX_PRESET_BYTES = 1_000_000
+# What each setting may be; anything outside is one line when the file is read, not a crash in a render.
+RANGES: dict[str, tuple[float, float]] = {
+    "steps": (1, 1000), "guidance": (0, 100), "width": (16, 4096), "height": (16, 4096), "frames": (1, 1024),
+    "fps": (1, 120), "decode_chunk": (1, 1024), "guide_strength": (0, 1), "ip_adapter_scale": (0, 5),
+}  # fmt: skip
+_PIPELINE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")  # a class name in diffusers, never a dotted path
+
+
 @cache
 def presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
+    path = Path(path)
+    if path.stat().st_size > MAX_PRESET_BYTES:
+        raise StorytellerError(f"preset file {path}: larger than {MAX_PRESET_BYTES:,} bytes")
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
         found = {
             name: Preset(
                 name=name,
@@ -42,13 +55,43 @@ def presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
         }
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise StorytellerError(f"preset file {path} is not valid TOML: {error}") from None
+    except RecursionError:  # tomllib recurses into nested arrays: a 200,000-deep one is an attack, not a preset
+        raise StorytellerError(f"preset file {path} is nested too deeply to be a preset") from None
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise StorytellerError(
             f"preset file {path}: every preset needs [NAME.keyframe] and [NAME.animator] ({error})"
         ) from None
     for entry in found.values():
         _check_keys(path, entry)
+        _check_values(path, entry)
     return found
+
+
+def _check_values(path: Path, entry: Preset) -> None:
+    """Each value of the type the backend takes, and in range: steps=1e12 or model=42 is one line here."""
+    from typing import get_type_hints
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from generators.diffusion.animator import DiffusersAnimator
+    from generators.diffusion.keyframes import DiffusersKeyframes
+
+    for stage, backend, settings in (
+        ("keyframe", DiffusersKeyframes, entry.keyframe),
+        ("animator", DiffusersAnimator, entry.animator),
+    ):
+        hints = get_type_hints(backend.__init__)
+        for key, value in settings.items():
+            where = f"preset file {path}, [{entry.name}.{stage}] {key}"
+            try:
+                value = TypeAdapter(hints[key]).validate_python(value, strict=hints[key] is str)
+            except ValidationError as error:
+                raise StorytellerError(f"{where}: {error.errors()[0]['msg']} (got {value!r})") from None
+            low, high = RANGES.get(key, (None, None))
+            if low is not None and value is not None and not low <= value <= high:
+                raise StorytellerError(f"{where}: {value} is out of range ({low} to {high})")
+            if key == "pipeline" and value is not None and not _PIPELINE_NAME.match(value):
+                raise StorytellerError(f"{where}: '{value}' is not a diffusers pipeline class name")
 
 
 def _check_keys(path: Path, entry: Preset) -> None:
