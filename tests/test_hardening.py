@@ -501,3 +501,69 @@ def test_fuzzed_preset_files_are_taken_or_refused_in_one_line(tmp_path):
             assert "\n" not in str(error)
 
     check()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_sigterm_while_a_clip_is_written_leaves_no_temporary(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    story = tmp_path / "story.txt"
+    story.write_text(LONG)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "TMPDIR": str(scratch)}
+    command = [sys.executable, "-m", "storyteller", "make", str(story), "--runs", str(tmp_path / "runs"),
+               "--executor", "serial", "--minutes", "3", "-q"]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not any(scratch.iterdir()) and process.poll() is None:
+        time.sleep(0.02)
+    assert any(scratch.iterdir()), "no clip was being written"
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "interrupted" in err
+    assert not list(scratch.iterdir()), "temporaries outlived the run"
+
+
+def test_check_output_refuses_a_device_without_touching_it():
+    from storyteller.errors import StorytellerError
+    from storyteller.outputs import check_output
+
+    if not os.path.exists("/dev/null"):
+        pytest.skip("no /dev/null")
+    with pytest.raises(StorytellerError, match="not a regular file"):
+        check_output(Path("/dev/null"), overwrite=True)  # only looked at (lstat), never opened
+
+
+def test_fuzzed_plan_options_exit_0_or_2_in_one_line(tmp_path, capsys):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    story = tmp_path / "story.txt"
+    story.write_text("A cat named Tom sat on a mat. He jumped.")
+    junk = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+    option = st.one_of(
+        st.tuples(st.just("--size"), st.one_of(junk, st.from_regex(r"-?\d{1,6}x-?\d{1,6}", fullmatch=True))),
+        st.tuples(st.just("--fps"), st.one_of(junk, st.integers(-10, 10**6).map(str))),
+        st.tuples(st.just("--seed"), st.one_of(junk, st.integers(-(2**70), 2**70).map(str))),
+        st.tuples(st.just("--minutes"), st.one_of(junk, st.floats().map(str))),
+        st.tuples(st.just("--planner"), junk),
+    )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(option, max_size=3))
+    def check(options: list[tuple[str, str]]) -> None:
+        argv = ["plan", str(story), "-o", str(tmp_path / "plan.json"), "-y"]
+        for name, value in options:
+            argv += [name, value]
+        code, err = run(capsys, *argv)
+        assert code in (0, 2), err
+        assert "Traceback" not in err
+        if code == 2:
+            assert len([line for line in err.strip().splitlines() if line.startswith("storyteller")]) == 1, err
+
+    check()
