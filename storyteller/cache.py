@@ -8,8 +8,10 @@ killed at any moment leaves nothing that a later run would trust.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,16 +78,11 @@ class Cache:
 
     def sweep(self) -> int:
         """Remove the temporaries of runs that were killed (their process is gone); returns how many."""
-        import re
-
         removed = 0
         if not self.root.is_dir():
             return 0
         for path in self.root.glob("*/*/.*"):
-            match = re.search(r"\.(\d+)\.(tmp|part)", path.name)
-            if match and not _alive(int(match.group(1))):
-                path.unlink(missing_ok=True)
-                removed += 1
+            removed += _sweep_one(path)
         return removed
 
     def digest(self, stage: str, key: str, suffix: str) -> str:
@@ -129,6 +126,18 @@ def _shard_lock(folder: Path) -> Iterator[None]:
         os.close(fd)
 
 
+_TEMPORARY = re.compile(r"\.(\d+)\.(tmp|part)")  # every temporary name carries its writer's PID
+
+
+def _sweep_one(path: Path) -> int:
+    """Remove `path` if it is a temporary whose writer is gone; 1 if it was removed."""
+    match = _TEMPORARY.search(path.name)
+    if match is None or _alive(int(match.group(1))):
+        return 0
+    path.unlink(missing_ok=True)
+    return 1
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -162,6 +171,8 @@ def publish(source: Path, target: Path) -> None:
     """Put a cached artifact at a user-facing path: a hard link where possible, else a copy; atomically."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):  # a killed run's, next to the output
+        _sweep_one(stale)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.unlink(missing_ok=True)

@@ -567,3 +567,14 @@ def test_fuzzed_plan_options_exit_0_or_2_in_one_line(tmp_path, capsys):
             assert len([line for line in err.strip().splitlines() if line.startswith("storyteller")]) == 1, err
 
     check()
+
+
+def test_a_killed_runs_temporary_next_to_the_output_is_swept_by_the_next_run(tmp_path, capsys):
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sat on a mat. The cat jumped.")
+    film = tmp_path / "film.mp4"
+    dead = 2**22 + 12345  # above any PID this machine hands out: no such process
+    stale = tmp_path / f".film.mp4.{dead}.tmp"
+    stale.write_bytes(b"half a film")
+    assert make(capsys, story, tmp_path / "runs", "-o", str(film))[0] == 0
+    assert not stale.exists() and film.is_file()
