@@ -60,6 +60,9 @@ def _fps(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="storyteller", description="Turn a story into a long, coherent, multi-shot video.")
     parser.add_argument("--version", action="version", version=f"storyteller {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="after a one-line error, print its traceback (or STORYTELLER_DEBUG=1)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def look(p: argparse.ArgumentParser) -> None:
@@ -170,20 +173,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminated)  # SIGTERM is answered like Ctrl-C
+    debug = args.debug or os.environ.get("STORYTELLER_DEBUG", "") not in ("", "0")
     try:
         return COMMANDS[args.command](args)
     except StorytellerError as error:
         print(f"storyteller: error: {error}", file=sys.stderr)
+        _traceback(debug)
         return EXIT_BAD_INPUT
     except OSError as error:  # a full disk, a read-only or blocked directory: finished work stays cached
         where = f"{error.filename}: " if error.filename else ""
         print(f"storyteller: error: {where}{error.strerror or error}", file=sys.stderr)
+        _traceback(debug)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("storyteller: interrupted; finished work is kept in the run directory", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _traceback(debug: bool) -> None:
+    """For a maintainer (--debug): where the one-line error came from."""
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 def _terminated(signum: int, frame: Any) -> NoReturn:

@@ -578,3 +578,14 @@ def test_a_killed_runs_temporary_next_to_the_output_is_swept_by_the_next_run(tmp
     stale.write_bytes(b"half a film")
     assert make(capsys, story, tmp_path / "runs", "-o", str(film))[0] == 0
     assert not stale.exists() and film.is_file()
+
+
+def test_debug_prints_the_traceback_after_the_one_line_error(tmp_path, capsys, monkeypatch):
+    missing = str(tmp_path / "missing.txt")
+    code, err = run(capsys, "plan", missing)
+    assert code == 2 and "Traceback" not in err
+    code, err = run(capsys, "--debug", "plan", missing)
+    assert code == 2 and err.startswith("storyteller: error:") and "Traceback (most recent call last)" in err
+    monkeypatch.setenv("STORYTELLER_DEBUG", "1")
+    code, err = run(capsys, "plan", missing)
+    assert code == 2 and "Traceback" in err
