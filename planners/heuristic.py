@@ -12,9 +12,9 @@ import random
 import re
 from dataclasses import dataclass
 
-from planners import lexicon as lx
 from planners import reading
 from planners.reading import Member, SentenceReading
+from storyteller import lexicon as lx
 from storyteller.models import (
     Action,
     Character,

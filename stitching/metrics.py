@@ -87,7 +87,7 @@ def evaluate(
 
 
 def evaluate_video(path: Path, plan: StoryPlan | None = None, **options) -> Scores:
-    from stitching.video_io import read_video
+    from storyteller.video_io import read_video
 
     return evaluate(read_video(path), plan, **options)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stitching.video_io import read_video
 from storyteller.models import StoryPlan
+from storyteller.video_io import blend, read_video
 
 
 def read_planes(path: Path) -> Iterator[np.ndarray]:
@@ -59,8 +59,3 @@ def _morph(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
     rgb = [cv2.cvtColor(x, cv2.COLOR_YUV2RGB_I420) for x in (a, b)] if planes else [a, b]
     (mixed,) = FlowInfill().fill(rgb[0], rgb[1], [weight])
     return cv2.cvtColor(mixed, cv2.COLOR_RGB2YUV_I420) if planes else mixed
-
-
-def blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
-    mixed = a.astype(np.float32) * (1 - weight) + b.astype(np.float32) * weight
-    return mixed.round().astype(np.uint8)

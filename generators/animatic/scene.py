@@ -10,7 +10,7 @@ import math
 import zlib
 from dataclasses import dataclass, field
 
-from planners import lexicon as lx
+from storyteller import lexicon as lx
 from storyteller.models import Action, MotionGuide, Shot, StoryPlan
 
 GROUND = 0.8

@@ -20,6 +20,7 @@ from generators.diffusion.keyframes import keyframe_prompt
 from storyteller.errors import StorytellerError
 from storyteller.files import MAX_CLIP_BYTES, local_file
 from storyteller.models import MotionGuide, Shot, StoryPlan
+from storyteller.video_io import blend
 
 VERSION = "1"
 
@@ -304,8 +305,6 @@ def _to_uint8(frame: Any) -> np.ndarray:
 
 def _blend(frames: list[np.ndarray], at: float) -> np.ndarray:
     """The frame at fractional index `at`, linearly between its neighbours (the fill stage refines this)."""
-    from stitching.timeline import blend
-
     at = min(max(at, 0.0), len(frames) - 1)
     low = int(at)
     weight = at - low

@@ -86,6 +86,12 @@ def _defined_heap() -> Iterator[None]:
         mallopt(_M_PERTURB, 0)
 
 
+def blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+    """`a` and `b` mixed, `weight` of `b`: a crossfade's frame, or a frame between two (RGB or I420)."""
+    mixed = a.astype(np.float32) * (1 - weight) + b.astype(np.float32) * weight
+    return mixed.round().astype(np.uint8)
+
+
 def read_video(path: Path, layout: str = "rgb24") -> Iterator[np.ndarray]:
     """Decode frames one at a time, as RGB ("rgb24") or as I420 planes ("yuv420p", no conversion)."""
     import av
