@@ -119,18 +119,16 @@ class HeuristicPlanner:
                 state["weather"] = lx.WEATHER_WORDS.get(word, state["weather"])
             if set(words) & lx.WEATHER_ENDS and set(words) & set(lx.WEATHER_WORDS):
                 state["weather"] = "clear"
-            for cid in sentence.present:
-                member = cast[cid]
-                entities.setdefault(cid, Entity(id=cid, label=member.kind, attributes=list(member.attributes)))
-            for thing in sentence.things:
-                entities.setdefault(thing.id, Entity(id=thing.id, label=thing.label, attributes=list(thing.attributes)))
+            # who is there, the things shown, then whoever acts or is acted on (in order: no hash seeds)
             involved = [i for a in sentence.actions for i in (a[0], a[2]) if i]
             involved += [i for r in sentence.relations for i in (r[0], r[2])]
-            for cid in dict.fromkeys(involved):  # ordered: the plan must not depend on hash seeds
-                if cid in cast:  # whoever acts or is acted on is in the picture
-                    entities.setdefault(
-                        cid, Entity(id=cid, label=cast[cid].kind, attributes=list(cast[cid].attributes))
-                    )
+            shown = [
+                *(_entity(cast[cid]) for cid in sentence.present),
+                *(Entity(id=t.id, label=t.label, attributes=list(t.attributes)) for t in sentence.things),
+                *(_entity(cast[cid]) for cid in dict.fromkeys(involved) if cid in cast),
+            ]
+            for entity in shown:
+                entities.setdefault(entity.id, entity)
             if sentence.place is not None:
                 name, description = sentence.place
                 lid = reading.slug(name)
@@ -268,6 +266,10 @@ def _group_into_shots(sentences: list[SentenceReading]) -> list[list[SentenceRea
         else:
             groups.append(pending)
     return groups
+
+
+def _entity(member: Member) -> Entity:
+    return Entity(id=member.id, label=member.kind, attributes=list(member.attributes))
 
 
 def _timed(found: list[tuple[str, str, str | None]], span: tuple[float, float]) -> list[Action]:

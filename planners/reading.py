@@ -698,10 +698,6 @@ def _relate_kin(noun: Any, member: Member, reader: _Reader, mentions: dict[int, 
             reader.kin[(member.id, inverse)] = elder.id
 
 
-def _adjacent(a: Any, b: Any, doc: Any) -> bool:
-    return abs(a.i - b.i) == 1 and (a.whitespace_ if a.i < b.i else b.whitespace_)
-
-
 def _is_place_name(doc: Any, head: Any, quoted: list[bool]) -> bool:
     """ "the market of Oaxaca", "sailed to Lisbon", "in Ærøskøbing": a proper noun that is a place."""
     if head.dep_ == "pobj":
@@ -873,6 +869,12 @@ def _choose_place(places: list[tuple[Any, str, str]]) -> tuple[str, str] | None:
 # --- reference ------------------------------------------------------------------------------------
 
 
+def _social(token: Any) -> bool:
+    """Whether the verb governing this object is done to people ("waved to them", "watches it")."""
+    verb = token.head.head if token.dep_ == "pobj" else token.head
+    return verb.lemma_.lower() in lx.SOCIAL_VERBS
+
+
 def _plural(token: Any) -> bool:
     return token.tag_ in ("NNS", "NNPS") and token.lower_ not in lx.PLURAL_KEEP
 
@@ -958,8 +960,7 @@ def _resolve_pronoun(
             if member is not None and member.gender == "?":
                 member.gender = gender
             return [seen[-1].id]
-    governor = token.head.head if token.dep_ == "pobj" else token.head
-    if token.dep_ in ("dobj", "pobj") and governor.lemma_.lower() in lx.SOCIAL_VERBS:
+    if token.dep_ in ("dobj", "pobj") and _social(token):
         living = [s for s in candidates if s.character]  # "a lizard watches it": the robot, not its battery
         candidates = living or candidates
     best, best_cost = None, 99.0
@@ -1006,8 +1007,7 @@ def _resolve_plural(token: Any, reader: _Reader, candidates: list[_Seen], exclud
 def _plural_referent(token: Any, reader: _Reader, candidates: list[_Seen], excluded: set[str]) -> list[str]:
     recent_groups = [g for n, g in reader.groups if reader.number - n <= GROUP_WINDOW and not set(g) & excluded]
     things = [s for s in candidates if not s.character and s.plural and reader.number - s.sentence <= 1]
-    verb = token.head.head if token.dep_ == "pobj" else token.head
-    if things and token.dep_ in ("dobj", "pobj") and verb.lemma_.lower() not in lx.SOCIAL_VERBS:
+    if things and token.dep_ in ("dobj", "pobj") and not _social(token):
         return [things[-1].id]  # "dropped a basket of mangoes ... pick them up": the mangoes
     here = [s.id for s in candidates if s.character and s.sentence == reader.number]
     if len(set(here)) >= 2:  # "Tomas and Pepper walked back to their house": the two just named

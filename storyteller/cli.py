@@ -336,8 +336,6 @@ def _render(args: argparse.Namespace) -> int:
 
     plan = read_plan(args.plan)
     run_dir = args.plan.resolve().parent  # "render plan.json" inside the run directory names the film after it
-    if args.output is not None:
-        check_output(args.output, inputs=[args.plan], overwrite=args.overwrite, run_dir=run_dir)
     with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=run_dir.parent)
         result = teller.render(plan, run_dir, args.output, overwrite=args.overwrite)

@@ -125,3 +125,13 @@ class StepBar:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
+
+
+_NOTED: set[str] = set()
+
+
+def note(message: str) -> None:
+    """One line on stderr for something the user should know but that stops nothing; said once per process."""
+    if message not in _NOTED:
+        _NOTED.add(message)
+        print(f"storyteller: {message}", file=sys.stderr)

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 from storyteller import lexicon
 from storyteller.embedding import load_embedder
 from storyteller.lexicon import singular
+from storyteller.progress import note
 
 MATCHER_VERSION = 2  # bump when matching rules change: old cached matches are then ignored
 MATCH_THRESHOLD = 0.6  # below this, nearest emoji names are lexical accidents (barrel -> duck)
@@ -215,19 +215,10 @@ def _remember(path: Path, write: Callable[[Path], object]) -> None:
         os.replace(tmp, path)
     except OSError as error:
         reason = error.strerror or error
-        _note_once(f"the user cache {path.parent} cannot be written ({reason}); nothing is memoised")
+        note(f"the user cache {path.parent} cannot be written ({reason}); nothing is memoised")
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-
-
-_NOTED: set[str] = set()
-
-
-def _note_once(message: str) -> None:
-    if message not in _NOTED:
-        _NOTED.add(message)
-        print(f"storyteller: {message}", file=sys.stderr)
 
 
 def _user_cache() -> Path:

@@ -16,6 +16,7 @@ from generators.diffusion import runtime
 from storyteller.errors import StorytellerError
 from storyteller.files import MAX_REFERENCE_BYTES, local_file
 from storyteller.models import Shot, StoryPlan
+from storyteller.progress import note
 
 VERSION = "1"  # bump when prompts or seeding change, so cached keyframes are redone
 
@@ -83,7 +84,7 @@ class DiffusersKeyframes(runtime.PipelineBackend):
         references = [c.reference for c in (plan.character(cid) for cid in shot.characters) if c and c.reference]
         if not self._adapter_loaded and any(c.reference for c in plan.characters):
             if not self.ip_adapter or not hasattr(pipe, "load_ip_adapter"):
-                runtime.note(f"{self.model} takes no IP-Adapter here: character reference images are not used")
+                note(f"{self.model} takes no IP-Adapter here: character reference images are not used")
                 self.ip_adapter = None
             else:
                 repo, subfolder, weights = self.ip_adapter

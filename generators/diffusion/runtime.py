@@ -7,7 +7,6 @@ import contextlib
 import gc
 import math
 import os
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from storyteller.errors import StorytellerError
 from storyteller.models import stable_hash
+from storyteller.progress import note
 
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
@@ -200,15 +200,6 @@ def fit(width: int, height: int, area: int, multiple: int) -> tuple[int, int]:
 def first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
-
-
-_NOTED: set[str] = set()
-
-
-def note(message: str) -> None:
-    if message not in _NOTED:
-        _NOTED.add(message)
-        print(f"storyteller: {message}", file=sys.stderr)
 
 
 class PipelineBackend:

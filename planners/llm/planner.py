@@ -78,6 +78,7 @@ class LLMPlanner:
                 raise StorytellerError(f"LLM planner: {error} (add --fallback heuristic to plan without it)") from None
             used = getattr(self.fallback, "name", type(self.fallback).__name__)
             # said out loud: a user who waited for a model must know the plan is not the model's
+            # (every time, not once per process: each plan the model fails is news)
             print(f"storyteller: the model's plan was refused ({error}); planned with {used} instead", file=sys.stderr)
             self.outcome = {"planner": used, "refused": self.name, "reason": str(error)}
             return self.fallback.plan(story, config)
