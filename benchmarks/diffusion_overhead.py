@@ -115,7 +115,7 @@ def main() -> None:
     from rich.table import Table
 
     from planners.heuristic import HeuristicPlanner
-    from storyteller.models import PlanConfig, Transition
+    from storyteller.core.models import PlanConfig, Transition
 
     torch.set_num_threads(os.cpu_count() or 1)
     story = (ROOT / "examples" / "hamster_fight_night.txt").read_text()

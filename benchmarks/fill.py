@@ -108,7 +108,7 @@ def main(quick: bool = False) -> None:
         for column in ("example", "mode", "make s", "smoothness", "flicker"):
             quality.add_column(column, justify="right" if column not in ("example", "mode") else "left")
         for (example, mode), (seconds, video) in renders.items():
-            from storyteller.models import read_plan
+            from storyteller.core.models import read_plan
 
             plan = read_plan(video.parent / "plan.json")
             scores = evaluate_video(video, plan)

@@ -26,7 +26,7 @@ from run import print_table  # noqa: E402  # benchmarks/run.py, beside this scri
 from planners.heuristic import HeuristicPlanner  # noqa: E402
 from planners.llm import LLMPlanner  # noqa: E402
 from planners.llm.planner import WORDS_PER_SECOND  # noqa: E402
-from storyteller.models import PlanConfig, StoryPlan  # noqa: E402
+from storyteller.core.models import PlanConfig, StoryPlan  # noqa: E402
 
 
 def scripted_answers(plan: StoryPlan, story: str) -> list[str]:

@@ -34,7 +34,7 @@ sys.path.append(str(ROOT / "benchmarks"))  # for run.py beside; last, so its nam
 from run import print_table  # noqa: E402  # benchmarks/run.py, beside this script
 
 from planners import PLANNERS  # noqa: E402
-from storyteller.models import PlanConfig, StoryPlan  # noqa: E402
+from storyteller.core.models import PlanConfig, StoryPlan  # noqa: E402
 
 
 def _fold(text: str) -> str:

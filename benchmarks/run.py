@@ -49,7 +49,7 @@ def cold_make(story: Path, workdir: Path, *args: str) -> tuple[float, Any]:
 def make(story: Path, workdir: Path, *args: str) -> tuple[float, int, float]:
     """(wall seconds, peak resident KiB of the process, seconds of video) of one cold make."""
     wall, usage = cold_make(story, workdir, *args)
-    from storyteller.models import read_plan
+    from storyteller.core.models import read_plan
 
     plan = read_plan(workdir / story.stem / "plan.json")
     return wall, usage.ru_maxrss, plan.duration

@@ -4,7 +4,7 @@ python examples/custom_planner.py
 """
 
 from storyteller import PlanConfig, StoryPlan, Storyteller
-from storyteller.models import Action, Entity, SceneGraph, Shot
+from storyteller.core.models import Action, Entity, SceneGraph, Shot
 
 
 class LinePlanner:

@@ -6,42 +6,8 @@ Two small protocols, each with a registry keyed by name. Third-party backends re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
-from PIL import Image
-
-from storyteller.models import MotionGuide, Shot, StoryPlan
-from storyteller.registry import Registry
-
-
-@runtime_checkable
-class KeyframeGenerator(Protocol):
-    name: str
-
-    def config(self) -> dict[str, Any]:
-        """Everything that changes the output: part of the cache key."""
-        ...
-
-    def keyframe(self, shot: Shot, plan: StoryPlan) -> Image.Image:
-        """The shot's first frame. A backend may also take `progress=callable(done, total)` for its steps,
-        hold a `max_workers` limit, and free its models in `close()` once the stage is over."""
-        ...
-
-
-@runtime_checkable
-class Animator(Protocol):
-    name: str
-
-    def config(self) -> dict[str, Any]: ...
-
-    def animate(
-        self, keyframe: Image.Image, shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None
-    ) -> Iterator[np.ndarray]:
-        """Yield `plan.shot_frames(shot)` RGB frames (H x W x 3, uint8), one at a time."""
-        ...
-
+from storyteller.core.backend import Animator, KeyframeGenerator
+from storyteller.core.registry import Registry
 
 KEYFRAME_GENERATORS: Registry[KeyframeGenerator] = Registry("keyframe backend", "storyteller.generators", "keyframe.")
 ANIMATORS: Registry[Animator] = Registry("animator", "storyteller.generators", "animator.")

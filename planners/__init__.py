@@ -6,16 +6,8 @@ third-party planners register through the `storyteller.planners` entry-point gro
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
-
-from storyteller.models import PlanConfig, StoryPlan
-from storyteller.registry import Registry
-
-
-@runtime_checkable
-class Planner(Protocol):
-    def plan(self, story: str, config: PlanConfig) -> StoryPlan: ...
-
+from storyteller.core.backend import Planner
+from storyteller.core.registry import Registry
 
 PLANNERS: Registry[Planner] = Registry("planner", "storyteller.planners")
 PLANNERS.register("heuristic", "planners.heuristic:HeuristicPlanner")

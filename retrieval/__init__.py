@@ -6,16 +6,8 @@ default) shots render unguided; a guide pinned in plan.json by hand is always us
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
-
-from storyteller.models import MotionGuide, Shot, StoryPlan
-from storyteller.registry import Registry
-
-
-@runtime_checkable
-class Retriever(Protocol):
-    def guide(self, shot: Shot, plan: StoryPlan) -> MotionGuide | None: ...
-
+from storyteller.core.backend import Retriever
+from storyteller.core.registry import Registry
 
 RETRIEVERS: Registry[Retriever] = Registry("retriever", "storyteller.retrievers")
 RETRIEVERS.register("library", "retrieval.retriever:LibraryRetriever")  # "library:PATH"

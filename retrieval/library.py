@@ -21,9 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from storyteller.cache import file_digest
-from storyteller.embedding import load_embedder as offline_embedder
-from storyteller.errors import StorytellerError
+from retrieval.motion import cuts, depth_maps, measure, structure_frames
+from retrieval.reader import probe, read_frames
+from storyteller.core.cache import file_digest
+from storyteller.core.embedding import load_embedder as offline_embedder
+from storyteller.core.errors import StorytellerError
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi"}
 HNSW_THRESHOLD = 20_000
@@ -100,9 +102,6 @@ class Library:
         self, folder: Path, manifest: Path | None = None, progress: Callable[[str], None] | None = None
     ) -> IndexReport:
         """Add new and changed videos under `folder`, drop entries of deleted ones."""
-        from retrieval.motion import cuts, depth_maps, measure, structure_frames
-        from retrieval.reader import probe, read_frames
-
         folder = Path(folder)
         if not folder.is_dir():
             raise StorytellerError(f"{folder}: no such folder")

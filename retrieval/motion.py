@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
-import cv2
 import numpy as np
+
+from storyteller.core.errors import StorytellerError
 
 CUT_THRESHOLD = 0.5  # histogram distance (0 same, 1 disjoint) that counts as a cut
 TRAJECTORY_POINTS = 16
@@ -34,6 +35,8 @@ class Motion:
 
 def cuts(frames: list[np.ndarray], threshold: float = CUT_THRESHOLD) -> list[int]:
     """Indices where a new shot starts (0 always does)."""
+    import cv2  # 0.15 s to import: loaded only when clips are read or drawn
+
     starts, previous = [0], None
     for i, frame in enumerate(frames):
         hist = cv2.calcHist([cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)], [0, 1], None, [16, 8], [0, 180, 0, 256])
@@ -46,6 +49,8 @@ def cuts(frames: list[np.ndarray], threshold: float = CUT_THRESHOLD) -> list[int
 
 def measure(frames: list[np.ndarray], fps: float) -> Motion:
     """The motion guide of one clip, from its (downscaled) RGB frames sampled at `fps`."""
+    import cv2  # 0.15 s to import: loaded only when clips are read or drawn
+
     if len(frames) < 2:
         return Motion(trajectory=[(0.5, 0.5)], edges=[_edges(frames[0])] if frames else [])
     grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
@@ -87,6 +92,7 @@ def structure_frames(frames: list[np.ndarray]) -> list[np.ndarray]:
 
 def depth_maps(frames: list[np.ndarray], model_dir: str) -> list[bytes]:
     """Low-resolution depth of each frame from a local depth-estimation model (any transformers one)."""
+    import cv2  # 0.15 s to import: loaded only when clips are read or drawn
     import torch
 
     model, processor = _depth_model(model_dir)
@@ -103,8 +109,6 @@ def depth_maps(frames: list[np.ndarray], model_dir: str) -> list[bytes]:
 @lru_cache(maxsize=1)
 def _depth_model(model_dir: str) -> tuple:
     from transformers import AutoImageProcessor, AutoModelForDepthEstimation
-
-    from storyteller.errors import StorytellerError
 
     try:
         model = AutoModelForDepthEstimation.from_pretrained(model_dir, local_files_only=True).eval()
@@ -124,6 +128,8 @@ def _resample(points: list[tuple[float, float]], n: int) -> list[tuple[float, fl
 
 
 def _edges(frame: np.ndarray) -> bytes:
+    import cv2  # 0.15 s to import: loaded only when clips are read or drawn
+
     small = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), (EDGE_SIZE[0] * 4, EDGE_SIZE[1] * 4))
     edges = cv2.Canny(small, 60, 160)
     pooled = cv2.resize(edges, EDGE_SIZE, interpolation=cv2.INTER_AREA) > 32

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.library import Library
-from storyteller.models import MotionGuide, Shot, StoryPlan
+from storyteller.core.backend import Retriever
+from storyteller.core.models import MotionGuide, Shot, StoryPlan
 
 
-class LibraryRetriever:
+class LibraryRetriever(Retriever):
     name = "library"
 
     def __init__(self, model: str | Path = "library", k: int = 5, diversity: float = 0.3, min_score: float = 0.35):

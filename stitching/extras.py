@@ -9,9 +9,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from storyteller.cache import atomic_write_text
-from storyteller.errors import StorytellerError
-from storyteller.models import StoryPlan
+from storyteller.core.cache import atomic_write_text
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import StoryPlan
 
 
 def srt(plan: StoryPlan) -> str:

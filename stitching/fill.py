@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from stitching.schedule import plan_fill
-from storyteller.errors import StorytellerError
+from storyteller.core.backend import Infiller
+from storyteller.core.cache import Cache
+from storyteller.core.errors import StorytellerError
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def one_thread_each() -> None:
     cv2.setNumThreads(1)
 
 
-class SegmentStore:
+class SegmentStore(Infiller):
     """Infill segments kept in the run's cache, keyed by both ends and the times.
 
     The orchestrator makes each segment of a model-backed infill as a task of its own and keeps it here; as
@@ -99,8 +101,6 @@ class SegmentStore:
     cheap = True
 
     def __init__(self, cache_root: Any, infill: Any) -> None:
-        from storyteller.cache import Cache
-
         self.cache = Cache(cache_root)
         self.name = getattr(infill, "name", type(infill).__name__)
         self.settings = infill.config()

@@ -9,26 +9,13 @@ with the other's at the pulled pixel (a pixel hidden in the other frame loses to
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
-from storyteller.models import MotionGuide
-from storyteller.registry import Registry
-
-
-@runtime_checkable
-class Infiller(Protocol):
-    name: str
-
-    def config(self) -> dict[str, Any]: ...
-
-    def fill(
-        self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
-    ) -> list[np.ndarray]:
-        """RGB frames at each time in (0, 1) between `first` (0) and `last` (1), same size and dtype."""
-        ...
-
+from storyteller.core.backend import Infiller
+from storyteller.core.models import MotionGuide
+from storyteller.core.registry import Registry
 
 INFILLERS: Registry[Infiller] = Registry("infill backend", "storyteller.infill")
 INFILLERS.register("flow", "stitching.infill:FlowInfill")
@@ -36,7 +23,7 @@ INFILLERS.register("hold", "stitching.infill:HoldInfill")
 INFILLERS.register("diffusers", "generators.diffusion.infill:DiffusersInfill")
 
 
-class HoldInfill:
+class HoldInfill(Infiller):
     """Each frame held until the next: what a low frame rate looks like. The baseline the fill must beat."""
 
     name = "hold"
@@ -51,7 +38,7 @@ class HoldInfill:
         return [first if t < 1 else last for t in times]
 
 
-class FlowInfill:
+class FlowInfill(Infiller):
     name = "flow"
     cheap = True  # ~9 ms a frame at 512x288: remaking a segment costs less than storing and hashing it
 

@@ -18,7 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from storyteller.models import StoryPlan
+from stitching.infill import FlowInfill
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import StoryPlan
+from storyteller.core.video_io import read_video
 
 
 @dataclass
@@ -43,8 +46,6 @@ def evaluate(
 ) -> Scores:
     """Score a film's frames; with its plan, differences across shot boundaries count as continuity,
     not as flicker. `smoothness_every` > 1 rebuilds only every n-th frame (flow is the costly part)."""
-    from stitching.infill import FlowInfill
-
     starts = set(plan.shot_starts()[1:]) if plan else set()
     shot_of = _shot_index(plan) if plan else None
     infill = FlowInfill()
@@ -87,8 +88,6 @@ def evaluate(
 
 
 def evaluate_video(path: Path, plan: StoryPlan | None = None, **options) -> Scores:
-    from storyteller.video_io import read_video
-
     return evaluate(read_video(path), plan, **options)
 
 
@@ -113,8 +112,6 @@ def _clip_alignment(model: str, plan: StoryPlan, middles: dict[int, np.ndarray])
     """Mean cosine similarity between each shot's middle frame and its prompt, with a local CLIP model."""
     import torch
     from transformers import CLIPModel, CLIPProcessor
-
-    from storyteller.errors import StorytellerError
 
     try:
         clip = CLIPModel.from_pretrained(model).eval()

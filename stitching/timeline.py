@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from storyteller.models import StoryPlan
-from storyteller.video_io import blend, read_video
+from stitching.infill import FlowInfill
+from storyteller.core.models import StoryPlan
+from storyteller.core.video_io import blend, read_video
 
 
 def read_planes(path: Path) -> Iterator[np.ndarray]:
@@ -52,8 +53,6 @@ def _morph(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
     """A crossfade along optical flow: what the two shots share slides into place instead of ghosting;
     where their flows disagree (different things), the flow infill falls back to the plain blend."""
     import cv2
-
-    from stitching.infill import FlowInfill
 
     planes = a.ndim == 2  # I420 planes (H * 3/2 x W), as the clips are read
     rgb = [cv2.cvtColor(x, cv2.COLOR_YUV2RGB_I420) for x in (a, b)] if planes else [a, b]

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import stat
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from generators import ANIMATORS, KEYFRAME_GENERATORS
+from generators.diffusion import preset as find_preset
+from generators.diffusion import presets
+from planners import PLANNERS
+from planners.llm import LLMPlanner
+from retrieval import RETRIEVERS
+from retrieval.demo import build as build_demo_clips
+from retrieval.library import Library
+from retrieval.retriever import LibraryRetriever
+from stitching.fill import FillSettings
+from stitching.metrics import evaluate_video
 from storyteller import __version__
-from storyteller.errors import StorytellerError, printable
-from storyteller.outputs import check_output
+from storyteller.core.backend import Planner
+from storyteller.core.errors import StorytellerError, printable
+from storyteller.core.executors import DEFAULT_WORKERS
+from storyteller.core.models import PlanConfig, StoryPlan, read_plan
+from storyteller.core.outputs import check_output
+from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, RichReporter
+from storyteller.core.video_io import frame_count
+from storyteller.pipeline import RunResult, Storyteller, save_plan
 
 EXIT_BAD_INPUT = 2
 MAX_STORY_BYTES = 8_000_000  # a story file past this is a mistake (the planner takes 2,000,000 characters)
@@ -90,11 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--animator", help="animator backend: animatic (default), or diffusers:MODEL_ID_OR_FOLDER (a video model)"
         )
+        fill = FillSettings()  # the defaults live there
         p.add_argument(
-            "--fill", default="flow", help="infill between rendered frames: flow (default), or none to render all"
+            "--fill",
+            default=fill.infill,
+            help=f"infill between rendered frames: {fill.infill} (default), hold, diffusers:MODEL, or none",
         )
-        p.add_argument("--stride", type=int, default=2, help="render every n-th frame, infill the rest (default 2)")
-        p.add_argument("--depth", type=int, default=1, help="levels of coarse-to-fine infill (default 1)")
+        p.add_argument(
+            "--stride", type=int, default=fill.stride, help=f"render every n-th frame (default {fill.stride})"
+        )
+        p.add_argument("--depth", type=int, default=fill.depth, help=f"levels of infill (default {fill.depth})")
         p.add_argument(
             "--colour-match", action="store_true", help="keep each place's colours: match shots to its first keyframe"
         )
@@ -115,8 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--workers",
             type=int,
-            default=min(2, os.cpu_count() or 1),
-            help="shots rendered at once: processes for --executor local, CPUs of a local Ray (default: up to 2)",
+            help=f"shots rendered at once: processes for --executor local, CPUs of a local Ray "
+            f"(default {DEFAULT_WORKERS}: up to 2, by the CPUs)",
         )
         p.add_argument(
             "--executor",
@@ -195,8 +223,6 @@ def main(argv: list[str] | None = None) -> int:
 def _traceback(debug: bool) -> None:
     """For a maintainer (--debug): where the one-line error came from."""
     if debug:
-        import traceback
-
         traceback.print_exc(file=sys.stderr)
 
 
@@ -264,7 +290,7 @@ def _make(args: argparse.Namespace) -> int:
             args.output, inputs=[args.story], overwrite=args.overwrite, run_dir=args.runs / _run_name(args.story)
         )
     with _Progress(args.quiet) as reporter:
-        teller = _storyteller(args, reporter, runs_dir=args.runs)
+        teller = _storyteller(args, reporter, runs_dir=args.runs, planner=_planner(args))
         width, height = args.size
         result = teller.make(
             story,
@@ -277,16 +303,12 @@ def _make(args: argparse.Namespace) -> int:
             height=height,
             minutes=args.minutes,
         )
-    _summary(result, args.quiet, getattr(teller.planner, "stats", None))
+    _summary(result, args.quiet, teller.planner.stats)
     return 0
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from storyteller.models import PlanConfig
-    from storyteller.pipeline import _save_plan, check_story
-
     story = read_story(args.story)
-    check_story(story)
     if args.output is not None:
         check_output(args.output, inputs=[args.story], overwrite=args.overwrite)
     width, height = args.size
@@ -300,29 +322,23 @@ def _plan(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         cache_dir=args.runs / name / "cache",
     )
-    planner = _planner(args)
-    plan = planner.plan(story, config)
+    teller = Storyteller(planner=_planner(args), executor="serial")
+    plan = teller.plan(story, config)
     if args.output is None:
         print(plan.model_dump_json(indent=2))
     else:
-        _save_plan(plan, args.output)
+        save_plan(plan, args.output)
         print(f"wrote {args.output}: {len(plan.shots)} shots, {plan.duration:.1f}s", file=sys.stderr)
-    stats = getattr(planner, "stats", None)
-    if stats is not None:
-        print(_model_line(stats), file=sys.stderr)
+    if teller.planner.stats is not None:
+        print(_model_line(teller.planner.stats), file=sys.stderr)
     return 0
 
 
-def _planner(args: argparse.Namespace) -> Any:
+def _planner(args: argparse.Namespace) -> Planner:
     """--llm, else --planner, else by the story's extension."""
-    from planners import PLANNERS
-
     if args.llm:
-        from planners.llm import LLMPlanner
-
         return LLMPlanner.from_spec(args.llm, fallback=args.fallback)
-    story = getattr(args, "story", None)
-    default = "fountain" if story is not None and story.suffix.lower() == ".fountain" else "heuristic"
+    default = "fountain" if args.story.suffix.lower() == ".fountain" else "heuristic"
     return PLANNERS.create(args.planner or default)
 
 
@@ -332,8 +348,6 @@ def _model_line(stats: Any) -> str:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from storyteller.models import read_plan
-
     plan = read_plan(args.plan)
     run_dir = args.plan.resolve().parent  # "render plan.json" inside the run directory names the film after it
     with _Progress(args.quiet) as reporter:
@@ -344,13 +358,6 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _backends(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from generators import ANIMATORS, KEYFRAME_GENERATORS
-    from planners import PLANNERS
-    from retrieval import RETRIEVERS
-
     table = Table(title="storyteller backends")
     table.add_column("stage")
     table.add_column("option")
@@ -367,25 +374,16 @@ def _backends(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    import json
-
-    from storyteller.models import StoryPlan
-
     print(json.dumps(StoryPlan.model_json_schema(), indent=2))
     return 0
 
 
-def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any:
-    from generators import ANIMATORS, KEYFRAME_GENERATORS
-    from storyteller.pipeline import Storyteller
-
-    preset = None
-    if args.preset:
-        from generators.diffusion import preset as find_preset
-
-        preset = find_preset(args.preset)
+def _storyteller(
+    args: argparse.Namespace, reporter: Reporter, runs_dir: Path, planner: Planner | None = None
+) -> Storyteller:
+    preset = find_preset(args.preset) if args.preset else None
     return Storyteller(
-        planner=_planner(args) if hasattr(args, "planner") else "heuristic",
+        planner=planner or "heuristic",
         keyframe=_generator(KEYFRAME_GENERATORS, args.keyframe, preset and preset.keyframe, args),
         animator=_generator(ANIMATORS, args.animator, preset and preset.animator, args),
         retriever=_retriever(args),
@@ -395,21 +393,11 @@ def _storyteller(args: argparse.Namespace, reporter: Any, runs_dir: Path) -> Any
         runs_dir=runs_dir,
         reporter=reporter,
         workers=args.workers,
-        executor=_executor(args),
+        executor=args.executor,
     )
 
 
-def _executor(args: argparse.Namespace) -> Any:
-    from storyteller.executors import executor
-
-    if args.workers < 1:
-        raise StorytellerError(f"--workers must be at least 1 (got {args.workers})")
-    return executor(args.executor, args.workers)
-
-
-def _fill(args: argparse.Namespace) -> Any:
-    from stitching.fill import FillSettings
-
+def _fill(args: argparse.Namespace) -> FillSettings | None:
     if args.stride < 1 or args.depth < 1:
         raise StorytellerError(f"--stride and --depth must be at least 1 (got {args.stride} and {args.depth})")
     if args.fill == "none" or args.stride == 1:
@@ -428,8 +416,6 @@ def _generator(registry: Any, spec: str | None, preset: dict | None, args: argpa
 
 
 def _presets(args: argparse.Namespace) -> int:
-    from generators.diffusion import presets
-
     for preset in presets().values():
         video = preset.animator
         gpu, low = preset.memory_gb
@@ -442,16 +428,11 @@ def _presets(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    import json
-
-    from stitching.metrics import evaluate_video
-    from storyteller.models import read_plan
-
     if not args.video.is_file():
         raise StorytellerError(f"no video at {args.video}")
     plan_path = args.plan or (args.video.parent / "plan.json")
     plan = read_plan(plan_path) if (args.plan or plan_path.is_file()) else None
-    every = args.every or max(1, (plan.total_frames if plan else _frame_count(args.video)) // 300)
+    every = args.every or max(1, (plan.total_frames if plan else frame_count(args.video)) // 300)
     try:
         scores = evaluate_video(args.video, plan, smoothness_every=max(1, every), clip_model=args.clip)
     except ValueError as error:
@@ -463,9 +444,6 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(scores.as_dict(), indent=2))
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title=f"{args.video.name}: {scores.frames} frames", show_header=True)
     table.add_column("metric")
     table.add_column("score", justify="right")
@@ -483,33 +461,17 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _frame_count(video: Path) -> int:
-    import av
-
-    try:
-        with av.open(str(video)) as container:
-            return container.streams.video[0].frames or 0
-    except (av.error.FFmpegError, IndexError):
-        raise StorytellerError(f"cannot read video {video}") from None
-
-
-def _retriever(args: argparse.Namespace) -> Any:
+def _retriever(args: argparse.Namespace) -> LibraryRetriever | None:
     """--library PATH; else ./library when it holds a library; --no-library: none."""
     if args.no_library:
         return None
     path = args.library or (DEFAULT_LIBRARY if (DEFAULT_LIBRARY / "library.sqlite").exists() else None)
     if path is None:
         return None
-    from retrieval.retriever import LibraryRetriever
-
     return LibraryRetriever(path)
 
 
 def _index(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from retrieval.library import Library
-
     console = Console(stderr=True)
     library = Library(args.library, embedder=args.embedder, depth_model=args.depth_model)
     with console.status(f"indexing {args.folder}") as status:
@@ -526,11 +488,6 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from retrieval.library import Library
-
     hits = Library.open_existing(args.library).search(args.text, k=args.k)
     table = Table(title=f"clips for: {args.text}")
     for column in ("score", "caption", "duration", "motion", "path"):
@@ -543,10 +500,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _library(args: argparse.Namespace) -> int:
-    from retrieval.demo import build
-    from retrieval.library import Library
-
-    clips = build(args.library / "demo_clips")
+    clips = build_demo_clips(args.library / "demo_clips")
     report = Library(args.library).index_folder(args.library / "demo_clips")
     print(
         f"{args.library}: {len(clips)} demo clips ({report.added} newly indexed); try: storyteller search 'a dog runs'"
@@ -565,9 +519,7 @@ class _Progress:
         self.quiet = quiet
         self.rich = None
 
-    def __enter__(self) -> Any:
-        from storyteller.progress import PlainReporter, QuietReporter, RichReporter
-
+    def __enter__(self) -> Reporter:
         if self.quiet:
             return QuietReporter()
         if sys.stdout.isatty():
@@ -580,12 +532,9 @@ class _Progress:
             self.rich.__exit__(*exc)
 
 
-def _summary(result: Any, quiet: bool, model_stats: Any = None) -> None:
+def _summary(result: RunResult, quiet: bool, model_stats: Any = None) -> None:
     if quiet:
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
 
     def shown(text: object) -> str:  # the user's own text: no terminal escapes, no rich markup
         return escape(printable(str(text)))
@@ -602,6 +551,8 @@ def _summary(result: Any, quiet: bool, model_stats: Any = None) -> None:
     hits = sum(result.cache_hits.values())
     made = ", ".join(f"{n} {what}" for what, n in result.rendered.items())
     table.add_row("cache", f"{hits} hits; rendered {made}")
+    fill = result.fill
+    table.add_row("fill", f"every {fill['stride']}. frame drawn, the rest infilled" if fill else "every frame drawn")
     if model_stats is not None:
         table.add_row("planner", _model_line(model_stats))
     table.add_row("video file", shown(result.video))

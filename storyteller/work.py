@@ -8,62 +8,65 @@ worker killed mid-call leaves nothing behind that a later run could trust.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import io
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from storyteller.errors import StorytellerError
-from storyteller.executors import Resources, resources_of
-from storyteller.models import Shot, StoryPlan
+from stitching.fill import anchor_count, fill_clip, one_thread_each
+from stitching.smooth import colour_match, deflicker
+from storyteller.core.backend import UNLIMITED, Animator, Backend, Infiller, KeyframeGenerator, Progress, Resources
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import MotionGuide, Shot, StoryPlan
+from storyteller.core.progress import Advance
+from storyteller.core.video_io import prefetch, write_video
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ClipJob:
-    """One shot's clip: what goes into it and the cache key that names it."""
+    """One shot's clip, as the worker makes it: everything but the keyframe's (and colour reference's)
+    bytes, which travel beside it. Built once, in the render plan; never changed after."""
 
     index: int
     shot: Shot
-    keyframe: Path
-    guide: Any
-    key: str
-    cached: Path | None
-    fill: Any = None  # FillSettings when the animator renders anchors and the infill makes the rest
-    colour_reference: Path | None = None  # the keyframe whose colours this shot's place keeps
+    guide: MotionGuide | None
+    key: str  # the cache key that names the clip
+    stride: int = 1  # 1: the animator renders every frame; n: every n-th (anchors), the infill the rest
+    depth: int = 1  # levels of coarse-to-fine infill between anchors
     deflicker: bool = False
 
 
 class Worker:
     """The backends of the render stages, loaded where the worker runs."""
 
-    def __init__(self, keyframer: Any, animator: Any, infill: Any = None) -> None:
+    def __init__(self, keyframer: KeyframeGenerator, animator: Animator, infill: Infiller | None = None) -> None:
         self.keyframer, self.animator, self.infill = keyframer, animator, infill
         self._stage: str | None = None
 
     # --- what the executor asks before starting workers ---------------------------------------
 
-    def backends(self) -> list[Any]:
+    def backends(self) -> list[Backend]:
         return [b for b in (self.keyframer, self.animator, self.infill) if b is not None]
 
     def resources(self) -> Resources:
         needs = Resources()
         for backend in self.backends():
-            needs = needs | resources_of(backend)
+            needs = needs | backend.resources()
         return needs
 
     def limit(self) -> int:
         """How many of these may run on one machine: a backend holding one model per device says 1."""
-        return min(getattr(b, "max_workers", 1 << 16) for b in self.backends())
+        return min((b.max_workers for b in self.backends()), default=UNLIMITED)
 
     def one_thread_each(self) -> None:
-        from stitching.fill import one_thread_each
-
         one_thread_each()
 
     def _enter(self, stage: str) -> None:
@@ -74,20 +77,19 @@ class Worker:
         keep = {id(b) for b in users[stage]}
         for backend in {id(b): b for b in self.backends()}.values():
             if id(backend) not in keep:
-                close(backend)
+                backend.close()
         self._stage = stage
 
     def close(self) -> None:
         for backend in self.backends():
-            close(backend)
+            backend.close()
 
     # --- the calls ---------------------------------------------------------------------------
 
-    def keyframe(self, shot: Shot, plan: StoryPlan, advance: Any = None, steps: Any = None) -> bytes:
+    def keyframe(self, shot: Shot, plan: StoryPlan, advance: Advance = None, steps: Progress | None = None) -> bytes:
         """The shot's keyframe as PNG bytes at the plan's size."""
         self._enter("keyframe")
-        backend = self.keyframer
-        image = backend.keyframe(shot, plan, **progress_kwarg(backend.keyframe, steps))
+        image = self.keyframer.keyframe(shot, plan, progress=steps)
         if image.size != (plan.width, plan.height):
             image = image.resize((plan.width, plan.height), Image.LANCZOS)
         # text entries (which backend drew it, say) survive the round trip through the cache
@@ -105,24 +107,22 @@ class Worker:
         job: ClipJob,
         keyframe: bytes,
         reference: bytes | None,
-        advance: Any = None,
-        steps: Any = None,
+        advance: Advance = None,
+        steps: Progress | None = None,
     ) -> bytes:
         """The shot animated, filled and smoothed, as a lossless clip's bytes."""
         self._enter("clip")
         image = image_of(keyframe)
-        if job.fill is None:
-            animate = self.animator.animate
-            frames = animate(image, job.shot, plan, job.guide, **progress_kwarg(animate, steps))
+        if job.stride == 1:
+            frames = self.animator.animate(image, job.shot, plan, job.guide, progress=steps)
         else:
-            from stitching.fill import fill_clip
-
             anchors = self._anchor_frames(plan, job, image, steps)
-            stride = job.fill.stride_for(plan.fps)
-            frames = fill_clip(anchors, plan.shot_frames(job.shot), stride, job.fill.depth, self.infill)
+            frames = fill_clip(anchors, plan.shot_frames(job.shot), job.stride, job.depth, self.infill)
         return finish_clip(frames, plan, job, image, reference, advance)
 
-    def anchors(self, plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Any = None, steps: Any = None) -> bytes:
+    def anchors(
+        self, plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = None, steps: Progress | None = None
+    ) -> bytes:
         """Only the shot's anchor frames, as .npy bytes: a model-backed infill makes the rest elsewhere."""
         self._enter("clip")
         out = io.BytesIO()
@@ -130,27 +130,31 @@ class Worker:
         return out.getvalue()
 
     def segment(
-        self, first: np.ndarray, last: np.ndarray, times: list[float], advance: Any = None, steps: Any = None
+        self,
+        first: np.ndarray,
+        last: np.ndarray,
+        times: list[float],
+        advance: Advance = None,
+        steps: Progress | None = None,
     ) -> np.ndarray:
         """One infill segment: the frames at `times` (0..1) between two known frames."""
         self._enter("segment")
         return np.stack(self.infill.fill(first, last, times))
 
-    def _anchor_frames(self, plan: StoryPlan, job: ClipJob, image: Image.Image, steps: Any) -> Iterator[np.ndarray]:
+    def _anchor_frames(
+        self, plan: StoryPlan, job: ClipJob, image: Image.Image, steps: Progress | None
+    ) -> Iterator[np.ndarray]:
         """The shot rendered at 1/stride of the frame rate (NUWA-XL's global pass).
 
         The animator sees the same shot at the anchor rate, lengthened to the anchor on or after the last
         frame, so every anchor falls on a frame of the film and actions keep their times.
         """
-        from stitching.fill import anchor_count
-
-        stride = job.fill.stride_for(plan.fps)
+        stride = job.stride
         count = anchor_count(plan.shot_frames(job.shot), stride)
         rate = plan.fps // stride
         slow = plan.model_copy(update={"fps": rate})
         shot = job.shot.model_copy(update={"duration": count / rate})
-        animate = self.animator.animate
-        frames = animate(image, shot, slow, job.guide, **progress_kwarg(animate, steps))
+        frames = self.animator.animate(image, shot, slow, job.guide, progress=steps)
         return exactly(frames, count, (plan.height, plan.width, 3))
 
 
@@ -160,20 +164,14 @@ def finish_clip(
     job: ClipJob,
     keyframe: Image.Image,
     reference: bytes | None,
-    advance: Any = None,
+    advance: Advance = None,
 ) -> bytes:
     """Hold the frames to the plan, keep the place's colours, ease flicker, encode losslessly: the bytes."""
-    from stitching import prefetch, write_video
-
     frames = exactly(frames, plan.shot_frames(job.shot), (plan.height, plan.width, 3), advance)
     if reference is not None:
-        from stitching.smooth import colour_match
-
         match = colour_match(np.asarray(image_of(reference)), np.asarray(keyframe.convert("RGB")))
         frames = map(match, frames)
     if job.deflicker:
-        from stitching.smooth import deflicker
-
         frames = deflicker(frames)
     checked = prefetch(frames)
     handle, name = tempfile.mkstemp(suffix=".mkv", prefix="storyteller-clip-")
@@ -188,7 +186,7 @@ def finish_clip(
 
 
 def exactly(
-    frames: Iterable[np.ndarray], count: int, shape: tuple[int, int, int], advance: Any = None
+    frames: Iterable[np.ndarray], count: int, shape: tuple[int, int, int], advance: Advance = None
 ) -> Iterator[np.ndarray]:
     """Hold a backend to the plan: exactly `count` frames of the plan's size (a short clip holds its last frame)."""
     last = None
@@ -218,34 +216,12 @@ def image_of(png: bytes) -> Image.Image:
         return image.convert("RGB") if image.mode != "RGB" else image.copy()
 
 
-def progress_kwarg(method: Any, progress: Any) -> dict[str, Any]:
-    """Backends that count steps take `progress=`; the protocol does not require it."""
-    import inspect
-
-    if progress is None:
-        return {}
-    try:
-        return {"progress": progress} if "progress" in inspect.signature(method).parameters else {}
-    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
-        return {}
-
-
-def close(backend: Any) -> None:
-    method = getattr(backend, "close", None)
-    if callable(method):
-        method()
-
-
 def return_frames_to_the_os() -> None:
     """Hand the heap's free frame buffers back to the OS once a shot is done.
 
     glibc serves frame-sized buffers from its heap once it has seen a few freed, and keeps what is freed;
     without a trim, resident memory creeps up with the length of the film.
     """
-    import contextlib
-    import ctypes
-    import sys
-
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
             ctypes.CDLL("libc.so.6").malloc_trim(0)

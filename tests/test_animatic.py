@@ -8,7 +8,7 @@ from generators import ANIMATORS, KEYFRAME_GENERATORS
 from generators.animatic import AnimaticAnimator, AnimaticKeyframes, ShotRenderer
 from generators.animatic.glyphs import shared_matcher
 from generators.animatic.scene import layout
-from storyteller.models import Action, Entity, Location, Relation, SceneGraph, Shot, StoryPlan
+from storyteller.core.models import Action, Entity, Location, Relation, SceneGraph, Shot, StoryPlan
 
 W, H = 192, 108
 

@@ -8,7 +8,7 @@ import sys
 import decord
 import pytest
 
-from storyteller.models import StoryPlan
+from storyteller.core.models import StoryPlan
 from tests.conftest import HAMSTER, ROOT
 
 TINY = ["--size", "64x64", "--fps", "8"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from storyteller.cache import file_digest
+from storyteller.core.cache import file_digest
 from tests.conftest import HAMSTER, ROOT, ZOSIA
 from tests.test_cli import assert_clear_error, run
 
@@ -116,7 +116,8 @@ def test_damaged_entries_of_every_kind_are_rebuilt(tmp_path, reference):
 
 FULL_AFTER_TWO_CLIPS = """
 import errno, os, sys
-from storyteller import cache, cli
+from storyteller import cli
+from storyteller.core import cache
 
 real, sealed = os.replace, []
 

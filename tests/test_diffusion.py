@@ -13,8 +13,8 @@ from generators.diffusion import preset, presets, runtime
 from generators.diffusion.animator import DiffusersAnimator, motion_bucket, motion_prompt
 from generators.diffusion.keyframes import DiffusersKeyframes, keyframe_prompt
 from planners.heuristic import HeuristicPlanner
-from storyteller.errors import StorytellerError
-from storyteller.models import MotionGuide, PlanConfig, StoryPlan
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan
 from storyteller.pipeline import Storyteller
 from tests import tiny_diffusion
 from tests.test_cli import TINY, assert_clear_error, run

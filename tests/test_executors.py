@@ -12,11 +12,11 @@ import pytest
 from stitching.fill import FillSettings
 from stitching.infill import FlowInfill
 from storyteller import Storyteller
-from storyteller.cache import file_digest
-from storyteller.errors import StorytellerError
-from storyteller.executors import Call, executor
-from storyteller.executors.serial import SerialExecutor
-from storyteller.models import PlanConfig
+from storyteller.core.cache import file_digest
+from storyteller.core.errors import StorytellerError
+from storyteller.core.executors import Call, executor
+from storyteller.core.executors.serial import SerialExecutor
+from storyteller.core.models import PlanConfig
 from tests.conftest import HAMSTER, ZOSIA
 
 STORY = ZOSIA + "\n\n" + HAMSTER + " The hamster jumped."
@@ -196,7 +196,7 @@ def test_ray_runs_infill_segments_as_tasks(tmp_path, local_ray):
 
 
 def test_a_failing_ray_task_is_one_clear_line(local_ray):
-    from storyteller.executors.ray import RayExecutor
+    from storyteller.core.executors.ray import RayExecutor
     from storyteller.work import Worker
 
     with (
@@ -208,15 +208,19 @@ def test_a_failing_ray_task_is_one_clear_line(local_ray):
 
 
 def _one_cpu():
-    from storyteller.executors import Resources
+    from storyteller.core.executors import Resources
 
     return Resources(cpus=1)
 
 
 def test_diffusion_backends_ask_for_a_gpu_unless_on_the_cpu():
     from generators.diffusion.keyframes import DiffusersKeyframes
-    from storyteller.executors import resources_of
+    from storyteller.core.backend import Animator, adopt
 
-    assert resources_of(DiffusersKeyframes("some/model")).gpus == 1
-    assert resources_of(DiffusersKeyframes("some/model", device="cpu")).gpus == 0
-    assert resources_of(object()).gpus == 0  # the animatic and anything that does not say: one CPU
+    class Plain:  # says nothing of what it needs
+        def animate(self, keyframe, shot, plan, guide=None):
+            return iter(())
+
+    assert DiffusersKeyframes("some/model").resources().gpus == 1
+    assert DiffusersKeyframes("some/model", device="cpu").resources().gpus == 0
+    assert adopt(Plain(), Animator).resources().gpus == 0  # the animatic and anything that does not say: one CPU

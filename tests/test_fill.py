@@ -101,7 +101,7 @@ def test_make_renders_anchors_and_fills_the_rest_smoother_than_holding_frames(tm
     """On an example, the flow fill beats repeating each rendered frame (what a low-rate render looks like)."""
     from planners.heuristic import HeuristicPlanner
     from stitching.metrics import evaluate_video
-    from storyteller.models import PlanConfig
+    from storyteller.core.models import PlanConfig
     from storyteller.pipeline import Storyteller
     from tests.conftest import EXAMPLES
 
@@ -123,7 +123,7 @@ def test_make_renders_anchors_and_fills_the_rest_smoother_than_holding_frames(tm
 
 def test_a_morph_transition_slides_what_two_shots_share_instead_of_ghosting_it():
     from stitching.timeline import stitch
-    from storyteller.models import StoryPlan
+    from storyteller.core.models import StoryPlan
 
     def plan(kind: str) -> StoryPlan:
         shot = {"text": "a", "span": [0, 1], "duration": 1.0, "prompt": "a"}
@@ -168,7 +168,7 @@ def test_colour_match_keeps_one_look_per_place(tmp_path):
     """A shot whose keyframe drifted warm is pulled back to the colours of the place's first keyframe."""
     from planners.heuristic import HeuristicPlanner
     from stitching import read_video
-    from storyteller.models import PlanConfig, Transition
+    from storyteller.core.models import PlanConfig, Transition
     from storyteller.pipeline import Storyteller
 
     class Drifting:  # keyframes that drift warmer shot by shot, as diffusion models do
@@ -196,8 +196,9 @@ def test_colour_match_keeps_one_look_per_place(tmp_path):
     assert len(plan.shots) == 2 and plan.shots[0].location == plan.shots[1].location
     cut = Transition()
     plan = plan.model_copy(update={"shots": [s.model_copy(update={"transition": cut}) for s in plan.shots]})
-    plain = Storyteller(keyframe=Drifting(), runs_dir=tmp_path, fill=None).render(plan, tmp_path / "plain")
-    matched = Storyteller(keyframe=Drifting(), runs_dir=tmp_path, fill=None, colour_match=True)
+    serial = {"executor": "serial"}  # Drifting is a local class: it cannot travel to a worker process
+    plain = Storyteller(keyframe=Drifting(), runs_dir=tmp_path, fill=None, **serial).render(plan, tmp_path / "plain")
+    matched = Storyteller(keyframe=Drifting(), runs_dir=tmp_path, fill=None, colour_match=True, **serial)
     kept = matched.render(plan, tmp_path / "kept")
 
     def red_minus_blue(video) -> list[float]:

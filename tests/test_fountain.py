@@ -2,7 +2,7 @@
 
 from planners import PLANNERS
 from planners.fountain import FountainPlanner, parse
-from storyteller.models import PlanConfig
+from storyteller.core.models import PlanConfig
 from tests.conftest import EXAMPLES
 
 SCRIPT = (EXAMPLES / "snow_day.fountain").read_text()

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planners.heuristic import HeuristicPlanner
-from storyteller.errors import StorytellerError
-from storyteller.models import PlanConfig, read_plan
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import PlanConfig, read_plan
 from storyteller.pipeline import check_story
 from tests.conftest import HAMSTER, ZOSIA
 from tests.test_cli import TINY, run

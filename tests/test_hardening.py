@@ -112,7 +112,7 @@ def test_a_failure_to_publish_names_the_users_path_and_keeps_the_film(tmp_path, 
     import json
     import shutil
 
-    from storyteller import cache
+    from storyteller.core import cache
 
     story = tmp_path / "story.txt"
     story.write_text("A cat sat on a mat. The cat jumped.")
@@ -315,7 +315,7 @@ def test_a_new_picture_at_the_same_reference_path_makes_a_new_keyframe(tmp_path,
 
 def test_a_guide_clip_that_is_a_url_is_refused_never_fetched():
     from generators.diffusion.animator import _clip_frames
-    from storyteller.errors import StorytellerError
+    from storyteller.core.errors import StorytellerError
 
     with pytest.raises(StorytellerError, match="not URLs"):
         _clip_frames("http://127.0.0.1:9/clip.mp4", [0.0], (8, 8))
@@ -346,7 +346,7 @@ def test_two_makes_of_one_story_at_once_both_succeed_with_the_same_film(tmp_path
     import subprocess
     import sys
 
-    from storyteller.cache import Cache, file_digest
+    from storyteller.core.cache import Cache, file_digest
 
     story = tmp_path / "story.txt"
     story.write_text(LONG)
@@ -388,8 +388,8 @@ def test_a_failed_write_names_the_users_file_and_leaves_no_temporary(tmp_path, m
     import errno
     from pathlib import Path as P
 
-    from storyteller.cache import atomic_write_text
-    from storyteller.errors import StorytellerError
+    from storyteller.core.cache import atomic_write_text
+    from storyteller.core.errors import StorytellerError
 
     real = P.write_text
 
@@ -470,7 +470,7 @@ def test_fuzzed_preset_files_are_taken_or_refused_in_one_line(tmp_path):
     from hypothesis import strategies as st
 
     from generators.diffusion.presets import preset, presets
-    from storyteller.errors import StorytellerError
+    from storyteller.core.errors import StorytellerError
 
     values = st.one_of(
         st.integers(-(10**15), 10**15), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
@@ -530,8 +530,8 @@ def test_sigterm_while_a_clip_is_written_leaves_no_temporary(tmp_path):
 
 
 def test_check_output_refuses_a_device_without_touching_it():
-    from storyteller.errors import StorytellerError
-    from storyteller.outputs import check_output
+    from storyteller.core.errors import StorytellerError
+    from storyteller.core.outputs import check_output
 
     if not os.path.exists("/dev/null"):
         pytest.skip("no /dev/null")

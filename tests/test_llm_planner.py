@@ -16,8 +16,8 @@ from planners import PLANNERS
 from planners.heuristic import HeuristicPlanner
 from planners.llm import LLMPlanner
 from planners.llm.planner import chunks
-from storyteller.errors import StorytellerError
-from storyteller.models import PlanConfig
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import PlanConfig
 
 STORY = "A cute golden hamster throwing punches wearing boxing gloves in a boxing ring. The crowd cheered."
 HAMSTER_LOOKS = "a cute golden hamster wearing red boxing gloves"

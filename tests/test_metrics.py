@@ -8,7 +8,7 @@ import numpy as np
 
 from stitching import write_video
 from stitching.metrics import evaluate
-from storyteller.models import StoryPlan
+from storyteller.core.models import StoryPlan
 from tests.test_cli import assert_clear_error, run
 from tests.test_fill import textured_square
 

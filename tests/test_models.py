@@ -3,8 +3,8 @@ import json
 import pytest
 
 from planners.heuristic import HeuristicPlanner
-from storyteller.errors import StorytellerError
-from storyteller.models import PlanConfig, StoryPlan, read_plan
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import PlanConfig, StoryPlan, read_plan
 from tests.conftest import HAMSTER, ZOSIA
 
 

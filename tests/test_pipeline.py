@@ -8,7 +8,7 @@ import pytest
 
 from generators.animatic import AnimaticAnimator, AnimaticKeyframes
 from storyteller import Storyteller
-from storyteller.models import PlanConfig, SceneGraph, Shot, StoryPlan, read_plan
+from storyteller.core.models import PlanConfig, SceneGraph, Shot, StoryPlan, read_plan
 from tests.conftest import EXAMPLES, HAMSTER, ZOSIA
 
 STORY = ZOSIA + "\n\n" + HAMSTER + " The hamster jumped."
@@ -34,6 +34,7 @@ class Counting:
 
 def teller(tmp_path, **kw):
     keyframes, animator = Counting(AnimaticKeyframes()), Counting(AnimaticAnimator())
+    kw.setdefault("executor", "serial")  # the calls are counted in this process
     return Storyteller(keyframe=keyframes, animator=animator, runs_dir=tmp_path / "runs", **kw), keyframes, animator
 
 

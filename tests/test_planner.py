@@ -1,6 +1,6 @@
 from planners import PLANNERS
 from planners.heuristic import HeuristicPlanner
-from storyteller.models import PlanConfig
+from storyteller.core.models import PlanConfig
 from tests.conftest import EXAMPLES, HAMSTER, ZOSIA
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from planners.heuristic import HeuristicPlanner
-from storyteller.models import PlanConfig, StoryPlan
+from storyteller.core.models import PlanConfig, StoryPlan
 
 STORIES = Path(__file__).parent / "stories"
 

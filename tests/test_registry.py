@@ -8,8 +8,8 @@ import pytest
 
 from generators import ANIMATORS, KEYFRAME_GENERATORS
 from planners import PLANNERS
-from storyteller import registry
-from storyteller.errors import StorytellerError
+from storyteller.core import registry
+from storyteller.core.errors import StorytellerError
 from tests.conftest import EXAMPLES
 
 

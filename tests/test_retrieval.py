@@ -14,8 +14,8 @@ from retrieval.demo import CLIPS, build
 from retrieval.library import Library, caption_for, read_manifest
 from retrieval.reader import probe
 from retrieval.retriever import LibraryRetriever
-from storyteller.errors import StorytellerError
-from storyteller.models import Action, Entity, MotionGuide, SceneGraph, Shot, StoryPlan
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import Action, Entity, MotionGuide, SceneGraph, Shot, StoryPlan
 from tests.conftest import ROOT
 
 

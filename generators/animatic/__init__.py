@@ -20,7 +20,8 @@ from PIL import Image, ImageDraw, ImageFont
 from generators.animatic.background import paint_background, setting_of, weather_layer
 from generators.animatic.glyphs import GlyphMatcher, glyph_image, shared_matcher
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
-from storyteller.models import MotionGuide, Shot, StoryPlan
+from storyteller.core.backend import Animator, Backend, KeyframeGenerator, Progress
+from storyteller.core.models import MotionGuide, Shot, StoryPlan
 
 VERSION = "3"  # bump when the drawing changes, so cached renders are redone
 MARKER = "storyteller-backend"
@@ -148,7 +149,7 @@ class ShotRenderer:
         return _shape(sprite.label, sprite.colour)
 
 
-class _Animatic:
+class _Animatic(Backend):
     name = "animatic"
 
     def __init__(self, captions: bool = True) -> None:
@@ -158,20 +159,25 @@ class _Animatic:
         return {"version": VERSION, "captions": self.captions}
 
 
-class AnimaticKeyframes(_Animatic):
+class AnimaticKeyframes(_Animatic, KeyframeGenerator):
     """Keyframe = the animatic's first frame; its PNG says which backend drew it."""
 
-    def keyframe(self, shot: Shot, plan: StoryPlan) -> Image.Image:
+    def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
         image = Image.fromarray(ShotRenderer(shot, plan, shared_matcher(), captions=self.captions).frame(0.0))
         image.info[MARKER] = self.name
         return image
 
 
-class AnimaticAnimator(_Animatic):
+class AnimaticAnimator(_Animatic, Animator):
     """Moves the graph's sprites by its timed actions; any other backend's keyframe gets camera moves."""
 
     def animate(
-        self, keyframe: Image.Image, shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None
+        self,
+        keyframe: Image.Image,
+        shot: Shot,
+        plan: StoryPlan,
+        guide: MotionGuide | None = None,
+        progress: Progress | None = None,
     ) -> Iterator[np.ndarray]:
         if guide is not None and shot.guide is None:
             shot = shot.model_copy(update={"guide": guide})

@@ -12,6 +12,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from generators.animatic.glyphs import glyph_image, shared_matcher
+
 SKY = {  # (top, horizon)
     "dawn": ((92, 110, 170), (250, 185, 150)),
     "morning": ((130, 185, 240), (245, 225, 195)),
@@ -287,8 +289,6 @@ def _hills_and_trees(
 
 
 def _building(image: Image.Image, noun: str, width: int, height: int, horizon: int, night: bool) -> None:
-    from generators.animatic.glyphs import glyph_image, shared_matcher
-
     char = shared_matcher().match(noun)
     if char is None:
         return

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from storyteller import lexicon
-from storyteller.embedding import load_embedder
-from storyteller.lexicon import singular
-from storyteller.progress import note
+from storyteller.core import lexicon
+from storyteller.core.embedding import load_embedder
+from storyteller.core.lexicon import singular
+from storyteller.core.progress import note
 
 MATCHER_VERSION = 2  # bump when matching rules change: old cached matches are then ignored
 MATCH_THRESHOLD = 0.6  # below this, nearest emoji names are lexical accidents (barrel -> duck)

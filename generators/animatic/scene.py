@@ -10,8 +10,8 @@ import math
 import zlib
 from dataclasses import dataclass, field
 
-from storyteller import lexicon as lx
-from storyteller.models import Action, MotionGuide, Shot, StoryPlan
+from storyteller.core import lexicon as lx
+from storyteller.core.models import Action, MotionGuide, Shot, StoryPlan
 
 GROUND = 0.8
 WORLD_MARGIN = 1.3  # world canvas = frame size x this

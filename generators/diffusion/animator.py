@@ -17,15 +17,16 @@ from PIL import Image
 
 from generators.diffusion import runtime
 from generators.diffusion.keyframes import keyframe_prompt
-from storyteller.errors import StorytellerError
-from storyteller.files import MAX_CLIP_BYTES, local_file
-from storyteller.models import MotionGuide, Shot, StoryPlan
-from storyteller.video_io import blend
+from storyteller.core.backend import Animator
+from storyteller.core.errors import StorytellerError
+from storyteller.core.files import MAX_CLIP_BYTES, local_file
+from storyteller.core.models import MotionGuide, Shot, StoryPlan
+from storyteller.core.video_io import blend
 
 VERSION = "1"
 
 
-class DiffusersAnimator(runtime.PipelineBackend):
+class DiffusersAnimator(runtime.PipelineBackend, Animator):
     what = "video model"
 
     def __init__(

@@ -10,11 +10,12 @@ from PIL import Image
 
 from generators.diffusion import runtime
 from generators.diffusion.animator import _spatial_multiple, _to_uint8, _valid_frames
-from storyteller.errors import StorytellerError
-from storyteller.models import MotionGuide
+from storyteller.core.backend import Infiller
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import MotionGuide
 
 
-class DiffusersInfill(runtime.PipelineBackend):
+class DiffusersInfill(runtime.PipelineBackend, Infiller):
     what = "infill model"
 
     def __init__(

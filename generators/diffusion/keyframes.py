@@ -13,15 +13,16 @@ import numpy as np
 from PIL import Image
 
 from generators.diffusion import runtime
-from storyteller.errors import StorytellerError
-from storyteller.files import MAX_REFERENCE_BYTES, local_file
-from storyteller.models import Shot, StoryPlan
-from storyteller.progress import note
+from storyteller.core.backend import KeyframeGenerator
+from storyteller.core.errors import StorytellerError
+from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
+from storyteller.core.models import Shot, StoryPlan
+from storyteller.core.progress import note
 
 VERSION = "1"  # bump when prompts or seeding change, so cached keyframes are redone
 
 
-class DiffusersKeyframes(runtime.PipelineBackend):
+class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
     what = "keyframe model"
 
     def __init__(

@@ -13,7 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from storyteller.errors import StorytellerError
+from generators.diffusion.animator import DiffusersAnimator
+from generators.diffusion.keyframes import DiffusersKeyframes
+from storyteller.core.errors import StorytellerError
 
 PRESETS_FILE = Path(__file__).with_name("presets.toml")
 
@@ -73,9 +75,6 @@ def _check_values(path: Path, entry: Preset) -> None:
 
     from pydantic import TypeAdapter, ValidationError
 
-    from generators.diffusion.animator import DiffusersAnimator
-    from generators.diffusion.keyframes import DiffusersKeyframes
-
     for stage, backend, settings in (
         ("keyframe", DiffusersKeyframes, entry.keyframe),
         ("animator", DiffusersAnimator, entry.animator),
@@ -97,9 +96,6 @@ def _check_values(path: Path, entry: Preset) -> None:
 def _check_keys(path: Path, entry: Preset) -> None:
     """A misspelt key would otherwise surface as a TypeError deep inside a render."""
     import inspect
-
-    from generators.diffusion.animator import DiffusersAnimator
-    from generators.diffusion.keyframes import DiffusersKeyframes
 
     for stage, backend, settings in (
         ("keyframe", DiffusersKeyframes, entry.keyframe),

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storyteller.errors import StorytellerError
-from storyteller.models import stable_hash
-from storyteller.progress import note
+from storyteller.core.backend import Backend, Resources
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import stable_hash
+from storyteller.core.progress import note
 
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
@@ -202,7 +203,7 @@ def first_line(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
-class PipelineBackend:
+class PipelineBackend(Backend):
     """What both diffusion stages share: one pipeline, loaded on first use and freed by `close()`."""
 
     name = "diffusers"
@@ -237,10 +238,8 @@ class PipelineBackend:
             "dtype": self.dtype,
         }
 
-    def resources(self) -> Any:
+    def resources(self) -> Resources:
         """One GPU per worker unless told to use the CPU: Ray then places one worker per GPU."""
-        from storyteller.executors import Resources
-
         return Resources(cpus=1, gpus=0 if self.device == "cpu" else 1)
 
     def __getstate__(self) -> dict[str, Any]:  # a worker process loads its own pipeline

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from planners.llm import prompts
-from storyteller.cache import atomic_write_text
+from storyteller.core.cache import atomic_write_text
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -15,11 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from planners import PLANNERS
 from planners.llm import prompts
 from planners.llm.calls import ModelCaller, PlanningError
 from planners.llm.schemas import ActionPlan, BibleEntry, Event, Imagination, PlaceEntry, SceneGraphs, ShotGraph
-from storyteller.errors import StorytellerError
-from storyteller.models import (
+from storyteller.core.backend import Planner
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import (
     Action,
     Character,
     Entity,
@@ -37,7 +39,7 @@ CHUNK_CHARS = 6000  # about 1,500 tokens of story per call: small enough for any
 MAX_NEW_TOKENS = 2048  # a local model's longest answer: three steps' JSON for one chunk fits well inside
 
 
-class LLMPlanner:
+class LLMPlanner(Planner):
     name = "llm"
 
     def __init__(
@@ -49,8 +51,6 @@ class LLMPlanner:
     ) -> None:
         self.model = load_chat_model(model) if isinstance(model, str) else model
         if isinstance(fallback, str):
-            from planners import PLANNERS
-
             fallback = PLANNERS.create(fallback)
         self.fallback = fallback
         self.attempts = attempts

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyteller.models import CameraMove, Relation, TimeOfDay, Weather
+from storyteller.core.models import CameraMove, Relation, TimeOfDay, Weather
 
 ID = r"^[a-z0-9_]+$"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storyteller.errors import StorytellerError
+from storyteller.core.errors import StorytellerError
 
 _M_PERTURB = -6  # glibc's mallopt parameter (malloc.h)
 
@@ -104,6 +104,17 @@ def read_video(path: Path, layout: str = "rgb24") -> Iterator[np.ndarray]:
                 yield frame.to_ndarray(format=layout)
     except av.error.FFmpegError as error:
         raise StorytellerError(f"cannot read video {path}: {error}") from None
+
+
+def frame_count(path: Path) -> int:
+    """The frame count a video's header states (0 if it states none)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return container.streams.video[0].frames or 0
+    except (av.error.FFmpegError, IndexError):
+        raise StorytellerError(f"cannot read video {path}") from None
 
 
 def prefetch(frames: Iterable[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyteller.errors import StorytellerError
-from storyteller.files import file_digest
-from storyteller.models import stable_hash
+from storyteller.core.errors import StorytellerError
+from storyteller.core.files import file_digest
+from storyteller.core.models import stable_hash
 
 
 @dataclass

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from storyteller.errors import StorytellerError
-from storyteller.executors import Call, Relay, Resources, perform, windowed
+from storyteller.core.errors import StorytellerError
+from storyteller.core.executors import DEFAULT_WORKERS, Call, Relay, Resources, check_workers, perform, windowed
 
 FLUSH_SECONDS = 0.1  # frame counts are sent in batches: one message per frame would cost more than the frame
 
@@ -26,8 +26,8 @@ FLUSH_SECONDS = 0.1  # frame counts are sent in batches: one message per frame w
 class RayExecutor:
     name = "ray"
 
-    def __init__(self, address: str | None = None, workers: int = 2) -> None:
-        self.address, self.workers = address, max(1, workers)
+    def __init__(self, address: str | None = None, workers: int = DEFAULT_WORKERS) -> None:
+        self.address, self.workers = address, check_workers(workers)
 
     def _connect(self) -> tuple[Any, bool]:
         try:

@@ -8,7 +8,7 @@ import re
 import stat
 from pathlib import Path
 
-from storyteller.errors import StorytellerError
+from storyteller.core.errors import StorytellerError
 
 MAX_REFERENCE_BYTES = 50_000_000  # a reference image past this is a mistake
 MAX_CLIP_BYTES = 4_000_000_000  # a guide's reference clip

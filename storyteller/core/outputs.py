@@ -9,8 +9,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from storyteller.errors import StorytellerError
-from storyteller.files import file_digest
+from storyteller.core.errors import StorytellerError
+from storyteller.core.files import file_digest
 
 
 def check_output(

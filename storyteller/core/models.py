@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from storyteller.core.errors import StorytellerError
 
 SCHEMA_VERSION = 1
 
@@ -252,10 +254,6 @@ MAX_PLAN_BYTES = 200_000_000  # a plan of a 2,000,000-character story is well un
 
 def read_plan(path: str | Path) -> StoryPlan:
     """Load plan.json; any problem is one line naming the file, the field and the reason."""
-    from pydantic import ValidationError
-
-    from storyteller.errors import StorytellerError
-
     path = Path(path)
     if path.is_symlink():  # the run writes plan.json back: never through a link to somewhere else
         raise StorytellerError(f"{path}: is a symbolic link; copy the plan into its run directory")

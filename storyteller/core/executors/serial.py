@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from storyteller.executors import Call, Relay, Resources, perform
+from storyteller.core.executors import Call, Relay, Resources, perform
 
 
 class SerialExecutor:

@@ -12,26 +12,21 @@ Progress from wherever a call runs reaches the driver's reporter as (name, frame
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storyteller.errors import StorytellerError
-from storyteller.progress import StepBar
-from storyteller.registry import Registry
+from storyteller.core.backend import Resources
+from storyteller.core.errors import StorytellerError
+from storyteller.core.progress import StepBar
+from storyteller.core.registry import Registry
 
-
-@dataclass(frozen=True)
-class Resources:
-    """What one worker asks of a machine: Ray places actors by it; a local pool caps its size by it."""
-
-    cpus: float = 1
-    gpus: float = 0
-
-    def __or__(self, other: Resources) -> Resources:  # a worker serving two backends needs the larger of each
-        return Resources(max(self.cpus, other.cpus), max(self.gpus, other.gpus))
+# Shots rendered at once on this machine unless told: two keep both halves of a 2-core machine busy
+# (one draws while the other encodes); more would only share the same cores.
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -62,22 +57,20 @@ class Executor(Protocol):
         ...
 
 
-def resources_of(backend: Any) -> Resources:
-    """A backend may say what it needs (`resources()`); otherwise one CPU."""
-    resources = getattr(backend, "resources", None)
-    return resources() if callable(resources) else Resources()
+EXECUTORS: Registry[Executor] = Registry("executor", "storyteller.executors")  # the entry-point group
+EXECUTORS.register("serial", "storyteller.core.executors.serial:SerialExecutor")
+EXECUTORS.register("local", "storyteller.core.executors.local:LocalExecutor")
+EXECUTORS.register("ray", "storyteller.core.executors.ray:RayExecutor")
 
 
-EXECUTORS: Registry[Executor] = Registry("executor", "storyteller.executors")
-EXECUTORS.register("serial", "storyteller.executors.serial:SerialExecutor")
-EXECUTORS.register("local", "storyteller.executors.local:LocalExecutor")
-EXECUTORS.register("ray", "storyteller.executors.ray:RayExecutor")
-
-
-def executor(spec: str | Any = "local", workers: int = 1) -> Executor:
-    """An executor from its name: serial, local, ray, ray:auto or ray://HOST:PORT; objects pass through."""
+def executor(spec: str | Executor = "local", workers: int | None = None) -> Executor:
+    """An executor from its name: serial, local, ray, ray:auto or ray://HOST:PORT, with `workers` (default
+    DEFAULT_WORKERS); an executor object passes through, and sizes itself."""
     if not isinstance(spec, str):
+        if workers is not None:
+            raise StorytellerError("workers= sizes a named executor ('local', 'ray'); an executor object sizes itself")
         return spec
+    workers = check_workers(DEFAULT_WORKERS if workers is None else workers)
     name, _, address = spec.partition(":")
     if name == "ray":
         address = "ray:" + address if address.startswith("//") else address  # ray://HOST:PORT is Ray Client's
@@ -85,6 +78,12 @@ def executor(spec: str | Any = "local", workers: int = 1) -> Executor:
     if address:
         raise StorytellerError(f"executor '{spec}': only ray takes an address (ray:auto, ray://HOST:PORT)")
     return EXECUTORS.create(name, **({"workers": workers} if name == "local" else {}))
+
+
+def check_workers(workers: int) -> int:
+    if workers < 1:
+        raise StorytellerError(f"--workers must be at least 1 (got {workers})")
+    return workers
 
 
 # --- shared by the executors ----------------------------------------------------------------------

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any
 
-from storyteller.errors import StorytellerError
-from storyteller.executors import Call, Relay, Resources, perform, windowed
-from storyteller.executors.serial import SerialExecutor
+from storyteller.core.errors import StorytellerError
+from storyteller.core.executors import DEFAULT_WORKERS, Call, Relay, Resources, check_workers, perform, windowed
+from storyteller.core.executors.serial import SerialExecutor
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -36,8 +36,8 @@ class _QuietSpawn(SpawnContext):
 class LocalExecutor:
     name = "local"
 
-    def __init__(self, workers: int = 2) -> None:
-        self.workers = max(1, workers)
+    def __init__(self, workers: int = DEFAULT_WORKERS) -> None:
+        self.workers = check_workers(workers)
 
     @contextmanager
     def pool(self, worker: Any, resources: Resources, tasks: int, limit: int, reporter: Any) -> Iterator[Any]:

@@ -12,7 +12,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
-from storyteller.errors import StorytellerError
+from storyteller.core.errors import StorytellerError
 
 T = TypeVar("T")
 

@@ -1,0 +1,252 @@
+"""The bases of the stage backends: one required method per stage, and optional capabilities with defaults.
+
+Like langchain-core's base classes: a stage's base (planners.Planner, generators.Animator ...) names the
+one method a backend must write; everything else here has a default that a backend overrides when it
+has something to say. The orchestrator calls these directly, never asks whether they exist.
+
+A plain object with the stage's method (any object "that fits the protocol") is adopted: wrapped in
+the stage's `Adopted` class, which reads what the object offers once, here, and defaults the rest.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from storyteller.core.errors import StorytellerError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+    from storyteller.core.models import MotionGuide, PlanConfig, Shot, StoryPlan
+
+UNLIMITED = 1 << 16
+Progress = Callable[[int, int], None]  # progress(done, total): denoise steps, for a backend that counts them
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one worker asks of a machine: Ray places actors by it; a local pool caps its size by it."""
+
+    cpus: float = 1
+    gpus: float = 0
+
+    def __or__(self, other: Resources) -> Resources:  # a worker serving two backends needs the larger of each
+        return Resources(max(self.cpus, other.cpus), max(self.gpus, other.gpus))
+
+
+class _ClassName:
+    """`name` when a backend sets none: its class's name."""
+
+    def __get__(self, backend: object, owner: type) -> str:
+        return owner.__name__
+
+
+class Backend:
+    """Optional capabilities shared by the backends of every stage.
+
+    Attributes:
+        name: the backend's label in cache keys, run.json and the summary (default: the class name).
+        max_workers: how many copies may run on one machine at once; a backend holding one model per
+            device says 1 (default: no limit).
+    """
+
+    name: str = _ClassName()  # type: ignore[assignment]
+    max_workers: int = UNLIMITED
+    kind: ClassVar[str] = "backend"  # what the stage calls it, for errors: "planner", "animator" ...
+    required: ClassVar[str] = ""  # the one method a backend of the stage must have
+
+    def config(self) -> dict[str, Any]:
+        """Everything that changes the output: part of every cache key this backend's work goes under."""
+        return {}
+
+    def resources(self) -> Resources:
+        """What one worker running this backend needs (default: one CPU)."""
+        return Resources()
+
+    def close(self) -> None:
+        """Free models and memory once the stage is over; the backend may be used again after."""
+
+
+B = TypeVar("B", bound=Backend)
+
+
+class Adopted(Backend):
+    """A plain object serving as a backend: what it offers is read here once, the rest defaulted.
+
+    Each stage defines `Adopted<Stage>(Adopted, <Stage>)` forwarding its required method through `call`.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = str(getattr(inner, "name", "") or type(inner).__name__)  # type: ignore[misc]
+        self.max_workers = int(getattr(inner, "max_workers", UNLIMITED))
+        self._takes_progress = _takes(getattr(inner, self.required), "progress")
+
+    def config(self) -> dict[str, Any]:
+        config = getattr(self.inner, "config", None)
+        return config() if callable(config) else {}
+
+    def resources(self) -> Resources:
+        resources = getattr(self.inner, "resources", None)
+        return resources() if callable(resources) else Resources()
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()
+
+    def call(self, *args: Any, progress: Progress | None = None) -> Any:
+        """The inner object's required method; `progress` is passed only if it takes one."""
+        extra = {"progress": progress} if progress is not None and self._takes_progress else {}
+        return getattr(self.inner, self.required)(*args, **extra)
+
+
+def adopt(backend: Any, base: type[B]) -> B:
+    """`backend` itself if it extends the stage's base; a plain object with the stage's method, adopted."""
+    if isinstance(backend, base):
+        return backend
+    if not callable(getattr(backend, base.required, None)):
+        raise StorytellerError(f"{type(backend).__name__} cannot be a {base.kind}: it has no {base.required}() method")
+    return ADOPTERS[base](backend)  # type: ignore[return-value]
+
+
+# --- one base per stage ---------------------------------------------------------------------------
+
+
+class Planner(Backend):
+    """Stage 1: story text -> StoryPlan.
+
+    Attributes:
+        outcome: which planner made the last plan, and why (an LLM planner that fell back says so); run.json
+            records it. None: this planner made it.
+        stats: model calls and tokens of the last plan, for the summary (None: no model).
+    """
+
+    kind, required = "planner", "plan"
+    outcome: dict[str, str] | None = None
+    stats: Any = None
+
+    def plan(self, story: str, config: PlanConfig) -> StoryPlan:
+        """The plan of `story`: characters, places, shots and their scene graphs."""
+        raise NotImplementedError
+
+
+class Retriever(Backend):
+    """Stage 2: a reference clip whose motion guides a shot (Animate-A-Story)."""
+
+    kind, required = "retriever", "guide"
+
+    def guide(self, shot: Shot, plan: StoryPlan) -> MotionGuide | None:
+        """The best clip's motion for the shot, or None to render it unguided."""
+        raise NotImplementedError
+
+
+class KeyframeGenerator(Backend):
+    """Stage 3a: a shot's first frame (text-to-image), as in MicroCinema."""
+
+    kind, required = "keyframe backend", "keyframe"
+
+    def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
+        """The shot's first frame at (or near) the plan's size; `progress(done, total)` counts steps."""
+        raise NotImplementedError
+
+
+class Animator(Backend):
+    """Stage 3b: the keyframe animated into the shot (image-to-video)."""
+
+    kind, required = "animator", "animate"
+
+    def animate(
+        self,
+        keyframe: Image.Image,
+        shot: Shot,
+        plan: StoryPlan,
+        guide: MotionGuide | None = None,
+        progress: Progress | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Yield `plan.shot_frames(shot)` RGB frames (H x W x 3, uint8), one at a time."""
+        raise NotImplementedError
+
+
+class Infiller(Backend):
+    """Stage 4: the frames between two known frames (NUWA-XL's local pass).
+
+    Attributes:
+        cheap: remaking a segment costs less than storing it, so it runs inside the shot's task; a
+            model-backed infill (False) gets a task per segment, and its segments are cached.
+    """
+
+    kind, required = "infill backend", "fill"
+    cheap: bool = False
+
+    def fill(
+        self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
+    ) -> list[np.ndarray]:
+        """RGB frames at each time in (0, 1) between `first` (0) and `last` (1), same size and dtype."""
+        raise NotImplementedError
+
+
+class AdoptedPlanner(Adopted, Planner):
+    @property
+    def outcome(self) -> dict[str, str] | None:  # type: ignore[override]
+        return getattr(self.inner, "outcome", None)
+
+    @property
+    def stats(self) -> Any:  # type: ignore[override]
+        return getattr(self.inner, "stats", None)
+
+    def plan(self, story: str, config: PlanConfig) -> StoryPlan:
+        return self.call(story, config)
+
+
+class AdoptedRetriever(Adopted, Retriever):
+    def guide(self, shot: Shot, plan: StoryPlan) -> MotionGuide | None:
+        return self.call(shot, plan)
+
+
+class AdoptedKeyframes(Adopted, KeyframeGenerator):
+    def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
+        return self.call(shot, plan, progress=progress)
+
+
+class AdoptedAnimator(Adopted, Animator):
+    def animate(
+        self,
+        keyframe: Image.Image,
+        shot: Shot,
+        plan: StoryPlan,
+        guide: MotionGuide | None = None,
+        progress: Progress | None = None,
+    ) -> Iterator[np.ndarray]:
+        return self.call(keyframe, shot, plan, guide, progress=progress)
+
+
+class AdoptedInfiller(Adopted, Infiller):
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.cheap = bool(getattr(inner, "cheap", False))
+
+    def fill(
+        self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
+    ) -> list[np.ndarray]:
+        return self.call(first, last, times, guide)
+
+
+ADOPTERS: dict[type[Backend], type[Adopted]] = {
+    Planner: AdoptedPlanner,
+    Retriever: AdoptedRetriever,
+    KeyframeGenerator: AdoptedKeyframes,
+    Animator: AdoptedAnimator,
+    Infiller: AdoptedInfiller,
+}
+
+
+def _takes(method: Callable[..., Any], parameter: str) -> bool:
+    try:
+        return parameter in inspect.signature(method).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
+        return False

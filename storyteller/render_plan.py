@@ -1,0 +1,202 @@
+"""The render plan: every fact of one render resolved once, before anything is drawn.
+
+Keys chain by what makes an artifact, not by its bytes: a clip's key holds its keyframe's key (and its
+colour reference's), the film's key holds its clips' keys. So the whole render is keyed up front: which
+keyframes, clips and film are in the cache, which must be made, and how many tasks that is. The driver
+(storyteller.pipeline), the executor's pool size, the progress bars and run.json all read this plan;
+what the driver learns while rendering (the files it finds or makes) stays in the driver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from stitching.fill import FillSettings, anchor_count
+from storyteller.core.backend import Animator, Infiller, KeyframeGenerator
+from storyteller.core.cache import Cache
+from storyteller.core.files import MAX_REFERENCE_BYTES, file_digest, local_file
+from storyteller.core.models import MotionGuide, Shot, StoryPlan
+from storyteller.work import ClipJob
+
+FILM_ENCODER = {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Look:
+    """How the render looks beyond the backends: resolved from the caller's settings once."""
+
+    fill: FillSettings | None = None  # None: the animator renders every frame
+    colour_match: bool = False  # shots of a place keep the colours of its first keyframe
+    deflicker: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShotWork:
+    """One shot's part of the render."""
+
+    index: int
+    shot: Shot
+    frames: int
+    keyframe_key: str
+    clip: ClipJob
+    colour_source: int | None  # the shot whose keyframe this one's colours match (colour_match), if another
+    anchors_key: str | None  # a model-backed infill's shots: their anchors are cached on their own
+    keyframe_cached: bool
+    clip_cached: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenderPlan:
+    """Everything one render of `plan` does, keyed, and what of it the cache already holds."""
+
+    plan: StoryPlan
+    shots: tuple[ShotWork, ...]
+    stride: int  # the fill's stride for this frame rate; 1: no fill, every frame rendered
+    depth: int
+    segments_as_tasks: bool  # a model-backed infill: each infill segment is a task of its own
+    film_key: str
+    film_cached: bool
+
+    @classmethod
+    def build(
+        cls,
+        plan: StoryPlan,
+        guides: dict[str, MotionGuide | None],
+        cache: Cache,
+        keyframer: KeyframeGenerator,
+        animator: Animator,
+        infill: Infiller | None,
+        look: Look,
+    ) -> RenderPlan:
+        stride = look.fill.stride_for(plan.fps) if look.fill is not None and infill is not None else 1
+        depth = look.fill.depth if stride > 1 and look.fill is not None else 1
+        segments_as_tasks = stride > 1 and infill is not None and not infill.cheap
+        shots: list[ShotWork] = []
+        first_of_place: dict[tuple, int] = {}  # (location, time of day, weather) -> its first shot
+        for index, shot in enumerate(plan.shots):
+            inputs = shot_inputs(shot, plan)
+            keyframe_key = cache.key("keyframe", keyframer.name, keyframer.config(), inputs)
+            guide = guides.get(shot.id)
+            clip_inputs: dict[str, Any] = {
+                **inputs,
+                "keyframe": keyframe_key,
+                "guide": guide.model_dump(mode="json") if guide is not None else None,
+            }
+            colour_source = None
+            if look.colour_match and shot.location is not None:
+                place = (shot.location, shot.graph.time_of_day, shot.graph.weather)
+                source = first_of_place.setdefault(place, index)
+                # a shot drawn exactly like the place's first keeps its own colours: they are the same
+                if source != index and shots[source].keyframe_key != keyframe_key:
+                    colour_source = source
+                clip_inputs["colour_reference"] = (
+                    shots[colour_source].keyframe_key if colour_source is not None else None
+                )
+            if look.deflicker:
+                clip_inputs["deflicker"] = True
+            if stride > 1:
+                clip_inputs["fill"] = {**look.fill.config(), "stride": stride}  # type: ignore[union-attr]
+            clip_key = cache.key("clip", animator.name, animator.config(), clip_inputs)
+            anchors_key = None
+            if segments_as_tasks:
+                anchors_key = cache.key(
+                    "anchors", animator.name, animator.config(), {"clip": clip_key, "stride": stride}
+                )
+            job = ClipJob(
+                index=index, shot=shot, guide=guide, key=clip_key, stride=stride, depth=depth, deflicker=look.deflicker
+            )
+            shots.append(
+                ShotWork(
+                    index=index,
+                    shot=shot,
+                    frames=plan.shot_frames(shot),
+                    keyframe_key=keyframe_key,
+                    clip=job,
+                    colour_source=colour_source,
+                    anchors_key=anchors_key,
+                    keyframe_cached=cache.has("keyframe", keyframe_key, ".png"),
+                    clip_cached=cache.has("clip", clip_key, ".mkv"),
+                )
+            )
+        # Clips are content-addressed by what makes them, so their keys (not their bytes) key the film:
+        # the film can start encoding while later shots are still being drawn.
+        film_inputs = {
+            "clips": [work.clip.key for work in shots],
+            "timeline": [
+                [work.frames, plan.overlap_frames(i), work.shot.transition.kind] for i, work in enumerate(shots)
+            ],
+            "fps": plan.fps,
+        }
+        film_key = cache.key("film", "x264", FILM_ENCODER, film_inputs)
+        return cls(
+            plan=plan,
+            shots=tuple(shots),
+            stride=stride,
+            depth=depth,
+            segments_as_tasks=segments_as_tasks,
+            film_key=film_key,
+            film_cached=cache.has("film", film_key, ".mp4"),
+        )
+
+    @property
+    def missing_keyframes(self) -> list[ShotWork]:
+        return [work for work in self.shots if not work.keyframe_cached]
+
+    @property
+    def missing_clips(self) -> list[ShotWork]:
+        return [] if self.film_cached else [work for work in self.shots if not work.clip_cached]
+
+    @property
+    def tasks(self) -> int:
+        """How many tasks this render schedules at most at once: the workers started are sized by it."""
+        clips = self.missing_clips
+        if self.segments_as_tasks:  # every gap between anchors is a task, and each shot's anchors
+            return sum(anchor_count(work.frames, self.stride) for work in clips)
+        return max(len(clips), len(self.missing_keyframes))
+
+    def summary(self) -> dict[str, Any]:
+        """What run.json records of the plan: the fill used, and what was found and what had to be made."""
+        return {
+            "fill": {"stride": self.stride, "depth": self.depth} if self.stride > 1 else None,
+            "cached": {
+                "keyframes": sum(w.keyframe_cached for w in self.shots),
+                "clips": sum(w.clip_cached for w in self.shots),
+                "film": self.film_cached,
+            },
+        }
+
+
+def shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:
+    """What a shot's keyframe is made from."""
+    # The id and transition change where a shot sits, not what it shows: renumbering or a new
+    # crossfade must not re-render it.
+    return {
+        "shot": shot.model_dump(mode="json", exclude={"id", "transition", "guide"}),
+        "context": plan.shot_context(shot),
+        "frames": plan.shot_frames(shot),
+        "references": _reference_digests(shot, plan),
+    }
+
+
+def _reference_digests(shot: Shot, plan: StoryPlan) -> dict[str, str]:
+    """The content of each reference image the shot's characters have: a new picture at the same path
+    must make a new keyframe. (Checked here, before anything opens it: a local regular file, size-capped.)"""
+    digests = {}
+    for cid in shot.characters:
+        character = plan.character(cid)
+        if character is not None and character.reference:
+            digests[cid] = _digest_of(local_file(character.reference, "reference image", MAX_REFERENCE_BYTES))
+    return digests
+
+
+def _digest_of(path: Path) -> str:
+    info = path.stat()
+    return _digest_cached(str(path), info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=256)
+def _digest_cached(path: str, mtime_ns: int, size: int) -> str:
+    return file_digest(Path(path))
