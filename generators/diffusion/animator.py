@@ -27,6 +27,30 @@ VERSION = "1"
 
 
 class DiffusersAnimator(runtime.PipelineBackend, Animator):
+    r"""Shots animated by any diffusers image-to-video (or text-to-video) pipeline (`--animator diffusers:MODEL`).
+
+    Args:
+        model (`str`): a Hugging Face model id, or a local folder saved with `save_pretrained`.
+        pipeline (`str`, *optional*): the diffusers pipeline class to load it with, by name
+            (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
+        steps (`int`): denoising steps per call.
+        guidance (`float`): classifier-free guidance scale (1.0 or less: none).
+        width (`int`), height (`int`): the size the model was trained at (its pixel count is what counts).
+        dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
+        variant (`str`, *optional*): the weights' variant to load ("fp16").
+        frames (`int`): frames per call, the model's native clip length; longer shots are made chunk by chunk,
+            each from the last frame of the one before.
+        fps (`int`, *optional*): the frame rate the model's clips play at; they are resampled to the plan's.
+            Default: the plan's.
+        decode_chunk (`int`, *optional*): frames the VAE decodes at once (SVD): lower uses less memory.
+        guide_strength (`float`): how strongly the retrieved clip's frames steer the motion, where the
+            pipeline takes conditioning frames (LTX); 0: not at all.
+        device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
+            key: it changes the speed, not the picture.
+        low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
+            cache key either.
+    """
+
     what = "video model"
 
     def __init__(
@@ -46,7 +70,17 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         device: str = "auto",
         low_memory: bool = False,
     ) -> None:
-        super().__init__(model, pipeline, steps, guidance, (width, height), dtype, variant, device, low_memory)
+        super().__init__(
+            model=model,
+            pipeline=pipeline,
+            steps=steps,
+            guidance=guidance,
+            size=(width, height),
+            dtype=dtype,
+            variant=variant,
+            device=device,
+            low_memory=low_memory,
+        )
         self.frames, self.fps, self.decode_chunk = max(2, frames), fps, decode_chunk
         self.guide_strength = guide_strength  # LTX: how strongly the reference clip's frames steer the motion
 

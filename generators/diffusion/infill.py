@@ -16,6 +16,25 @@ from storyteller.core.models import MotionGuide
 
 
 class DiffusersInfill(runtime.PipelineBackend, Infiller):
+    r"""NUWA-XL's local pass by a first-and-last-frame video pipeline (`--fill diffusers:MODEL`): each infill
+    segment is generated between its two known frames.
+
+    Args:
+        model (`str`): a Hugging Face model id, or a local folder saved with `save_pretrained`.
+        pipeline (`str`, *optional*): the diffusers pipeline class to load it with, by name
+            (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
+        steps (`int`): denoising steps per call.
+        guidance (`float`): classifier-free guidance scale (1.0 or less: none).
+        width (`int`), height (`int`): the size the model was trained at.
+        dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
+        variant (`str`, *optional*): the weights' variant to load ("fp16").
+        prompt (`str`): the text every segment is generated with (default: none).
+        device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
+            key: it changes the speed, not the picture.
+        low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
+            cache key either.
+    """
+
     what = "infill model"
 
     def __init__(
@@ -32,7 +51,17 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         device: str = "auto",
         low_memory: bool = False,
     ) -> None:
-        super().__init__(model, pipeline, steps, guidance, (width, height), dtype, variant, device, low_memory)
+        super().__init__(
+            model=model,
+            pipeline=pipeline,
+            steps=steps,
+            guidance=guidance,
+            size=(width, height),
+            dtype=dtype,
+            variant=variant,
+            device=device,
+            low_memory=low_memory,
+        )
         self.prompt = prompt
 
     def config(self) -> dict[str, Any]:

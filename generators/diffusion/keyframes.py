@@ -23,6 +23,27 @@ VERSION = "1"  # bump when prompts or seeding change, so cached keyframes are re
 
 
 class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
+    r"""Keyframes from any diffusers text-to-image pipeline (`--keyframe diffusers:MODEL`, or a preset).
+
+    Args:
+        model (`str`): a Hugging Face model id, or a local folder saved with `save_pretrained`.
+        pipeline (`str`, *optional*): the diffusers pipeline class to load it with, by name
+            (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
+        steps (`int`): denoising steps per call.
+        guidance (`float`): classifier-free guidance scale (1.0 or less: none).
+        width (`int`), height (`int`): the size the model was trained at; the plan's aspect ratio is fitted to
+            this pixel count and the keyframe resized to the plan's size.
+        dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
+        variant (`str`, *optional*): the weights' variant to load ("fp16").
+        ip_adapter (`list[str]`, *optional*): an IP-Adapter as [repository, subfolder, weight file]: characters
+            with a reference image are held to it.
+        ip_adapter_scale (`float`): how strongly the reference image steers the keyframe (0 to 1).
+        device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
+            key: it changes the speed, not the picture.
+        low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
+            cache key either.
+    """
+
     what = "keyframe model"
 
     def __init__(
@@ -40,7 +61,17 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
         ip_adapter: list[str] | None = None,
         ip_adapter_scale: float = 0.6,
     ) -> None:
-        super().__init__(model, pipeline, steps, guidance, (width, height), dtype, variant, device, low_memory)
+        super().__init__(
+            model=model,
+            pipeline=pipeline,
+            steps=steps,
+            guidance=guidance,
+            size=(width, height),
+            dtype=dtype,
+            variant=variant,
+            device=device,
+            low_memory=low_memory,
+        )
         self.ip_adapter, self.ip_adapter_scale = ip_adapter, ip_adapter_scale
         self._adapter_loaded = False
 

@@ -204,7 +204,10 @@ def first_line(error: BaseException) -> str:
 
 
 class PipelineBackend(Backend):
-    """What both diffusion stages share: one pipeline, loaded on first use and freed by `close()`."""
+    """What the diffusion backends share: one pipeline, loaded on first use and freed by `close()`.
+
+    Its arguments are documented on the backends (DiffusersKeyframes, DiffusersAnimator, DiffusersInfill).
+    """
 
     name = "diffusers"
     max_workers = 1  # one pipeline per device: shots queue on it rather than load it twice
@@ -212,6 +215,7 @@ class PipelineBackend(Backend):
 
     def __init__(
         self,
+        *,
         model: str,
         pipeline: str | None,
         steps: int,
