@@ -41,6 +41,18 @@ class FillSettings:
         return {"infill": infill, "stride": self.stride, "depth": self.depth}
 
 
+AUTO = "auto"  # the default: fill only where it pays (see fill_pays)
+
+
+def fill_pays(drawn: float | None, made: float | None) -> bool:
+    """Whether NUWA-XL's infill is worth it: when the infill makes a frame for less than the animator draws
+    one (seconds per frame, measured; None: unknown, as for a model, taken as costly). A model animator
+    always gains from it; the animatic, which draws a frame in about a millisecond, never does."""
+    if drawn is None:
+        return True
+    return made is not None and made < drawn
+
+
 def anchor_count(frames: int, stride: int) -> int:
     """Anchors needed so the last one falls on or after the shot's last frame."""
     return -(-(frames - 1) // stride) + 1

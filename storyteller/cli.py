@@ -25,7 +25,7 @@ from retrieval import RETRIEVERS
 from retrieval.demo import build as build_demo_clips
 from retrieval.library import Library
 from retrieval.retriever import LibraryRetriever
-from stitching.fill import FillSettings
+from stitching.fill import AUTO, FillSettings
 from stitching.metrics import evaluate_video
 from storyteller import __version__
 from storyteller.core.backend import Planner
@@ -116,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         fill = FillSettings()  # the defaults live there
         p.add_argument(
             "--fill",
-            default=fill.infill,
-            help=f"infill between rendered frames: {fill.infill} (default), hold, diffusers:MODEL, or none",
+            default=AUTO,
+            help=f"infill between rendered frames: {AUTO} (default: {fill.infill} where it is faster than drawing "
+            "every frame, i.e. for model animators), flow, hold, diffusers:MODEL, or none",
         )
         p.add_argument(
             "--stride", type=int, default=fill.stride, help=f"render every n-th frame (default {fill.stride})"
@@ -397,11 +398,17 @@ def _storyteller(
     )
 
 
-def _fill(args: argparse.Namespace) -> FillSettings | None:
+def _fill(args: argparse.Namespace) -> FillSettings | str | None:
     if args.stride < 1 or args.depth < 1:
         raise StorytellerError(f"--stride and --depth must be at least 1 (got {args.stride} and {args.depth})")
     if args.fill == "none" or args.stride == 1:
         return None
+    if args.fill == AUTO:
+        return (
+            AUTO
+            if (args.stride, args.depth) == (FillSettings.stride, FillSettings.depth)
+            else FillSettings(stride=args.stride, depth=args.depth)
+        )
     return FillSettings(infill=args.fill, stride=args.stride, depth=args.depth)
 
 
@@ -552,7 +559,9 @@ def _summary(result: RunResult, quiet: bool, model_stats: Any = None) -> None:
     made = ", ".join(f"{n} {what}" for what, n in result.rendered.items())
     table.add_row("cache", f"{hits} hits; rendered {made}")
     fill = result.fill
-    table.add_row("fill", f"every {fill['stride']}. frame drawn, the rest infilled" if fill else "every frame drawn")
+    costs = [f"{what} {fill[what]}" for what in ("draw ms/frame", "infill ms/frame") if fill.get(what) is not None]
+    why = f" (auto: {', '.join(costs)})" if fill.get("mode") == "auto" else ""
+    table.add_row("fill", f"{fill.get('used', '-')}{why}")
     if model_stats is not None:
         table.add_row("planner", _model_line(model_stats))
     table.add_row("video file", shown(result.video))

@@ -21,7 +21,7 @@ from generators import ANIMATORS, KEYFRAME_GENERATORS
 from planners import PLANNERS
 from retrieval import RETRIEVERS
 from stitching import contact_sheet, stitch, write_srt
-from stitching.fill import FillSettings, SegmentStore, fill_clip
+from stitching.fill import AUTO, FillSettings, SegmentStore, fill_clip
 from stitching.infill import INFILLERS
 from stitching.schedule import plan_fill
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator, Planner, Retriever, adopt
@@ -37,7 +37,6 @@ from storyteller.render_plan import FILM_ENCODER, Look, RenderPlan, ShotWork, sh
 from storyteller.work import Worker, finish_clip, image_of
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
-DEFAULT_FILL = FillSettings()  # NUWA-XL: the animator renders every stride-th frame, the infill makes the rest
 
 
 @dataclass
@@ -52,7 +51,7 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=dict)
     cache_hits: dict[str, int] = field(default_factory=dict)
     rendered: dict[str, int] = field(default_factory=dict)
-    fill: dict[str, int] | None = None  # the fill the render used ({"stride", "depth"}); None: every frame drawn
+    fill: dict[str, Any] = field(default_factory=dict)  # the fill the render used, and how it was chosen
 
 
 class Storyteller:
@@ -72,8 +71,9 @@ class Storyteller:
         workers: how many shots render at once, for a named executor (default: up to 2, by the CPUs).
         executor: where the work runs: "local" (processes), "serial", "ray", "ray:auto", "ray://HOST:PORT",
             or an executor object (which sizes itself: give no `workers` with one).
-        fill: NUWA-XL coarse-to-fine infill: `FillSettings` (default: flow infill every 2nd frame), or None
-            to render every frame.
+        fill: NUWA-XL coarse-to-fine infill: "auto" (the default: `FillSettings()`, flow infill of every
+            2nd frame, where the infill makes a frame faster than the animator draws one; so for model
+            animators, not for the animatic), a `FillSettings` to force one, or None to render every frame.
         colour_match: shots of a place keep the colours of its first keyframe.
         deflicker: ease frame-to-frame brightness jitter.
     """
@@ -88,7 +88,7 @@ class Storyteller:
         reporter: Reporter | None = None,
         workers: int | None = None,
         executor: Executor | str = "local",
-        fill: FillSettings | None = DEFAULT_FILL,
+        fill: FillSettings | str | None = AUTO,
         colour_match: bool = False,
         deflicker: bool = False,
     ) -> None:
@@ -104,9 +104,13 @@ class Storyteller:
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
         self.executor = make_executor(executor, workers)
-        self.look = Look(fill=fill, colour_match=colour_match, deflicker=deflicker)
+        if isinstance(fill, str) and fill != AUTO:
+            raise StorytellerError(f"fill '{fill}': give '{AUTO}', a FillSettings, or None")
+        settings = FillSettings() if fill == AUTO else fill
+        self.look = Look(fill=settings, auto=fill == AUTO, colour_match=colour_match, deflicker=deflicker)
         self.infill: Infiller | None = None
-        if fill is not None:  # an unknown infill backend fails now, not mid-render
+        if settings is not None:  # an unknown infill backend fails now, not mid-render
+            fill = settings
             infill = INFILLERS.create(fill.infill) if isinstance(fill.infill, str) else fill.infill
             self.infill = adopt(infill, Infiller)
 
@@ -198,7 +202,7 @@ class Storyteller:
             seconds=seconds,
             cache_hits=dict(cache.stats.hits),
             rendered=rendered,
-            fill={"stride": work.stride, "depth": work.depth} if work.stride > 1 else None,
+            fill=work.summary()["fill"],
         )
         _save_record(result, self.executor, work, self.planned_by)
         return result

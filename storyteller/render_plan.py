@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from stitching.fill import FillSettings, anchor_count
+from stitching.fill import FillSettings, anchor_count, fill_pays
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator
 from storyteller.core.cache import Cache
 from storyteller.core.files import MAX_REFERENCE_BYTES, file_digest, local_file
@@ -29,6 +29,7 @@ class Look:
     """How the render looks beyond the backends: resolved from the caller's settings once."""
 
     fill: FillSettings | None = None  # None: the animator renders every frame
+    auto: bool = False  # use `fill` only where it pays: when the infill makes a frame faster than it is drawn
     colour_match: bool = False  # shots of a place keep the colours of its first keyframe
     deflicker: bool = False
 
@@ -57,6 +58,7 @@ class RenderPlan:
     stride: int  # the fill's stride for this frame rate; 1: no fill, every frame rendered
     depth: int
     segments_as_tasks: bool  # a model-backed infill: each infill segment is a task of its own
+    fill_choice: dict[str, Any]  # how the fill was chosen: forced or auto, and the costs it was chosen by
     film_key: str
     film_cached: bool
 
@@ -71,8 +73,12 @@ class RenderPlan:
         infill: Infiller | None,
         look: Look,
     ) -> RenderPlan:
-        stride = look.fill.stride_for(plan.fps) if look.fill is not None and infill is not None else 1
-        depth = look.fill.depth if stride > 1 and look.fill is not None else 1
+        fill, fill_choice = _choose_fill(plan, look, animator, infill)
+        stride = fill.stride_for(plan.fps) if fill is not None and infill is not None else 1
+        depth = fill.depth if stride > 1 and fill is not None else 1
+        fill_choice["used"] = "none, every frame drawn"
+        if stride > 1 and fill is not None and infill is not None:
+            fill_choice["used"] = f"{infill.name}: 1 frame in {stride} drawn, the rest infilled"
         segments_as_tasks = stride > 1 and infill is not None and not infill.cheap
         shots: list[ShotWork] = []
         first_of_place: dict[tuple, int] = {}  # (location, time of day, weather) -> its first shot
@@ -98,7 +104,7 @@ class RenderPlan:
             if look.deflicker:
                 clip_inputs["deflicker"] = True
             if stride > 1:
-                clip_inputs["fill"] = {**look.fill.config(), "stride": stride}  # type: ignore[union-attr]
+                clip_inputs["fill"] = {**fill.config(), "stride": stride}  # type: ignore[union-attr]
             clip_key = cache.key("clip", animator.name, animator.config(), clip_inputs)
             anchors_key = None
             if segments_as_tasks:
@@ -137,6 +143,7 @@ class RenderPlan:
             stride=stride,
             depth=depth,
             segments_as_tasks=segments_as_tasks,
+            fill_choice=fill_choice,
             film_key=film_key,
             film_cached=cache.has("film", film_key, ".mp4"),
         )
@@ -160,13 +167,30 @@ class RenderPlan:
     def summary(self) -> dict[str, Any]:
         """What run.json records of the plan: the fill used, and what was found and what had to be made."""
         return {
-            "fill": {"stride": self.stride, "depth": self.depth} if self.stride > 1 else None,
+            "fill": {**self.fill_choice, "stride": self.stride, "depth": self.depth},
             "cached": {
                 "keyframes": sum(w.keyframe_cached for w in self.shots),
                 "clips": sum(w.clip_cached for w in self.shots),
                 "film": self.film_cached,
             },
         }
+
+
+def _choose_fill(
+    plan: StoryPlan, look: Look, animator: Animator, infill: Infiller | None
+) -> tuple[FillSettings | None, dict[str, Any]]:
+    """The fill this render uses, and why: forced by the caller, or (auto) by the measured cost of drawing a
+    frame against infilling one."""
+    if not look.auto or look.fill is None or infill is None:
+        return look.fill, {"mode": "forced"}
+    drawn = animator.frame_seconds(plan.width, plan.height)
+    made = infill.frame_seconds(plan.width, plan.height)
+    costs = {
+        "mode": "auto",
+        "draw ms/frame": None if drawn is None else round(drawn * 1000, 2),
+        "infill ms/frame": None if made is None else round(made * 1000, 2),
+    }
+    return (look.fill if fill_pays(drawn, made) else None), costs
 
 
 def shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import cv2
 import numpy as np
@@ -108,7 +109,7 @@ def test_make_renders_anchors_and_fills_the_rest_smoother_than_holding_frames(tm
     story = (EXAMPLES / "hamster_fight_night.txt").read_text()
     plan = HeuristicPlanner().plan(story, PlanConfig(title="h", width=256, height=144, fps=12))
     plan = plan.model_copy(update={"shots": plan.shots[:2]})
-    filled = Storyteller(runs_dir=tmp_path).render(plan, tmp_path / "filled")
+    filled = Storyteller(runs_dir=tmp_path, fill=FillSettings()).render(plan, tmp_path / "filled")
     held = Storyteller(runs_dir=tmp_path, fill=FillSettings(infill="hold", stride=2)).render(plan, tmp_path / "held")
     full = Storyteller(runs_dir=tmp_path, fill=None).render(plan, tmp_path / "full")
     scores = {name: evaluate_video(r.video, plan) for name, r in (("filled", filled), ("held", held), ("full", full))}
@@ -117,8 +118,47 @@ def test_make_renders_anchors_and_fills_the_rest_smoother_than_holding_frames(tm
     # (VBench's flicker score favours held frames: half their consecutive pairs do not change at all)
     assert scores["filled"].smoothness > scores["full"].smoothness - 0.01  # close to rendering every frame
     assert filled.rendered["clips"] == len(plan.shots)
-    again = Storyteller(runs_dir=tmp_path).render(plan, tmp_path / "filled")
+    assert filled.fill["used"].startswith("flow: 1 frame in 2 drawn") and filled.fill["mode"] == "forced"
+    again = Storyteller(runs_dir=tmp_path, fill=FillSettings()).render(plan, tmp_path / "filled")
     assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
+
+
+class ModelLike:
+    """An animator that says nothing of its cost, as a model-backed one: the animatic's frames, counted."""
+
+    name = "model-like"
+
+    def __init__(self):
+        self.frames_drawn = 0
+
+    def animate(self, keyframe, shot, plan, guide=None):
+        from generators.animatic import AnimaticAnimator
+
+        for frame in AnimaticAnimator().animate(keyframe, shot, plan, guide):
+            self.frames_drawn += 1
+            yield frame
+
+
+def test_fill_auto_draws_every_animatic_frame_and_infills_a_costly_animator(tmp_path):
+    from planners.heuristic import HeuristicPlanner
+    from storyteller.core.models import PlanConfig
+    from storyteller.pipeline import Storyteller
+    from tests.conftest import EXAMPLES
+
+    story = (EXAMPLES / "hamster_fight_night.txt").read_text()
+    plan = HeuristicPlanner().plan(story, PlanConfig(title="h", width=128, height=72, fps=12))
+    plan = plan.model_copy(update={"shots": plan.shots[:2]})
+    animatic = Storyteller(runs_dir=tmp_path).render(plan, tmp_path / "animatic")  # fill="auto", the default
+    assert animatic.fill["mode"] == "auto" and animatic.fill["used"] == "none, every frame drawn"
+    assert animatic.fill["draw ms/frame"] < animatic.fill["infill ms/frame"]  # measured, both
+    model = ModelLike()
+    costly = Storyteller(animator=model, executor="serial", runs_dir=tmp_path).render(plan, tmp_path / "model")
+    assert costly.fill["used"] == "flow: 1 frame in 2 drawn, the rest infilled"
+    assert costly.fill["draw ms/frame"] is None  # unknown: taken as costly
+    # the animator drew only the anchors: about half the frames
+    assert model.frames_drawn <= sum(plan.shot_frames(s) // 2 + 2 for s in plan.shots)
+    record = json.loads((tmp_path / "model" / "run.json").read_text())
+    assert record["render"]["fill"]["used"] == costly.fill["used"]
 
 
 def test_a_morph_transition_slides_what_two_shots_share_instead_of_ghosting_it():

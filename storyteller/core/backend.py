@@ -160,6 +160,11 @@ class Animator(Backend):
 
     kind, required = "animator", "animate"
 
+    def frame_seconds(self, width: int, height: int) -> float | None:
+        """Seconds this animator takes per frame at this size, measured (None: unknown, as for a model:
+        taken as costly). `--fill auto` renders every frame when that is cheaper than infilling them."""
+        return None
+
     def animate(
         self,
         keyframe: Image.Image,
@@ -182,6 +187,10 @@ class Infiller(Backend):
 
     kind, required = "infill backend", "fill"
     cheap: bool = False
+
+    def frame_seconds(self, width: int, height: int) -> float | None:
+        """Seconds this infill takes per frame it makes at this size, measured (None: unknown)."""
+        return None
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
@@ -214,6 +223,10 @@ class AdoptedKeyframes(Adopted, KeyframeGenerator):
 
 
 class AdoptedAnimator(Adopted, Animator):
+    def frame_seconds(self, width: int, height: int) -> float | None:
+        measure = getattr(self.inner, "frame_seconds", None)
+        return measure(width, height) if callable(measure) else None
+
     def animate(
         self,
         keyframe: Image.Image,
@@ -229,6 +242,10 @@ class AdoptedInfiller(Adopted, Infiller):
     def __init__(self, inner: Any) -> None:
         super().__init__(inner)
         self.cheap = bool(getattr(inner, "cheap", False))
+
+    def frame_seconds(self, width: int, height: int) -> float | None:
+        measure = getattr(self.inner, "frame_seconds", None)
+        return measure(width, height) if callable(measure) else None
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
