@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import stat
 import sys
@@ -29,6 +30,7 @@ from stitching.fill import AUTO, FillSettings
 from stitching.metrics import evaluate_video
 from storyteller import __version__
 from storyteller.core.backend import Planner
+from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, user_store
 from storyteller.core.errors import StorytellerError, printable
 from storyteller.core.executors import DEFAULT_WORKERS
 from storyteller.core.models import PlanConfig, StoryPlan, read_plan
@@ -136,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
         p.add_argument(
+            "--cache-size",
+            type=_bytes,
+            default=DEFAULT_CACHE_BYTES,
+            help="cap of the cache every run shares, e.g. 500M or 20G (default 5G): least recently used goes first",
+        )
+        p.add_argument(
             "--library",
             type=Path,
             help=f"clip library whose motion guides the shots (default ./{DEFAULT_LIBRARY} if it exists)",
@@ -166,7 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="render a (possibly hand-edited) plan.json")
     render.add_argument("plan", type=Path)
+    render.add_argument("--runs", type=Path, default=Path("runs"), help="where run directories go (default ./runs)")
+    render.add_argument(
+        "--run-dir", type=Path, help="the run directory (default: the plan's own, else RUNS/<the plan's title>)"
+    )
     render_options(render)
+
+    cache = commands.add_parser("cache", help="the cache every run shares: what is in it, and pruning it")
+    cache.add_argument("action", choices=["info", "prune"], help="info: size and entries; prune: down to the cap")
+    cache.add_argument("--cache-size", type=_bytes, default=DEFAULT_CACHE_BYTES, help="the cap (default 5G)")
 
     index = commands.add_parser("index", help="add a folder of videos to the clip library")
     index.add_argument("folder", type=Path)
@@ -321,7 +337,7 @@ def _plan(args: argparse.Namespace) -> int:
         width=width,
         height=height,
         minutes=args.minutes,
-        cache_dir=args.runs / name / "cache",
+        cache_dir=user_store(),
     )
     teller = Storyteller(planner=_planner(args), executor="serial")
     plan = teller.plan(story, config)
@@ -350,11 +366,58 @@ def _model_line(stats: Any) -> str:
 
 def _render(args: argparse.Namespace) -> int:
     plan = read_plan(args.plan)
-    run_dir = args.plan.resolve().parent  # "render plan.json" inside the run directory names the film after it
+    run_dir = args.run_dir or _run_dir_of(args.plan, plan, args.runs)
     with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=run_dir.parent)
         result = teller.render(plan, run_dir, args.output, overwrite=args.overwrite)
     _summary(result, args.quiet)
+    return 0
+
+
+def _run_dir_of(path: Path, plan: StoryPlan, runs: Path) -> Path:
+    """A run directory's own plan.json renders there; any other plan into RUNS/<its title>, never beside it
+    (the cache is shared, so every identical shot is reused wherever the plan is)."""
+    home = path.resolve().parent
+    if path.name == "plan.json" and (home / "run.json").is_file():
+        return home
+    return runs / _safe_name(plan.title)
+
+
+def _safe_name(title: str) -> str:
+    """A title as a folder name: letters, digits, dot, dash and underscore; never hidden, never a path."""
+    name = re.sub(r"[^\w.-]+", "_", title, flags=re.ASCII).strip("._")[:100]
+    return name or "story"
+
+
+def _bytes(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"size '{text}' should look like 500M or 20G")
+    return int(float(match.group(1)) * 1024 ** "_kmgt".index(match.group(2) or "_"))
+
+
+def _cache(args: argparse.Namespace) -> int:
+    cache = Cache(user_store())
+    if args.action == "prune":
+        cache.sweep()
+        removed, freed = cache.prune(args.cache_size)
+        print(f"{cache.root}: removed {removed} entries, freed {freed / 2**20:.1f} MiB")
+    table = Table(title=f"storyteller cache: {printable(str(cache.root))}")
+    for column, justify in (("stage", "left"), ("entries", "right"), ("size", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    sizes: dict[str, list[int]] = {}
+    for entry in cache.entries():
+        counted = sizes.setdefault(entry.stage, [0, 0])
+        counted[0] += 1
+        counted[1] += entry.size
+    for stage, (count, size) in sorted(sizes.items()):
+        table.add_row(stage, str(count), f"{size / 2**20:.1f} MiB")
+    total = sum(size for _, size in sizes.values())
+    table.add_row("all", str(sum(count for count, _ in sizes.values())), f"{total / 2**20:.1f} MiB")
+    table.caption = (
+        f"cap {args.cache_size / 2**30:.1f} GiB (--cache-size); held by running renders: {len(cache.leased())}"
+    )
+    Console().print(table)
     return 0
 
 
@@ -395,6 +458,7 @@ def _storyteller(
         reporter=reporter,
         workers=args.workers,
         executor=args.executor,
+        cache_size=args.cache_size,
     )
 
 
@@ -582,6 +646,7 @@ COMMANDS = {
     "schema": _schema,
     "presets": _presets,
     "eval": _eval,
+    "cache": _cache,
 }
 
 

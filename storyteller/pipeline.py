@@ -20,20 +20,24 @@ import numpy as np
 from generators import ANIMATORS, KEYFRAME_GENERATORS
 from planners import PLANNERS
 from retrieval import RETRIEVERS
-from stitching import contact_sheet, stitch, write_srt
+from stitching import contact_sheet, write_srt
 from stitching.fill import AUTO, FillSettings, SegmentStore, fill_clip
 from stitching.infill import INFILLERS
 from stitching.schedule import plan_fill
+from stitching.timeline import read_planes
+from stitching.timeline import segment as timeline_segment
+from stitching.timeline import tail as timeline_tail
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator, Planner, Retriever, adopt
-from storyteller.core.cache import Cache, atomic_write_text, publish
+from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, atomic_write_text, publish, user_store
 from storyteller.core.errors import StorytellerError
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
+from storyteller.core.files import file_digest
 from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan
 from storyteller.core.outputs import check_output
 from storyteller.core.progress import Advance, QuietReporter, Reporter
-from storyteller.core.video_io import prefetch, write_video
-from storyteller.render_plan import FILM_ENCODER, Look, RenderPlan, ShotWork, shot_inputs
+from storyteller.core.video_io import concat_videos, prefetch, write_video
+from storyteller.render_plan import FILM_ENCODER, FILM_SEGMENT, Look, RenderPlan, ShotWork, clips_needed, shot_inputs
 from storyteller.work import Worker, finish_clip, image_of
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
@@ -76,6 +80,10 @@ class Storyteller:
             animators, not for the animatic), a `FillSettings` to force one, or None to render every frame.
         colour_match: shots of a place keep the colours of its first keyframe.
         deflicker: ease frame-to-frame brightness jitter.
+        cache_dir: the content-addressed store of keyframes, clips and film segments (default: the one every
+            run on this machine shares, in the user cache directory; STORYTELLER_CACHE moves it).
+        cache_size: the store's cap in bytes (default 5 GiB): after each render the least recently used
+            entries go until it fits, never one a running render uses.
     """
 
     def __init__(
@@ -91,6 +99,8 @@ class Storyteller:
         fill: FillSettings | str | None = AUTO,
         colour_match: bool = False,
         deflicker: bool = False,
+        cache_dir: Path | str | None = None,
+        cache_size: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self.planner = adopt(PLANNERS.create(planner) if isinstance(planner, str) else planner, Planner)
         self.keyframer = adopt(
@@ -100,6 +110,10 @@ class Storyteller:
         self.retriever: Retriever | None = None
         if retriever is not None:
             self.retriever = adopt(RETRIEVERS.create(retriever) if isinstance(retriever, str) else retriever, Retriever)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else user_store()
+        if cache_size < 0:
+            raise StorytellerError(f"the cache size must not be negative (got {cache_size})")
+        self.cache_size = cache_size
         self.planned_by: dict | None = None  # set by plan(): which planner made it, and any fallback
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
@@ -124,7 +138,7 @@ class Storyteller:
         run_dir = self.runs_dir / name
         if output is not None:
             check_output(output, overwrite=overwrite, run_dir=run_dir)
-        plan = self.plan(story, PlanConfig(title=name, cache_dir=run_dir / "cache", **config))
+        plan = self.plan(story, PlanConfig(title=name, cache_dir=self.cache_dir, **config))
         save_plan(plan, run_dir / "plan.json")
         return self.render(plan, run_dir, output, overwrite=overwrite)
 
@@ -145,10 +159,11 @@ class Storyteller:
         run_dir = Path(run_dir)
         if output is not None:
             check_output(output, inputs=[run_dir / "plan.json"], overwrite=overwrite, run_dir=run_dir)
-        cache = Cache(run_dir / "cache")
+        save_plan(plan, run_dir / "plan.json")  # the run directory keeps the plan it shows, wherever it came from
+        cache = Cache(self.cache_dir)
         cache.sweep()  # temporaries of a run that was killed
         seconds: dict[str, float] = {}
-        rendered = {"keyframes": 0, "clips": 0, "films": 0}
+        rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
 
         # 1. Retrieve each shot's motion guide; record them in plan.json, so a user can pin or swap them
         clock = time.perf_counter()
@@ -162,9 +177,13 @@ class Storyteller:
         work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look)
         seconds["retrieve"] = time.perf_counter() - clock
 
-        # Only work that is not in the cache is scheduled; the workers start only if there is some.
+        # Only work that is not in the cache is scheduled; the workers start only if there is some. The
+        # render's entries are leased meanwhile: a prune by another run sharing the cache leaves them be.
         worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
-        with _Workers(self.executor, worker, self.reporter, work.tasks) as workers:
+        with (
+            cache.lease(work.entries(cache)),
+            _Workers(self.executor, worker, self.reporter, work.tasks) as workers,
+        ):
             # 3. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
@@ -190,6 +209,7 @@ class Storyteller:
         for shot, keyframe in zip(plan.shots, keyframes, strict=True):
             publish(keyframe, run_dir / "keyframes" / f"{shot.id}.png")
             shown.append(run_dir / "keyframes" / f"{shot.id}.png")
+        pruned, freed = cache.prune(self.cache_size)  # least recently used first: this render's entries go last
         seconds["publish"] = time.perf_counter() - clock
         result = RunResult(
             plan=plan,
@@ -204,7 +224,8 @@ class Storyteller:
             rendered=rendered,
             fill=work.summary()["fill"],
         )
-        _save_record(result, self.executor, work, self.planned_by)
+        store = {"dir": str(cache.root), "cap bytes": self.cache_size, "pruned": pruned, "freed bytes": freed}
+        _save_record(result, self.executor, work, store, self.planned_by)
         return result
 
     # --- stages ---------------------------------------------------------------------------------
@@ -244,29 +265,52 @@ class Storyteller:
         return found  # type: ignore[return-value]  (every one is made now)
 
     def _film(self, cache: Cache, work: RenderPlan, keyframes: list[Path], workers: _Workers, rendered: dict) -> Path:
-        """Animate the shots not in the cache and join all of them into the film, both at once."""
+        """Animate the shots whose clips are needed, encode the segments not in the cache as the clips come,
+        and join every segment into the film by copying their packets."""
         plan = work.plan
+        # what is really there (an entry the plan counted may turn out damaged, and is made again)
+        found = [cache.get(FILM_SEGMENT, shot.segment_key, ".mp4") for shot in work.shots]
+        missing = {shot.index for shot, segment in zip(work.shots, found, strict=True) if segment is None}
+        needed = [shot for shot in work.shots if shot.index in clips_needed(plan, missing)]
         with (
-            self.reporter.stage("animate", len(work.shots)) as animated,
-            self.reporter.stage("stitch", plan.total_frames) as stitched,
+            self.reporter.stage("animate", len(needed)) as animated,
+            self.reporter.stage("encode", sum(work.shots[i].frames for i in missing)) as encoded,
         ):
-            clips = self._clips_in_order(cache, work, keyframes, workers, animated, rendered)
-            frames = prefetch(_counted(stitch(plan, clips), stitched))
-            write = lambda p: write_video(frames, p, plan.fps, crf=FILM_ENCODER["crf"])  # noqa: E731
-            return cache.put("film", work.film_key, ".mp4", write)
+            clips = self._clips(cache, work, needed, keyframes, workers, animated, rendered)
+            segments: list[Path] = []
+            tail: list[np.ndarray] | None = None  # the previous shot's last frames, when its clip was read
+            for shot, segment in zip(work.shots, found, strict=True):
+                clip = next(clips) if shot in needed else None
+                if segment is None:
+                    # its clip, and across a transition the previous one's tail, were read: clips_needed
+                    assert clip is not None and (tail is not None or not plan.overlap_frames(shot.index))
+                    kept: list[np.ndarray] = []
+                    frames = prefetch(
+                        _counted(timeline_segment(plan, shot.index, read_planes(clip), tail or [], kept), encoded)
+                    )
+                    write = lambda p, f=frames: write_video(f, p, plan.fps, crf=FILM_ENCODER["crf"])  # noqa: E731
+                    segment = cache.put(FILM_SEGMENT, shot.segment_key, ".mp4", write)
+                    rendered["segments"] += 1
+                    tail = kept
+                else:
+                    tail = timeline_tail(plan, shot.index, read_planes(clip)) if clip is not None else None
+                segments.append(segment)
+        return cache.put("film", work.film_key, ".mp4", lambda p: concat_videos(segments, p, plan.fps))
 
-    def _clips_in_order(
+    def _clips(
         self,
         cache: Cache,
         work: RenderPlan,
+        needed: list[ShotWork],
         keyframes: list[Path],
         workers: _Workers,
         animated: Advance,
         rendered: dict,
     ) -> Iterator[Path]:
-        """Every shot's clip in timeline order; missing ones are made by the workers as the film is encoded."""
-        clips = [cache.get("clip", shot.clip.key, ".mkv") for shot in work.shots]
-        missing = [shot for shot, path in zip(work.shots, clips, strict=True) if path is None]
+        """The `needed` clips, in timeline order; those not in the cache are made by the workers while earlier
+        segments are encoded."""
+        clips = [cache.get("clip", shot.clip.key, ".mkv") for shot in needed]
+        missing = [shot for shot, path in zip(needed, clips, strict=True) if path is None]
         animated(len(clips) - len(missing))
         if missing and work.segments_as_tasks:
             results = self._filled_by_segments(cache, work, missing, keyframes, workers)
@@ -277,7 +321,7 @@ class Storyteller:
             )
             results = workers.map(calls)
         made = iter(zip(missing, results, strict=True))
-        for shot, clip in zip(work.shots, clips, strict=True):
+        for shot, clip in zip(needed, clips, strict=True):
             if clip is None:
                 done, data = next(made)
                 assert done is shot
@@ -364,16 +408,20 @@ def _keyframe_bytes(shot: ShotWork, keyframes: list[Path]) -> tuple[bytes, bytes
     return keyframes[shot.index].read_bytes(), keyframes[source].read_bytes() if source is not None else None
 
 
-def _save_record(result: RunResult, executor: Executor, work: RenderPlan, planned_by: dict | None = None) -> None:
+def _save_record(
+    result: RunResult, executor: Executor, work: RenderPlan, store: dict[str, Any], planned_by: dict | None = None
+) -> None:
     """run.json: what the last render did (which executor, what it found cached, what it made, how long)."""
     record = {
         **({"plan": planned_by} if planned_by else {}),
         "executor": executor.name,
         "render": work.summary(),
+        "cache": store,
         "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
         "cache_hits": result.cache_hits,
         "rendered": result.rendered,
         "video": str(result.video),
+        "video_sha256": file_digest(result.video),
     }
     atomic_write_text(result.run_dir / "run.json", json.dumps(record, indent=2))
 

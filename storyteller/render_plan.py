@@ -1,7 +1,9 @@
 """The render plan: every fact of one render resolved once, before anything is drawn.
 
 Keys chain by what makes an artifact, not by its bytes: a clip's key holds its keyframe's key (and its
-colour reference's), the film's key holds its clips' keys. So the whole render is keyed up front: which
+colour reference's); a film segment's key (a shot's stretch of the film, H.264, with the transition into
+it) holds its clip's key and, across a transition, the previous clip's; the film's key holds its
+segments' keys. So the whole render is keyed up front: which
 keyframes, clips and film are in the cache, which must be made, and how many tasks that is. The driver
 (storyteller.pipeline), the executor's pool size, the progress bars and run.json all read this plan;
 what the driver learns while rendering (the files it finds or makes) stays in the driver.
@@ -9,7 +11,7 @@ what the driver learns while rendering (the files it finds or makes) stays in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.work import ClipJob
 
 FILM_ENCODER = {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20}
+FILM_SEGMENT = "film-segment"  # the cache stage of a shot's stretch of the film (not an infill "segment")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,8 +48,11 @@ class ShotWork:
     clip: ClipJob
     colour_source: int | None  # the shot whose keyframe this one's colours match (colour_match), if another
     anchors_key: str | None  # a model-backed infill's shots: their anchors are cached on their own
+    segment_key: str  # the shot's stretch of the film, encoded
     keyframe_cached: bool
     clip_cached: bool
+    segment_cached: bool
+    clip_needed: bool  # its segment, or the next one (which blends its tail), must be encoded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,20 +129,27 @@ class RenderPlan:
                     clip=job,
                     colour_source=colour_source,
                     anchors_key=anchors_key,
+                    segment_key="",  # keyed below, once every clip is
+                    segment_cached=False,
+                    clip_needed=True,
                     keyframe_cached=cache.has("keyframe", keyframe_key, ".png"),
                     clip_cached=cache.has("clip", clip_key, ".mkv"),
                 )
             )
-        # Clips are content-addressed by what makes them, so their keys (not their bytes) key the film:
-        # the film can start encoding while later shots are still being drawn.
-        film_inputs = {
-            "clips": [work.clip.key for work in shots],
-            "timeline": [
-                [work.frames, plan.overlap_frames(i), work.shot.transition.kind] for i, work in enumerate(shots)
-            ],
-            "fps": plan.fps,
-        }
-        film_key = cache.key("film", "x264", FILM_ENCODER, film_inputs)
+        # Clips are content-addressed by what makes them, so their keys (not their bytes) key the segments:
+        # a segment can be encoded while later shots are still being drawn.
+        segment_keys = [
+            cache.key(FILM_SEGMENT, "x264", FILM_ENCODER, _segment_inputs(plan, shots, i)) for i in range(len(shots))
+        ]
+        segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
+        film_key = cache.key("film", "concat", {}, {"segments": segment_keys, "fps": plan.fps})
+        film_cached = cache.has("film", film_key, ".mp4")
+        missing = set() if film_cached else {i for i, cached in enumerate(segment_cached) if not cached}
+        needed = clips_needed(plan, missing)
+        for i, work in enumerate(shots):
+            shots[i] = replace(
+                work, segment_key=segment_keys[i], segment_cached=segment_cached[i], clip_needed=i in needed
+            )
         return cls(
             plan=plan,
             shots=tuple(shots),
@@ -145,7 +158,7 @@ class RenderPlan:
             segments_as_tasks=segments_as_tasks,
             fill_choice=fill_choice,
             film_key=film_key,
-            film_cached=cache.has("film", film_key, ".mp4"),
+            film_cached=film_cached,
         )
 
     @property
@@ -154,7 +167,11 @@ class RenderPlan:
 
     @property
     def missing_clips(self) -> list[ShotWork]:
-        return [] if self.film_cached else [work for work in self.shots if not work.clip_cached]
+        return [work for work in self.shots if work.clip_needed and not work.clip_cached]
+
+    @property
+    def missing_segments(self) -> list[ShotWork]:
+        return [] if self.film_cached else [work for work in self.shots if not work.segment_cached]
 
     @property
     def tasks(self) -> int:
@@ -164,6 +181,17 @@ class RenderPlan:
             return sum(anchor_count(work.frames, self.stride) for work in clips)
         return max(len(clips), len(self.missing_keyframes))
 
+    def entries(self, cache: Cache) -> list[Path]:
+        """The cache entries this render reads or makes (leased while it runs)."""
+        paths = [cache.path("film", self.film_key, ".mp4")]
+        for w in self.shots:
+            paths.append(cache.path("keyframe", w.keyframe_key, ".png"))
+            paths.append(cache.path("clip", w.clip.key, ".mkv"))
+            paths.append(cache.path(FILM_SEGMENT, w.segment_key, ".mp4"))
+            if w.anchors_key is not None:
+                paths.append(cache.path("anchors", w.anchors_key, ".npy"))
+        return paths
+
     def summary(self) -> dict[str, Any]:
         """What run.json records of the plan: the fill used, and what was found and what had to be made."""
         return {
@@ -171,9 +199,39 @@ class RenderPlan:
             "cached": {
                 "keyframes": sum(w.keyframe_cached for w in self.shots),
                 "clips": sum(w.clip_cached for w in self.shots),
+                "segments": sum(w.segment_cached for w in self.shots),
                 "film": self.film_cached,
             },
+            # the cache entries the film is made of, in timeline order (paths inside the cache)
+            "segments": [_entry(FILM_SEGMENT, w.segment_key, ".mp4") for w in self.shots],
+            "clips": [_entry("clip", w.clip.key, ".mkv") for w in self.shots],
         }
+
+
+def _entry(stage: str, key: str, suffix: str) -> str:
+    return str(Cache(Path()).path(stage, key, suffix))
+
+
+def clips_needed(plan: StoryPlan, missing_segments: set[int]) -> set[int]:
+    """The shots whose clips encoding these segments reads: each one's own, and across a transition into
+    it, the previous shot's (whose tail it blends)."""
+    return missing_segments | {i - 1 for i in missing_segments if plan.overlap_frames(i)}
+
+
+def _segment_inputs(plan: StoryPlan, shots: list[ShotWork], index: int) -> dict[str, Any]:
+    """What shot `index`'s segment of the film is made from: its clip, how much of it (up to where the next
+    shot's transition begins), and across the transition into it, the previous clip and the transition."""
+    overlap = plan.overlap_frames(index)
+    head = None
+    if overlap:
+        head = {"clip": shots[index - 1].clip.key, "frames": overlap, "kind": shots[index].shot.transition.kind}
+    return {
+        "clip": shots[index].clip.key,
+        "frames": shots[index].frames,
+        "head": head,
+        "tail": plan.overlap_frames(index + 1) if index + 1 < len(shots) else 0,
+        "fps": plan.fps,
+    }
 
 
 def _choose_fill(

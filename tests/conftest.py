@@ -1,8 +1,9 @@
-"""Shared fixtures: offline, tiny frames, one emoji cache per test session."""
+"""Shared fixtures: offline, tiny frames, one emoji cache per test session, one shared store per test."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,23 @@ def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> None:
 def tiny() -> dict:
     """Plan settings small enough for fast tests."""
     return {"width": 64, "height": 64, "fps": 8}
+
+
+def store() -> Path:
+    """This test's shared store."""
+    return Path(os.environ["STORYTELLER_CACHE"])
+
+
+@pytest.fixture(autouse=True)
+def _store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The cache every run shares, one per test: a test starts cold, as each run directory did before the
+    store was shared (subprocesses inherit it through the environment). Set by hand, not by monkeypatch:
+    a test's own monkeypatch.undo() must not take it away."""
+    store = tmp_path_factory.mktemp("store")
+    before = os.environ.get("STORYTELLER_CACHE")
+    os.environ["STORYTELLER_CACHE"] = str(store)
+    yield store
+    if before is None:
+        os.environ.pop("STORYTELLER_CACHE", None)
+    else:
+        os.environ["STORYTELLER_CACHE"] = before

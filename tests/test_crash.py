@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from storyteller.core.cache import file_digest
-from tests.conftest import HAMSTER, ROOT, ZOSIA
+from tests.conftest import HAMSTER, ROOT, ZOSIA, store
 from tests.test_cli import assert_clear_error, run
 
 STORY = ZOSIA + "\n\n" + HAMSTER + " The hamster jumped. The crowd cheered and the bell rang."
@@ -79,7 +79,7 @@ def test_a_killed_run_resumes_without_redoing_finished_work(tmp_path, reference,
     story = tmp_path / "story.txt"
     story.write_text(STORY)
     command = make_command(story, tmp_path / "runs", "--executor", executor, "--workers", "2")
-    cache = tmp_path / "runs" / "story" / "cache"
+    cache = store()
     kill_when(command, lambda: MOMENTS[moment](cache, shots), tmp_path)
     before = sealed(cache)
 
@@ -101,8 +101,8 @@ def test_damaged_entries_of_every_kind_are_rebuilt(tmp_path, reference):
     story.write_text(STORY)
     command = make_command(story, tmp_path / "runs", "--executor", "serial")
     subprocess.run(command, check=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    cache = tmp_path / "runs" / "story" / "cache"
-    for stage in ("keyframe", "clip", "film"):
+    cache = store()
+    for stage in ("keyframe", "clip", "film-segment", "film"):
         entry = sorted(p for p in cache.glob(f"{stage}/*/*") if not p.name.endswith(".json"))[0]
         data = bytearray(entry.read_bytes())
         data[len(data) // 2] ^= 0xFF  # one flipped byte: same size, wrong hash
@@ -110,7 +110,9 @@ def test_damaged_entries_of_every_kind_are_rebuilt(tmp_path, reference):
     subprocess.run(command, check=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
     record = json.loads((tmp_path / "runs" / "story" / "run.json").read_text())
     assert record["rendered"]["keyframes"] == 1 and record["rendered"]["films"] == 1
-    assert 1 <= record["rendered"]["clips"] <= 2  # the damaged clip, and the one whose keyframe was damaged
+    assert record["rendered"]["segments"] == 1  # the damaged segment
+    # its clip, and the previous one across a transition, are read: made again if damaged
+    assert record["rendered"]["clips"] <= 2
     assert file_digest(tmp_path / "runs" / "story" / "story.mp4") == film
 
 
@@ -145,14 +147,15 @@ def test_a_full_disk_is_one_line_and_keeps_finished_work(tmp_path, reference):
     full = [sys.executable, "-c", FULL_AFTER_TWO_CLIPS, *command[3:]]
     result = subprocess.run(full, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert_clear_error(result, "No space left on device")
-    kept = sealed(tmp_path / "runs" / "story" / "cache")
+    kept = sealed(store())
     assert count(kept, "keyframe") == shots and count(kept, "clip") == 2
 
     subprocess.run(command, check=True, cwd=tmp_path, env=env)  # space freed: the same command finishes
     record = json.loads((tmp_path / "runs" / "story" / "run.json").read_text())
-    assert record["rendered"] == {"keyframes": 0, "clips": shots - 2, "films": 1}
+    made = {"keyframes": 0, "clips": shots - 2, "segments": shots - count(kept, "film-segment"), "films": 1}
+    assert record["rendered"] == made
     assert file_digest(tmp_path / "runs" / "story" / "story.mp4") == film
-    assert all(sealed(tmp_path / "runs" / "story" / "cache")[k] == v for k, v in kept.items())
+    assert all(sealed(store())[k] == v for k, v in kept.items())
 
 
 def test_an_unwritable_output_is_one_line_and_keeps_the_film(tmp_path, reference):

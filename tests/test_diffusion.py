@@ -17,6 +17,7 @@ from storyteller.core.errors import StorytellerError
 from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan
 from storyteller.pipeline import Storyteller
 from tests import tiny_diffusion
+from tests.conftest import store
 from tests.test_cli import TINY, assert_clear_error, run
 
 STORY = "A cute golden hamster throwing punches in a boxing ring. The crowd cheered as the hamster jumped."
@@ -69,7 +70,7 @@ def test_tiny_sd_keyframes_and_svd_animation_make_a_film(models, tmp_path):
     # a second run renders nothing: every keyframe and clip is in the cache
     again = run("make", story, *TINY, "--preset", tiny_preset(models, tmp_path), "--no-library", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "rendered 0 keyframes, 0 clips, 0 films" in again.stdout
+    assert "rendered 0 keyframes, 0 clips, 0 segments, 0 films" in again.stdout
 
 
 def test_same_seed_same_frames_and_another_seed_other_frames(models, plan):
@@ -375,10 +376,10 @@ def test_ltx_infill_fills_between_two_frames_and_runs_in_the_fill_stage(models, 
 
     assert len(decord.VideoReader(str(result.video))) == plan.total_frames
     # every segment is kept in the run's cache: a shot made again asks the model for none of them
-    segments = list((tmp_path / "ltx-fill" / "cache" / "segment").glob("*/*.npy"))
+    segments = list((store() / "segment").glob("*/*.npy"))
     assert len(segments) >= len(plan.shots)
-    for stage in ("clip", "film"):
-        for entry in (tmp_path / "ltx-fill" / "cache" / stage).rglob("*"):
+    for stage in ("clip", "film-segment", "film"):
+        for entry in (store() / stage).rglob("*"):
             if entry.is_file():
                 entry.unlink()
     calls = []

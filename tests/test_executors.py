@@ -76,7 +76,7 @@ class SlowFlow(FlowInfill):
 
 def make(tmp_path, name, **kw):
     config = PlanConfig(title=name, cache_dir=tmp_path / name / "cache", **TINY)
-    teller = Storyteller(runs_dir=tmp_path, **kw)
+    teller = Storyteller(runs_dir=tmp_path, cache_dir=tmp_path / name / "cache", **kw)
     plan = teller.plan(STORY, config)
     return teller.render(plan, tmp_path / name)
 
@@ -85,7 +85,7 @@ def test_serial_and_local_pool_make_the_same_bytes_and_record_the_executor(tmp_p
     serial = make(tmp_path, "serial", executor="serial")
     local = make(tmp_path, "local", executor="local", workers=2)
     assert file_digest(serial.video) == file_digest(local.video)
-    assert serial.rendered == local.rendered == {"keyframes": 3, "clips": 3, "films": 1}
+    assert serial.rendered == local.rendered == {"keyframes": 3, "clips": 3, "segments": 3, "films": 1}
     assert json.loads((tmp_path / "local" / "run.json").read_text())["executor"] == "local"
     assert json.loads((tmp_path / "serial" / "run.json").read_text())["rendered"]["clips"] == 3
 
@@ -96,7 +96,7 @@ def test_cached_work_is_never_scheduled(tmp_path):
     assert counted.pools == 1 and counted.calls == ["keyframe"] * 3 + ["clip"] * 3
     again = make(tmp_path, "x", executor=counted)
     assert counted.pools == 1, "a render with everything cached starts no workers"
-    assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
+    assert again.rendered == {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
     assert file_digest(first.video) == file_digest(again.video)
 
 
@@ -108,7 +108,7 @@ def test_progress_from_workers_reaches_the_reporter(tmp_path):
 
 
 def test_model_backed_infill_runs_one_task_per_segment_and_matches_the_fused_clip(tmp_path):
-    fused = make(tmp_path, "fused", executor="serial")
+    fused = make(tmp_path, "fused", executor="serial", fill=FillSettings())
     counted = Counted()
     split = make(tmp_path, "split", executor=counted, fill=FillSettings(infill=SlowFlow()))
     assert file_digest(fused.video) == file_digest(split.video)
@@ -118,6 +118,7 @@ def test_model_backed_infill_runs_one_task_per_segment_and_matches_the_fused_cli
     # a lost clip is joined again from the stored anchors and segments: no model is asked for anything
     for lost in [
         *(tmp_path / "split" / "cache").glob("clip/*/*.mkv"),
+        *(tmp_path / "split" / "cache").glob("film-segment/*/*"),
         *(tmp_path / "split" / "cache").glob("film/*/*"),
     ]:
         lost.unlink()
@@ -128,7 +129,7 @@ def test_model_backed_infill_runs_one_task_per_segment_and_matches_the_fused_cli
 
 
 def test_model_backed_infill_on_a_process_pool_matches(tmp_path):
-    fused = make(tmp_path, "fused", executor="serial")
+    fused = make(tmp_path, "fused", executor="serial", fill=FillSettings())
     pooled = make(tmp_path, "pooled", executor="local", workers=2, fill=FillSettings(infill=SlowFlow(), depth=1))
     assert file_digest(fused.video) == file_digest(pooled.video)
 
@@ -183,14 +184,14 @@ def test_ray_makes_the_same_bytes_as_serial_and_reports_progress(tmp_path, local
     reporter = Recorder()
     on_ray = make(tmp_path, "ray", executor="ray", reporter=reporter)
     assert file_digest(serial.video) == file_digest(on_ray.video)
-    assert on_ray.rendered == {"keyframes": 3, "clips": 3, "films": 1}
+    assert on_ray.rendered == {"keyframes": 3, "clips": 3, "segments": 3, "films": 1}
     for shot in on_ray.plan.shots:
         assert reporter.bars[shot.id] == on_ray.plan.shot_frames(shot)
     assert ray.is_initialized(), "an instance the caller started is left running"
 
 
 def test_ray_runs_infill_segments_as_tasks(tmp_path, local_ray):
-    fused = make(tmp_path, "fused", executor="serial")
+    fused = make(tmp_path, "fused", executor="serial", fill=FillSettings())
     split = make(tmp_path, "split", executor="ray", fill=FillSettings(infill=SlowFlow()))
     assert file_digest(fused.video) == file_digest(split.video)
 

@@ -120,7 +120,7 @@ def test_make_renders_anchors_and_fills_the_rest_smoother_than_holding_frames(tm
     assert filled.rendered["clips"] == len(plan.shots)
     assert filled.fill["used"].startswith("flow: 1 frame in 2 drawn") and filled.fill["mode"] == "forced"
     again = Storyteller(runs_dir=tmp_path, fill=FillSettings()).render(plan, tmp_path / "filled")
-    assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
+    assert again.rendered == {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
 
 
 class ModelLike:

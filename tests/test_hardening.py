@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from storyteller import cli
+from tests.conftest import store
 
 
 def run(capsys, *argv: str) -> tuple[int, str]:
@@ -130,7 +131,9 @@ def test_a_failure_to_publish_names_the_users_path_and_keeps_the_film(tmp_path, 
     monkeypatch.undo()
     assert make(capsys, story, tmp_path / "runs", "-o", str(film))[0] == 0
     record = json.loads((tmp_path / "runs" / "story" / "run.json").read_text())
-    assert record["rendered"] == {"keyframes": 0, "clips": 0, "films": 0}, "the film was kept in the cache"
+    assert record["rendered"] == {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}, (
+        "the film was kept in the cache"
+    )
 
 
 # --- processes: workers die with their parent; SIGTERM and Ctrl-C are one line ---------------------------------
@@ -331,7 +334,7 @@ def test_a_plan_that_is_a_link_and_a_cache_entry_that_is_a_link_are_not_followed
     linked.symlink_to(elsewhere)
     code, err = run(capsys, "render", str(linked), "-q")
     assert code == 2 and "symbolic link" in one_line(err)
-    cache = path.parent / "cache"
+    cache = store()
     entry = next(p for p in cache.glob("film/*/*.mp4"))
     secret = tmp_path / "secret.mp4"
     secret.write_bytes(entry.read_bytes())  # same bytes, so the record still matches
@@ -358,7 +361,7 @@ def test_two_makes_of_one_story_at_once_both_succeed_with_the_same_film(tmp_path
     for process in runs:
         _, err = process.communicate(timeout=600)
         assert process.returncode == 0, err
-    cache = tmp_path / "runs" / "story" / "cache"
+    cache = store()
     for record in cache.glob("*/*/*.json"):  # every entry's bytes are the bytes its record sealed
         entry = record.with_suffix("")
         assert json.loads(record.read_text())["sha256"] == file_digest(entry), entry

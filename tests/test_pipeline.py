@@ -9,7 +9,7 @@ import pytest
 from generators.animatic import AnimaticAnimator, AnimaticKeyframes
 from storyteller import Storyteller
 from storyteller.core.models import PlanConfig, SceneGraph, Shot, StoryPlan, read_plan
-from tests.conftest import EXAMPLES, HAMSTER, ZOSIA
+from tests.conftest import EXAMPLES, HAMSTER, ZOSIA, store
 
 STORY = ZOSIA + "\n\n" + HAMSTER + " The hamster jumped."
 
@@ -78,7 +78,7 @@ def test_second_run_does_no_rendering(tmp_path, tiny):
     before = first.video.read_bytes()
     again = st.make(STORY, name="tiny", **tiny)
     assert keyframes.calls == [] and animator.calls == []
-    assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
+    assert again.rendered == {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
     assert again.video.read_bytes() == before
 
 
@@ -93,27 +93,38 @@ def test_editing_one_shot_rerenders_only_that_shot(tmp_path, tiny):
     edited = st.render(read_plan(result.plan_path), result.run_dir)
     assert animator.calls == [data["shots"][1]["id"]]
     assert edited.rendered["clips"] == 1 and edited.rendered["films"] == 1
+    # its film segment, and the next one's if a transition blends the two: no other shot is encoded again
+    blended = 1 if result.plan.overlap_frames(2) else 0
+    assert edited.rendered["segments"] == 1 + blended
+    record = json.loads((result.run_dir / "run.json").read_text())
+    assert record["rendered"]["segments"] == edited.rendered["segments"]
+    assert record["render"]["cached"]["segments"] == len(result.plan.shots) - 1 - blended
 
 
 def test_a_corrupt_cache_entry_is_rebuilt_not_trusted(tmp_path, tiny):
     st, _, animator = teller(tmp_path)
-    result = st.make(STORY, name="tiny", **tiny)
-    clip = next((result.run_dir / "cache" / "clip").rglob("*.mkv"))
+    st.make(STORY, name="tiny", **tiny)
+    clip = next((store() / "clip").rglob("*.mkv"))
     clip.write_bytes(clip.read_bytes()[:100])  # a half-written file
-    film = next((result.run_dir / "cache" / "film").rglob("*.mp4"))
+    film = next((store() / "film").rglob("*.mp4"))
     film.write_bytes(b"")
+    for segment in (store() / "film-segment").rglob("*.mp4"):  # so every clip is read again
+        segment.write_bytes(segment.read_bytes()[:-10])
     animator.calls.clear()
     again = st.make(STORY, name="tiny", **tiny)
     assert len(animator.calls) == 1
+    assert again.rendered["segments"] == len(again.plan.shots)
     assert len(decord.VideoReader(str(again.video))) == again.plan.total_frames
 
 
 def test_stray_temporary_files_are_ignored(tmp_path, tiny):
     st, _, animator = teller(tmp_path)
-    result = st.make(STORY, name="tiny", **tiny)
-    record = next((result.run_dir / "cache" / "clip").rglob("*.mkv.json"))
+    st.make(STORY, name="tiny", **tiny)
+    record = next((store() / "clip").rglob("*.mkv.json"))
     record.unlink()  # the run was killed between writing a clip and sealing it, before the film
-    next((result.run_dir / "cache" / "film").rglob("*.mp4.json")).unlink()
+    next((store() / "film").rglob("*.mp4.json")).unlink()
+    for sealed in (store() / "film-segment").rglob("*.mp4.json"):  # and before any segment
+        sealed.unlink()
     animator.calls.clear()
     st.make(STORY, name="tiny", **tiny)
     assert len(animator.calls) == 1
@@ -131,8 +142,10 @@ def test_a_custom_planner_is_any_object_with_plan(tmp_path, tiny):
 
 
 def test_two_workers_render_the_same_clips(tmp_path, tiny):
-    serial = Storyteller(runs_dir=tmp_path / "a").make(STORY, name="x", **tiny)
-    pooled = Storyteller(runs_dir=tmp_path / "b", workers=2).make(STORY, name="x", **tiny)
+    serial = Storyteller(runs_dir=tmp_path / "a", cache_dir=tmp_path / "a" / "cache").make(STORY, name="x", **tiny)
+    pooled = Storyteller(runs_dir=tmp_path / "b", cache_dir=tmp_path / "b" / "cache", workers=2).make(
+        STORY, name="x", **tiny
+    )
     clips = lambda root: sorted(p.name for p in (root / "cache" / "clip").rglob("*.mkv"))  # noqa: E731
     assert clips(serial.run_dir) == clips(pooled.run_dir)
     assert pooled.video.read_bytes() == serial.video.read_bytes()
@@ -153,3 +166,30 @@ def test_examples_plan_and_their_first_shot_renders(tmp_path, tiny):
         first = plan.model_copy(update={"shots": plan.shots[:1]})
         result = st.render(first, tmp_path / path.stem)
         assert len(decord.VideoReader(str(result.video))) == first.total_frames
+
+
+def test_the_film_is_its_segments_joined_frame_for_frame_with_exact_timestamps(tmp_path, tiny):
+    import av
+
+    from stitching.timeline import stitch
+    from storyteller.core.video_io import read_video
+    from storyteller.render_plan import FILM_SEGMENT
+
+    st, _, _ = teller(tmp_path)
+    result = st.make(STORY, name="tiny", **tiny)
+    plan = result.plan
+    record = json.loads((result.run_dir / "run.json").read_text())
+    segments = [store() / p for p in record["render"]["segments"]]
+    assert len(segments) == len(plan.shots) and all(FILM_SEGMENT in str(p) for p in segments)
+    joined = [f.tobytes() for f in read_video(result.video, layout="yuv420p")]
+    parts = [f.tobytes() for s in segments for f in read_video(s, layout="yuv420p")]
+    assert len(joined) == plan.total_frames and joined == parts  # every join exact: no frame lost or changed
+    with av.open(str(result.video)) as film:
+        stream = film.streams.video[0]
+        times = sorted(float(frame.pts * stream.time_base) for frame in film.decode(stream))
+    assert times == pytest.approx([k / plan.fps for k in range(plan.total_frames)])
+    # and the segments hold what a single pass over the stitched clips shows (H.264 at CRF 20: close, not equal)
+    clips = [store() / p for p in record["render"]["clips"]]
+    single = np.stack(list(stitch(plan, clips))).astype(float)
+    decoded = np.stack([np.frombuffer(f, np.uint8) for f in joined]).astype(float).reshape(single.shape)
+    assert np.abs(decoded - single).mean() < 3

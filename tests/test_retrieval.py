@@ -174,7 +174,7 @@ def test_a_rerun_asks_the_library_nothing(library, tmp_path, monkeypatch):
     retriever = LibraryRetriever(library.root)
     monkeypatch.setattr(retriever.library, "search", lambda *a, **k: pytest.fail("searched again"))
     again = Storyteller(retriever=retriever, runs_dir=tmp_path).make(story, name="guided", width=64, height=64, fps=8)
-    assert again.rendered == {"keyframes": 0, "clips": 0, "films": 0}
+    assert again.rendered == {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
     assert [s.guide for s in again.plan.shots] == [s.guide for s in first.plan.shots]
 
 

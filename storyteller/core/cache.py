@@ -1,27 +1,51 @@
-"""The run directory and its content-addressed cache.
+"""The content-addressed cache every run on this machine shares, and publishing into run directories.
 
 Every artifact is stored under a key that hashes what produced it: the stage, the backend, its
-configuration and the hashes of its inputs. An entry counts only once its sidecar record exists and
+configuration and the keys of its inputs. An entry counts only once its sidecar record exists and
 its bytes still match the digest in it; both are written to a temporary name and renamed, so a run
 killed at any moment leaves nothing that a later run would trust.
+
+The store lives in the user cache directory (platformdirs), so any plan rendered anywhere reuses every
+shot that is identical. It is size-capped: `prune` removes the least recently used entries (a hit
+touches its record) until it fits, never one a running render holds a lease on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_cache_dir
+
 from storyteller.core.errors import StorytellerError
 from storyteller.core.files import file_digest
 from storyteller.core.models import stable_hash
+
+DEFAULT_CACHE_BYTES = 5 * 2**30  # 5 GiB: a few hundred shots of clips and film at 512x288
+LEASES = "leases"  # the store's folder of leases: the entries each running render is using
+
+
+def user_store() -> Path:
+    """The store every run on this machine shares (STORYTELLER_CACHE overrides where it is)."""
+    return Path(os.environ.get("STORYTELLER_CACHE") or Path(user_cache_dir("storyteller")) / "store")
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    stage: str
+    size: int  # bytes, the record included
+    used: float  # when last made or found (the record's modification time)
 
 
 @dataclass
@@ -59,6 +83,8 @@ class Cache:
             self.stats.count(stage, hit=False)
             return None
         self.stats.count(stage, hit=True)
+        with contextlib.suppress(OSError):  # used now: the last to go when the store is pruned
+            os.utime(record)
         return path
 
     @staticmethod
@@ -85,6 +111,61 @@ class Cache:
             removed += _sweep_one(path)
         return removed
 
+    # --- the store as a whole: what is in it, and keeping it under its cap ---------------------------
+
+    def entries(self) -> Iterator[Entry]:
+        """Every sealed entry (an artifact with its record)."""
+        if not self.root.is_dir():
+            return
+        for record in self.root.glob("*/*/*.json"):
+            path = record.with_name(record.name[: -len(".json")])
+            try:
+                info, size = record.stat(), path.stat().st_size
+            except OSError:  # an unsealed artifact, or one pruned meanwhile
+                continue
+            yield Entry(path, record.parent.parent.name, size + info.st_size, info.st_mtime)
+
+    @contextmanager
+    def lease(self, paths: Iterable[Path]) -> Iterator[None]:
+        """Hold these entries while a render uses them: `prune`, in this process or any other, skips them."""
+        folder = self.root / LEASES
+        lease = folder / f"{os.getpid()}.{uuid.uuid4().hex[:8]}.json"
+        atomic_write_text(lease, json.dumps(sorted(str(p.relative_to(self.root)) for p in paths)))
+        try:
+            yield
+        finally:
+            lease.unlink(missing_ok=True)
+
+    def leased(self) -> set[Path]:
+        """The entries running renders hold; a lease whose process is gone is removed."""
+        held: set[Path] = set()
+        for lease in (self.root / LEASES).glob("*.json"):
+            pid = lease.name.split(".")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                lease.unlink(missing_ok=True)
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                held.update(self.root / p for p in json.loads(lease.read_text()))
+        return held
+
+    def prune(self, limit: int) -> tuple[int, int]:
+        """Remove the least recently used entries until the store holds at most `limit` bytes, skipping
+        those a running render holds; returns (entries removed, bytes freed)."""
+        entries = sorted(self.entries(), key=lambda e: e.used)
+        total = sum(e.size for e in entries)
+        held = self.leased() if total > limit else set()
+        removed = freed = 0
+        for entry in entries:
+            if total - freed <= limit:
+                break
+            if entry.path in held:
+                continue
+            with _shard_lock(entry.path.parent):  # not while a run seals the same entry
+                _record_path(entry.path).unlink(missing_ok=True)  # unsealed first: never half an entry
+                entry.path.unlink(missing_ok=True)
+            removed, freed = removed + 1, freed + entry.size
+        return removed, freed
+
     def digest(self, stage: str, key: str, suffix: str) -> str:
         return json.loads(_record_path(self.path(stage, key, suffix)).read_text())["sha256"]
 
@@ -101,9 +182,7 @@ class Cache:
                     os.replace(tmp, path)
                     atomic_write_text(_record_path(path), json.dumps({"sha256": digest, "stage": stage}))
         except OSError as error:
-            raise StorytellerError(
-                f"cannot write to the run directory {self.root}: {error.strerror or error}"
-            ) from None
+            raise StorytellerError(f"cannot write to the cache {self.root}: {error.strerror or error}") from None
         finally:
             tmp.unlink(missing_ok=True)
         return path

@@ -51,20 +51,12 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _one_of_its_films(target: Path, run_dir: Path) -> bool:
-    """The film a run published: a hard link of a cached film, or a copy whose digest a film record holds."""
+    """The film this run published last (run.json names it and its digest), still as it was written."""
     if target.is_symlink() or not target.is_file():
         return False
-    info = target.stat()
-    films = [record.with_suffix("") for record in (Path(run_dir) / "cache" / "film").glob("*/*.json")]
-    films = [film for film in films if film.is_file()]
-    if any(os.path.samefile(film, target) for film in films):
-        return True
-    if not any(film.stat().st_size == info.st_size for film in films):
-        return False  # no film of that size: no need to hash anything
-    digests = set()
-    for film in films:
-        try:
-            digests.add(json.loads(film.with_name(film.name + ".json").read_text(encoding="utf-8")).get("sha256"))
-        except (OSError, ValueError):
-            continue
-    return file_digest(target) in digests
+    try:
+        record = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
+        published, digest = Path(record["video"]), record["video_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return _same_file(target, published) and file_digest(target) == digest

@@ -106,6 +106,40 @@ def read_video(path: Path, layout: str = "rgb24") -> Iterator[np.ndarray]:
         raise StorytellerError(f"cannot read video {path}: {error}") from None
 
 
+def concat_videos(parts: list[Path], path: Path, fps: int) -> int:
+    """Join videos encoded alike (closed GOPs, the same codec settings) into one MP4 by copying their packets,
+    each part's timestamps moved on by the frames before it; returns the frame count. Nothing is re-encoded."""
+    import av
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    count = 0
+    try:
+        with av.open(str(tmp), mode="w", format="mp4") as container:
+            with av.open(str(parts[0])) as first:
+                stream = container.add_stream_from_template(first.streams.video[0])
+            for part in parts:
+                with av.open(str(part)) as source:
+                    video = source.streams.video[0]
+                    ticks = Fraction(1, fps) / video.time_base  # one frame, in the part's time base
+                    offset = round(count * ticks)
+                    for packet in source.demux(video):
+                        if packet.dts is None:  # the demuxer's end-of-stream marker
+                            continue
+                        packet.pts += offset
+                        packet.dts += offset
+                        packet.stream = stream
+                        container.mux(packet)
+                    count += video.frames
+        os.replace(tmp, path)
+    except (OSError, av.error.FFmpegError) as error:
+        raise StorytellerError(f"cannot join the film's segments into {path}: {error}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return count
+
+
 def frame_count(path: Path) -> int:
     """The frame count a video's header states (0 if it states none)."""
     import av

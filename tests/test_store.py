@@ -1,0 +1,83 @@
+"""One cache for every run on the machine (issue 15): a plan rendered from anywhere reuses what is there,
+and the store keeps to its cap, least recently used first, never taking what a running render holds."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from storyteller.core.cache import Cache
+from tests.conftest import HAMSTER, ROOT, store
+
+TINY = ["--size", "64x64", "--fps", "8", "-q"]
+
+
+def run(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "storyteller", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+def test_a_moved_plan_renders_from_the_shared_cache_into_its_own_run_directory(tmp_path):
+    story = tmp_path / "hamster.txt"
+    story.write_text(HAMSTER)
+    assert run("make", story, *TINY, cwd=tmp_path).returncode == 0
+    elsewhere = tmp_path / "desk"
+    elsewhere.mkdir()
+    shutil.copy(tmp_path / "runs" / "hamster" / "plan.json", elsewhere / "plan.json")
+    shutil.rmtree(tmp_path / "runs")  # even the run directory is gone: the cache is not in it
+    moved = run("render", elsewhere / "plan.json", "-q", cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["plan.json"]  # nothing written beside the plan
+    run_dir = tmp_path / "runs" / "hamster"  # runs/<the plan's title>
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["rendered"] == {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
+    assert (run_dir / "hamster.mp4").is_file() and (run_dir / "plan.json").is_file()
+    assert not (run_dir / "cache").exists()
+    # --run-dir puts it anywhere; a run directory's own plan.json renders in place
+    assert run("render", elsewhere / "plan.json", "--run-dir", tmp_path / "cut", "-q", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "cut" / "cut.mp4").is_file()
+    assert run("render", tmp_path / "cut" / "plan.json", "-q", cwd=tmp_path).returncode == 0
+    assert not (tmp_path / "runs" / "cut").exists()
+
+
+def test_the_store_prunes_to_its_cap_least_recently_used_first_and_keeps_what_is_leased(tmp_path):
+    story = tmp_path / "hamster.txt"
+    story.write_text(HAMSTER)
+    assert run("make", story, *TINY, cwd=tmp_path).returncode == 0
+    cache = Cache(store())
+    entries = sorted(cache.entries(), key=lambda e: e.used)
+    total = sum(e.size for e in entries)
+    assert {e.stage for e in entries} >= {"keyframe", "clip", "film-segment", "film"}
+    held = [e for e in entries if e.stage == "clip"]
+    os.utime(held[0].path.with_name(held[0].path.name + ".json"), (1, 1))  # the least recently used of all
+    with cache.lease([e.path for e in held]):  # a render elsewhere is using the clips
+        removed, freed = cache.prune(total // 4)
+    left = list(cache.entries())
+    assert all(e.path.exists() for e in held)  # leased: kept, even the oldest
+    assert removed > 0 and freed > 0 and sum(e.size for e in left) <= max(total // 4, sum(e.size for e in held))
+    assert not list((store() / "leases").iterdir())  # the lease ended with its render
+    # with nothing leased, `storyteller cache prune` empties it to the cap asked for
+    pruned = run("cache", "prune", "--cache-size", "0", cwd=tmp_path)
+    assert pruned.returncode == 0, pruned.stderr
+    assert "removed" in pruned.stdout and not list(cache.entries())
+    info = run("cache", "info", cwd=tmp_path)
+    assert info.returncode == 0 and str(store().name) in info.stdout.replace("\n", "")
+
+
+def test_a_lease_of_a_process_that_died_holds_nothing(tmp_path):
+    cache = Cache(tmp_path)
+    path = cache.put("clip", "ab" * 32, ".mkv", lambda p: p.write_bytes(b"x" * 100))
+    (tmp_path / "leases").mkdir(exist_ok=True)
+    (tmp_path / "leases" / "999999999.dead.json").write_text(json.dumps([str(path.relative_to(tmp_path))]))
+    size = 100 + path.with_name(path.name + ".json").stat().st_size
+    assert cache.leased() == set()
+    assert cache.prune(0) == (1, size)
+    assert not path.exists() and not list((tmp_path / "leases").iterdir())
+
+
+def test_a_bad_cache_size_is_one_line(tmp_path):
+    result = run("cache", "prune", "--cache-size", "lots", cwd=tmp_path)
+    assert result.returncode == 2 and "should look like 500M" in result.stderr and "Traceback" not in result.stderr
