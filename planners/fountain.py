@@ -35,6 +35,7 @@ class Element:
 
 class FountainPlanner(Planner):
     name = "fountain"
+    deterministic = True
 
     def config(self) -> dict:
         return {"reader": 1}

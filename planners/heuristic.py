@@ -51,6 +51,7 @@ class HeuristicPlanner(Planner):
     """Plans without a model. Same story and seed, same plan, byte for byte."""
 
     name = "heuristic"
+    deterministic = True
 
     def __init__(self, words_per_second: float = WORDS_PER_SECOND, names: list[str] | None = None) -> None:
         self.words_per_second = words_per_second

@@ -38,6 +38,7 @@ from storyteller.core.outputs import check_output
 from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, RichReporter
 from storyteller.core.video_io import frame_count
 from storyteller.pipeline import RunResult, Storyteller, save_plan
+from storyteller.render_plan import DEFAULT_QUALITY, ENCODERS
 
 EXIT_BAD_INPUT = 2
 MAX_STORY_BYTES = 8_000_000  # a story file past this is a mistake (the planner takes 2,000,000 characters)
@@ -137,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
             help="diffusion: offload models to the CPU between steps, tile the VAE, slice attention",
         )
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+        p.add_argument(
+            "--quality",
+            choices=sorted(ENCODERS),
+            default=DEFAULT_QUALITY,
+            help="the film's encoding: fast (default: x264 veryfast) or small (x264 slow: smaller files)",
+        )
         p.add_argument(
             "--cache-size",
             type=_bytes,
@@ -459,6 +466,7 @@ def _storyteller(
         workers=args.workers,
         executor=args.executor,
         cache_size=args.cache_size,
+        quality=args.quality,
     )
 
 

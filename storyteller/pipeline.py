@@ -6,8 +6,12 @@ result.video  # runs/story/story.mp4
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import functools
 import itertools
 import json
+import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -28,16 +32,32 @@ from stitching.timeline import read_planes
 from stitching.timeline import segment as timeline_segment
 from stitching.timeline import tail as timeline_tail
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator, Planner, Retriever, adopt
-from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, atomic_write_text, publish, user_store
+from storyteller.core.cache import (
+    DEFAULT_CACHE_BYTES,
+    Cache,
+    atomic_write_text,
+    publish,
+    unwritable_user_cache,
+    user_store,
+)
 from storyteller.core.errors import StorytellerError
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
-from storyteller.core.files import file_digest
-from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan
+from storyteller.core.files import code_digest, file_digest
+from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan, read_plan
 from storyteller.core.outputs import check_output
 from storyteller.core.progress import Advance, QuietReporter, Reporter
 from storyteller.core.video_io import concat_videos, prefetch, write_video
-from storyteller.render_plan import FILM_ENCODER, FILM_SEGMENT, Look, RenderPlan, ShotWork, clips_needed, shot_inputs
+from storyteller.render_plan import (
+    DEFAULT_QUALITY,
+    ENCODERS,
+    FILM_SEGMENT,
+    Look,
+    RenderPlan,
+    ShotWork,
+    clips_needed,
+    shot_inputs,
+)
 from storyteller.work import Worker, finish_clip, image_of
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
@@ -84,6 +104,8 @@ class Storyteller:
             run on this machine shares, in the user cache directory; STORYTELLER_CACHE moves it).
         cache_size: the store's cap in bytes (default 5 GiB): after each render the least recently used
             entries go until it fits, never one a running render uses.
+        quality: the film's encoder: "fast" (the default: x264 veryfast, CRF 20) or "small" (x264 slow,
+            CRF 20: smaller files, slower encoding).
     """
 
     def __init__(
@@ -101,6 +123,7 @@ class Storyteller:
         deflicker: bool = False,
         cache_dir: Path | str | None = None,
         cache_size: int = DEFAULT_CACHE_BYTES,
+        quality: str = DEFAULT_QUALITY,
     ) -> None:
         self.planner = adopt(PLANNERS.create(planner) if isinstance(planner, str) else planner, Planner)
         self.keyframer = adopt(
@@ -121,7 +144,11 @@ class Storyteller:
         if isinstance(fill, str) and fill != AUTO:
             raise StorytellerError(f"fill '{fill}': give '{AUTO}', a FillSettings, or None")
         settings = FillSettings() if fill == AUTO else fill
-        self.look = Look(fill=settings, auto=fill == AUTO, colour_match=colour_match, deflicker=deflicker)
+        if quality not in ENCODERS:
+            raise StorytellerError(f"quality '{quality}': give one of {', '.join(ENCODERS)}")
+        self.look = Look(
+            fill=settings, auto=fill == AUTO, colour_match=colour_match, deflicker=deflicker, quality=quality
+        )
         self.infill: Infiller | None = None
         if settings is not None:  # an unknown infill backend fails now, not mid-render
             fill = settings
@@ -143,13 +170,26 @@ class Storyteller:
         return self.render(plan, run_dir, output, overwrite=overwrite)
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
-        """The story's plan, from this Storyteller's planner."""
+        """The story's plan, from this Storyteller's planner (from the cache, for a deterministic planner
+        that planned this story with this config and this code before)."""
         check_story(story)
+        planner, cache, key = self.planner, Cache(self.cache_dir), None
+        if planner.deterministic:
+            inputs = {"story": story, "config": config.model_dump(mode="json", exclude={"cache_dir"})}
+            code = code_digest(type(planner).__module__.split(".")[0])
+            key = cache.key("plan", planner.name, {**planner.config(), "code": code}, inputs)
         with self.reporter.stage("plan", 1) as advance:
-            plan = self.planner.plan(story, config)
+            found = cache.get("plan", key, ".json") if key else None
+            plan = read_plan(found) if found else planner.plan(story, config)
+            if key and not found and isinstance(plan, StoryPlan):
+                text = plan.model_dump_json()
+                with contextlib.suppress(OSError, StorytellerError):  # a store that cannot be written: planned again
+                    cache.put("plan", key, ".json", lambda p: p.write_text(text))
             advance(1)
         # which planner made the plan (an LLM planner may have fallen back, and says why), for run.json
         self.planned_by = self.planner.outcome or {"planner": self.planner.name}
+        if found:
+            self.planned_by = {**self.planned_by, "cached": "the same story, settings and planner code as before"}
         if not isinstance(plan, StoryPlan):
             raise StorytellerError(f"planner {self.planner.name} returned {type(plan).__name__}, not a StoryPlan")
         return plan
@@ -160,7 +200,7 @@ class Storyteller:
         if output is not None:
             check_output(output, inputs=[run_dir / "plan.json"], overwrite=overwrite, run_dir=run_dir)
         save_plan(plan, run_dir / "plan.json")  # the run directory keeps the plan it shows, wherever it came from
-        cache = Cache(self.cache_dir)
+        cache = Cache(_writable(self.cache_dir, run_dir))
         cache.sweep()  # temporaries of a run that was killed
         seconds: dict[str, float] = {}
         rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
@@ -204,7 +244,8 @@ class Storyteller:
         subtitles = video.with_suffix(".srt") if output else run_dir / "story.srt"
         sheet = run_dir / "contact_sheet.png"
         write_srt(plan, subtitles)
-        contact_sheet(plan, keyframes, sheet)
+        drawn = cache.get("sheet", work.sheet_key, ".png")
+        publish(drawn or cache.put("sheet", work.sheet_key, ".png", lambda p: contact_sheet(plan, keyframes, p)), sheet)
         shown = []
         for shot, keyframe in zip(plan.shots, keyframes, strict=True):
             publish(keyframe, run_dir / "keyframes" / f"{shot.id}.png")
@@ -277,6 +318,8 @@ class Storyteller:
             self.reporter.stage("encode", sum(work.shots[i].frames for i in missing)) as encoded,
         ):
             clips = self._clips(cache, work, needed, keyframes, workers, animated, rendered)
+            encoder = work.encoder
+            encode = functools.partial(write_video, fps=plan.fps, crf=encoder["crf"], preset=encoder["preset"])
             segments: list[Path] = []
             tail: list[np.ndarray] | None = None  # the previous shot's last frames, when its clip was read
             for shot, segment in zip(work.shots, found, strict=True):
@@ -288,8 +331,7 @@ class Storyteller:
                     frames = prefetch(
                         _counted(timeline_segment(plan, shot.index, read_planes(clip), tail or [], kept), encoded)
                     )
-                    write = lambda p, f=frames: write_video(f, p, plan.fps, crf=FILM_ENCODER["crf"])  # noqa: E731
-                    segment = cache.put(FILM_SEGMENT, shot.segment_key, ".mp4", write)
+                    segment = cache.put(FILM_SEGMENT, shot.segment_key, ".mp4", lambda p, f=frames: encode(f, p))
                     rendered["segments"] += 1
                     tail = kept
                 else:
@@ -400,6 +442,18 @@ class _Workers:
         self._stack.__exit__(*exc)
         if self._pool is None:
             self.worker.close()
+
+
+def _writable(store: Path, run_dir: Path) -> Path:
+    """The shared store, or where it cannot be written (a read-only home), the run directory's own."""
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        if not os.access(store, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(store))
+        return store
+    except OSError as error:
+        unwritable_user_cache(error)
+        return run_dir / ".cache"
 
 
 def _keyframe_bytes(shot: ShotWork, keyframes: list[Path]) -> tuple[bytes, bytes | None]:

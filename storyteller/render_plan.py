@@ -11,6 +11,8 @@ what the driver learns while rendering (the files it finds or makes) stays in th
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -18,12 +20,20 @@ from typing import Any
 
 from stitching.fill import FillSettings, anchor_count, fill_pays
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator
-from storyteller.core.cache import Cache
+from storyteller.core.cache import Cache, atomic_write_text, user_cache_root
+from storyteller.core.errors import StorytellerError
 from storyteller.core.files import MAX_REFERENCE_BYTES, file_digest, local_file
-from storyteller.core.models import MotionGuide, Shot, StoryPlan
+from storyteller.core.models import MotionGuide, Shot, StoryPlan, stable_hash
 from storyteller.work import ClipJob
 
-FILM_ENCODER = {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20}
+# The film's encoder, by --quality. x264's veryfast preset encodes the animatic's flat frames about twice
+# as fast as its default (medium) at the same CRF, for files within a few percent of the size; "small"
+# spends longer for smaller files, which suits detailed diffusion frames.
+ENCODERS = {
+    "fast": {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20, "preset": "veryfast"},
+    "small": {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20, "preset": "slow"},
+}
+DEFAULT_QUALITY = "fast"
 FILM_SEGMENT = "film-segment"  # the cache stage of a shot's stretch of the film (not an infill "segment")
 
 
@@ -35,6 +45,7 @@ class Look:
     auto: bool = False  # use `fill` only where it pays: when the infill makes a frame faster than it is drawn
     colour_match: bool = False  # shots of a place keep the colours of its first keyframe
     deflicker: bool = False
+    quality: str = DEFAULT_QUALITY  # the film's encoder settings: a key of ENCODERS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +78,8 @@ class RenderPlan:
     fill_choice: dict[str, Any]  # how the fill was chosen: forced or auto, and the costs it was chosen by
     film_key: str
     film_cached: bool
+    sheet_key: str  # the contact sheet: every keyframe with its shot's text
+    encoder: dict[str, Any]  # the film segments' encoder settings
 
     @classmethod
     def build(
@@ -139,7 +152,8 @@ class RenderPlan:
         # Clips are content-addressed by what makes them, so their keys (not their bytes) key the segments:
         # a segment can be encoded while later shots are still being drawn.
         segment_keys = [
-            cache.key(FILM_SEGMENT, "x264", FILM_ENCODER, _segment_inputs(plan, shots, i)) for i in range(len(shots))
+            cache.key(FILM_SEGMENT, "x264", ENCODERS[look.quality], _segment_inputs(plan, shots, i))
+            for i in range(len(shots))
         ]
         segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
         film_key = cache.key("film", "concat", {}, {"segments": segment_keys, "fps": plan.fps})
@@ -159,6 +173,13 @@ class RenderPlan:
             fill_choice=fill_choice,
             film_key=film_key,
             film_cached=film_cached,
+            encoder=ENCODERS[look.quality],
+            sheet_key=cache.key(
+                "sheet",
+                "contact_sheet",
+                {},
+                {"plan": plan.model_dump(mode="json"), "keyframes": [w.keyframe_key for w in shots]},
+            ),
         )
 
     @property
@@ -183,7 +204,7 @@ class RenderPlan:
 
     def entries(self, cache: Cache) -> list[Path]:
         """The cache entries this render reads or makes (leased while it runs)."""
-        paths = [cache.path("film", self.film_key, ".mp4")]
+        paths = [cache.path("film", self.film_key, ".mp4"), cache.path("sheet", self.sheet_key, ".png")]
         for w in self.shots:
             paths.append(cache.path("keyframe", w.keyframe_key, ".png"))
             paths.append(cache.path("clip", w.clip.key, ".mkv"))
@@ -241,14 +262,30 @@ def _choose_fill(
     frame against infilling one."""
     if not look.auto or look.fill is None or infill is None:
         return look.fill, {"mode": "forced"}
-    drawn = animator.frame_seconds(plan.width, plan.height)
-    made = infill.frame_seconds(plan.width, plan.height)
+    drawn = _frame_seconds(animator, plan.width, plan.height)
+    made = _frame_seconds(infill, plan.width, plan.height)
     costs = {
         "mode": "auto",
         "draw ms/frame": None if drawn is None else round(drawn * 1000, 2),
         "infill ms/frame": None if made is None else round(made * 1000, 2),
     }
     return (look.fill if fill_pays(drawn, made) else None), costs
+
+
+def _frame_seconds(backend: Animator | Infiller, width: int, height: int) -> float | None:
+    """The backend's measured cost per frame, measured once per machine and remembered (in the user cache
+    directory): the fill a plan gets is then the same on every render here, and costs no time after."""
+    memo_file = user_cache_root() / "frame-seconds.json"
+    key = f"{backend.kind}|{backend.name}|{stable_hash(backend.config())}|{width}x{height}"
+    try:
+        memo = json.loads(memo_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        memo = {}
+    if key not in memo:
+        memo[key] = backend.frame_seconds(width, height)
+        with contextlib.suppress(StorytellerError):  # a cache that cannot be written: measured again next time
+            atomic_write_text(memo_file, json.dumps(memo, indent=1, sort_keys=True))
+    return memo[key]
 
 
 def shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:

@@ -7,7 +7,14 @@ import shutil
 import subprocess
 import sys
 
+import decord
+import pytest
+
+from planners.heuristic import HeuristicPlanner
+from storyteller import Storyteller
 from storyteller.core.cache import Cache
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import PlanConfig
 from tests.conftest import HAMSTER, ROOT, store
 
 TINY = ["--size", "64x64", "--fps", "8", "-q"]
@@ -81,3 +88,37 @@ def test_a_lease_of_a_process_that_died_holds_nothing(tmp_path):
 def test_a_bad_cache_size_is_one_line(tmp_path):
     result = run("cache", "prune", "--cache-size", "lots", cwd=tmp_path)
     assert result.returncode == 2 and "should look like 500M" in result.stderr and "Traceback" not in result.stderr
+
+
+class CountingPlanner(HeuristicPlanner):
+    """The heuristic planner, counting its plans (it is deterministic: its plans are cached)."""
+
+    calls = 0
+
+    def plan(self, story, config):
+        CountingPlanner.calls += 1
+        return super().plan(story, config)
+
+
+def test_a_deterministic_planner_plans_a_story_once(tmp_path, tiny):
+    def teller(runs: str) -> Storyteller:
+        return Storyteller(planner=CountingPlanner(), runs_dir=tmp_path / runs, executor="serial")
+
+    first = teller("a").make(HAMSTER, name="fight", **tiny)
+    again = teller("b").make(HAMSTER, name="fight", **tiny)  # another run directory: the plan from the cache
+    assert CountingPlanner.calls == 1 and again.plan == first.plan
+    assert json.loads((again.run_dir / "run.json").read_text())["plan"]["cached"]
+    assert again.rendered == {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
+    teller("c").make(HAMSTER + " The crowd cheered.", name="fight", **tiny)  # another story: planned
+    teller("d").make(HAMSTER, name="fight", **{**tiny, "seed": 7})  # other settings: planned
+    assert CountingPlanner.calls == 3
+
+
+def test_quality_picks_the_encoder_and_keys_the_segments_by_it(tmp_path, tiny):
+    plan = Storyteller().plan(HAMSTER, PlanConfig(title="q", **tiny))
+    fast = Storyteller(executor="serial").render(plan, tmp_path / "fast")
+    small = Storyteller(executor="serial", quality="small").render(plan, tmp_path / "small")
+    assert small.rendered["segments"] == len(plan.shots) and small.rendered["clips"] == 0  # the clips are shared
+    assert len(decord.VideoReader(str(small.video))) == len(decord.VideoReader(str(fast.video))) == plan.total_frames
+    with pytest.raises(StorytellerError, match="quality 'best'"):
+        Storyteller(quality="best")

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from storyteller.core import lexicon
+from storyteller.core.cache import unwritable_user_cache, user_cache_root
 from storyteller.core.embedding import load_embedder
 from storyteller.core.lexicon import singular
 from storyteller.core.progress import note
@@ -176,7 +177,7 @@ class GlyphMatcher:
         names = "\n".join(emoji_names()[0])
         rules = f"{MATCHER_VERSION}|{names}|{self.threshold}|{sorted(ALIASES.items())}"
         digest = hashlib.sha256(rules.encode()).hexdigest()[:16]
-        return (self.cache_dir or _user_cache()) / f"emoji-matches-{digest}.json"
+        return (self.cache_dir or user_cache_root()) / f"emoji-matches-{digest}.json"
 
     def _load_matches(self) -> dict[str, str | None]:
         """Matches found by earlier runs: most stories then never load the embedder at all."""
@@ -230,7 +231,7 @@ class GlyphMatcher:
         if self._name_vectors is None:
             names = emoji_names()[0]
             digest = names_digest(names)
-            path = (self.cache_dir or _user_cache()) / f"emoji-minilm-{digest}.npy"
+            path = (self.cache_dir or user_cache_root()) / f"emoji-minilm-{digest}.npy"
             try:
                 self._name_vectors = np.load(path) if path.is_file() else None
             except (OSError, ValueError):
@@ -260,17 +261,13 @@ def _remember(path: Path, write: Callable[[Path], object], locked: bool = False)
             write(tmp)
             os.replace(tmp, path)
     except OSError as error:
-        reason = error.strerror or error
-        note(f"the user cache {path.parent} cannot be written ({reason}); nothing is memoised")
+        if path.parent == user_cache_root():
+            unwritable_user_cache(error)  # the same one note as the rest of the user cache
+        else:
+            note(f"{path.parent} cannot be written ({error.strerror or error}); nothing is memoised")
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-
-
-def _user_cache() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("storyteller"))
 
 
 @lru_cache(maxsize=256)

@@ -124,11 +124,14 @@ class Planner(Backend):
         outcome: which planner made the last plan, and why (an LLM planner that fell back says so); run.json
             records it. None: this planner made it.
         stats: model calls and tokens of the last plan, for the summary (None: no model).
+        deterministic: the same story, config() and code always give the same plan, so a plan is cached
+            (keyed by those, the code by a digest of its package's source) and a second make skips it.
     """
 
     kind, required = "planner", "plan"
     outcome: dict[str, str] | None = None
     stats: Any = None
+    deterministic: bool = False  # the same story and config always plan alike: the plan is then cached
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         """The plan of `story`: characters, places, shots and their scene graphs."""

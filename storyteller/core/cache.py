@@ -30,14 +30,26 @@ from platformdirs import user_cache_dir
 from storyteller.core.errors import StorytellerError
 from storyteller.core.files import file_digest
 from storyteller.core.models import stable_hash
+from storyteller.core.progress import note
 
 DEFAULT_CACHE_BYTES = 5 * 2**30  # 5 GiB: a few hundred shots of clips and film at 512x288
 LEASES = "leases"  # the store's folder of leases: the entries each running render is using
 
 
+def user_cache_root() -> Path:
+    """storyteller's folder in the user cache directory: the store, and small memos beside it."""
+    return Path(user_cache_dir("storyteller"))
+
+
+def unwritable_user_cache(error: OSError) -> None:
+    """One note, once, whatever part of the user cache failed: it costs only speed."""
+    reason = error.strerror or error
+    note(f"the user cache {user_cache_root()} cannot be written ({reason}); work is not kept there for later runs")
+
+
 def user_store() -> Path:
     """The store every run on this machine shares (STORYTELLER_CACHE overrides where it is)."""
-    return Path(os.environ.get("STORYTELLER_CACHE") or Path(user_cache_dir("storyteller")) / "store")
+    return Path(os.environ.get("STORYTELLER_CACHE") or user_cache_root() / "store")
 
 
 @dataclass(frozen=True)
@@ -243,7 +255,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     except OSError as error:
         raise StorytellerError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # (its folder may be what failed)
+            tmp.unlink(missing_ok=True)
 
 
 def publish(source: Path, target: Path) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import stat
+from functools import lru_cache
 from pathlib import Path
 
 from storyteller.core.errors import StorytellerError
@@ -13,6 +15,19 @@ from storyteller.core.errors import StorytellerError
 MAX_REFERENCE_BYTES = 50_000_000  # a reference image past this is a mistake
 MAX_CLIP_BYTES = 4_000_000_000  # a guide's reference clip
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+@lru_cache(maxsize=16)
+def code_digest(package: str) -> str:
+    """sha256 of the Python source of a top-level package and of the core every package stands on: what a
+    cached result of its code is keyed by."""
+    digest = hashlib.sha256()
+    for name in sorted({package, "storyteller.core"}):
+        spec = importlib.util.find_spec(name)
+        root = Path(spec.origin).parent if spec is not None and spec.origin else None
+        for path in sorted(root.rglob("*.py")) if root is not None else ():
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def file_digest(path: Path) -> str:

@@ -22,7 +22,15 @@ from storyteller.core.errors import StorytellerError
 _M_PERTURB = -6  # glibc's mallopt parameter (malloc.h)
 
 
-def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless: bool = False, crf: int = 20) -> int:
+def write_video(
+    frames: Iterable[np.ndarray],
+    path: Path,
+    fps: int,
+    *,
+    lossless: bool = False,
+    crf: int = 20,
+    preset: str = "veryfast",
+) -> int:
     """Encode frames to `path` as they arrive; returns the frame count. Writes to a temporary file first
     and renames, so a killed run never leaves a truncated video under the final name."""
     import av
@@ -45,7 +53,7 @@ def write_video(frames: Iterable[np.ndarray], path: Path, fps: int, *, lossless:
                     stream.width, stream.height = width, height
                     stream.pix_fmt = "yuv420p"
                     stream.options = (
-                        {"qp": "0", "preset": "ultrafast"} if lossless else {"crf": str(crf), "preset": "veryfast"}
+                        {"qp": "0", "preset": "ultrafast"} if lossless else {"crf": str(crf), "preset": preset}
                     )
                     stream.codec_context.time_base = Fraction(1, fps)
                 video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format=layout)
