@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from planners.heuristic import MIN_SHOT, WORDS_PER_SECOND, HeuristicPlanner, scaled
+from planners.heuristic import MIN_SHOT, WORDS_PER_SECOND, HeuristicPlanner
 from storyteller.core.backend import Planner
-from storyteller.core.models import PlanConfig, StoryPlan
+from storyteller.core.models import PlanConfig, StoryPlan, scaled
 
 _HEADING = re.compile(r"^(?:\.(?!\.)|(?:INT|EXT|EST|INT\.?/EXT|I/E)[. ])\s*(.*)$", re.IGNORECASE)
 _CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'\-]*?)\s*(\(.*\))?\s*\^?$")
@@ -51,9 +51,7 @@ class FountainPlanner(Planner):
             element = _origin(origins, shot.span[0])
             if element.kind == "dialogue":  # on screen as long as the line takes to read
                 seconds = max(MIN_SHOT, len(element.text.split()) / WORDS_PER_SECOND)
-                shot = scaled(shot, seconds / shot.duration).model_copy(
-                    update={"text": f"{element.speaker}: {element.text}"}
-                )
+                shot = scaled(shot, seconds).model_copy(update={"text": f"{element.speaker}: {element.text}"})
             shots.append(shot.model_copy(update={"span": (element.start, element.end)}))
         return plan.model_copy(update={"shots": shots, "title": title or plan.title})
 

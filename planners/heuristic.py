@@ -27,6 +27,7 @@ from storyteller.core.models import (
     Shot,
     StoryPlan,
     Transition,
+    scaled,
 )
 
 WORDS_PER_SECOND = 2.4  # a comfortable caption-reading pace: durations follow the text
@@ -75,7 +76,7 @@ class HeuristicPlanner(Planner):
             shots.append(self._shot(index, group, story, cast, locations, state, config, style))
         if config.minutes:  # stretch or squeeze every shot, and its actions, to the asked length
             scale = config.minutes * 60 / sum(s.duration for s in shots)
-            shots = [scaled(s, scale) for s in shots]
+            shots = [scaled(s, s.duration * scale) for s in shots]
         used = {cid for shot in shots for cid in shot.characters}
         characters = [
             Character(id=m.id, name=m.name or m.kind.title(), kind=m.kind, appearance=m.appearance())
@@ -282,16 +283,6 @@ def _timed(found: list[tuple[str, str, str | None]], span: tuple[float, float]) 
         begin = start + (end - start) * 0.15 * n / max(1, len(found))
         actions.append(Action(agent=agent, verb=verb, object=target, start=round(begin, 3), end=round(end, 3)))
     return actions
-
-
-def scaled(shot: Shot, scale: float) -> Shot:
-    duration = round(min(120.0, shot.duration * scale), 3)
-    factor = duration / shot.duration
-    actions = [
-        a.model_copy(update={"start": round(a.start * factor, 3), "end": round(min(a.end * factor, duration), 3)})
-        for a in shot.graph.actions
-    ]
-    return shot.model_copy(update={"duration": duration, "graph": shot.graph.model_copy(update={"actions": actions})})
 
 
 def _default_camera(actions: list[Action], rng: random.Random) -> str:

@@ -14,9 +14,15 @@ from storyteller.core.errors import StorytellerError
 from storyteller.core.models import StoryPlan
 
 
-def srt(plan: StoryPlan) -> str:
-    """One subtitle per shot, timed on the stitched timeline."""
+def srt(plan: StoryPlan, cues: list[tuple[float, float, str]] | None = None) -> str:
+    """One subtitle per spoken line, timed to the speech (`cues`: start, end, text); without speech, one
+    per shot, timed on the stitched timeline."""
     blocks = []
+    if cues:
+        for n, (start, end, text) in enumerate(cues, 1):
+            wrapped = "\n".join(textwrap.wrap(text, 60)) or "…"
+            blocks.append(f"{n}\n{_timestamp(start)} --> {_timestamp(end)}\n{wrapped}\n")
+        return "\n".join(blocks)
     for n, (shot, start) in enumerate(zip(plan.shots, plan.shot_starts(), strict=True), 1):
         end = start + plan.shot_frames(shot)
         text = "\n".join(textwrap.wrap(shot.text, 60)) or "…"
@@ -24,8 +30,8 @@ def srt(plan: StoryPlan) -> str:
     return "\n".join(blocks)
 
 
-def write_srt(plan: StoryPlan, path: Path) -> None:
-    atomic_write_text(path, srt(plan))
+def write_srt(plan: StoryPlan, path: Path, cues: list[tuple[float, float, str]] | None = None) -> None:
+    atomic_write_text(path, srt(plan, cues))
 
 
 MAX_SHEET_PIXELS = 2_000_000  # a feature film's sheet must not cost more memory than a short's frames

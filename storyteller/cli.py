@@ -28,6 +28,7 @@ from retrieval.library import Library
 from retrieval.retriever import LibraryRetriever
 from stitching.fill import AUTO, FillSettings
 from stitching.metrics import evaluate_video
+from stitching.sound import NARRATION_MODES
 from storyteller import __version__
 from storyteller.core.backend import Planner
 from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, user_store
@@ -138,6 +139,22 @@ def build_parser() -> argparse.ArgumentParser:
             help="diffusion: offload models to the CPU between steps, tile the VAE, slice attention",
         )
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+        p.add_argument("--no-audio", action="store_true", help="a silent film: no narration, voices or ambience")
+        p.add_argument(
+            "--narration",
+            choices=NARRATION_MODES,
+            default="story",
+            help="story (default: the narrator reads the text, characters speak their lines), dialogue, or none",
+        )
+        p.add_argument(
+            "--voice",
+            default="espeak",
+            metavar="BACKEND",
+            help="speech backend: espeak (default, offline), transformers:MODEL_OR_FOLDER, piper:VOICE.onnx",
+        )
+        p.add_argument("--language", help="the story's language for speech, e.g. de, pl (default: the plan's)")
+        p.add_argument("--music", type=Path, help="an audio file to play under the film, ducked under speech")
+        p.add_argument("--no-ambience", action="store_true", help="no bed of the scene's sound under the speech")
         p.add_argument(
             "--quality",
             choices=sorted(ENCODERS),
@@ -467,6 +484,11 @@ def _storyteller(
         executor=args.executor,
         cache_size=args.cache_size,
         quality=args.quality,
+        speaker=None if args.no_audio else args.voice,
+        narration=args.narration,
+        ambience=not args.no_ambience,
+        music=args.music,
+        language=args.language,
     )
 
 

@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +28,21 @@ from stitching import contact_sheet, write_srt
 from stitching.fill import AUTO, FillSettings, SegmentStore, fill_clip
 from stitching.infill import INFILLERS
 from stitching.schedule import plan_fill
+from stitching.sound import NARRATION_MODES, SPEAKERS, Line, fitted, lines, placements, with_voices
+from stitching.sound.mix import PEAK_CEILING_DB, TARGET_LUFS, ambience_of, mix, normalise, read_music, write_aac
 from stitching.timeline import read_planes
 from stitching.timeline import segment as timeline_segment
 from stitching.timeline import tail as timeline_tail
-from storyteller.core.backend import Animator, Infiller, KeyframeGenerator, Planner, Retriever, adopt
+from storyteller.core.backend import (
+    Animator,
+    Infiller,
+    KeyframeGenerator,
+    Planner,
+    Retriever,
+    Speaker,
+    Speech,
+    adopt,
+)
 from storyteller.core.cache import (
     DEFAULT_CACHE_BYTES,
     Cache,
@@ -43,10 +54,10 @@ from storyteller.core.cache import (
 from storyteller.core.errors import StorytellerError
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
-from storyteller.core.files import code_digest, file_digest
-from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan, read_plan
+from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
+from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, read_plan
 from storyteller.core.outputs import check_output
-from storyteller.core.progress import Advance, QuietReporter, Reporter
+from storyteller.core.progress import Advance, QuietReporter, Reporter, note
 from storyteller.core.video_io import concat_videos, prefetch, write_video
 from storyteller.render_plan import (
     DEFAULT_QUALITY,
@@ -106,6 +117,14 @@ class Storyteller:
             entries go until it fits, never one a running render uses.
         quality: the film's encoder: "fast" (the default: x264 veryfast, CRF 20) or "small" (x264 slow,
             CRF 20: smaller files, slower encoding).
+        speaker: who reads the story aloud: a speech backend's name ("espeak", the default, offline;
+            "transformers:MODEL_OR_FOLDER"; "piper:VOICE.onnx"), a `Speaker`, or any callable (text, voice)
+            -> samples; None: a silent film.
+        narration: "story" (the narrator reads each shot's text and the characters speak their quoted
+            lines), "dialogue" (only the lines), or "none" (no speech; the ambience and music stay).
+        ambience: a quiet bed of the scene's sound (rain, waves, a night ...) under the speech.
+        music: an audio file (anything PyAV reads) played under the film, ducked under the speech.
+        language: the story's language for speech (an espeak code: en, de, pl ...); default: the plan's.
     """
 
     def __init__(
@@ -124,6 +143,11 @@ class Storyteller:
         cache_dir: Path | str | None = None,
         cache_size: int = DEFAULT_CACHE_BYTES,
         quality: str = DEFAULT_QUALITY,
+        speaker: Speaker | str | Callable[..., Any] | None = "espeak",
+        narration: str = "story",
+        ambience: bool = True,
+        music: Path | str | None = None,
+        language: str | None = None,
     ) -> None:
         self.planner = adopt(PLANNERS.create(planner) if isinstance(planner, str) else planner, Planner)
         self.keyframer = adopt(
@@ -137,6 +161,13 @@ class Storyteller:
         if cache_size < 0:
             raise StorytellerError(f"the cache size must not be negative (got {cache_size})")
         self.cache_size = cache_size
+        self.speaker: Speaker | None = None
+        if speaker is not None:
+            self.speaker = adopt(SPEAKERS.create(speaker) if isinstance(speaker, str) else speaker, Speaker)
+        if narration not in NARRATION_MODES:
+            raise StorytellerError(f"narration '{narration}': give one of {', '.join(NARRATION_MODES)}")
+        self.narration, self.ambience, self.language = narration, ambience, language
+        self.music = local_file(str(music), "music file", MAX_MUSIC_BYTES) if music is not None else None
         self.planned_by: dict | None = None  # set by plan(): which planner made it, and any fallback
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
@@ -213,9 +244,17 @@ class Storyteller:
                 update={"shots": [s.model_copy(update={"guide": guides.get(s.id)}) for s in plan.shots]}
             )
             save_plan(plan, run_dir / "plan.json")
-        # 2. Key the whole render once: what is cached, what must be made
-        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look)
         seconds["retrieve"] = time.perf_counter() - clock
+        # 2. Speak every line: a shot lasts at least as long as what is said in it, so this comes first
+        clock = time.perf_counter()
+        voiced = self._speak(cache, plan) if self.speaker is not None else None
+        if voiced is not None and voiced.plan != plan:
+            plan = voiced.plan
+            save_plan(plan, run_dir / "plan.json")
+        seconds["speech"] = time.perf_counter() - clock
+        # 3. Key the whole render once: what is cached, what must be made
+        soundtrack = self._soundtrack_inputs(voiced) if voiced is not None else None
+        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look, soundtrack)
 
         # Only work that is not in the cache is scheduled; the workers start only if there is some. The
         # render's entries are leased meanwhile: a prune by another run sharing the cache leaves them be.
@@ -224,16 +263,17 @@ class Storyteller:
             cache.lease(work.entries(cache)),
             _Workers(self.executor, worker, self.reporter, work.tasks) as workers,
         ):
-            # 3. Keyframes
+            # 4. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
             seconds["keyframes"] = time.perf_counter() - clock
 
-            # 4. Clips, joined into the film as they come
+            # 5. Clips, joined into the film as they come; the soundtrack mixed and laid under it
             clock = time.perf_counter()
             film = cache.get("film", work.film_key, ".mp4")
             if film is None:
-                film = self._film(cache, work, keyframes, workers, rendered)
+                audio = self._soundtrack(cache, work, voiced) if voiced is not None else None
+                film = self._film(cache, work, keyframes, workers, rendered, audio)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
 
@@ -243,7 +283,7 @@ class Storyteller:
         publish(film, video)
         subtitles = video.with_suffix(".srt") if output else run_dir / "story.srt"
         sheet = run_dir / "contact_sheet.png"
-        write_srt(plan, subtitles)
+        write_srt(plan, subtitles, voiced.cues() if voiced is not None and voiced.any_speech else None)
         drawn = cache.get("sheet", work.sheet_key, ".png")
         publish(drawn or cache.put("sheet", work.sheet_key, ".png", lambda p: contact_sheet(plan, keyframes, p)), sheet)
         shown = []
@@ -292,6 +332,68 @@ class Storyteller:
                 advance(1)
         return guides
 
+    def _speak(self, cache: Cache, plan: StoryPlan) -> Voiced:
+        """Every line of every shot spoken (each cached by its text, voice and backend), and the plan fitted
+        to them: voices chosen where none is set, shots lengthened to hold what is said in them."""
+        speaker = self.speaker
+        assert speaker is not None
+        if self.language and self.language != plan.language:
+            plan = plan.model_copy(update={"language": self.language})
+        if not speaker.has_language(plan.language):
+            note(f"{speaker.name} has no voice for the language '{plan.language}': English is spoken")
+            plan = plan.model_copy(update={"language": "en"})
+        plan = with_voices(plan)
+        said = [lines(plan, shot, self.narration) for shot in plan.shots]
+        spoken: list[list[Speech]] = []
+        keys: list[list[str]] = []
+        with self.reporter.stage("speech", sum(len(s) for s in said)) as advance:
+            for shot_lines in said:
+                spoken.append([])
+                keys.append([])
+                for line in shot_lines:
+                    inputs = {"text": line.text, "voice": line.voice.model_dump(mode="json")}
+                    key = cache.key("speech", speaker.name, speaker.config(), inputs)
+                    found = cache.get("speech", key, ".npz")
+                    if found is not None:
+                        with np.load(found) as stored:
+                            speech = Speech(stored["samples"], int(stored["rate"]))
+                    else:
+                        speech = speaker.speak(line.text, line.voice)
+                        cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
+                    spoken[-1].append(speech)
+                    keys[-1].append(key)
+                    advance(1)
+        fitted_plan = fitted(plan, spoken)
+        return Voiced(plan=fitted_plan, lines=said, spoken=spoken, keys=keys, starts=placements(fitted_plan, spoken))
+
+    def _soundtrack_inputs(self, voiced: Voiced) -> dict[str, Any]:
+        """What the soundtrack is made of: part of the film's key (a change to sound alone re-mixes and
+        re-muxes; no frame is drawn again)."""
+        plan = voiced.plan
+        beds = [ambience_of(s, (plan.location(s.location) or Location(id="x", name="")).name) for s in plan.shots]
+        return {
+            "speech": voiced.keys,
+            "starts": [[round(t, 4) for t in times] for times in voiced.starts],
+            "beds": beds if self.ambience else None,
+            "music": file_digest(self.music) if self.music is not None else None,
+            "frames": plan.total_frames,
+            "fps": plan.fps,
+            "seed": plan.seed,
+            "target": {"lufs": TARGET_LUFS, "peak": PEAK_CEILING_DB},
+        }
+
+    def _soundtrack(self, cache: Cache, work: RenderPlan, voiced: Voiced) -> Path:
+        found = cache.get("soundtrack", work.soundtrack_key, ".m4a")
+        if found is not None:
+            return found
+        inputs = work.soundtrack or {}
+        with self.reporter.stage("sound", 1) as advance:
+            music = read_music(self.music) if self.music is not None else None
+            audio = normalise(mix(work.plan, voiced.spoken, voiced.starts, inputs.get("beds"), music))
+            path = cache.put("soundtrack", work.soundtrack_key, ".m4a", lambda p: write_aac(audio, p))
+            advance(1)
+        return path
+
     def _keyframes(self, cache: Cache, work: RenderPlan, workers: _Workers, rendered: dict) -> list[Path]:
         found = [cache.get("keyframe", shot.keyframe_key, ".png") for shot in work.shots]
         with self.reporter.stage("keyframes", len(work.shots)) as advance:
@@ -305,7 +407,15 @@ class Storyteller:
                 advance(1)
         return found  # type: ignore[return-value]  (every one is made now)
 
-    def _film(self, cache: Cache, work: RenderPlan, keyframes: list[Path], workers: _Workers, rendered: dict) -> Path:
+    def _film(
+        self,
+        cache: Cache,
+        work: RenderPlan,
+        keyframes: list[Path],
+        workers: _Workers,
+        rendered: dict,
+        audio: Path | None = None,
+    ) -> Path:
         """Animate the shots whose clips are needed, encode the segments not in the cache as the clips come,
         and join every segment into the film by copying their packets."""
         plan = work.plan
@@ -337,7 +447,7 @@ class Storyteller:
                 else:
                     tail = timeline_tail(plan, shot.index, read_planes(clip)) if clip is not None else None
                 segments.append(segment)
-        return cache.put("film", work.film_key, ".mp4", lambda p: concat_videos(segments, p, plan.fps))
+        return cache.put("film", work.film_key, ".mp4", lambda p: concat_videos(segments, p, plan.fps, audio))
 
     def _clips(
         self,
@@ -442,6 +552,34 @@ class _Workers:
         self._stack.__exit__(*exc)
         if self._pool is None:
             self.worker.close()
+
+
+@dataclass(frozen=True)
+class Voiced:
+    """A render's speech: the plan fitted to it, each shot's lines, their audio, cache keys and start times."""
+
+    plan: StoryPlan
+    lines: list[list[Line]]
+    spoken: list[list[Speech]]
+    keys: list[list[str]]
+    starts: list[list[float]]
+
+    @property
+    def any_speech(self) -> bool:
+        return any(self.spoken)
+
+    def cues(self) -> list[tuple[float, float, str]]:
+        """Subtitles timed to the speech: (start, end, text) of every line."""
+        return [
+            (at, at + speech.seconds, line.text)
+            for shot_lines, speech_of, times in zip(self.lines, self.spoken, self.starts, strict=True)
+            for line, speech, at in zip(shot_lines, speech_of, times, strict=True)
+        ]
+
+
+def _save_speech(path: Path, speech: Speech) -> None:
+    with open(path, "wb") as out:  # np.savez on a path would add its own suffix to the temporary name
+        np.savez(out, samples=speech.samples.astype(np.float32), rate=np.int64(speech.rate))
 
 
 def _writable(store: Path, run_dir: Path) -> Path:

@@ -80,6 +80,8 @@ class RenderPlan:
     film_cached: bool
     sheet_key: str  # the contact sheet: every keyframe with its shot's text
     encoder: dict[str, Any]  # the film segments' encoder settings
+    soundtrack: dict[str, Any] | None  # what the soundtrack is made of (None: a silent film)
+    soundtrack_key: str | None
 
     @classmethod
     def build(
@@ -91,6 +93,7 @@ class RenderPlan:
         animator: Animator,
         infill: Infiller | None,
         look: Look,
+        soundtrack: dict[str, Any] | None = None,
     ) -> RenderPlan:
         fill, fill_choice = _choose_fill(plan, look, animator, infill)
         stride = fill.stride_for(plan.fps) if fill is not None and infill is not None else 1
@@ -156,7 +159,8 @@ class RenderPlan:
             for i in range(len(shots))
         ]
         segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
-        film_key = cache.key("film", "concat", {}, {"segments": segment_keys, "fps": plan.fps})
+        soundtrack_key = cache.key("soundtrack", "mix", {"version": 1}, soundtrack) if soundtrack is not None else None
+        film_key = cache.key("film", "concat", {}, {"segments": segment_keys, "fps": plan.fps, "audio": soundtrack_key})
         film_cached = cache.has("film", film_key, ".mp4")
         missing = set() if film_cached else {i for i, cached in enumerate(segment_cached) if not cached}
         needed = clips_needed(plan, missing)
@@ -174,6 +178,8 @@ class RenderPlan:
             film_key=film_key,
             film_cached=film_cached,
             encoder=ENCODERS[look.quality],
+            soundtrack=soundtrack,
+            soundtrack_key=soundtrack_key,
             sheet_key=cache.key(
                 "sheet",
                 "contact_sheet",
@@ -205,6 +211,8 @@ class RenderPlan:
     def entries(self, cache: Cache) -> list[Path]:
         """The cache entries this render reads or makes (leased while it runs)."""
         paths = [cache.path("film", self.film_key, ".mp4"), cache.path("sheet", self.sheet_key, ".png")]
+        if self.soundtrack_key is not None:
+            paths.append(cache.path("soundtrack", self.soundtrack_key, ".m4a"))
         for w in self.shots:
             paths.append(cache.path("keyframe", w.keyframe_key, ".png"))
             paths.append(cache.path("clip", w.clip.key, ".mkv"))
@@ -276,7 +284,7 @@ def _frame_seconds(backend: Animator | Infiller, width: int, height: int) -> flo
     """The backend's measured cost per frame, measured once per machine and remembered (in the user cache
     directory): the fill a plan gets is then the same on every render here, and costs no time after."""
     memo_file = user_cache_root() / "frame-seconds.json"
-    key = f"{backend.kind}|{backend.name}|{stable_hash(backend.config())}|{width}x{height}"
+    key = f"{backend.implementation}|{backend.name}|{stable_hash(backend.config())}|{width}x{height}"
     try:
         memo = json.loads(memo_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+import numpy as np
+
 from storyteller.core.errors import StorytellerError
 
 if TYPE_CHECKING:
-    import numpy as np
     from PIL import Image
 
-    from storyteller.core.models import MotionGuide, PlanConfig, Shot, StoryPlan
+    from storyteller.core.models import MotionGuide, PlanConfig, Shot, StoryPlan, Voice
 
 UNLIMITED = 1 << 16
 Progress = Callable[[int, int], None]  # progress(done, total): denoise steps, for a backend that counts them
@@ -63,6 +64,11 @@ class Backend:
         """Everything that changes the output: part of every cache key this backend's work goes under."""
         return {}
 
+    @property
+    def implementation(self) -> str:
+        """The class doing the work (for an adopted object, its own): what a measurement of it is about."""
+        return f"{type(self).__module__}.{type(self).__qualname__}"
+
     def resources(self) -> Resources:
         """What one worker running this backend needs (default: one CPU)."""
         return Resources()
@@ -90,6 +96,10 @@ class Adopted(Backend):
         config = getattr(self.inner, "config", None)
         return config() if callable(config) else {}
 
+    @property
+    def implementation(self) -> str:
+        return f"{type(self.inner).__module__}.{type(self.inner).__qualname__}"
+
     def resources(self) -> Resources:
         resources = getattr(self.inner, "resources", None)
         return resources() if callable(resources) else Resources()
@@ -109,7 +119,7 @@ def adopt(backend: Any, base: type[B]) -> B:
     """`backend` itself if it extends the stage's base; a plain object with the stage's method, adopted."""
     if isinstance(backend, base):
         return backend
-    if not callable(getattr(backend, base.required, None)):
+    if not callable(getattr(backend, base.required, None)) and not (base is Speaker and callable(backend)):
         raise StorytellerError(f"{type(backend).__name__} cannot be a {base.kind}: it has no {base.required}() method")
     return ADOPTERS[base](backend)  # type: ignore[return-value]
 
@@ -202,6 +212,32 @@ class Infiller(Backend):
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class Speech:
+    """Spoken audio: mono float samples in [-1, 1] at `rate` Hz."""
+
+    samples: np.ndarray
+    rate: int
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.rate
+
+
+class Speaker(Backend):
+    """Stage 4's voice: text spoken in a voice (narration, and each character's lines)."""
+
+    kind, required = "speech backend", "speak"
+
+    def speak(self, text: str, voice: Voice) -> Speech:
+        """`text` spoken in `voice` (its name, pitch and rate as this backend reads them)."""
+        raise NotImplementedError
+
+    def has_language(self, language: str) -> bool:
+        """Whether this backend has a voice for the language (an espeak code: en, de, pl ...)."""
+        return language.split("-")[0] == "en"
+
+
 class AdoptedPlanner(Adopted, Planner):
     @property
     def outcome(self) -> dict[str, str] | None:  # type: ignore[override]
@@ -256,12 +292,40 @@ class AdoptedInfiller(Adopted, Infiller):
         return self.call(first, last, times, guide)
 
 
+class AdoptedSpeaker(Adopted, Speaker):
+    """A plain object with `speak`, or any callable (text, voice) -> samples (22,050 Hz) or (samples, rate)."""
+
+    required = "speak"
+
+    def __init__(self, inner: Any) -> None:
+        if not hasattr(inner, "speak") and callable(inner):
+            inner = _CallableSpeaker(inner)
+        super().__init__(inner)
+
+    def speak(self, text: str, voice: Voice) -> Speech:
+        spoken = self.call(text, voice)
+        if isinstance(spoken, Speech):
+            return spoken
+        samples, rate = spoken if isinstance(spoken, tuple) else (spoken, 22_050)
+        return Speech(np.asarray(samples, dtype=np.float32).reshape(-1), int(rate))
+
+
+class _CallableSpeaker:
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.name = getattr(function, "__name__", "callable")
+
+    def speak(self, text: str, voice: Voice) -> Any:
+        return self.function(text, voice)
+
+
 ADOPTERS: dict[type[Backend], type[Adopted]] = {
     Planner: AdoptedPlanner,
     Retriever: AdoptedRetriever,
     KeyframeGenerator: AdoptedKeyframes,
     Animator: AdoptedAnimator,
     Infiller: AdoptedInfiller,
+    Speaker: AdoptedSpeaker,
 }
 
 

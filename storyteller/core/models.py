@@ -31,6 +31,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Voice(_Model):
+    """How someone speaks: fixed in the character bible, the same in every shot, editable by hand."""
+
+    backend: str = Field(default="espeak", description="The speech backend: espeak, transformers:MODEL, piper:FILE.")
+    name: str = Field(
+        default="en",
+        max_length=200,
+        description="The backend's voice: for espeak a language and a variant, 'en+f3'; for Piper, a speaker id.",
+    )
+    pitch: int = Field(default=50, ge=0, le=99, description="Base pitch, 0 to 99 (espeak's scale).")
+    rate: int = Field(default=165, ge=80, le=450, description="Words per minute.")
+
+
 class Character(_Model):
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="Stable id, referenced by shots and scene graphs.")
     name: str
@@ -39,6 +52,7 @@ class Character(_Model):
     reference: str | None = Field(
         default=None, description="Path to an image of this character; diffusion backends hold to it (IP-Adapter)."
     )
+    voice: Voice | None = Field(default=None, description="How the character speaks its lines (chosen if not set).")
 
 
 class Location(_Model):
@@ -128,6 +142,10 @@ class StoryPlan(_Model):
     fps: int = Field(default=24, ge=1, le=120)
     width: int = Field(default=512, ge=16, le=4096)
     height: int = Field(default=288, ge=16, le=4096)
+    language: str = Field(
+        default="en", max_length=20, description="The story's language (an espeak code: en, de, pl ...)."
+    )
+    narrator: Voice | None = Field(default=None, description="Who reads the story aloud (chosen if not set).")
     characters: list[Character] = []
     locations: list[Location] = []
     shots: list[Shot] = Field(min_length=1)
@@ -208,9 +226,21 @@ class StoryPlan(_Model):
             "seed": self.seed,
             "fps": self.fps,
             "size": [self.width, self.height],
-            "characters": [self.character(c).model_dump() for c in shot.characters],
+            # (a voice changes what is heard, not what is seen: not part of any picture's key)
+            "characters": [self.character(c).model_dump(exclude={"voice"}) for c in shot.characters],
             "location": (loc.model_dump() if (loc := self.location(shot.location)) else None),
         }
+
+
+def scaled(shot: Shot, duration: float) -> Shot:
+    """The shot lasting `duration` seconds, its actions' times scaled with it."""
+    duration = round(min(120.0, duration), 3)
+    factor = duration / shot.duration
+    actions = [
+        a.model_copy(update={"start": round(a.start * factor, 3), "end": round(min(a.end * factor, duration), 3)})
+        for a in shot.graph.actions
+    ]
+    return shot.model_copy(update={"duration": duration, "graph": shot.graph.model_copy(update={"actions": actions})})
 
 
 def _unique(what: str, ids: list[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from fractions import Fraction
 from pathlib import Path
 
@@ -114,18 +114,22 @@ def read_video(path: Path, layout: str = "rgb24") -> Iterator[np.ndarray]:
         raise StorytellerError(f"cannot read video {path}: {error}") from None
 
 
-def concat_videos(parts: list[Path], path: Path, fps: int) -> int:
+def concat_videos(parts: list[Path], path: Path, fps: int, audio: Path | None = None) -> int:
     """Join videos encoded alike (closed GOPs, the same codec settings) into one MP4 by copying their packets,
-    each part's timestamps moved on by the frames before it; returns the frame count. Nothing is re-encoded."""
+    each part's timestamps moved on by the frames before it, and lay `audio`'s stream under them; returns
+    the frame count. Nothing is re-encoded."""
     import av
 
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     count = 0
     try:
-        with av.open(str(tmp), mode="w", format="mp4") as container:
+        with av.open(str(tmp), mode="w", format="mp4") as container, ExitStack() as stack:
+            # every stream is added before the first packet: the header is written with the first mux
             with av.open(str(parts[0])) as first:
                 stream = container.add_stream_from_template(first.streams.video[0])
+            sound_source = stack.enter_context(av.open(str(audio))) if audio is not None else None
+            sound = container.add_stream_from_template(sound_source.streams.audio[0]) if sound_source else None
             for part in parts:
                 with av.open(str(part)) as source:
                     video = source.streams.video[0]
@@ -139,6 +143,12 @@ def concat_videos(parts: list[Path], path: Path, fps: int) -> int:
                         packet.stream = stream
                         container.mux(packet)
                     count += video.frames
+            if sound_source is not None and sound is not None:
+                for packet in sound_source.demux(sound_source.streams.audio[0]):
+                    if packet.dts is None:
+                        continue
+                    packet.stream = sound
+                    container.mux(packet)
         os.replace(tmp, path)
     except (OSError, av.error.FFmpegError) as error:
         raise StorytellerError(f"cannot join the film's segments into {path}: {error}") from None
