@@ -358,7 +358,7 @@ class Storyteller:
                         with np.load(found) as stored:
                             speech = Speech(stored["samples"], int(stored["rate"]))
                     else:
-                        speech = speaker.speak(line.text, line.voice)
+                        speech = _spoken(speaker, line)
                         cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
                     spoken[-1].append(speech)
                     keys[-1].append(key)
@@ -575,6 +575,20 @@ class Voiced:
             for shot_lines, speech_of, times in zip(self.lines, self.spoken, self.starts, strict=True)
             for line, speech, at in zip(shot_lines, speech_of, times, strict=True)
         ]
+
+
+def _spoken(speaker: Speaker, line: Line) -> Speech:
+    """One line from the speech backend; whatever goes wrong in it is one line for the user."""
+    try:
+        speech = speaker.speak(line.text, line.voice)
+    except StorytellerError:
+        raise
+    except Exception as error:  # a backend's own failure, whatever its kind: the user gets one line
+        why = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StorytellerError(f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {why}") from error
+    if not len(speech.samples) or not np.all(np.isfinite(speech.samples)):
+        raise StorytellerError(f"the speech backend {speaker.name} gave no usable audio for {line.text[:40]!r}")
+    return speech
 
 
 def _save_speech(path: Path, speech: Speech) -> None:

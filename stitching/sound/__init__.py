@@ -81,21 +81,23 @@ def _voice_for(character: Character, plan: StoryPlan) -> Voice:
 
 
 def lines(plan: StoryPlan, shot: Shot, narration: str = "story") -> list[Line]:
-    """What is said in the shot, in order: the narration (`story` mode) and each quoted line in its speaker's
-    voice (`story` and `dialogue`); nothing with `none`."""
+    """What is said in the shot, in the order of its text: the narration between the quotes (`story` mode)
+    and each quoted line in its speaker's voice (`story` and `dialogue`); nothing with `none`."""
     if narration == "none":
         return []
     said: list[Line] = []
     parts = _parts(shot.text)
-    told = " ".join(text for text, quoted in parts if not quoted)
-    told = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s+", " ", told)).strip(" ,;:")
-    if narration == "story" and re.search(r"\w", told):
-        said.append(Line(told, plan.narrator or Voice(name=plan.language), "narrator"))
+    narrator = plan.narrator or Voice(name=plan.language)
     for index, (text, quoted) in enumerate(parts):
-        if quoted and re.search(r"\w", text):
+        text = re.sub(r"\s+", " ", text).strip(" ,;:")
+        if not re.search(r"\w", text):
+            continue
+        if quoted:
             speaker = _speaker(plan, shot, parts, index)
-            voice = speaker.voice if speaker is not None and speaker.voice else plan.narrator or Voice()
-            said.append(Line(text.strip(), voice, speaker.id if speaker is not None else "narrator"))
+            voice = speaker.voice if speaker is not None and speaker.voice else narrator
+            said.append(Line(text, voice, speaker.id if speaker is not None else "narrator"))
+        elif narration == "story":
+            said.append(Line(text, narrator, "narrator"))
     return said
 
 
@@ -111,23 +113,46 @@ def _parts(text: str) -> list[tuple[str, bool]]:
 
 
 def _speaker(plan: StoryPlan, shot: Shot, parts: list[tuple[str, bool]], index: int) -> Character | None:
-    """Who says the quote at `index`: the character named in the narration right after it ("... said Mia"),
-    else right before it ("Mia said, ..."), else the shot's first character."""
+    """Who says the quote at `index`: the character its dialogue tag names ("...," shouted Mia; the keeper
+    said, "..."), else one named right after or before it, else the shot's first character."""
     present = [plan.character(cid) for cid in shot.characters]
-    for neighbour in (index + 1, index - 1):
-        if 0 <= neighbour < len(parts) and not parts[neighbour][1]:
-            words = parts[neighbour][0].lower()
-            named = [c for c in present if c.name.lower() in words or re.search(rf"\b{re.escape(c.kind)}\b", words)]
+    quote = parts[index][0].strip()
+    around = [(n, parts[n][0]) for n in (index - 1, index + 1) if 0 <= n < len(parts) and not parts[n][1]]
+    for tagged in (True, False):
+        for neighbour, text in around:
+            after, words = neighbour > index, text.lower()
+            if tagged:
+                # a tag: `the keeper said, "..."` (a speech verb ending the words before, then a comma), or
+                # `"...!" shouted Mia` (a quote not ended by a full stop, a speech verb just after it)
+                if after and quote.endswith("."):
+                    continue
+                if not after and not text.rstrip().endswith((",", ":")):
+                    continue
+                near = " ".join(words.split()[:3] if after else words.split()[-3:])
+                if not any(singular_verb(w) in lexicon.SPEECH_VERBS for w in re.findall(r"[a-z]+", near)):
+                    continue
+                words = " ".join(words.split()[:6] if after else words.split()[-6:])
+            named = [c for c in present if _distance(words, c, after) >= 0]
             if named:  # the one named closest to the quote
-                after = neighbour > index
                 return min(named, key=lambda c: _distance(words, c, after))
     return present[0] if present else None
 
 
+def singular_verb(word: str) -> str:
+    """A verb's plain form, near enough for the speech verbs: shouted, shouts, cried -> shout, cry."""
+    for ending, plain in (("ied", "y"), ("ies", "y"), ("ed", ""), ("es", ""), ("s", ""), ("d", "")):
+        if word.endswith(ending) and word[: -len(ending)] + plain in lexicon.SPEECH_VERBS:
+            return word[: -len(ending)] + plain
+    return word
+
+
 def _distance(words: str, character: Character, after: bool) -> int:
-    at = words.find(character.name.lower())
-    at = at if at >= 0 else words.find(character.kind.lower())
-    return at if after else len(words) - at
+    """How far from the quote the character is named in `words` (-1: not named there)."""
+    for name in (character.name.lower(), character.kind.lower()):
+        found = re.search(rf"\b{re.escape(name)}\b", words)
+        if found:
+            return found.start() if after else len(words) - found.end()
+    return -1
 
 
 # --- timing ----------------------------------------------------------------------------------------

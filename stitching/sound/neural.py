@@ -40,8 +40,11 @@ class TransformersSpeaker(Speaker):
     def _load(self) -> Any:
         if self._pipe is None:
             try:
+                import transformers
                 from transformers import pipeline
 
+                transformers.logging.set_verbosity_error()
+                transformers.logging.disable_progress_bar()
                 self._pipe = pipeline("text-to-speech", model=self.model, device=self.device)
             except (OSError, ValueError) as error:
                 raise StorytellerError(

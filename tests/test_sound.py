@@ -1,0 +1,212 @@
+"""Sound (issue 16): every film is narrated, each character speaks in its own voice, over a mixed bed."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+
+import av
+import numpy as np
+import pyloudnorm
+import pytest
+import torch
+
+from stitching.sound import lines, with_voices
+from stitching.sound.mix import RATE, true_peak
+from stitching.sound.neural import TransformersSpeaker
+from storyteller import Storyteller
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import Voice, read_plan
+from tests.conftest import ROOT
+
+TINY = {"width": 64, "height": 64, "fps": 8}
+DIALOGUE = (
+    "Mia walked to the old lighthouse with her dog Rex. "
+    '"Look at the waves!" shouted Mia. '
+    'The keeper smiled and said, "Storms come in the autumn." '
+    "Rex barked at the gulls."
+)
+
+
+def soundtrack(video) -> tuple[np.ndarray, float, float]:
+    """(mono samples at RATE, audio seconds, video seconds) of a film."""
+    with av.open(str(video)) as film:
+        assert [s.type for s in film.streams] == ["video", "audio"]
+        audio, video_stream = film.streams.audio[0], film.streams.video[0]
+        assert audio.codec_context.name == "aac"
+        seconds = float(audio.duration * audio.time_base), float(video_stream.duration * video_stream.time_base)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+        samples = [out.to_ndarray().reshape(-1) for f in film.decode(audio=0) for out in resampler.resample(f)]
+    return np.concatenate(samples), *seconds
+
+
+@pytest.fixture(scope="module")
+def narrated(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    teller = Storyteller(runs_dir=runs, ambience=False, cache_dir=runs / "store")
+    return teller.make(DIALOGUE, name="mia", **TINY)
+
+
+def test_the_film_has_one_aac_track_as_long_as_the_video_and_at_broadcast_loudness(narrated):
+    samples, audio_seconds, video_seconds = soundtrack(narrated.video)
+    assert abs(audio_seconds - video_seconds) <= 1 / narrated.plan.fps  # at most one frame apart
+    loudness = pyloudnorm.Meter(RATE).integrated_loudness(samples.astype(np.float64))
+    assert abs(loudness - -16) <= 1  # ITU-R BS.1770, gated
+    assert true_peak(samples) < -1
+
+
+def test_speech_fills_each_lines_window_and_silence_lies_between(narrated):
+    samples, _, _ = soundtrack(narrated.video)
+    cues = _cues(narrated.subtitles.read_text())
+    plan = narrated.plan
+    said = [line.text for shot in plan.shots for line in lines(plan, shot)]
+    assert said[1:3] == ["Look at the waves!", "shouted Mia."]  # in the text's order, the quote by Mia
+    assert len(cues) == len(said) == 6  # a subtitle per line, timed to it
+    level = lambda a, b: float(np.sqrt(np.mean(samples[int(a * RATE) : int(b * RATE)] ** 2)))  # noqa: E731
+    for start, end in cues:
+        assert level(start, end) > 0.02, (start, end)  # speech inside its window
+    quiet = [(end + 0.05, after - 0.05) for (_, end), (after, _) in itertools.pairwise(cues) if after - end > 0.2]
+    assert quiet and all(level(a, b) < 0.003 for a, b in quiet)  # no ambience: between lines, silence
+
+
+def test_every_character_keeps_one_voice_and_speaks_its_own_lines(narrated):
+    plan = read_plan(narrated.plan_path)
+    voices = {c.id: c.voice for c in plan.characters}
+    assert all(voices.values()) and plan.narrator is not None  # chosen, and written into plan.json
+    said = [line for shot in plan.shots for line in lines(plan, shot)]
+    mia = next(c for c in plan.characters if c.name == "Mia")
+    shout = next(line for line in said if line.text.startswith("Look at the waves"))
+    assert shout.speaker == mia.id and shout.voice == mia.voice  # "... shouted Mia": Mia's voice
+    keeper = next(c for c in plan.characters if c.kind == "keeper")
+    storms = next(line for line in said if line.text.startswith("Storms come"))
+    assert storms.speaker == keeper.id  # the keeper said, "...", not Rex who barks after it
+    for line in said:
+        assert line.voice == (plan.narrator if line.speaker == "narrator" else voices[line.speaker])
+    assert not any("Look at the waves" in line.text for line in said if line.speaker == "narrator")
+    assert with_voices(plan) == plan  # chosen once: a plan that has them keeps them
+
+
+def test_a_shot_lasts_as_long_as_what_is_said_in_it(narrated):
+    for shot in narrated.plan.shots:
+        assert shot.duration >= 1.0
+        assert all(a.end <= shot.duration + 1e-6 for a in shot.graph.actions)  # times scaled with the shot
+    cues = _cues(narrated.subtitles.read_text())
+    assert cues[-1][1] <= narrated.plan.duration
+
+
+class CountingVoice:
+    """A speech backend that hums: one tone per line, as long as the text; it counts what it says."""
+
+    name = "hum"
+
+    def __init__(self):
+        self.said = []
+
+    def speak(self, text, voice):
+        self.said.append(text)
+        seconds = 0.05 * len(text)
+        t = np.arange(int(seconds * 16000)) / 16000
+        return 0.3 * np.sin(2 * np.pi * (100 + voice.pitch * 3) * t), 16000
+
+
+def test_an_edited_shot_is_spoken_again_alone_and_sound_alone_redraws_no_frame(tmp_path):
+    voice = CountingVoice()
+    teller = Storyteller(speaker=voice, runs_dir=tmp_path, executor="serial")
+    first = teller.make(DIALOGUE, name="mia", **TINY)
+    spoken = len(voice.said)
+    plan = read_plan(first.plan_path)
+    edited = plan.shots[-1].model_copy(update={"text": "Rex barked at the seagulls."})
+    voice.said.clear()
+    again = teller.render(plan.model_copy(update={"shots": [*plan.shots[:-1], edited]}), first.run_dir)
+    assert voice.said == ["Rex barked at the seagulls."] and spoken > 1
+    # the narrator's pitch changes the sound, not a frame: the soundtrack is mixed again, the film re-muxed
+    plan = read_plan(first.plan_path)
+    lower = plan.model_copy(update={"narrator": plan.narrator.model_copy(update={"pitch": 20})})
+    voice.said.clear()
+    remixed = teller.render(lower, first.run_dir)
+    assert remixed.rendered == {"keyframes": 0, "clips": 0, "segments": 0, "films": 1}
+    assert len(voice.said) == sum(1 for shot in plan.shots for line in lines(plan, shot) if line.speaker == "narrator")
+    assert again.video.read_bytes() != b""
+
+
+def test_no_audio_makes_a_silent_film_and_narration_modes_choose_what_is_said(tmp_path):
+    silent = Storyteller(speaker=None, runs_dir=tmp_path).make(DIALOGUE, name="silent", **TINY)
+    with av.open(str(silent.video)) as film:
+        assert [s.type for s in film.streams] == ["video"]
+    plan = with_voices(read_plan(silent.plan_path))
+    shot = next(s for s in plan.shots if '"' in s.text)
+    assert [line.speaker for line in lines(plan, shot, "dialogue")] == [
+        line.speaker for line in lines(plan, shot) if line.speaker != "narrator"
+    ]
+    assert lines(plan, shot, "none") == []
+
+
+def test_a_tiny_transformers_voice_loads_by_path_and_speaks_the_same_every_time(tmp_path):
+    from transformers import VitsConfig, VitsModel, VitsTokenizer
+
+    vocab = {c: i for i, c in enumerate(["<pad>", " ", *"abcdefghijklmnopqrstuvwxyz.,!?'"])}
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+    tokenizer = VitsTokenizer(vocab_file=str(tmp_path / "vocab.json"), add_blank=True, phonemize=False)
+    torch.manual_seed(0)
+    config = VitsConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=16, flow_size=8,
+        spectrogram_bins=17, upsample_initial_channel=16, upsample_rates=[4, 4], upsample_kernel_sizes=[8, 8],
+        resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]], prior_encoder_num_flows=1,
+        prior_encoder_num_wavenet_layers=1, posterior_encoder_num_wavenet_layers=1, duration_predictor_num_flows=1,
+        duration_predictor_filter_channels=16, depth_separable_num_layers=1, sampling_rate=16000,
+    )  # fmt: skip
+    VitsModel(config).eval().save_pretrained(tmp_path / "vits")
+    tokenizer.save_pretrained(tmp_path / "vits")
+    speaker = TransformersSpeaker(str(tmp_path / "vits"))
+    first, again = (speaker.speak("the waves are high.", Voice()) for _ in range(2))
+    assert first.rate == 16000 and first.seconds > 0 and np.array_equal(first.samples, again.samples)
+    teller = Storyteller(speaker=f"transformers:{tmp_path / 'vits'}", runs_dir=tmp_path, executor="serial")
+    result = teller.make("The sea was calm.", name="vits", **TINY)
+    _, audio_seconds, video_seconds = soundtrack(result.video)
+    assert abs(audio_seconds - video_seconds) <= 1 / TINY["fps"]
+
+
+def run(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "storyteller", *map(str, args)]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_bad_sound_input_is_one_line_and_keeps_finished_work(tmp_path):
+    story = tmp_path / "story.txt"
+    story.write_text(DIALOGUE)
+    size = ["--size", "64x64", "--fps", "8", "-q"]
+    missing = run("make", story, *size, "--music", tmp_path / "nope.mp3", cwd=tmp_path)
+    assert missing.returncode == 2 and "music file" in missing.stderr and "Traceback" not in missing.stderr
+    not_audio = tmp_path / "notes.mp3"
+    not_audio.write_text("not audio at all")
+    unreadable = run("make", story, *size, "--music", not_audio, cwd=tmp_path)
+    assert unreadable.returncode == 2 and len(unreadable.stderr.strip().splitlines()) == 1, unreadable.stderr
+    unknown = run("make", story, *size, "--voice", "nope", cwd=tmp_path)
+    assert unknown.returncode == 2 and "unknown speech backend 'nope'" in unknown.stderr
+    assert run("make", story, *size, cwd=tmp_path).returncode == 0
+    plan_path = tmp_path / "runs" / "story" / "plan.json"
+    plan = json.loads(plan_path.read_text())
+    plan["characters"][0]["voice"]["name"] = "xx+zz"
+    plan_path.write_text(json.dumps(plan))
+    bad_voice = run("render", plan_path, "-q", cwd=tmp_path)
+    assert bad_voice.returncode == 2 and "no voice 'xx+zz'" in bad_voice.stderr
+    assert len(bad_voice.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "runs" / "story" / "story.mp4").is_file()  # the film made before is still there
+
+
+def test_a_failing_speech_backend_is_one_clear_error():
+    def broken(text, voice):
+        raise RuntimeError("the model ran out of memory\nand a long trace")
+
+    with pytest.raises(StorytellerError, match=r"speech backend broken failed on .*ran out of memory$"):
+        Storyteller(speaker=broken, executor="serial").make("A cat sat.", name="x", **TINY)
+
+
+def _cues(srt: str) -> list[tuple[float, float]]:
+    def seconds(stamp: str) -> float:
+        h, m, s = stamp.replace(",", ".").split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    return [tuple(seconds(t) for t in line.split(" --> ")) for line in srt.splitlines() if " --> " in line]
