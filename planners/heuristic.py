@@ -86,6 +86,7 @@ class HeuristicPlanner(Planner):
         return StoryPlan(
             title=title or config.title,
             style=style,
+            language=lx.detect_language(story),
             characters=characters,
             locations=list(locations.values()),
             shots=shots,

@@ -30,6 +30,24 @@ def srt(plan: StoryPlan, cues: list[tuple[float, float, str]] | None = None) -> 
     return "\n".join(blocks)
 
 
+def read_cues(path: Path) -> list[tuple[float, float]]:
+    """The (start, end) seconds of every subtitle in an SRT file."""
+
+    def seconds(stamp: str) -> float:
+        hours, minutes, rest = stamp.strip().replace(",", ".").split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(rest)
+
+    cues = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if " --> " in line:
+            try:
+                start, end = (seconds(part) for part in line.split(" --> ")[:2])
+            except ValueError:
+                continue
+            cues.append((start, end))
+    return cues
+
+
 def write_srt(plan: StoryPlan, path: Path, cues: list[tuple[float, float, str]] | None = None) -> None:
     atomic_write_text(path, srt(plan, cues))
 

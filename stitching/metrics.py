@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from stitching.infill import FlowInfill
+from stitching.sound.mix import RATE, true_peak
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import StoryPlan
 from storyteller.core.video_io import read_video
@@ -84,6 +85,58 @@ def evaluate(
         continuity=float(np.mean(boundaries)) if boundaries else (1.0 if plan else None),
         clip=_clip_alignment(clip_model, plan, middles) if (plan and clip_model) else None,
         boundaries=boundaries,
+    )
+
+
+@dataclass
+class SoundScores:
+    loudness: float  # integrated, LUFS (ITU-R BS.1770, gated)
+    true_peak: float  # dBFS, 4x oversampled
+    speech_share: float | None  # mean over the spoken lines: the share of each line's window that holds speech
+    speech_share_min: float | None  # the least of them
+    av_difference: float  # seconds: audio length minus video length
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+SPEECH_FLOOR_DB = -35.0  # a 20 ms window of the speech band louder than this holds speech
+
+
+def evaluate_sound(path: Path, cues: list[tuple[float, float]] | None = None) -> SoundScores | None:
+    """The film's soundtrack scored: loudness, true peak, speech in each line's window (`cues`: start and end
+    seconds, from the subtitles), and how far the audio's length is from the video's. None: no audio."""
+    import av
+    import pyloudnorm
+    from scipy import signal
+
+    try:
+        with av.open(str(path)) as film:
+            if not film.streams.audio:
+                return None
+            audio, video = film.streams.audio[0], film.streams.video[0]
+            lengths = [float(s.duration * s.time_base) if s.duration else 0.0 for s in (audio, video)]
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+            chunks = [out.to_ndarray().reshape(-1) for f in film.decode(audio=0) for out in resampler.resample(f)]
+    except av.error.FFmpegError as error:
+        raise StorytellerError(f"cannot read the sound of {path}: {error}") from None
+    samples = np.concatenate(chunks).astype(np.float64) if chunks else np.zeros(RATE)
+    loudness = float(pyloudnorm.Meter(RATE).integrated_loudness(samples))
+    shares = []
+    if cues:
+        band = signal.sosfilt(signal.butter(4, [300, 3400], "bandpass", fs=RATE, output="sos"), samples)
+        window = RATE // 50
+        frames = band[: len(band) // window * window].reshape(-1, window)
+        level = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) + 1e-12)
+        for start, end in cues:
+            inside = level[int(start * 50) : max(int(start * 50) + 1, int(end * 50))]
+            shares.append(float(np.mean(inside > SPEECH_FLOOR_DB)) if len(inside) else 0.0)
+    return SoundScores(
+        loudness=loudness,
+        true_peak=true_peak(samples.astype(np.float32)),
+        speech_share=float(np.mean(shares)) if shares else None,
+        speech_share_min=min(shares) if shares else None,
+        av_difference=lengths[0] - lengths[1],
     )
 
 

@@ -26,8 +26,9 @@ from retrieval import RETRIEVERS
 from retrieval.demo import build as build_demo_clips
 from retrieval.library import Library
 from retrieval.retriever import LibraryRetriever
+from stitching.extras import read_cues
 from stitching.fill import AUTO, FillSettings
-from stitching.metrics import evaluate_video
+from stitching.metrics import evaluate_sound, evaluate_video
 from stitching.sound import NARRATION_MODES
 from storyteller import __version__
 from storyteller.core.backend import Planner
@@ -542,8 +543,12 @@ def _eval(args: argparse.Namespace) -> int:
         raise StorytellerError(
             f"{args.video} has {scores.frames} frames but {plan_path} plans {plan.total_frames}: not its plan"
         )
+    subtitles = next(
+        (p for p in (args.video.with_suffix(".srt"), args.video.parent / "story.srt") if p.is_file()), None
+    )
+    sound = evaluate_sound(args.video, read_cues(subtitles) if subtitles else None)
     if args.json:
-        print(json.dumps(scores.as_dict(), indent=2))
+        print(json.dumps({**scores.as_dict(), "sound": sound.as_dict() if sound else None}, indent=2))
         return 0
     table = Table(title=f"{args.video.name}: {scores.frames} frames", show_header=True)
     table.add_column("metric")
@@ -558,7 +563,20 @@ def _eval(args: argparse.Namespace) -> int:
     ]
     for name, value, meaning in rows:
         table.add_row(name, "-" if value is None else f"{value:.4f}", meaning)
+    if sound is not None:
+        for name, value, meaning in (
+            ("integrated loudness", f"{sound.loudness:.1f} LUFS", "ITU-R BS.1770, gated (target -16)"),
+            ("true peak", f"{sound.true_peak:.1f} dBFS", "4x oversampled (target under -1)"),
+            ("speech in its windows", _share(sound.speech_share), "mean share of each line's subtitle time"),
+            ("least speech in a window", _share(sound.speech_share_min), "the line with the least"),
+            ("audio - video length", f"{sound.av_difference * 1000:+.0f} ms", "at most one frame apart"),
+        ):
+            table.add_row(name, value, meaning)
     Console().print(table)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
     return 0
 
 

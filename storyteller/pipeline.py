@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,8 @@ class Storyteller:
         run_dir = self.runs_dir / name
         if output is not None:
             check_output(output, overwrite=overwrite, run_dir=run_dir)
+        if self.speaker is not None:
+            self.speaker.prepare()  # the speech engine loads while the story is planned
         plan = self.plan(story, PlanConfig(title=name, cache_dir=self.cache_dir, **config))
         save_plan(plan, run_dir / "plan.json")
         return self.render(plan, run_dir, output, overwrite=overwrite)
@@ -261,8 +264,14 @@ class Storyteller:
         worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
         with (
             cache.lease(work.entries(cache)),
+            ThreadPoolExecutor(1, thread_name_prefix="soundtrack") as sound,
             _Workers(self.executor, worker, self.reporter, work.tasks) as workers,
         ):
+            # the soundtrack needs no frame: it is mixed beside the drawing (numpy and the encoder let go
+            # of the interpreter), while the workers start and draw
+            soundtrack = None
+            if voiced is not None and not work.film_cached:
+                soundtrack = sound.submit(self._soundtrack, cache, work, voiced)
             # 4. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
@@ -272,8 +281,9 @@ class Storyteller:
             clock = time.perf_counter()
             film = cache.get("film", work.film_key, ".mp4")
             if film is None:
-                audio = self._soundtrack(cache, work, voiced) if voiced is not None else None
-                film = self._film(cache, work, keyframes, workers, rendered, audio)
+                if voiced is not None and soundtrack is None:  # the film was counted cached, but is not
+                    soundtrack = sound.submit(self._soundtrack, cache, work, voiced)
+                film = self._film(cache, work, keyframes, workers, rendered, soundtrack)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
 
@@ -414,7 +424,7 @@ class Storyteller:
         keyframes: list[Path],
         workers: _Workers,
         rendered: dict,
-        audio: Path | None = None,
+        soundtrack: Future[Path] | None = None,
     ) -> Path:
         """Animate the shots whose clips are needed, encode the segments not in the cache as the clips come,
         and join every segment into the film by copying their packets."""
@@ -447,6 +457,7 @@ class Storyteller:
                 else:
                     tail = timeline_tail(plan, shot.index, read_planes(clip)) if clip is not None else None
                 segments.append(segment)
+        audio = soundtrack.result() if soundtrack is not None else None
         return cache.put("film", work.film_key, ".mp4", lambda p: concat_videos(segments, p, plan.fps, audio))
 
     def _clips(

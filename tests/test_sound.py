@@ -210,3 +210,26 @@ def _cues(srt: str) -> list[tuple[float, float]]:
         return int(h) * 3600 + int(m) * 60 + float(s)
 
     return [tuple(seconds(t) for t in line.split(" --> ")) for line in srt.splitlines() if " --> " in line]
+
+
+def test_eval_reports_loudness_peak_speech_in_its_windows_and_the_av_difference(narrated):
+    from stitching.extras import read_cues
+    from stitching.metrics import evaluate_sound
+
+    sound = evaluate_sound(narrated.video, read_cues(narrated.subtitles))
+    assert abs(sound.loudness - -16) <= 1 and sound.true_peak < -1
+    assert sound.speech_share > 0.6 and sound.speech_share_min > 0.3
+    assert abs(sound.av_difference) <= 1 / narrated.plan.fps
+    out = run("eval", narrated.video, "--json", cwd=narrated.run_dir)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["sound"]["loudness"] == pytest.approx(sound.loudness)
+
+
+def test_a_story_not_in_english_is_spoken_in_its_own_language(tmp_path):
+    story = "Była sobie mała dziewczynka, która miała kota. Kot był bardzo mądry i nie mówił wiele."
+    voice = CountingVoice()
+    result = Storyteller(speaker=voice, runs_dir=tmp_path, executor="serial").make(story, name="kot", **TINY)
+    assert result.plan.language == "pl" and result.plan.narrator.name == "pl"
+    assert all(c.voice.name.startswith("pl+") for c in result.plan.characters)
+    english = Storyteller(speaker=voice, language="en", runs_dir=tmp_path, executor="serial")
+    assert english.make(story, name="cat", **TINY).plan.narrator.name == "en"  # --language overrides

@@ -21,6 +21,7 @@ from planners.llm.calls import ModelCaller, PlanningError
 from planners.llm.schemas import ActionPlan, BibleEntry, Event, Imagination, PlaceEntry, SceneGraphs, ShotGraph
 from storyteller.core.backend import Planner
 from storyteller.core.errors import StorytellerError
+from storyteller.core.lexicon import detect_language
 from storyteller.core.models import (
     Action,
     Character,
@@ -152,6 +153,7 @@ class LLMPlanner(Planner):
         return StoryPlan(
             title=title or config.title,
             style=style,
+            language=detect_language(story),
             **config.picture(),
             characters=[
                 Character(id=b.id, name=b.name, kind=b.kind, appearance=b.appearance)

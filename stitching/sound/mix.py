@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from storyteller.core.backend import Speech
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import Shot, StoryPlan
 
-RATE = 48_000  # Hz: the film's audio
+RATE = 24_000  # Hz: the film's audio (speech from espeak is 22,050 Hz: more would only cost time)
 TARGET_LUFS = -16.0
 PEAK_CEILING_DB = -2.0  # true peak, with a dB to spare for the AAC encoder's own overshoot
 BED_DB = -30.0  # the ambience bed, before ducking, against full scale
@@ -47,8 +48,30 @@ def ambience_of(shot: Shot, place: str = "") -> str:
     return "night" if shot.graph.time_of_day == "night" else "room"
 
 
+LOOP_SECONDS = 12.0
+
+
 def ambience(kind: str, seconds: float, seed: int) -> np.ndarray:
-    """`seconds` of one ambience, at unit loudness-ish (RMS about 0.1)."""
+    """`seconds` of one ambience (RMS 0.1): a 12-second loop of it, made once per kind, played from a point
+    the seed picks, so neighbouring shots of one kind do not repeat in step."""
+    loop = _loop(kind)
+    n = max(1, round(seconds * RATE))
+    start = int(np.random.default_rng(seed).integers(0, len(loop)))
+    return np.resize(np.roll(loop, -start), n)
+
+
+@lru_cache(maxsize=len(AMBIENCES))
+def _loop(kind: str) -> np.ndarray:
+    """One loop of an ambience whose end runs into its start: its two halves crossfaded into each other."""
+    sound = _synthesise(kind, 2 * LOOP_SECONDS, seed=AMBIENCES.index(kind) if kind in AMBIENCES else 0)
+    half = len(sound) // 2
+    fade = np.linspace(0.0, 1.0, half, dtype=np.float32)
+    looped = sound[:half] * fade + sound[half:] * (1 - fade)  # its end is the start's past: no click
+    looped.flags.writeable = False
+    return looped
+
+
+def _synthesise(kind: str, seconds: float, seed: int) -> np.ndarray:
     from scipy import signal
 
     n = max(1, round(seconds * RATE))
@@ -78,7 +101,7 @@ def ambience(kind: str, seconds: float, seed: int) -> np.ndarray:
     else:  # room tone
         sound = signal.sosfilt(signal.butter(1, 200, "lowpass", fs=RATE, output="sos"), white)
     sound = np.asarray(sound, dtype=np.float32)
-    return sound / (np.sqrt(np.mean(sound**2)) + 1e-9) * 0.1
+    return (sound / (np.sqrt(np.mean(sound**2)) + 1e-9) * 0.1).astype(np.float32)
 
 
 def resample(speech: Speech) -> np.ndarray:
@@ -137,7 +160,7 @@ def normalise(audio: np.ndarray) -> np.ndarray:
     if not np.any(audio):
         return audio
     meter = pyloudnorm.Meter(RATE)
-    for _ in range(3):  # limiting lowers the loudness a little: measure again
+    for _ in range(2):  # limiting lowers the loudness a little: measure again, once
         loudness = meter.integrated_loudness(audio.astype(np.float64))
         if not np.isfinite(loudness):
             return audio
@@ -157,11 +180,18 @@ def true_peak(audio: np.ndarray) -> float:
 
 
 def limit(audio: np.ndarray, ceiling: float) -> np.ndarray:
-    """A look-ahead peak limiter: the gain dips smoothly around every (oversampled) peak over the ceiling."""
+    """A look-ahead peak limiter: the gain dips smoothly around every peak over the ceiling, the peaks found
+    between samples too (4x oversampled, BS.1770's true peak) where a sample comes near the ceiling."""
     from scipy import ndimage, signal
 
-    over = np.abs(signal.resample_poly(audio, 4, 1))[::4][: len(audio)]
-    peaks = np.maximum(np.abs(audio), over)
+    peaks = np.abs(audio)
+    block = RATE // 10
+    for first in range(0, len(audio), block):
+        if peaks[first : first + block].max(initial=0) > ceiling * 0.5:  # within 6 dB: look between samples
+            lo, hi = max(0, first - 64), min(len(audio), first + block + 64)
+            over = np.abs(signal.resample_poly(audio[lo:hi], 4, 1)).reshape(-1, 4).max(axis=1)
+            span = slice(first - lo, first - lo + min(block, len(audio) - first))
+            peaks[first : first + block] = np.maximum(peaks[first : first + block], over[span])
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
     window = round(0.005 * RATE)
     gain = ndimage.uniform_filter1d(ndimage.minimum_filter1d(need, 2 * window + 1), window)
@@ -192,12 +222,13 @@ def read_music(path: Path) -> np.ndarray:
 
 
 def write_aac(audio: np.ndarray, path: Path) -> None:
-    """Encode the soundtrack as AAC in an MP4 (.m4a) container, 160 kb/s."""
+    """Encode the soundtrack as AAC in an MP4 (.m4a) container, 96 kb/s mono."""
     import av
 
     with av.open(str(path), mode="w", format="mp4") as container:
         stream = container.add_stream("aac", rate=RATE, layout="mono")
-        stream.bit_rate = 160_000
+        stream.bit_rate = 96_000
+        stream.options = {"aac_coder": "fast"}  # twice as fast as the default search, for speech the same
         block = 1024 * 8
         for first in range(0, len(audio), block):
             chunk = np.ascontiguousarray(audio[first : first + block].reshape(1, -1), dtype=np.float32)

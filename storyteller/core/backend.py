@@ -237,6 +237,9 @@ class Speaker(Backend):
         """Whether this backend has a voice for the language (an espeak code: en, de, pl ...)."""
         return language.split("-")[0] == "en"
 
+    def prepare(self) -> None:
+        """Start loading what speaking needs; called before the story is planned, so the two overlap."""
+
 
 class AdoptedPlanner(Adopted, Planner):
     @property
@@ -301,6 +304,11 @@ class AdoptedSpeaker(Adopted, Speaker):
         if not hasattr(inner, "speak") and callable(inner):
             inner = _CallableSpeaker(inner)
         super().__init__(inner)
+
+    def has_language(self, language: str) -> bool:
+        """The object's own answer; one that gives none is taken at its word for any language."""
+        has = getattr(self.inner, "has_language", None)
+        return bool(has(language)) if callable(has) else True
 
     def speak(self, text: str, voice: Voice) -> Speech:
         spoken = self.call(text, voice)
