@@ -352,7 +352,7 @@ class Storyteller:
         if not speaker.has_language(plan.language):
             note(f"{speaker.name} has no voice for the language '{plan.language}': English is spoken")
             plan = plan.model_copy(update={"language": "en"})
-        plan = with_voices(plan)
+        plan = with_voices(plan, speaker.name)
         said = [lines(plan, shot, self.narration) for shot in plan.shots]
         spoken: list[list[Speech]] = []
         keys: list[list[str]] = []

@@ -233,3 +233,32 @@ def test_a_story_not_in_english_is_spoken_in_its_own_language(tmp_path):
     assert all(c.voice.name.startswith("pl+") for c in result.plan.characters)
     english = Storyteller(speaker=voice, language="en", runs_dir=tmp_path, executor="serial")
     assert english.make(story, name="cat", **TINY).plan.narrator.name == "en"  # --language overrides
+
+
+def test_music_plays_under_the_film_and_ducks_under_speech(tmp_path):
+    tone = tmp_path / "tone.wav"  # a 5 kHz tone: no voice from espeak has much there
+    with av.open(str(tone), "w", format="wav") as out:
+        stream = out.add_stream("pcm_s16le", rate=22050, layout="mono")
+        t = np.arange(22050 * 3) / 22050
+        samples = (0.3 * np.sin(2 * np.pi * 5000 * t) * 32767).astype(np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = 22050
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    teller = Storyteller(runs_dir=tmp_path, ambience=False, music=tone, executor="serial")
+    result = teller.make(DIALOGUE, name="music", **TINY)
+    samples, _, _ = soundtrack(result.video)
+    cues = _cues(result.subtitles.read_text())
+
+    def tone_level(a: float, b: float) -> float:  # the 5 kHz tone's amplitude in [a, b)
+        piece = samples[int(a * RATE) : int(b * RATE)]
+        spectrum = np.abs(np.fft.rfft(piece * np.hanning(len(piece))))
+        return float(spectrum[round(5000 * len(piece) / RATE)] / len(piece))
+
+    during = np.median([tone_level(a + 0.2, b - 0.2) for a, b in cues if b - a > 0.6])
+    gaps = [(end + 0.35, after - 0.05) for (_, end), (after, _) in itertools.pairwise(cues) if after - end > 0.6]
+    gaps.append((cues[-1][1] + 0.35, result.plan.duration - 0.05))
+    between = np.median([tone_level(a, b) for a, b in gaps if b - a > 0.15])
+    assert between > 0 and during < 0.5 * between  # ducked under the speech (to about a quarter)

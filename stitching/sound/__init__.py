@@ -46,12 +46,15 @@ class Line:
 # --- voices ----------------------------------------------------------------------------------------
 
 
-def with_voices(plan: StoryPlan) -> StoryPlan:
+def with_voices(plan: StoryPlan, backend: str = "espeak") -> StoryPlan:
     """The plan with a voice for the narrator and every character that has none yet: chosen from who
     they are (a girl, a bear, a fisherman; she or he in the text), the same every time for the same plan,
     and written into plan.json, where a user may change them."""
-    narrator = plan.narrator or Voice(name=plan.language, pitch=42, rate=160)
-    characters = [c if c.voice else c.model_copy(update={"voice": _voice_for(c, plan)}) for c in plan.characters]
+    narrator = plan.narrator or Voice(backend=backend, name=plan.language, pitch=42, rate=160)
+    characters = [
+        c if c.voice else c.model_copy(update={"voice": _voice_for(c, plan).model_copy(update={"backend": backend})})
+        for c in plan.characters
+    ]
     if narrator == plan.narrator and characters == plan.characters:
         return plan
     return plan.model_copy(update={"narrator": narrator, "characters": characters})

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from functools import lru_cache
@@ -29,6 +29,7 @@ import numpy as np
 
 from storyteller.core.backend import Speaker, Speech
 from storyteller.core.errors import StorytellerError
+from storyteller.core.executors.local import QuietSpawn, die_with_parent
 from storyteller.core.models import Voice
 
 _SYNCHRONOUS = 2  # espeak_AUDIO_OUTPUT: AUDIO_OUTPUT_SYNCHRONOUS
@@ -183,7 +184,7 @@ class _Server:
     """The small process that forks a fresh engine per line (see the module's note)."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = QuietSpawn()  # Ctrl-C is the parent's to answer: the server ignores it, and dies with it
         self.connection, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(theirs,), daemon=True, name="storyteller-espeak")
         self.process.start()
@@ -210,6 +211,9 @@ class _Server:
 
 
 def _serve(connection: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    die_with_parent()
     engine()
     while True:
         try:

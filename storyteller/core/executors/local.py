@@ -17,7 +17,7 @@ from storyteller.core.executors.serial import SerialExecutor
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-class _QuietProcess(SpawnProcess):
+class QuietProcess(SpawnProcess):
     """A worker started with Ctrl-C blocked: a Ctrl-C while it boots cannot raise inside multiprocessing's
     bootstrap (33 lines of tracebacks); `_start` then ignores SIGINT and unblocks it."""
 
@@ -29,8 +29,8 @@ class _QuietProcess(SpawnProcess):
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
-class _QuietSpawn(SpawnContext):
-    Process = _QuietProcess
+class QuietSpawn(SpawnContext):
+    Process = QuietProcess
 
 
 class LocalExecutor:
@@ -50,7 +50,7 @@ class LocalExecutor:
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn, not fork: the parent may hold torch or rich threads that a forked child would inherit locked
-        context = _QuietSpawn()
+        context = QuietSpawn()
         messages = context.Queue()
         relay = Relay(reporter)
 
@@ -104,11 +104,11 @@ def _start(worker: Any, messages: Any) -> None:
     # then sends the worker SIGTERM: no orphan lives on holding a model.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # (a pending one is dropped: it is ignored)
-    _die_with_parent()
+    die_with_parent()
     worker.one_thread_each()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
