@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from stitching.fill import AUTO, FillSettings, SegmentStore, fill_clip
 from stitching.infill import INFILLERS
 from stitching.schedule import plan_fill
 from stitching.sound import NARRATION_MODES, SPEAKERS, Line, fitted, lines, placements, with_voices
-from stitching.sound.mix import PEAK_CEILING_DB, TARGET_LUFS, ambience_of, mix, normalise, read_music, write_aac
+from stitching.sound.mix import PEAK_CEILING_DB, TARGET_LUFS, ambience_of, read_music, write_soundtrack
 from stitching.timeline import read_planes
 from stitching.timeline import segment as timeline_segment
 from stitching.timeline import tail as timeline_tail
@@ -354,7 +355,7 @@ class Storyteller:
             plan = plan.model_copy(update={"language": "en"})
         plan = with_voices(plan, speaker.name)
         said = [lines(plan, shot, self.narration) for shot in plan.shots]
-        spoken: list[list[Speech]] = []
+        spoken: list[list[Said]] = []
         keys: list[list[str]] = []
         with self.reporter.stage("speech", sum(len(s) for s in said)) as advance:
             for shot_lines in said:
@@ -365,12 +366,11 @@ class Storyteller:
                     key = cache.key("speech", speaker.name, speaker.config(), inputs)
                     found = cache.get("speech", key, ".npz")
                     if found is not None:
-                        with np.load(found) as stored:
-                            speech = Speech(stored["samples"], int(stored["rate"]))
+                        speech = _load_speech(found)
                     else:
                         speech = _spoken(speaker, line)
                         cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
-                    spoken[-1].append(speech)
+                    spoken[-1].append(Said(key, speech.seconds))  # its samples wait in the cache
                     keys[-1].append(key)
                     advance(1)
         fitted_plan = fitted(plan, spoken)
@@ -397,10 +397,17 @@ class Storyteller:
         if found is not None:
             return found
         inputs = work.soundtrack or {}
+        placed = [
+            (at, said.key)
+            for spoken, starts in zip(voiced.spoken, voiced.starts, strict=True)
+            for said, at in zip(spoken, starts, strict=True)
+        ]
+        load = lru_cache(maxsize=16)(lambda key: _load_speech(cache.path("speech", key, ".npz")))
         with self.reporter.stage("sound", 1) as advance:
             music = read_music(self.music) if self.music is not None else None
-            audio = normalise(mix(work.plan, voiced.spoken, voiced.starts, inputs.get("beds"), music))
-            path = cache.put("soundtrack", work.soundtrack_key, ".m4a", lambda p: write_aac(audio, p))
+            beds = inputs.get("beds")
+            write = lambda p: write_soundtrack(p, work.plan, placed, load, beds, music)  # noqa: E731
+            path = cache.put("soundtrack", work.soundtrack_key, ".m4a", write)
             advance(1)
         return path
 
@@ -571,7 +578,7 @@ class Voiced:
 
     plan: StoryPlan
     lines: list[list[Line]]
-    spoken: list[list[Speech]]
+    spoken: list[list[Said]]
     keys: list[list[str]]
     starts: list[list[float]]
 
@@ -600,6 +607,19 @@ def _spoken(speaker: Speaker, line: Line) -> Speech:
     if not len(speech.samples) or not np.all(np.isfinite(speech.samples)):
         raise StorytellerError(f"the speech backend {speaker.name} gave no usable audio for {line.text[:40]!r}")
     return speech
+
+
+@dataclass(frozen=True)
+class Said:
+    """A spoken line, as the render plans with it: its cache key and its length (its samples stay cached)."""
+
+    key: str
+    seconds: float
+
+
+def _load_speech(path: Path) -> Speech:
+    with np.load(path) as stored:
+        return Speech(stored["samples"], int(stored["rate"]))
 
 
 def _save_speech(path: Path, speech: Speech) -> None:

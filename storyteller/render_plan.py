@@ -213,6 +213,8 @@ class RenderPlan:
         paths = [cache.path("film", self.film_key, ".mp4"), cache.path("sheet", self.sheet_key, ".png")]
         if self.soundtrack_key is not None:
             paths.append(cache.path("soundtrack", self.soundtrack_key, ".m4a"))
+            speech = (self.soundtrack or {}).get("speech", [])
+            paths += [cache.path("speech", key, ".npz") for keys in speech for key in keys]
         for w in self.shots:
             paths.append(cache.path("keyframe", w.keyframe_key, ".png"))
             paths.append(cache.path("clip", w.clip.key, ".mkv"))

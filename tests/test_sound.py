@@ -262,3 +262,15 @@ def test_music_plays_under_the_film_and_ducks_under_speech(tmp_path):
     gaps.append((cues[-1][1] + 0.35, result.plan.duration - 0.05))
     between = np.median([tone_level(a, b) for a, b in gaps if b - a > 0.15])
     assert between > 0 and during < 0.5 * between  # ducked under the speech (to about a quarter)
+
+
+def test_the_streaming_loudness_meter_is_pyloudnorms_bs1770():
+    from stitching.sound.mix import LoudnessMeter
+
+    rng = np.random.default_rng(3)
+    t = np.arange(RATE * 20) / RATE
+    audio = 0.2 * np.sin(2 * np.pi * 440 * t) * (np.sin(2 * np.pi * 0.3 * t) > 0) + 0.01 * rng.standard_normal(len(t))
+    meter = LoudnessMeter()
+    for first in range(0, len(audio), 7777):  # blocks of any size
+        meter.feed(audio[first : first + 7777].astype(np.float32))
+    assert meter.integrated() == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(audio), abs=0.05)

@@ -1,6 +1,6 @@
 """The soundtrack: speech over a quiet ambience bed and optional music, both ducked under the speech, the
-whole normalised to an integrated loudness of -16 LUFS (ITU-R BS.1770, measured by pyloudnorm) with true
-peaks under -1 dBFS, and encoded as AAC.
+whole normalised to an integrated loudness of -16 LUFS (ITU-R BS.1770, with pyloudnorm's K-weighting) with true
+peaks under -1 dBFS, and encoded as AAC; block by block, so memory does not grow with the film.
 
 The ambience is drawn from the scene, not from recordings: shaped noise for rain, wind and waves, chirps
 for a night, a low murmur for a city or a crowd; seeded by the plan, so the same plan sounds the same.
@@ -9,9 +9,11 @@ for a night, a low murmur for a city or a crowd; seeded by the plan, so the same
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,15 +51,6 @@ def ambience_of(shot: Shot, place: str = "") -> str:
 
 
 LOOP_SECONDS = 12.0
-
-
-def ambience(kind: str, seconds: float, seed: int) -> np.ndarray:
-    """`seconds` of one ambience (RMS 0.1): a 12-second loop of it, made once per kind, played from a point
-    the seed picks, so neighbouring shots of one kind do not repeat in step."""
-    loop = _loop(kind)
-    n = max(1, round(seconds * RATE))
-    start = int(np.random.default_rng(seed).integers(0, len(loop)))
-    return np.resize(np.roll(loop, -start), n)
 
 
 @lru_cache(maxsize=len(AMBIENCES))
@@ -113,62 +106,6 @@ def resample(speech: Speech) -> np.ndarray:
     return signal.resample_poly(speech.samples, ratio.numerator, ratio.denominator).astype(np.float32)
 
 
-def mix(
-    plan: StoryPlan,
-    spoken: list[list[Speech]],
-    starts: list[list[float]],
-    beds: list[str] | None,
-    music: np.ndarray | None = None,
-) -> np.ndarray:
-    """The film's soundtrack, mono at RATE, exactly as long as the film."""
-    from scipy import ndimage
-
-    total = round(plan.total_frames / plan.fps * RATE)
-    voice = np.zeros(total, np.float32)
-    for speech, times in zip(spoken, starts, strict=True):
-        for piece, at in zip(speech, times, strict=True):
-            samples = resample(piece)
-            first = round(at * RATE)
-            end = min(total, first + len(samples))
-            if end > first:
-                voice[first:end] += samples[: end - first]
-    background = np.zeros(total, np.float32)
-    if beds is not None:
-        fade = round(0.5 * RATE)
-        for index, (shot, start, kind) in enumerate(zip(plan.shots, plan.shot_starts(), beds, strict=True)):
-            first = round(start / plan.fps * RATE)
-            length = min(total - first, round(plan.shot_frames(shot) / plan.fps * RATE) + fade)
-            bed = ambience(kind, length / RATE, seed=plan.seed + index) * 10 ** (BED_DB / 20) / 0.1
-            ramp = np.minimum(1.0, np.minimum(np.arange(length) + 1, length - np.arange(length)) / fade)
-            background[first : first + length] += bed[:length] * ramp.astype(np.float32)
-    if music is not None and len(music):
-        looped = np.resize(music, total).astype(np.float32)
-        level = np.sqrt(np.mean(music**2)) + 1e-9
-        background += looped / level * 10 ** (MUSIC_DB / 20)
-    # duck the bed and the music under the speech: follow the speech's envelope, quick down, slow up
-    window = round(0.05 * RATE)
-    envelope = np.sqrt(np.maximum(ndimage.uniform_filter1d(voice**2, window), 0))
-    speaking = ndimage.maximum_filter1d((envelope > 0.01).astype(np.float32), round(0.3 * RATE))
-    gain = 1.0 - (1.0 - DUCK) * ndimage.uniform_filter1d(speaking, round(0.2 * RATE))
-    return voice + background * gain.astype(np.float32)
-
-
-def normalise(audio: np.ndarray) -> np.ndarray:
-    """To TARGET_LUFS integrated loudness (BS.1770, gated), true peaks limited under the ceiling."""
-    import pyloudnorm
-
-    if not np.any(audio):
-        return audio
-    meter = pyloudnorm.Meter(RATE)
-    for _ in range(2):  # limiting lowers the loudness a little: measure again, once
-        loudness = meter.integrated_loudness(audio.astype(np.float64))
-        if not np.isfinite(loudness):
-            return audio
-        audio = audio * np.float32(10 ** ((TARGET_LUFS - loudness) / 20))
-        audio = limit(audio, 10 ** (PEAK_CEILING_DB / 20))
-    return audio.astype(np.float32)
-
-
 def true_peak(audio: np.ndarray) -> float:
     """The true peak, dBFS: the largest sample after 4x oversampling (BS.1770-4, Annex 2)."""
     from scipy import signal
@@ -221,21 +158,189 @@ def read_music(path: Path) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32)
 
 
-def write_aac(audio: np.ndarray, path: Path) -> None:
-    """Encode the soundtrack as AAC in an MP4 (.m4a) container, 96 kb/s mono."""
+# --- the whole soundtrack, block by block: memory does not grow with the film ----------------------
+
+BLOCK = 10 * RATE  # samples mixed at a time
+MARGIN = RATE // 2  # context either side of a block, for the ducking's filters
+
+
+class LoudnessMeter:
+    """ITU-R BS.1770-4 integrated loudness, fed block by block: pyloudnorm's K-weighting filters run with
+    their state carried across blocks, and the gating (400 ms blocks, 75 % overlap, -70 LUFS absolute and
+    -10 LU relative gates) is BS.1770's, over 100 ms sums kept as the audio streams past."""
+
+    def __init__(self) -> None:
+        import pyloudnorm
+
+        self.filters = [(f.b, f.a) for f in pyloudnorm.Meter(RATE)._filters.values()]
+        self.states: list[np.ndarray | None] = [None] * len(self.filters)
+        self.step = RATE // 10
+        self.pending = np.zeros(0)
+        self.sums: list[float] = []  # squared K-weighted samples per 100 ms
+
+    def feed(self, audio: np.ndarray) -> None:
+        from scipy import signal
+
+        weighted = audio.astype(np.float64)
+        for index, (b, a) in enumerate(self.filters):
+            state = self.states[index]
+            if state is None:
+                state = signal.lfilter_zi(b, a) * 0.0
+            weighted, self.states[index] = signal.lfilter(b, a, weighted, zi=state)
+        joined = np.concatenate([self.pending, weighted])
+        whole = len(joined) // self.step * self.step
+        self.sums += list(np.sum(joined[:whole].reshape(-1, self.step) ** 2, axis=1))
+        self.pending = joined[whole:]
+
+    def integrated(self) -> float:
+        sums = np.asarray(self.sums)
+        if len(sums) < 4:
+            return float("-inf")
+        blocks = np.convolve(sums, np.ones(4), "valid") / (4 * self.step)  # 400 ms, every 100 ms
+        with np.errstate(divide="ignore"):
+            loudness = -0.691 + 10 * np.log10(blocks)
+        gated = blocks[loudness >= -70.0]
+        if not len(gated):
+            return float("-inf")
+        relative = -0.691 + 10 * np.log10(np.mean(gated)) - 10.0
+        gated = blocks[(loudness >= -70.0) & (loudness >= relative)]
+        return float(-0.691 + 10 * np.log10(np.mean(gated))) if len(gated) else float("-inf")
+
+
+def write_soundtrack(
+    path: Path,
+    plan: StoryPlan,
+    lines: list[tuple[float, str]],
+    load: Callable[[str], Speech],
+    beds: list[str] | None,
+    music: np.ndarray | None = None,
+) -> None:
+    """The film's soundtrack as AAC at `path`, made a block at a time in three passes over a scratch file:
+    mix (and measure the loudness), normalise and limit (and measure again), correct and encode.
+
+    Args:
+        lines: every spoken line, (start second on the timeline, its speech's key for `load`).
+        load: a line's speech, by key (from the cache: only the lines near a block are in memory).
+        beds: each shot's ambience (None: none).
+        music: samples at RATE, looped under the whole film (None: none).
+    """
+    total = round(plan.total_frames / plan.fps * RATE)
+    scratch = path.with_name(path.name + ".mix")
+    limited = path.with_name(path.name + ".lim")
+    try:
+        meter = LoudnessMeter()
+        with open(scratch, "wb") as out:
+            for first in range(0, total, BLOCK):
+                block = _mixed(first, min(BLOCK, total - first), plan, lines, load, beds, music)
+                meter.feed(block)
+                out.write(block.astype(np.float32).tobytes())
+        loudness = meter.integrated()
+        gain = 10 ** ((TARGET_LUFS - loudness) / 20) if np.isfinite(loudness) else 1.0
+        ceiling = 10 ** (PEAK_CEILING_DB / 20)
+        after = LoudnessMeter()
+        with open(limited, "wb") as out:
+            for block, before, following in _blocks(scratch, total, 64):
+                context = np.concatenate([before, block, following]) * np.float32(gain)
+                block = limit(context, ceiling)[len(before) : len(before) + len(block)]
+                after.feed(block)
+                out.write(block.astype(np.float32).tobytes())
+        # limiting took a little loudness off the peaks: give it back, at most half a dB (which the
+        # ceiling's spare dB allows)
+        settled = after.integrated()
+        correction = min(10 ** (0.5 / 20), 10 ** ((TARGET_LUFS - settled) / 20)) if np.isfinite(settled) else 1.0
+        write_aac((block * np.float32(correction) for block, _, _ in _blocks(limited, total, 0)), path)
+    finally:
+        scratch.unlink(missing_ok=True)
+        limited.unlink(missing_ok=True)
+
+
+def _blocks(path: Path, total: int, context: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The scratch file's blocks, each with `context` samples before and after it (read, not mapped: only
+    a block is ever in memory)."""
+
+    def read(handle: Any, start: int, end: int) -> np.ndarray:
+        handle.seek(start * 4)
+        return np.fromfile(handle, dtype=np.float32, count=max(0, end - start))
+
+    with open(path, "rb") as handle:
+        for first in range(0, total, BLOCK):
+            end = min(total, first + BLOCK)
+            yield (
+                read(handle, first, end),
+                read(handle, max(0, first - context), first),
+                read(handle, end, min(total, end + context)),
+            )
+
+
+def _mixed(
+    first: int,
+    length: int,
+    plan: StoryPlan,
+    lines: list[tuple[float, str]],
+    load: Callable[[str], Speech],
+    beds: list[str] | None,
+    music: np.ndarray | None,
+) -> np.ndarray:
+    """Samples [first, first + length) of the mix: the speech over the ducked bed and music."""
+    from scipy import ndimage
+
+    lo, hi = first - MARGIN, first + length + MARGIN  # a little either side, for the ducking's filters
+    span = hi - lo
+    voice = np.zeros(span, np.float32)
+    for at, key in lines:
+        start = round(at * RATE)
+        if start >= hi or start + 60 * RATE < lo:  # (no line lasts a minute: a cheap first test)
+            continue
+        samples = resample(load(key))
+        a, b = max(start, lo), min(start + len(samples), hi)
+        if b > a:
+            voice[a - lo : b - lo] += samples[a - start : b - start]
+    background = np.zeros(span, np.float32)
+    if beds is not None:
+        fade = round(0.5 * RATE)
+        for index, (shot, start_frame, kind) in enumerate(zip(plan.shots, plan.shot_starts(), beds, strict=True)):
+            start = round(start_frame / plan.fps * RATE)
+            bed_length = round(plan.shot_frames(shot) / plan.fps * RATE) + fade
+            a, b = max(start, lo), min(start + bed_length, hi)
+            if b <= a:
+                continue
+            offset = np.arange(a - start, b - start)
+            ramp = np.minimum(1.0, np.minimum(offset + 1, bed_length - offset) / fade).astype(np.float32)
+            loop = _loop(kind)
+            shift = int(np.random.default_rng(plan.seed + index).integers(0, len(loop)))
+            background[a - lo : b - lo] += (
+                loop[(offset + shift) % len(loop)] * ramp * np.float32(10 ** (BED_DB / 20) / 0.1)
+            )
+    if music is not None and len(music):
+        level = np.sqrt(np.mean(music**2)) + 1e-9
+        background += (
+            music[np.arange(max(0, lo), max(0, lo) + span) % len(music)] / level * np.float32(10 ** (MUSIC_DB / 20))
+        )
+    envelope = np.sqrt(np.maximum(ndimage.uniform_filter1d(voice**2, round(0.05 * RATE)), 0))
+    speaking = ndimage.maximum_filter1d((envelope > 0.01).astype(np.float32), round(0.3 * RATE))
+    gain = 1.0 - (1.0 - DUCK) * ndimage.uniform_filter1d(speaking, round(0.2 * RATE))
+    mixed = voice + background * gain.astype(np.float32)
+    return mixed[first - lo : first - lo + length]
+
+
+def write_aac(audio: np.ndarray | Iterable[np.ndarray], path: Path) -> None:
+    """Encode the soundtrack (an array, or its blocks in order) as AAC in an MP4 (.m4a) container."""
     import av
 
+    blocks = [audio] if isinstance(audio, np.ndarray) else audio
     with av.open(str(path), mode="w", format="mp4") as container:
         stream = container.add_stream("aac", rate=RATE, layout="mono")
         stream.bit_rate = 96_000
         stream.options = {"aac_coder": "fast"}  # twice as fast as the default search, for speech the same
-        block = 1024 * 8
-        for first in range(0, len(audio), block):
-            chunk = np.ascontiguousarray(audio[first : first + block].reshape(1, -1), dtype=np.float32)
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
-            frame.sample_rate = RATE
-            frame.pts = first
-            for packet in stream.encode(frame):
-                container.mux(packet)
+        pts = 0
+        for block in blocks:
+            for first in range(0, len(block), 8192):
+                chunk = np.ascontiguousarray(block[first : first + 8192].reshape(1, -1), dtype=np.float32)
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                frame.sample_rate = RATE
+                frame.pts = pts
+                pts += chunk.shape[1]
+                for packet in stream.encode(frame):
+                    container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
