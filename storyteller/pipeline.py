@@ -201,7 +201,6 @@ class Storyteller:
         if self.speaker is not None:
             self.speaker.prepare()  # the speech engine loads while the story is planned
         plan = self.plan(story, PlanConfig(title=name, cache_dir=self.cache_dir, **config))
-        save_plan(plan, run_dir / "plan.json")
         return self.render(plan, run_dir, output, overwrite=overwrite)
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
@@ -234,28 +233,28 @@ class Storyteller:
         run_dir = Path(run_dir)
         if output is not None:
             check_output(output, inputs=[run_dir / "plan.json"], overwrite=overwrite, run_dir=run_dir)
-        save_plan(plan, run_dir / "plan.json")  # the run directory keeps the plan it shows, wherever it came from
         cache = Cache(_writable(self.cache_dir, run_dir))
         cache.sweep()  # temporaries of a run that was killed
         seconds: dict[str, float] = {}
         rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
 
-        # 1. Retrieve each shot's motion guide; record them in plan.json, so a user can pin or swap them
+        # 1. Retrieve each shot's motion guide
         clock = time.perf_counter()
         guides = self._retrieve(cache, plan)
         if any(guides.get(s.id) != s.guide for s in plan.shots):
             plan = plan.model_copy(
                 update={"shots": [s.model_copy(update={"guide": guides.get(s.id)}) for s in plan.shots]}
             )
-            save_plan(plan, run_dir / "plan.json")
         seconds["retrieve"] = time.perf_counter() - clock
         # 2. Speak every line: a shot lasts at least as long as what is said in it, so this comes first
         clock = time.perf_counter()
         voiced = self._speak(cache, plan) if self.speaker is not None else None
-        if voiced is not None and voiced.plan != plan:
+        if voiced is not None:
             plan = voiced.plan
-            save_plan(plan, run_dir / "plan.json")
         seconds["speech"] = time.perf_counter() - clock
+        # the run directory keeps the plan it shows (wherever it came from), written once, as it will be
+        # rendered: its guides recorded, so a user can pin or swap them, its durations fitted to the speech
+        save_plan(plan, run_dir / "plan.json")
         # 3. Key the whole render once: what is cached, what must be made
         soundtrack = self._soundtrack_inputs(voiced) if voiced is not None else None
         work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look, soundtrack)

@@ -18,7 +18,6 @@ import contextlib
 import ctypes
 import os
 import shutil
-import signal
 import tempfile
 import threading
 from functools import lru_cache
@@ -29,7 +28,7 @@ import numpy as np
 
 from storyteller.core.backend import Speaker, Speech
 from storyteller.core.errors import StorytellerError
-from storyteller.core.executors.local import QuietSpawn, die_with_parent
+from storyteller.core.executors.local import QuietSpawn, run_guarded
 from storyteller.core.models import Voice
 
 _SYNCHRONOUS = 2  # espeak_AUDIO_OUTPUT: AUDIO_OUTPUT_SYNCHRONOUS
@@ -186,7 +185,9 @@ class _Server:
     def __init__(self) -> None:
         context = QuietSpawn()  # Ctrl-C is the parent's to answer: the server ignores it, and dies with it
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(theirs,), daemon=True, name="storyteller-espeak")
+        self.process = context.Process(
+            target=run_guarded, args=("stitching.sound.espeak:serve", theirs), daemon=True, name="storyteller-espeak"
+        )
         self.process.start()
         theirs.close()
         self.lock = threading.Lock()
@@ -210,10 +211,8 @@ class _Server:
             self.process.kill()
 
 
-def _serve(connection: Any) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    die_with_parent()
+def serve(connection: Any) -> None:
+    """The speech server's loop (started through run_guarded: it dies with its parent, ignores Ctrl-C)."""
     engine()
     while True:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import importlib
 import os
 import signal
 from collections.abc import Iterable, Iterator
@@ -106,6 +107,17 @@ def _start(worker: Any, messages: Any) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # (a pending one is dropped: it is ignored)
     die_with_parent()
     worker.one_thread_each()
+
+
+def run_guarded(target: str, *args: Any) -> None:
+    """A spawned helper's entry point: first die with the parent and leave Ctrl-C to it, then load and run
+    `target` ("module:function"). The guard comes before the target's imports, so a parent killed while the
+    helper still boots leaves no orphan."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    die_with_parent()
+    module, _, name = target.partition(":")
+    getattr(importlib.import_module(module), name)(*args)
 
 
 def die_with_parent() -> None:
