@@ -12,9 +12,10 @@ import functools
 import itertools
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -264,14 +265,13 @@ class Storyteller:
         worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
         with (
             cache.lease(work.entries(cache)),
-            ThreadPoolExecutor(1, thread_name_prefix="soundtrack") as sound,
             _Workers(self.executor, worker, self.reporter, work.tasks) as workers,
         ):
             # the soundtrack needs no frame: it is mixed beside the drawing (numpy and the encoder let go
             # of the interpreter), while the workers start and draw
             soundtrack = None
             if voiced is not None and not work.film_cached:
-                soundtrack = sound.submit(self._soundtrack, cache, work, voiced)
+                soundtrack = _beside(self._soundtrack, cache, work, voiced)
             # 4. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
@@ -282,7 +282,7 @@ class Storyteller:
             film = cache.get("film", work.film_key, ".mp4")
             if film is None:
                 if voiced is not None and soundtrack is None:  # the film was counted cached, but is not
-                    soundtrack = sound.submit(self._soundtrack, cache, work, voiced)
+                    soundtrack = _beside(self._soundtrack, cache, work, voiced)
                 film = self._film(cache, work, keyframes, workers, rendered, soundtrack)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
@@ -624,6 +624,22 @@ def _load_speech(path: Path) -> Speech:
 def _save_speech(path: Path, speech: Speech) -> None:
     with open(path, "wb") as out:  # np.savez on a path would add its own suffix to the temporary name
         np.savez(out, samples=speech.samples.astype(np.float32), rate=np.int64(speech.rate))
+
+
+def _beside(function: Callable[..., Path], *args: Any) -> Future[Path]:
+    """`function(*args)` on a thread of its own. A daemon: a run stopped by Ctrl-C or SIGTERM does not wait
+    for it (what it leaves half-written in the cache carries this process's id and is swept next time)."""
+    future: Future[Path] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(function(*args))
+            except BaseException as error:  # the caller gets it, as from any future
+                future.set_exception(error)
+
+    threading.Thread(target=run, name="soundtrack", daemon=True).start()
+    return future
 
 
 def _writable(store: Path, run_dir: Path) -> Path:
