@@ -74,8 +74,7 @@ def _voice_for(character: Character, plan: StoryPlan) -> Voice:
         pitch = 80 + (draw >> 8) % 15
     elif kind in lexicon.LARGE or kind in lexicon.HUGE:
         pitch = 10 + (draw >> 8) % 15
-    young = {"girl", "boy", "child", "kid", "baby"} & {kind}
-    if young:
+    if kind in {"girl", "boy", "child", "kid", "baby"}:  # a child speaks higher
         pitch = min(99, pitch + 20)
     return Voice(name=f"{plan.language}+{variant}", pitch=pitch, rate=150 + (draw >> 16) % 35)
 

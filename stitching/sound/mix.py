@@ -229,9 +229,11 @@ def write_soundtrack(
     limited = path.with_name(path.name + ".lim")
     try:
         meter = LoudnessMeter()
+        # a line near a block's edge is mixed into two blocks: resampled once, kept while it is near
+        resampled = lru_cache(maxsize=16)(lambda key: resample(load(key)))
         with open(scratch, "wb") as out:
             for first in range(0, total, BLOCK):
-                block = _mixed(first, min(BLOCK, total - first), plan, lines, load, beds, music)
+                block = _mixed(first, min(BLOCK, total - first), plan, lines, resampled, beds, music)
                 meter.feed(block)
                 out.write(block.astype(np.float32).tobytes())
         loudness = meter.integrated()
@@ -277,11 +279,12 @@ def _mixed(
     length: int,
     plan: StoryPlan,
     lines: list[tuple[float, str]],
-    load: Callable[[str], Speech],
+    load: Callable[[str], np.ndarray],
     beds: list[str] | None,
     music: np.ndarray | None,
 ) -> np.ndarray:
-    """Samples [first, first + length) of the mix: the speech over the ducked bed and music."""
+    """Samples [first, first + length) of the mix: the speech (`load`: a line's samples at RATE, by key)
+    over the ducked bed and music."""
     from scipy import ndimage
 
     lo, hi = first - MARGIN, first + length + MARGIN  # a little either side, for the ducking's filters
@@ -291,7 +294,7 @@ def _mixed(
         start = round(at * RATE)
         if start >= hi or start + 60 * RATE < lo:  # (no line lasts a minute: a cheap first test)
             continue
-        samples = resample(load(key))
+        samples = load(key)
         a, b = max(start, lo), min(start + len(samples), hi)
         if b > a:
             voice[a - lo : b - lo] += samples[a - start : b - start]

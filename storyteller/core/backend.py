@@ -109,6 +109,11 @@ class Adopted(Backend):
         if callable(close):
             close()
 
+    def frame_seconds(self, width: int, height: int) -> float | None:
+        """(Animators and infills) the object's own measure of its cost per frame; None if it has none."""
+        measure = getattr(self.inner, "frame_seconds", None)
+        return measure(width, height) if callable(measure) else None
+
     def call(self, *args: Any, progress: Progress | None = None) -> Any:
         """The inner object's required method; `progress` is passed only if it takes one."""
         extra = {"progress": progress} if progress is not None and self._takes_progress else {}
@@ -265,10 +270,6 @@ class AdoptedKeyframes(Adopted, KeyframeGenerator):
 
 
 class AdoptedAnimator(Adopted, Animator):
-    def frame_seconds(self, width: int, height: int) -> float | None:
-        measure = getattr(self.inner, "frame_seconds", None)
-        return measure(width, height) if callable(measure) else None
-
     def animate(
         self,
         keyframe: Image.Image,
@@ -284,10 +285,6 @@ class AdoptedInfiller(Adopted, Infiller):
     def __init__(self, inner: Any) -> None:
         super().__init__(inner)
         self.cheap = bool(getattr(inner, "cheap", False))
-
-    def frame_seconds(self, width: int, height: int) -> float | None:
-        measure = getattr(self.inner, "frame_seconds", None)
-        return measure(width, height) if callable(measure) else None
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
