@@ -31,7 +31,7 @@ from stitching.fill import AUTO, FillSettings, SegmentStore, fill_clip
 from stitching.infill import INFILLERS
 from stitching.schedule import plan_fill
 from stitching.sound import NARRATION_MODES, SPEAKERS, Line, fitted, lines, placements, with_voices
-from stitching.sound.mix import PEAK_CEILING_DB, TARGET_LUFS, ambience_of, read_music, write_soundtrack
+from stitching.sound.mix import Score, ambience_of, read_music, write_soundtrack
 from stitching.timeline import read_planes
 from stitching.timeline import segment as timeline_segment
 from stitching.timeline import tail as timeline_tail
@@ -65,6 +65,7 @@ from storyteller.render_plan import (
     DEFAULT_QUALITY,
     ENCODERS,
     FILM_SEGMENT,
+    SOUND_STRETCH,
     Look,
     RenderPlan,
     ShotWork,
@@ -256,8 +257,8 @@ class Storyteller:
         # rendered: its guides recorded, so a user can pin or swap them, its durations fitted to the speech
         save_plan(plan, run_dir / "plan.json")
         # 3. Key the whole render once: what is cached, what must be made
-        soundtrack = self._soundtrack_inputs(voiced) if voiced is not None else None
-        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look, soundtrack)
+        score = self._score(voiced) if voiced is not None else None
+        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look, score)
 
         # Only work that is not in the cache is scheduled; the workers start only if there is some. The
         # render's entries are leased meanwhile: a prune by another run sharing the cache leaves them be.
@@ -270,7 +271,7 @@ class Storyteller:
             # of the interpreter), while the workers start and draw
             soundtrack = None
             if voiced is not None and not work.film_cached:
-                soundtrack = _beside(self._soundtrack, cache, work, voiced)
+                soundtrack = _beside(self._soundtrack, cache, work)
             # 4. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
@@ -281,7 +282,7 @@ class Storyteller:
             film = cache.get("film", work.film_key, ".mp4")
             if film is None:
                 if voiced is not None and soundtrack is None:  # the film was counted cached, but is not
-                    soundtrack = _beside(self._soundtrack, cache, work, voiced)
+                    soundtrack = _beside(self._soundtrack, cache, work)
                 film = self._film(cache, work, keyframes, workers, rendered, soundtrack)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
@@ -374,37 +375,38 @@ class Storyteller:
         fitted_plan = fitted(plan, spoken)
         return Voiced(plan=fitted_plan, lines=said, spoken=spoken, keys=keys, starts=placements(fitted_plan, spoken))
 
-    def _soundtrack_inputs(self, voiced: Voiced) -> dict[str, Any]:
-        """What the soundtrack is made of: part of the film's key (a change to sound alone re-mixes and
-        re-muxes; no frame is drawn again)."""
+    def _score(self, voiced: Voiced) -> Score:
+        """Where every line, bed and the music sit: the soundtrack's key (a change to sound alone re-mixes
+        and re-muxes; no frame is drawn again)."""
         plan = voiced.plan
         beds = [ambience_of(s, (plan.location(s.location) or Location(id="x", name="")).name) for s in plan.shots]
-        return {
-            "speech": voiced.keys,
-            "starts": [[round(t, 4) for t in times] for times in voiced.starts],
-            "beds": beds if self.ambience else None,
-            "music": file_digest(self.music) if self.music is not None else None,
-            "frames": plan.total_frames,
-            "fps": plan.fps,
-            "seed": plan.seed,
-            "target": {"lufs": TARGET_LUFS, "peak": PEAK_CEILING_DB},
-        }
-
-    def _soundtrack(self, cache: Cache, work: RenderPlan, voiced: Voiced) -> Path:
-        found = cache.get("soundtrack", work.soundtrack_key, ".m4a")
-        if found is not None:
-            return found
-        inputs = work.soundtrack or {}
         placed = [
-            (at, said.key)
+            (at, said.seconds, said.key)
             for spoken, starts in zip(voiced.spoken, voiced.starts, strict=True)
             for said, at in zip(spoken, starts, strict=True)
         ]
+        music = file_digest(self.music) if self.music is not None else None
+        return Score.of(plan, placed, beds if self.ambience else None, music)
+
+    def _soundtrack(self, cache: Cache, work: RenderPlan) -> Path:
+        found = cache.get("soundtrack", work.soundtrack_key, ".m4a")
+        if found is not None:
+            return found
+        assert work.score is not None and work.soundtrack_key is not None
         load = lambda key: _load_speech(cache.path("speech", key, ".npz"))  # noqa: E731  (the mix keeps what it needs)
+
+        def premixed(index: int, mix: Callable[[], np.ndarray]) -> np.ndarray:
+            key = work.stretch_keys[index]  # a shot's stretch is kept: an edit mixes only what it touched
+            found = cache.get(SOUND_STRETCH, key, ".npy")
+            if found is not None:
+                return np.load(found)
+            stretch = mix()
+            cache.put(SOUND_STRETCH, key, ".npy", lambda p: np.save(p, stretch))
+            return stretch
+
         with self.reporter.stage("sound", 1) as advance:
             music = read_music(self.music) if self.music is not None else None
-            beds = inputs.get("beds")
-            write = lambda p: write_soundtrack(p, work.plan, placed, load, beds, music)  # noqa: E731
+            write = lambda p: write_soundtrack(p, work.score, load, music, premixed)  # noqa: E731
             path = cache.put("soundtrack", work.soundtrack_key, ".m4a", write)
             advance(1)
         return path

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from stitching.fill import FillSettings, anchor_count, fill_pays
+from stitching.sound.mix import Score
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator
 from storyteller.core.cache import Cache, atomic_write_text, user_cache_root
 from storyteller.core.errors import StorytellerError
@@ -35,6 +36,7 @@ ENCODERS = {
 }
 DEFAULT_QUALITY = "fast"
 FILM_SEGMENT = "film-segment"  # the cache stage of a shot's stretch of the film (not an infill "segment")
+SOUND_STRETCH = "sound-stretch"  # the cache stage of a shot's stretch of the soundtrack, before normalising
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,8 +82,9 @@ class RenderPlan:
     film_cached: bool
     sheet_key: str  # the contact sheet: every keyframe with its shot's text
     encoder: dict[str, Any]  # the film segments' encoder settings
-    soundtrack: dict[str, Any] | None  # what the soundtrack is made of (None: a silent film)
+    score: Score | None  # what the soundtrack is made of, and where (None: a silent film)
     soundtrack_key: str | None
+    stretch_keys: tuple[str, ...]  # each shot's stretch of the soundtrack, mixed before normalising
 
     @classmethod
     def build(
@@ -93,7 +96,7 @@ class RenderPlan:
         animator: Animator,
         infill: Infiller | None,
         look: Look,
-        soundtrack: dict[str, Any] | None = None,
+        score: Score | None = None,
     ) -> RenderPlan:
         fill, fill_choice = _choose_fill(plan, look, animator, infill)
         stride = fill.stride_for(plan.fps) if fill is not None and infill is not None else 1
@@ -159,7 +162,10 @@ class RenderPlan:
             for i in range(len(shots))
         ]
         segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
-        soundtrack_key = cache.key("soundtrack", "mix", {"version": 1}, soundtrack) if soundtrack is not None else None
+        soundtrack_key, stretch_keys = None, ()
+        if score is not None:
+            soundtrack_key = cache.key("soundtrack", "mix", {}, score.described())
+            stretch_keys = tuple(cache.key(SOUND_STRETCH, "mix", {}, score.near(*s)) for s in score.stretches())
         film_key = cache.key("film", "concat", {}, {"segments": segment_keys, "fps": plan.fps, "audio": soundtrack_key})
         film_cached = cache.has("film", film_key, ".mp4")
         missing = set() if film_cached else {i for i, cached in enumerate(segment_cached) if not cached}
@@ -178,8 +184,9 @@ class RenderPlan:
             film_key=film_key,
             film_cached=film_cached,
             encoder=ENCODERS[look.quality],
-            soundtrack=soundtrack,
+            score=score,
             soundtrack_key=soundtrack_key,
+            stretch_keys=stretch_keys,
             sheet_key=cache.key(
                 "sheet",
                 "contact_sheet",
@@ -211,10 +218,10 @@ class RenderPlan:
     def entries(self, cache: Cache) -> list[Path]:
         """The cache entries this render reads or makes (leased while it runs)."""
         paths = [cache.path("film", self.film_key, ".mp4"), cache.path("sheet", self.sheet_key, ".png")]
-        if self.soundtrack_key is not None:
+        if self.score is not None and self.soundtrack_key is not None:
             paths.append(cache.path("soundtrack", self.soundtrack_key, ".m4a"))
-            speech = (self.soundtrack or {}).get("speech", [])
-            paths += [cache.path("speech", key, ".npz") for keys in speech for key in keys]
+            paths += [cache.path("speech", key, ".npz") for _, _, key in self.score.lines]
+            paths += [cache.path(SOUND_STRETCH, key, ".npy") for key in self.stretch_keys]
         for w in self.shots:
             paths.append(cache.path("keyframe", w.keyframe_key, ".png"))
             paths.append(cache.path("clip", w.clip.key, ".mkv"))

@@ -120,6 +120,9 @@ def test_an_edited_shot_is_spoken_again_alone_and_sound_alone_redraws_no_frame(t
     voice.said.clear()
     again = teller.render(plan.model_copy(update={"shots": [*plan.shots[:-1], edited]}), first.run_dir)
     assert voice.said == ["Rex barked at the seagulls."] and spoken > 1
+    # the soundtrack is mixed again only around the edit: the last shot's stretch, and the one before it
+    # (whose ducking reaches half a second into it); every earlier stretch comes from the cache
+    assert again.cache_hits["sound-stretch"] == len(plan.shots) - 2 >= 1
     # the narrator's pitch changes the sound, not a frame: the soundtrack is mixed again, the film re-muxed
     plan = read_plan(first.plan_path)
     lower = plan.model_copy(update={"narrator": plan.narrator.model_copy(update={"pitch": 20})})
@@ -262,6 +265,20 @@ def test_music_plays_under_the_film_and_ducks_under_speech(tmp_path):
     gaps.append((cues[-1][1] + 0.35, result.plan.duration - 0.05))
     between = np.median([tone_level(a, b) for a, b in gaps if b - a > 0.15])
     assert between > 0 and during < 0.5 * between  # ducked under the speech (to about a quarter)
+
+
+def test_the_true_peak_meter_finds_peaks_between_samples():
+    from scipy import signal
+
+    t = np.arange(RATE) / RATE
+    # a tone at a quarter of the sample rate, sampled 45 degrees off its crests: every sample is at
+    # 0.707 of the true peak of 1.0 (-3 dB), which lies between them
+    tone = np.sin(2 * np.pi * RATE / 4 * t + np.pi / 4).astype(np.float32)
+    assert 20 * np.log10(np.abs(tone).max()) == pytest.approx(-3.01, abs=0.01)
+    assert true_peak(tone) == pytest.approx(0.0, abs=0.2)
+    noise = (0.3 * np.random.default_rng(1).standard_normal(RATE)).astype(np.float32)
+    reference = 20 * np.log10(np.abs(signal.resample_poly(noise, 4, 1)).max())
+    assert true_peak(noise) == pytest.approx(reference, abs=0.3)
 
 
 def test_the_streaming_loudness_meter_is_pyloudnorms_bs1770():

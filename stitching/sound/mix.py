@@ -8,8 +8,11 @@ for a night, a low murmur for a city or a crowd; seeded by the plan, so the same
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -106,33 +109,63 @@ def resample(speech: Speech) -> np.ndarray:
     return signal.resample_poly(speech.samples, ratio.numerator, ratio.denominator).astype(np.float32)
 
 
-def true_peak(audio: np.ndarray) -> float:
-    """The true peak, dBFS: the largest sample after 4x oversampling (BS.1770-4, Annex 2)."""
-    from scipy import signal
+# ITU-R BS.1770-4 Annex 2: the 48-tap interpolating filter of the 4x oversampled true-peak meter, as its
+# four 12-tap phases (the last two mirror the first two)
+_PHASE_0 = (
+    0.0017089843750,
+    0.0109863281250,
+    -0.0196533203125,
+    0.0332031250000,
+    -0.0594482421875,
+    0.1373291015625,
+    0.9721679687500,
+    -0.1022949218750,
+    0.0476074218750,
+    -0.0266113281250,
+    0.0148925781250,
+    -0.0083007812500,
+)
+_PHASE_1 = (
+    -0.0291748046875,
+    0.0292968750000,
+    -0.0517578125000,
+    0.0891113281250,
+    -0.1665039062500,
+    0.4650878906250,
+    0.7797851562500,
+    -0.2003173828125,
+    0.1015625000000,
+    -0.0582275390625,
+    0.0330810546875,
+    -0.0189208984375,
+)
+TRUE_PEAK_PHASES = np.array([_PHASE_0, _PHASE_1, _PHASE_1[::-1], _PHASE_0[::-1]], dtype=np.float32)
 
+
+def oversampled_peaks(audio: np.ndarray) -> np.ndarray:
+    """Each sample's largest magnitude among its four interpolated values (BS.1770-4, Annex 2)."""
+    peaks = np.abs(audio).astype(np.float32)
+    for phase in TRUE_PEAK_PHASES:
+        # the filter's centre tap (index 6 of 12) falls on the sample itself: 'same' keeps them aligned
+        np.maximum(peaks, np.abs(np.convolve(audio, phase, "same")), out=peaks)
+    return peaks
+
+
+def true_peak(audio: np.ndarray) -> float:
+    """The true peak, dBFS: the largest value of the 4x oversampled signal (BS.1770-4, Annex 2)."""
     if not len(audio):
         return float("-inf")
-    over = signal.resample_poly(audio, 4, 1)
-    return float(20 * np.log10(np.max(np.abs(over)) + 1e-12))
+    return float(20 * np.log10(oversampled_peaks(audio).max() + 1e-12))
 
 
 def limit(audio: np.ndarray, ceiling: float) -> np.ndarray:
-    """A look-ahead peak limiter: the gain dips smoothly around every peak over the ceiling, the peaks found
-    between samples too (4x oversampled, BS.1770's true peak) where a sample comes near the ceiling."""
-    from scipy import ndimage, signal
+    """A look-ahead peak limiter: the gain dips smoothly (5 ms) around every true peak over the ceiling."""
+    from scipy import ndimage
 
-    peaks = np.abs(audio)
-    block = RATE // 10
-    for first in range(0, len(audio), block):
-        if peaks[first : first + block].max(initial=0) > ceiling * 0.5:  # within 6 dB: look between samples
-            lo, hi = max(0, first - 64), min(len(audio), first + block + 64)
-            over = np.abs(signal.resample_poly(audio[lo:hi], 4, 1)).reshape(-1, 4).max(axis=1)
-            span = slice(first - lo, first - lo + min(block, len(audio) - first))
-            peaks[first : first + block] = np.maximum(peaks[first : first + block], over[span])
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    need = np.minimum(1.0, ceiling / np.maximum(oversampled_peaks(audio), 1e-9))
     window = round(0.005 * RATE)
     gain = ndimage.uniform_filter1d(ndimage.minimum_filter1d(need, 2 * window + 1), window)
-    gain = np.minimum(gain, need * 1.0)  # never over the ceiling where smoothing lifted it
+    gain = np.minimum(gain, need)  # never over the ceiling where smoothing lifted it
     return (audio * gain).astype(np.float32)
 
 
@@ -158,10 +191,83 @@ def read_music(path: Path) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32)
 
 
-# --- the whole soundtrack, block by block: memory does not grow with the film ----------------------
+# --- the whole soundtrack, shot by shot: memory does not grow with the film -------------------------
 
-BLOCK = 10 * RATE  # samples mixed at a time
-MARGIN = RATE // 2  # context either side of a block, for the ducking's filters
+MIX_VERSION = 2  # part of every mix's cache key: raise it when the mix sounds different
+MARGIN = RATE // 2  # context either side of a stretch, for the ducking's filters (they reach 0.28 s)
+BLOCK = 10 * RATE  # samples normalised, limited and encoded at a time
+
+
+@dataclass(frozen=True)
+class Bed:
+    """One shot's ambience on the timeline."""
+
+    first: int  # its first sample
+    length: int  # samples, with its half-second fade into the next shot
+    kind: str  # one of AMBIENCES
+    seed: int  # where in its loop it starts
+
+
+@dataclass(frozen=True)
+class Score:
+    """Where everything in the soundtrack sits, in samples at RATE on the film's timeline: the one
+    description the mix, its per-shot stretches and their cache keys all read."""
+
+    total: int  # the film's length
+    cuts: tuple[int, ...]  # where each shot's stretch of the soundtrack starts; the last runs to `total`
+    lines: tuple[tuple[int, int, str], ...]  # each spoken line: (first sample, its length, speech key)
+    beds: tuple[Bed, ...] | None  # each shot's ambience (None: no ambience)
+    music: str | None  # the music's digest (its samples are given to the mix; None: no music)
+
+    @classmethod
+    def of(
+        cls,
+        plan: StoryPlan,
+        lines: Iterable[tuple[float, float, str]],
+        beds: list[str] | None,
+        music: str | None = None,
+    ) -> Score:
+        """The score of `plan`, its `lines` given as (start second, seconds long, speech key) and `beds` as
+        each shot's ambience kind."""
+        cuts, fade = [], round(0.5 * RATE)
+        placed: list[Bed] = []
+        for index, (shot, start_frame) in enumerate(zip(plan.shots, plan.shot_starts(), strict=True)):
+            first = round(start_frame / plan.fps * RATE)
+            cuts.append(first)
+            if beds is not None:
+                length = round(plan.shot_frames(shot) / plan.fps * RATE) + fade
+                placed.append(Bed(first, length, beds[index], plan.seed + index))
+        spoken = tuple(sorted((round(at * RATE), math.ceil(seconds * RATE) + 1, key) for at, seconds, key in lines))
+        total = round(plan.total_frames / plan.fps * RATE)
+        return cls(total, tuple(cuts), spoken, tuple(placed) if beds is not None else None, music)
+
+    def stretches(self) -> list[tuple[int, int]]:
+        """(first sample, length) of each shot's stretch of the soundtrack: from its start to the next
+        shot's (a crossfade's overlap belongs to the later shot), together the whole film."""
+        ends = [*self.cuts[1:], self.total]
+        return [(first, max(0, end - first)) for first, end in zip(self.cuts, ends, strict=True)]
+
+    def near(self, first: int, length: int) -> dict[str, Any]:
+        """What the mix of samples [first, first + length) is made of, placed relative to `first`: the same
+        stretch of sound wherever it falls in the film (a cache key's inputs)."""
+        lo, hi = first - MARGIN, first + length + MARGIN
+        return {
+            "version": MIX_VERSION,
+            "length": length,
+            "lines": [(at - first, n, key) for at, n, key in self.lines if at < hi and at + n > lo],
+            "beds": None
+            if self.beds is None
+            else [
+                (bed.first - first, bed.length, bed.kind, bed.seed)
+                for bed in self.beds
+                if bed.first < hi and bed.first + bed.length > lo
+            ],
+            "music": [self.music, first] if self.music is not None else None,  # the music runs on: where matters
+        }
+
+    def described(self) -> dict[str, Any]:
+        """The whole soundtrack's cache key inputs: the score, and how it is mixed and normalised."""
+        return {**asdict(self), "version": MIX_VERSION, "lufs": TARGET_LUFS, "peak": PEAK_CEILING_DB}
 
 
 class LoudnessMeter:
@@ -207,41 +313,45 @@ class LoudnessMeter:
         return float(-0.691 + 10 * np.log10(np.mean(gated))) if len(gated) else float("-inf")
 
 
+def _unkept(index: int, mix: Callable[[], np.ndarray]) -> np.ndarray:
+    return mix()
+
+
 def write_soundtrack(
     path: Path,
-    plan: StoryPlan,
-    lines: list[tuple[float, str]],
+    score: Score,
     load: Callable[[str], Speech],
-    beds: list[str] | None,
     music: np.ndarray | None = None,
+    premixed: Callable[[int, Callable[[], np.ndarray]], np.ndarray] = _unkept,
 ) -> None:
-    """The film's soundtrack as AAC at `path`, made a block at a time in three passes over a scratch file:
-    mix (and measure the loudness), normalise and limit (and measure again), correct and encode.
+    """The film's soundtrack as AAC at `path`, in three passes over a scratch file: mix each shot's stretch
+    (and measure the loudness), normalise and limit ten seconds at a time (and measure again), correct and
+    encode.
 
     Args:
-        lines: every spoken line, (start second on the timeline, its speech's key for `load`).
-        load: a line's speech, by key (from the cache: only the lines near a block are in memory).
-        beds: each shot's ambience (None: none).
+        score: where every line, bed and the music sit.
+        load: a line's speech, by key (from the cache: only the lines near a stretch are in memory).
         music: samples at RATE, looped under the whole film (None: none).
+        premixed: shot `index`'s stretch of the mix, given how to make it: where the caller keeps stretches
+            (the pipeline caches them by `Score.near`, so an edit mixes only the shots it touched).
     """
-    total = round(plan.total_frames / plan.fps * RATE)
     scratch = path.with_name(path.name + ".mix")
     limited = path.with_name(path.name + ".lim")
     try:
         meter = LoudnessMeter()
-        # a line near a block's edge is mixed into two blocks: resampled once, kept while it is near
+        # a line near a stretch's edge is mixed into two: resampled once, kept while it is near
         resampled = lru_cache(maxsize=16)(lambda key: resample(load(key)))
         with open(scratch, "wb") as out:
-            for first in range(0, total, BLOCK):
-                block = _mixed(first, min(BLOCK, total - first), plan, lines, resampled, beds, music)
-                meter.feed(block)
-                out.write(block.astype(np.float32).tobytes())
+            for index, (first, length) in enumerate(score.stretches()):
+                stretch = premixed(index, functools.partial(_mixed, first, length, score, resampled, music))
+                meter.feed(stretch)
+                out.write(stretch.astype(np.float32).tobytes())
         loudness = meter.integrated()
         gain = 10 ** ((TARGET_LUFS - loudness) / 20) if np.isfinite(loudness) else 1.0
         ceiling = 10 ** (PEAK_CEILING_DB / 20)
         after = LoudnessMeter()
         with open(limited, "wb") as out:
-            for block, before, following in _blocks(scratch, total, 64):
+            for block, before, following in _blocks(scratch, score.total, 64):
                 context = np.concatenate([before, block, following]) * np.float32(gain)
                 block = limit(context, ceiling)[len(before) : len(before) + len(block)]
                 after.feed(block)
@@ -250,7 +360,7 @@ def write_soundtrack(
         # ceiling's spare dB allows)
         settled = after.integrated()
         correction = min(10 ** (0.5 / 20), 10 ** ((TARGET_LUFS - settled) / 20)) if np.isfinite(settled) else 1.0
-        write_aac((block * np.float32(correction) for block, _, _ in _blocks(limited, total, 0)), path)
+        write_aac((block * np.float32(correction) for block, _, _ in _blocks(limited, score.total, 0)), path)
     finally:
         scratch.unlink(missing_ok=True)
         limited.unlink(missing_ok=True)
@@ -277,43 +387,35 @@ def _blocks(path: Path, total: int, context: int) -> Iterator[tuple[np.ndarray, 
 def _mixed(
     first: int,
     length: int,
-    plan: StoryPlan,
-    lines: list[tuple[float, str]],
+    score: Score,
     load: Callable[[str], np.ndarray],
-    beds: list[str] | None,
     music: np.ndarray | None,
 ) -> np.ndarray:
     """Samples [first, first + length) of the mix: the speech (`load`: a line's samples at RATE, by key)
-    over the ducked bed and music."""
+    over the ducked bed and music. It reads only what `score.near(first, length)` names."""
     from scipy import ndimage
 
     lo, hi = first - MARGIN, first + length + MARGIN  # a little either side, for the ducking's filters
     span = hi - lo
     voice = np.zeros(span, np.float32)
-    for at, key in lines:
-        start = round(at * RATE)
-        if start >= hi or start + 60 * RATE < lo:  # (no line lasts a minute: a cheap first test)
+    for start, n, key in score.lines:
+        if start >= hi or start + n <= lo:
             continue
         samples = load(key)
         a, b = max(start, lo), min(start + len(samples), hi)
         if b > a:
             voice[a - lo : b - lo] += samples[a - start : b - start]
     background = np.zeros(span, np.float32)
-    if beds is not None:
-        fade = round(0.5 * RATE)
-        for index, (shot, start_frame, kind) in enumerate(zip(plan.shots, plan.shot_starts(), beds, strict=True)):
-            start = round(start_frame / plan.fps * RATE)
-            bed_length = round(plan.shot_frames(shot) / plan.fps * RATE) + fade
-            a, b = max(start, lo), min(start + bed_length, hi)
-            if b <= a:
-                continue
-            offset = np.arange(a - start, b - start)
-            ramp = np.minimum(1.0, np.minimum(offset + 1, bed_length - offset) / fade).astype(np.float32)
-            loop = _loop(kind)
-            shift = int(np.random.default_rng(plan.seed + index).integers(0, len(loop)))
-            background[a - lo : b - lo] += (
-                loop[(offset + shift) % len(loop)] * ramp * np.float32(10 ** (BED_DB / 20) / 0.1)
-            )
+    fade = round(0.5 * RATE)
+    for bed in score.beds or ():
+        a, b = max(bed.first, lo), min(bed.first + bed.length, hi)
+        if b <= a:
+            continue
+        offset = np.arange(a - bed.first, b - bed.first)
+        ramp = np.minimum(1.0, np.minimum(offset + 1, bed.length - offset) / fade).astype(np.float32)
+        loop = _loop(bed.kind)
+        shift = int(np.random.default_rng(bed.seed).integers(0, len(loop)))
+        background[a - lo : b - lo] += loop[(offset + shift) % len(loop)] * ramp * np.float32(10 ** (BED_DB / 20) / 0.1)
     if music is not None and len(music):
         level = np.sqrt(np.mean(music**2)) + 1e-9
         background += (
