@@ -170,6 +170,70 @@ def test_a_tiny_transformers_voice_loads_by_path_and_speaks_the_same_every_time(
     assert abs(audio_seconds - video_seconds) <= 1 / TINY["fps"]
 
 
+def tiny_piper_voice(folder, speakers=1):
+    """A Piper voice file with the real interface (phoneme ids, their count and the scales in, audio out):
+    each phoneme id sounds as 64 random samples, each speaker's own."""
+    from onnx import TensorProto, helper, numpy_helper
+    from piper.phoneme_ids import DEFAULT_PHONEME_ID_MAP
+
+    symbols = 1 + max(i for ids in DEFAULT_PHONEME_ID_MAP.values() for i in ids)
+    tables = np.random.default_rng(0).uniform(-0.5, 0.5, (speakers, symbols, 64)).astype(np.float32)
+    inputs = [
+        helper.make_tensor_value_info("input", TensorProto.INT64, [1, "phonemes"]),
+        helper.make_tensor_value_info("input_lengths", TensorProto.INT64, [1]),
+        helper.make_tensor_value_info("scales", TensorProto.FLOAT, [3]),
+    ]
+    nodes = [helper.make_node("Gather", ["tables", "zero" if speakers == 1 else "sid"], ["table"])]
+    if speakers > 1:
+        inputs.append(helper.make_tensor_value_info("sid", TensorProto.INT64, [1]))
+    nodes += [
+        helper.make_node("Reshape", ["table", "table_shape"], ["flat"]),
+        helper.make_node("Gather", ["flat", "input"], ["sounds"]),
+        helper.make_node("Reshape", ["sounds", "audio_shape"], ["output"]),
+    ]
+    weights = [
+        numpy_helper.from_array(tables, "tables"),
+        numpy_helper.from_array(np.array([0], np.int64), "zero"),
+        numpy_helper.from_array(np.array([symbols, 64], np.int64), "table_shape"),
+        numpy_helper.from_array(np.array([1, 1, -1], np.int64), "audio_shape"),
+    ]
+    output = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, "samples"])
+    graph = helper.make_graph(nodes, "tiny_piper", inputs, [output], weights)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    path = folder / "tiny.onnx"
+    path.write_bytes(model.SerializeToString())
+    config = {
+        "audio": {"sample_rate": 16000},
+        "espeak": {"voice": "en-us"},
+        "num_symbols": symbols,
+        "num_speakers": speakers,
+        "speaker_id_map": {f"reader{i}": i for i in range(speakers)} if speakers > 1 else {},
+        "phoneme_id_map": DEFAULT_PHONEME_ID_MAP,
+    }
+    (folder / "tiny.onnx.json").write_text(json.dumps(config))
+    return path
+
+
+def test_a_piper_voice_file_speaks_each_character_as_its_own_speaker(tmp_path):
+    from stitching.sound.neural import PiperSpeaker
+
+    speaker = PiperSpeaker(str(tiny_piper_voice(tmp_path, speakers=3)))
+    line = speaker.speak("The waves are high.", Voice(name="reader1"))
+    assert line.rate == 16000 and len(line.samples) % 64 == 0 and len(line.samples) > 64 * 10
+    assert np.array_equal(line.samples, speaker.speak("The waves are high.", Voice(name="reader1")).samples)
+    other = speaker.speak("The waves are high.", Voice(name="reader2"))
+    assert len(other.samples) == len(line.samples) and not np.array_equal(other.samples, line.samples)
+    assert speaker.speaker_id(Voice(name="en+f3")) == speaker.speaker_id(Voice(name="en+f3"))  # any name: fixed
+    teller = Storyteller(speaker=f"piper:{tiny_piper_voice(tmp_path)}", runs_dir=tmp_path, executor="serial")
+    result = teller.make("The sea was calm.", name="piper", **TINY)
+    samples, audio_seconds, video_seconds = soundtrack(result.video)
+    assert abs(audio_seconds - video_seconds) <= 1 / TINY["fps"] and np.abs(samples).max() > 0.1
+    with pytest.raises(StorytellerError, match="cannot load the Piper voice"):
+        (tmp_path / "broken.onnx").write_bytes(b"not a model")
+        (tmp_path / "broken.onnx.json").write_text((tmp_path / "tiny.onnx.json").read_text())
+        PiperSpeaker(str(tmp_path / "broken.onnx")).speak("Hello.", Voice())
+
+
 def run(*args, cwd):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "storyteller", *map(str, args)]
@@ -279,6 +343,20 @@ def test_the_true_peak_meter_finds_peaks_between_samples():
     noise = (0.3 * np.random.default_rng(1).standard_normal(RATE)).astype(np.float32)
     reference = 20 * np.log10(np.abs(signal.resample_poly(noise, 4, 1)).max())
     assert true_peak(noise) == pytest.approx(reference, abs=0.3)
+
+
+def test_the_mixs_numpy_filters_are_scipys_and_pyloudnorms():
+    from scipy import ndimage
+
+    from stitching.sound.mix import k_weighting, moving_average, moving_extreme
+
+    x = np.random.default_rng(0).standard_normal(5003).astype(np.float32)
+    for n in (1, 2, 7, 240, 1201):
+        assert np.allclose(moving_average(x, n)[n:-n], ndimage.uniform_filter1d(x, n)[n:-n], atol=1e-5)
+        assert np.array_equal(moving_extreme(x, n, largest=True), ndimage.maximum_filter1d(x, n))
+        assert np.array_equal(moving_extreme(x, n, largest=False), ndimage.minimum_filter1d(x, n))
+    for (b, a), designed in zip(k_weighting(RATE), pyloudnorm.Meter(RATE)._filters.values(), strict=True):
+        assert np.allclose(b, designed.b) and np.allclose(a, designed.a)
 
 
 def test_the_streaming_loudness_meter_is_pyloudnorms_bs1770():

@@ -13,7 +13,6 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,60 +52,83 @@ def ambience_of(shot: Shot, place: str = "") -> str:
     return "night" if shot.graph.time_of_day == "night" else "room"
 
 
-LOOP_SECONDS = 12.0
+LOOP_SECONDS = 16  # every slow swell below repeats a whole number of times in one loop
 
 
 @lru_cache(maxsize=len(AMBIENCES))
 def _loop(kind: str) -> np.ndarray:
-    """One loop of an ambience whose end runs into its start: its two halves crossfaded into each other."""
-    sound = _synthesise(kind, 2 * LOOP_SECONDS, seed=AMBIENCES.index(kind) if kind in AMBIENCES else 0)
-    half = len(sound) // 2
-    fade = np.linspace(0.0, 1.0, half, dtype=np.float32)
-    looped = sound[:half] * fade + sound[half:] * (1 - fade)  # its end is the start's past: no click
+    """One loop of an ambience, made in the frequency domain: white noise shaped by a filter's magnitude
+    and turned back into samples, which makes it periodic, so its end runs into its start without a click.
+    Swells and chirps repeat a whole number of times in a loop for the same reason."""
+    n = LOOP_SECONDS * RATE
+    rng = np.random.default_rng(AMBIENCES.index(kind) if kind in AMBIENCES else 0)
+    f = np.fft.rfftfreq(n, 1 / RATE)
+    t = np.arange(n, dtype=np.float32) / RATE
+
+    def noise(low: float, high: float | None = None, order: int = 2, source: np.ndarray | None = None) -> np.ndarray:
+        """Noise (or `source`) through a Butterworth-shaped band: high-pass at `low` (0: none), low-pass
+        at `high`."""
+        spectrum = np.fft.rfft(rng.standard_normal(n) if source is None else source)
+        gain = np.ones_like(f)
+        if low:
+            gain /= np.sqrt(1 + (low / np.maximum(f, 1e-3)) ** (2 * order))
+        if high:
+            gain /= np.sqrt(1 + (f / high) ** (2 * order))
+        return np.fft.irfft(spectrum * gain, n).astype(np.float32)
+
+    def swell(cycles: int) -> np.ndarray:
+        return np.sin(2 * np.pi * cycles / LOOP_SECONDS * t + rng.uniform(0, 2 * np.pi)).astype(np.float32)
+
+    if kind == "rain":  # a hiss, with drops
+        drops = (rng.random(n) < 40 / RATE) * rng.uniform(0.5, 2.0, n)
+        sound = noise(800, 9000) + 3 * noise(2000, 6000, source=drops)
+    elif kind == "wind":  # low noise, swelling slowly
+        sound = noise(0, 500) * (0.6 + 0.4 * swell(2))
+    elif kind == "waves":  # surf: noise that rises and falls every eight seconds
+        sound = noise(200, 3000) * (0.25 + 0.75 * np.clip(swell(2), 0, 1) ** 2)
+    elif kind == "night":  # crickets over a faint hush
+        chirp = np.sin(2 * np.pi * 4500 * t) * (np.sin(2 * np.pi * 30 * t) > 0.6) * (swell(12) > 0.3)
+        sound = 0.3 * chirp + noise(0, 300)
+    elif kind in ("city", "crowd"):  # a murmur: voice-band noise, slowly varying
+        sound = noise(*((150, 1200) if kind == "crowd" else (40, 600))) * (0.7 + 0.3 * swell(8))
+    else:  # room tone
+        sound = noise(0, 200, order=1)
+    looped = (sound / (np.sqrt(np.mean(sound**2)) + 1e-9) * 0.1).astype(np.float32)
     looped.flags.writeable = False
     return looped
 
 
-def _synthesise(kind: str, seconds: float, seed: int) -> np.ndarray:
-    from scipy import signal
-
-    n = max(1, round(seconds * RATE))
-    rng = np.random.default_rng(seed)
-    white = rng.standard_normal(n).astype(np.float32)
-    t = np.arange(n, dtype=np.float32) / RATE
-    if kind == "rain":  # a hiss, with drops
-        sos = signal.butter(2, [800, 9000], "bandpass", fs=RATE, output="sos")
-        sound = signal.sosfilt(sos, white)
-        drops = (rng.random(n) < 40 / RATE).astype(np.float32) * rng.uniform(0.5, 2.0, n).astype(np.float32)
-        sound = sound + signal.sosfilt(signal.butter(2, [2000, 6000], "bandpass", fs=RATE, output="sos"), drops) * 3
-    elif kind == "wind":  # low noise, swelling slowly
-        sound = signal.sosfilt(signal.butter(2, 500, "lowpass", fs=RATE, output="sos"), white)
-        sound = sound * (0.6 + 0.4 * np.sin(2 * np.pi * 0.13 * t + rng.uniform(0, 6)))
-    elif kind == "waves":  # surf: noise that rises and falls every few seconds
-        sound = signal.sosfilt(signal.butter(2, [200, 3000], "bandpass", fs=RATE, output="sos"), white)
-        sound = sound * (0.25 + 0.75 * np.clip(np.sin(2 * np.pi * 0.12 * t), 0, 1) ** 2)
-    elif kind == "night":  # crickets over a faint hush
-        chirp = np.sin(2 * np.pi * 4500 * t) * (np.sin(2 * np.pi * 30 * t) > 0.6) * (np.sin(2 * np.pi * 0.8 * t) > 0.3)
-        hush = signal.sosfilt(signal.butter(2, 300, "lowpass", fs=RATE, output="sos"), white)
-        sound = 0.3 * chirp + hush
-    elif kind in ("city", "crowd"):  # a murmur: voice-band noise, slowly varying
-        sound = signal.sosfilt(
-            signal.butter(2, [150, 1200] if kind == "crowd" else [40, 600], "bandpass", fs=RATE, output="sos"), white
-        )
-        sound = sound * (0.7 + 0.3 * np.sin(2 * np.pi * 0.5 * t + rng.uniform(0, 6)))
-    else:  # room tone
-        sound = signal.sosfilt(signal.butter(1, 200, "lowpass", fs=RATE, output="sos"), white)
-    sound = np.asarray(sound, dtype=np.float32)
-    return (sound / (np.sqrt(np.mean(sound**2)) + 1e-9) * 0.1).astype(np.float32)
-
-
 def resample(speech: Speech) -> np.ndarray:
-    from scipy import signal
+    """A line's speech at RATE, resampled through its spectrum (band-limited; a line starts and ends in
+    silence, so treating it as periodic costs nothing)."""
+    samples = np.asarray(speech.samples, dtype=np.float32)
+    if speech.rate == RATE or not len(samples):
+        return samples
+    n = round(len(samples) * RATE / speech.rate)
+    return (np.fft.irfft(np.fft.rfft(samples), n) * (n / len(samples))).astype(np.float32)
 
-    if speech.rate == RATE:
-        return speech.samples.astype(np.float32)
-    ratio = Fraction(RATE, speech.rate)
-    return signal.resample_poly(speech.samples, ratio.numerator, ratio.denominator).astype(np.float32)
+
+def moving_average(x: np.ndarray, n: int) -> np.ndarray:
+    """The mean of each sample's centred window of `n` (the ends held)."""
+    half = n // 2
+    padded = np.pad(x.astype(np.float64), (half + 1, n - half - 1), mode="edge")
+    sums = np.cumsum(padded)
+    return ((sums[n:] - sums[:-n]) / n).astype(np.float32)
+
+
+def moving_extreme(x: np.ndarray, n: int, largest: bool) -> np.ndarray:
+    """The largest (or smallest) value in each sample's centred window of `n`, in three passes whatever
+    `n` is (van Herk and Gil-Werman: running extremes within blocks of `n`, forwards and backwards)."""
+    op, fill = (np.maximum, -np.inf) if largest else (np.minimum, np.inf)
+    half = n // 2
+    length = -(-(len(x) + n - 1) // n) * n  # room for every window, in whole blocks
+    padded = np.full(length, fill, dtype=np.float32)
+    padded[half : half + len(x)] = x
+    blocks = padded.reshape(-1, n)
+    forwards = op.accumulate(blocks, axis=1).ravel()
+    backwards = op.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    # the window starting at i spans at most two blocks: the end of one (backwards), the start of the next
+    return op(backwards[: len(x)], forwards[n - 1 : n - 1 + len(x)])
 
 
 # ITU-R BS.1770-4 Annex 2: the 48-tap interpolating filter of the 4x oversampled true-peak meter, as its
@@ -160,11 +182,9 @@ def true_peak(audio: np.ndarray) -> float:
 
 def limit(audio: np.ndarray, ceiling: float) -> np.ndarray:
     """A look-ahead peak limiter: the gain dips smoothly (5 ms) around every true peak over the ceiling."""
-    from scipy import ndimage
-
     need = np.minimum(1.0, ceiling / np.maximum(oversampled_peaks(audio), 1e-9))
     window = round(0.005 * RATE)
-    gain = ndimage.uniform_filter1d(ndimage.minimum_filter1d(need, 2 * window + 1), window)
+    gain = moving_average(moving_extreme(need, 2 * window + 1, largest=False), window)
     gain = np.minimum(gain, need)  # never over the ceiling where smoothing lifted it
     return (audio * gain).astype(np.float32)
 
@@ -193,7 +213,7 @@ def read_music(path: Path) -> np.ndarray:
 
 # --- the whole soundtrack, shot by shot: memory does not grow with the film -------------------------
 
-MIX_VERSION = 2  # part of every mix's cache key: raise it when the mix sounds different
+MIX_VERSION = 3  # part of every mix's cache key: raise it when the mix sounds different
 MARGIN = RATE // 2  # context either side of a stretch, for the ducking's filters (they reach 0.28 s)
 BLOCK = 10 * RATE  # samples normalised, limited and encoded at a time
 
@@ -270,29 +290,67 @@ class Score:
         return {**asdict(self), "version": MIX_VERSION, "lufs": TARGET_LUFS, "peak": PEAK_CEILING_DB}
 
 
+def k_weighting(rate: int = RATE) -> list[tuple[np.ndarray, np.ndarray]]:
+    """BS.1770's K-weighting as pyloudnorm designs it for any rate: RBJ cookbook biquads, a +4 dB high shelf
+    at 1500 Hz (Q 1/sqrt 2) and a high-pass at 38 Hz (Q 0.5); (b, a) of each (tested against pyloudnorm)."""
+    stages = []
+    for kind, gain_db, q, fc in (("high_shelf", 4.0, 1 / np.sqrt(2), 1500.0), ("high_pass", 0.0, 0.5, 38.0)):
+        a_ = 10 ** (gain_db / 40)
+        w0 = 2 * np.pi * fc / rate
+        alpha, cos = np.sin(w0) / (2 * q), np.cos(w0)
+        if kind == "high_shelf":
+            root = 2 * np.sqrt(a_) * alpha
+            b = [a_ * ((a_ + 1) + (a_ - 1) * cos + root), -2 * a_ * ((a_ - 1) + (a_ + 1) * cos)]
+            b.append(a_ * ((a_ + 1) + (a_ - 1) * cos - root))
+            a = [(a_ + 1) - (a_ - 1) * cos + root, 2 * ((a_ - 1) - (a_ + 1) * cos), (a_ + 1) - (a_ - 1) * cos - root]
+        else:
+            b = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2]
+            a = [1 + alpha, -2 * cos, 1 - alpha]
+        stages.append((np.array(b) / a[0], np.array(a) / a[0]))
+    return stages
+
+
+K_TAPS = 8192  # the K-weighting's impulse response is under 1e-12 of its peak by here (its poles: r < 0.991)
+_FFT = 1 << 17
+
+
+@lru_cache(maxsize=1)
+def _k_weighting_spectrum() -> np.ndarray:
+    """The K-weighting filters' impulse response (both biquads run on an impulse), as a spectrum for the
+    FFT convolution: the filters applied with numpy alone, in blocks, their state the convolution's tail."""
+    response = np.zeros(K_TAPS)
+    response[0] = 1.0
+    for b, a in k_weighting():
+        out, x1, x2, y1, y2 = np.zeros(K_TAPS), 0.0, 0.0, 0.0, 0.0
+        for i, x in enumerate(response.tolist()):
+            y = b[0] * x + b[1] * x1 + b[2] * x2 - a[1] * y1 - a[2] * y2
+            out[i], x2, x1, y2, y1 = y, x1, x, y1, y
+        response = out
+    return np.fft.rfft(response, _FFT)
+
+
 class LoudnessMeter:
-    """ITU-R BS.1770-4 integrated loudness, fed block by block: pyloudnorm's K-weighting filters run with
-    their state carried across blocks, and the gating (400 ms blocks, 75 % overlap, -70 LUFS absolute and
-    -10 LU relative gates) is BS.1770's, over 100 ms sums kept as the audio streams past."""
+    """ITU-R BS.1770-4 integrated loudness, fed block by block: pyloudnorm's K-weighting filters (applied as
+    an FFT convolution, carried across blocks), and BS.1770's gating (400 ms blocks, 75 % overlap, -70 LUFS
+    absolute and -10 LU relative gates) over 100 ms sums kept as the audio streams past."""
 
     def __init__(self) -> None:
-        import pyloudnorm
-
-        self.filters = [(f.b, f.a) for f in pyloudnorm.Meter(RATE)._filters.values()]
-        self.states: list[np.ndarray | None] = [None] * len(self.filters)
+        self.spectrum = _k_weighting_spectrum()
+        self.tail = np.zeros(K_TAPS - 1)  # the filters' ringing from samples already fed
         self.step = RATE // 10
         self.pending = np.zeros(0)
         self.sums: list[float] = []  # squared K-weighted samples per 100 ms
 
     def feed(self, audio: np.ndarray) -> None:
-        from scipy import signal
+        room = _FFT - K_TAPS + 1  # samples convolved at a time, their tails within the FFT
+        for first in range(0, len(audio), room):
+            chunk = audio[first : first + room].astype(np.float64)
+            weighted = np.fft.irfft(np.fft.rfft(chunk, _FFT) * self.spectrum, _FFT)[: len(chunk) + K_TAPS - 1]
+            weighted[: K_TAPS - 1] += self.tail
+            self.tail = weighted[len(chunk) :]
+            self._sum(weighted[: len(chunk)])
 
-        weighted = audio.astype(np.float64)
-        for index, (b, a) in enumerate(self.filters):
-            state = self.states[index]
-            if state is None:
-                state = signal.lfilter_zi(b, a) * 0.0
-            weighted, self.states[index] = signal.lfilter(b, a, weighted, zi=state)
+    def _sum(self, weighted: np.ndarray) -> None:
         joined = np.concatenate([self.pending, weighted])
         whole = len(joined) // self.step * self.step
         self.sums += list(np.sum(joined[:whole].reshape(-1, self.step) ** 2, axis=1))
@@ -393,8 +451,6 @@ def _mixed(
 ) -> np.ndarray:
     """Samples [first, first + length) of the mix: the speech (`load`: a line's samples at RATE, by key)
     over the ducked bed and music. It reads only what `score.near(first, length)` names."""
-    from scipy import ndimage
-
     lo, hi = first - MARGIN, first + length + MARGIN  # a little either side, for the ducking's filters
     span = hi - lo
     voice = np.zeros(span, np.float32)
@@ -421,9 +477,9 @@ def _mixed(
         background += (
             music[np.arange(max(0, lo), max(0, lo) + span) % len(music)] / level * np.float32(10 ** (MUSIC_DB / 20))
         )
-    envelope = np.sqrt(np.maximum(ndimage.uniform_filter1d(voice**2, round(0.05 * RATE)), 0))
-    speaking = ndimage.maximum_filter1d((envelope > 0.01).astype(np.float32), round(0.3 * RATE))
-    gain = 1.0 - (1.0 - DUCK) * ndimage.uniform_filter1d(speaking, round(0.2 * RATE))
+    envelope = np.sqrt(np.maximum(moving_average(voice**2, round(0.05 * RATE)), 0))
+    speaking = moving_extreme((envelope > 0.01).astype(np.float32), round(0.3 * RATE), largest=True)
+    gain = 1.0 - (1.0 - DUCK) * moving_average(speaking, round(0.2 * RATE))
     mixed = voice + background * gain.astype(np.float32)
     return mixed[first - lo : first - lo + length]
 

@@ -69,6 +69,10 @@ class TransformersSpeaker(Speaker):
 class PiperSpeaker(Speaker):
     """`--voice piper:VOICE.onnx`: a Piper voice (its .onnx.json beside it); needs `pip install piper-tts`.
 
+    A voice's `rate` sets Piper's length scale (165 words a minute: the voice's own pace); its `name` picks
+    the speaker of a voice with several (a name from the voice's speaker map, a number, or any other name
+    mapped to one of them, the same every time). Piper has no pitch control: `pitch` is not used.
+
     Args:
         model (`str`): the voice's .onnx file.
     """
@@ -81,12 +85,12 @@ class PiperSpeaker(Speaker):
         self._voice: Any = None
 
     def config(self) -> dict[str, Any]:
-        return {"model": self.model, "version": 1}
+        return {"model": self.model, "version": 2}
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_voice": None}
 
-    def speak(self, text: str, voice: Voice) -> Speech:
+    def _load(self) -> Any:
         if self._voice is None:
             try:
                 from piper import PiperVoice
@@ -94,9 +98,27 @@ class PiperSpeaker(Speaker):
                 raise StorytellerError("a Piper voice needs Piper: pip install piper-tts") from None
             try:
                 self._voice = PiperVoice.load(self.model)
-            except (OSError, ValueError) as error:
-                raise StorytellerError(f"cannot load the Piper voice {self.model}: {error}") from None
-        chunks = list(self._voice.synthesize(text))
+            except Exception as error:  # a missing or broken file, a config without a key, onnxruntime's own
+                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise StorytellerError(f"cannot load the Piper voice {self.model}: {reason}") from None
+        return self._voice
+
+    def speaker_id(self, voice: Voice) -> int | None:
+        """Which of the voice file's speakers says `voice`'s lines (None: it has one)."""
+        config = self._load().config
+        if config.num_speakers <= 1:
+            return None
+        if voice.name in config.speaker_id_map:
+            return int(config.speaker_id_map[voice.name])
+        if voice.name.isdigit():
+            return int(voice.name) % config.num_speakers
+        return int(hashlib.sha256(voice.name.encode()).hexdigest(), 16) % config.num_speakers
+
+    def speak(self, text: str, voice: Voice) -> Speech:
+        from piper import SynthesisConfig
+
+        piper = self._load()
+        settings = SynthesisConfig(speaker_id=self.speaker_id(voice), length_scale=165 / voice.rate)
+        chunks = list(piper.synthesize(text, syn_config=settings))
         samples = np.concatenate([c.audio_float_array for c in chunks]) if chunks else np.zeros(0, np.float32)
-        rate = chunks[0].sample_rate if chunks else 22_050
-        return Speech(samples.astype(np.float32), int(rate))
+        return Speech(samples.astype(np.float32), int(piper.config.sample_rate))
