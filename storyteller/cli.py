@@ -39,6 +39,7 @@ from storyteller.core.models import PlanConfig, StoryPlan, read_plan
 from storyteller.core.outputs import check_output
 from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, RichReporter
 from storyteller.core.video_io import frame_count
+from storyteller.export import export
 from storyteller.pipeline import RunResult, Storyteller, save_plan
 from storyteller.render_plan import DEFAULT_QUALITY, ENCODERS
 
@@ -106,9 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     def overwrite_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("-y", "--overwrite", action="store_true", help="replace an existing -o file")
 
-    def render_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("-o", "--output", type=Path, help="where to write the MP4")
-        overwrite_option(p)
+    def render_options(p: argparse.ArgumentParser, film: bool = True) -> None:
+        if film:
+            p.add_argument("-o", "--output", type=Path, help="where to write the MP4")
+            overwrite_option(p)
         p.add_argument(
             "--preset", help="diffusion models for both stages, e.g. sd-turbo+svd (see `storyteller presets`)"
         )
@@ -204,6 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--run-dir", type=Path, help="the run directory (default: the plan's own, else RUNS/<the plan's title>)"
     )
     render_options(render)
+
+    export = commands.add_parser(
+        "export", help="a rendered run as an editor's timeline: OpenTimelineIO, EDL or Final Cut Pro XML"
+    )
+    export.add_argument("run", type=Path, help="the run directory (runs/NAME)")
+    export.add_argument("--otio", type=Path, help="write an OpenTimelineIO timeline (.otio)")
+    export.add_argument("--edl", type=Path, help="write a CMX 3600 EDL (needs otio-cmx3600-adapter)")
+    export.add_argument("--fcpxml", type=Path, help="write Final Cut Pro 7 XML (needs otio-fcp-adapter)")
+    render_options(export, film=False)
 
     cache = commands.add_parser("cache", help="the cache every run shares: what is in it, and pruning it")
     cache.add_argument("action", choices=["info", "prune"], help="info: size and entries; prune: down to the cap")
@@ -396,6 +407,22 @@ def _render(args: argparse.Namespace) -> int:
         teller = _storyteller(args, reporter, runs_dir=run_dir.parent)
         result = teller.render(plan, run_dir, args.output, overwrite=args.overwrite)
     _summary(result, args.quiet)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    targets = [t for t in (args.otio, args.edl, args.fcpxml) if t is not None]
+    if not targets:
+        raise StorytellerError("export needs at least one of --otio FILE, --edl FILE, --fcpxml FILE")
+    for target, suffix in ((args.edl, ".edl"), (args.fcpxml, ".xml"), (args.otio, ".otio")):
+        if target is not None and target.suffix != suffix:
+            raise StorytellerError(f"{target}: should end in {suffix}")
+    with _Progress(args.quiet) as reporter:
+        teller = _storyteller(args, reporter, runs_dir=args.run.parent)
+        written = export(teller, args.run, targets)
+    if not args.quiet:
+        for path in written:
+            print(f"wrote {printable(str(path))}")
     return 0
 
 
@@ -695,6 +722,7 @@ COMMANDS = {
     "presets": _presets,
     "eval": _eval,
     "cache": _cache,
+    "export": _export,
 }
 
 

@@ -65,6 +65,7 @@ from storyteller.render_plan import (
     DEFAULT_QUALITY,
     ENCODERS,
     FILM_SEGMENT,
+    SHOT_MEDIA,
     SOUND_STRETCH,
     Look,
     RenderPlan,
@@ -318,6 +319,34 @@ class Storyteller:
         store = {"dir": str(cache.root), "cap bytes": self.cache_size, "pruned": pruned, "freed bytes": freed}
         _save_record(result, self.executor, work, store, self.planned_by)
         return result
+
+    def shot_media(self, plan: StoryPlan, run_dir: Path) -> list[Path]:
+        """Each shot's own clip as H.264 in `run_dir/shots/<shot id>.mp4`, whole (with the frames a
+        transition shares with its neighbour, unblended): the media an editor cuts and dissolves between.
+        Rendered, like everything, only where the cache lacks it; `plan` as its render wrote it."""
+        run_dir = Path(run_dir)
+        cache = Cache(_writable(self.cache_dir, run_dir))
+        guides = {shot.id: shot.guide for shot in plan.shots}
+        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look)
+        rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
+        worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
+        media = []
+        with cache.lease(work.entries(cache)), _Workers(self.executor, worker, self.reporter, work.tasks) as workers:
+            keyframes = self._keyframes(cache, work, workers, rendered)
+            with self.reporter.stage("shot media", len(work.shots)) as advance:
+                clips = self._clips(cache, work, list(work.shots), keyframes, workers, lambda n=1: None, rendered)
+                encoder = work.encoder
+                encode = functools.partial(write_video, fps=plan.fps, crf=encoder["crf"], preset=encoder["preset"])
+                for shot, clip in zip(work.shots, clips, strict=True):
+                    key = cache.key(SHOT_MEDIA, "x264", encoder, {"clip": shot.clip.key, "fps": plan.fps})
+                    found = cache.get(SHOT_MEDIA, key, ".mp4")
+                    if found is None:
+                        found = cache.put(SHOT_MEDIA, key, ".mp4", lambda p, c=clip: encode(read_planes(c), p))
+                    target = run_dir / "shots" / f"{shot.shot.id}.mp4"
+                    publish(found, target)
+                    media.append(target)
+                    advance(1)
+        return media
 
     # --- stages ---------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ ENCODERS = {
 }
 DEFAULT_QUALITY = "fast"
 FILM_SEGMENT = "film-segment"  # the cache stage of a shot's stretch of the film (not an infill "segment")
+SHOT_MEDIA = "shot-media"  # the cache stage of a shot's whole clip as H.264, for an editor (export)
 SOUND_STRETCH = "sound-stretch"  # the cache stage of a shot's stretch of the soundtrack, before normalising
 
 
