@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import re
@@ -10,6 +12,7 @@ import signal
 import stat
 import sys
 import traceback
+import webbrowser
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -42,6 +45,7 @@ from storyteller.core.video_io import frame_count
 from storyteller.export import export
 from storyteller.pipeline import RunResult, Storyteller, save_plan
 from storyteller.render_plan import DEFAULT_QUALITY, ENCODERS
+from storyteller.studio import load_server
 
 EXIT_BAD_INPUT = 2
 MAX_STORY_BYTES = 8_000_000  # a story file past this is a mistake (the planner takes 2,000,000 characters)
@@ -215,6 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--edl", type=Path, help="write a CMX 3600 EDL (needs otio-cmx3600-adapter)")
     export.add_argument("--fcpxml", type=Path, help="write Final Cut Pro 7 XML (needs otio-fcp-adapter)")
     render_options(export, film=False)
+
+    studio = commands.add_parser("studio", help="a storyboard web page to edit and re-render a film shot by shot")
+    studio.add_argument("target", type=Path, help="a run directory (runs/NAME), a story .txt or a plan.json")
+    studio.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    studio.add_argument("--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1, this machine)")
+    studio.add_argument("--allow-remote", action="store_true", help="let --host be an address other machines can reach")
+    studio.add_argument("--no-browser", action="store_true", help="print the URL, do not open a browser")
+    look(studio)
+    render_options(studio, film=False)
 
     cache = commands.add_parser("cache", help="the cache every run shares: what is in it, and pruning it")
     cache.add_argument("action", choices=["info", "prune"], help="info: size and entries; prune: down to the cap")
@@ -391,7 +404,8 @@ def _planner(args: argparse.Namespace) -> Planner:
     """--llm, else --planner, else by the story's extension."""
     if args.llm:
         return LLMPlanner.from_spec(args.llm, fallback=args.fallback)
-    default = "fountain" if args.story.suffix.lower() == ".fountain" else "heuristic"
+    story = getattr(args, "story", None) or args.target  # make and plan name a story; studio, a target
+    default = "fountain" if story.suffix.lower() == ".fountain" else "heuristic"
     return PLANNERS.create(args.planner or default)
 
 
@@ -423,6 +437,51 @@ def _export(args: argparse.Namespace) -> int:
     if not args.quiet:
         for path in written:
             print(f"wrote {printable(str(path))}")
+    return 0
+
+
+def _studio(args: argparse.Namespace) -> int:
+    loopback = args.host in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not args.allow_remote:
+        raise StorytellerError(f"--host {args.host} would let other machines edit this run: add --allow-remote")
+    if not 0 <= args.port <= 65535:
+        raise StorytellerError(f"--port {args.port}: a port is 0 to 65535")
+    server = load_server()  # before any work: a missing extra costs nothing
+    target = args.target
+    if target.is_dir():
+        run_dir = target
+        if not (run_dir / "plan.json").is_file():
+            raise StorytellerError(f"{run_dir}: no plan.json here; give a run directory, a story or a plan")
+    elif target.suffix == ".json":
+        plan = read_plan(target)
+        run_dir = _run_dir_of(target, plan, args.runs)
+    else:
+        story, run_dir = read_story(target), args.runs / _run_name(target)
+    if not (run_dir / "run.json").is_file():  # not rendered yet: render it first, on the terminal
+        with _Progress(args.quiet) as reporter:
+            teller = _storyteller(args, reporter, runs_dir=run_dir.parent, planner=_planner(args))
+            if target.is_dir() or target.suffix == ".json":
+                teller.render(read_plan(run_dir / "plan.json") if target.is_dir() else plan, run_dir)
+            else:
+                width, height = args.size
+                teller.make(story, name=run_dir.name, seed=args.seed, fps=args.fps, width=width, height=height)
+    if not loopback:
+        print(
+            f"storyteller: warning: the studio listens on {args.host}: anyone who can reach it and has the URL can edit"
+        )
+    hosts = ("127.0.0.1", "localhost", "::1", args.host)
+    terminal = QuietReporter() if args.quiet else PlainReporter()
+    teller = functools.partial(_storyteller, args, runs_dir=run_dir.parent)  # given each render's reporter
+    app = server.create_app(run_dir, teller, terminal=terminal, hosts=hosts)
+
+    def ready(url: str) -> None:
+        print(f"storyteller studio: {url}", flush=True)
+        print("(Ctrl-C to stop)", flush=True)
+        if not args.no_browser:
+            webbrowser.open(url)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops the studio; the run directory stays as it is
+        server.serve(app, args.host, args.port, ready)
     return 0
 
 
@@ -723,6 +782,7 @@ COMMANDS = {
     "eval": _eval,
     "cache": _cache,
     "export": _export,
+    "studio": _studio,
 }
 
 

@@ -300,8 +300,13 @@ def read_plan(path: str | Path) -> StoryPlan:
     try:
         return StoryPlan.model_validate_json(text)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        reason = first["msg"].removeprefix("Value error, ")
-        raise StorytellerError(f"{path}: {where}: {reason}{more}") from None
+        raise StorytellerError(f"{path}: {validation_message(error)}") from None
+
+
+def validation_message(error: ValidationError) -> str:
+    """A plan's validation error as one line: the field, the reason, how many more."""
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    reason = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {reason}{more}"

@@ -103,6 +103,49 @@ class RichReporter:
         self.progress.console.log(message)
 
 
+class EventReporter:
+    """Progress as events, for a page watching a render (the studio): every stage's and task's count as it
+    moves, and each log line; `also` (the terminal's reporter) shows the same progress where it started."""
+
+    def __init__(self, publish: Callable[[dict[str, Any]], None], also: Reporter | None = None) -> None:
+        self.publish, self.also = publish, also
+
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[Advance]:
+        with self._counted("stage", name, total) as advance:
+            yield advance
+
+    @contextmanager
+    def task(self, name: str, total: int) -> Iterator[Advance]:
+        with self._counted("task", name, total) as advance:
+            yield advance
+
+    @contextmanager
+    def _counted(self, kind: str, name: str, total: int) -> Iterator[Advance]:
+        inner = (self.also.stage if kind == "stage" else self.also.task)(name, total) if self.also else None
+        shown = inner.__enter__() if inner is not None else (lambda n=1: None)
+        done = 0
+
+        def advance(n: int = 1) -> None:
+            nonlocal done
+            done += n
+            shown(n)
+            self.publish({"type": kind, "name": name, "done": done, "total": total})
+
+        self.publish({"type": kind, "name": name, "done": 0, "total": total})
+        try:
+            yield advance
+        finally:
+            if inner is not None:
+                inner.__exit__(None, None, None)
+            self.publish({"type": kind, "name": name, "done": total, "total": total, "finished": True})
+
+    def log(self, message: str) -> None:
+        if self.also is not None:
+            self.also.log(message)
+        self.publish({"type": "log", "message": message})
+
+
 class StepBar:
     """A bar for one backend call's denoising steps, opened at the first step, when the total is known."""
 

@@ -1,0 +1,274 @@
+"""The studio's web server: Starlette on uvicorn, serving one run directory to a browser on this machine.
+
+Why Starlette and a small page of our own rather than Gradio: the studio is a storyboard (a grid of
+keyframes that seeks a player, a form per shot with lists of entities, relations and timed actions, a
+character bible) around one long-lived render with live progress. That is a custom layout and a
+server-sent event stream; Starlette gives routing, streaming and file responses with no front-end
+framework, and the page (templates/, static/) is plain HTML, CSS and JavaScript shipped in the package,
+so it works offline.
+
+Security: it binds 127.0.0.1 unless told otherwise; the Host header must name this machine (no DNS
+rebinding); every request but the page's own static files needs the session's random token, and every
+state-changing one must carry it in a header (which another site's page cannot set); a client's path
+never leaves the run directory; uploads are images only, capped, decoded and written again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, get_args
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import CameraMove, TimeOfDay, TransitionKind, Weather
+from storyteller.core.progress import Reporter
+from storyteller.export import export
+from storyteller.pipeline import Storyteller
+from storyteller.studio.session import MAX_REFERENCE_UPLOAD, MEDIA_TYPES, Studio
+
+HERE = Path(__file__).parent
+TOKEN_HEADER = "x-storyteller-token"
+TOKEN_COOKIE = "storyteller_token"
+MAX_JSON_BYTES = 20_000_000
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+CHOICES = {
+    "camera": list(get_args(CameraMove)),
+    "transition": list(get_args(TransitionKind)),
+    "time_of_day": list(get_args(TimeOfDay)),
+    "weather": list(get_args(Weather)),
+}
+
+
+class Events:
+    """Every event the studio publishes, fanned out to each page's stream (from any thread)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = set()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        with self.lock:
+            listeners = list(self.listeners)
+        for loop, queue in listeners:
+            with contextlib.suppress(RuntimeError):  # its loop has closed: the page is gone
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    async def stream(self, first: dict[str, Any]) -> AsyncIterator[str]:
+        """Server-sent events: `first` (the state now), then each event as it comes, a comment every 15 s
+        to keep the connection open."""
+        queue: asyncio.Queue = asyncio.Queue()
+        listener = (asyncio.get_running_loop(), queue)
+        with self.lock:
+            self.listeners.add(listener)
+        try:
+            yield f"data: {json.dumps(first)}\n\n"
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    yield ": still here\n\n"
+                    continue
+                yield f"data: {json.dumps(event)}\n\n"
+        finally:
+            with self.lock:
+                self.listeners.discard(listener)
+
+
+def create_app(
+    run_dir: Path,
+    teller: Callable[[Reporter], Storyteller],
+    token: str | None = None,
+    terminal: Reporter | None = None,
+    hosts: tuple[str, ...] = LOOPBACK,
+) -> Starlette:
+    """The studio for `run_dir`: `teller` builds the Storyteller its renders and exports use, given the
+    reporter progress goes to; `token` is the session's secret (random if not given; `app.state.token`)."""
+    events = Events()
+    studio = Studio(run_dir, teller, events.publish, terminal)
+    token = token or secrets.token_urlsafe(24)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def allowed(request: Request, changes: bool) -> bool:
+        given = request.headers.get(TOKEN_HEADER, "")
+        if not changes and not given:
+            given = request.cookies.get(TOKEN_COOKIE, "")
+        return bool(given) and secrets.compare_digest(given.encode(), token.encode())
+
+    def guarded(handler: Callable, changes: bool = False) -> Callable:
+        async def endpoint(request: Request) -> Response:
+            if not allowed(request, changes):
+                return JSONResponse({"error": "this needs the studio's session token (see the URL it printed)"}, 403)
+            try:
+                return await handler(request)
+            except StorytellerError as error:
+                return JSONResponse({"error": str(error)}, 400)
+
+        return endpoint
+
+    async def body(request: Request) -> Any:
+        if int(request.headers.get("content-length") or 0) > MAX_JSON_BYTES:
+            raise StorytellerError(f"the request is over {MAX_JSON_BYTES:,} bytes")
+        raw = await request.body()
+        if len(raw) > MAX_JSON_BYTES:
+            raise StorytellerError(f"the request is over {MAX_JSON_BYTES:,} bytes")
+        try:
+            return json.loads(raw or b"null")
+        except ValueError:
+            raise StorytellerError("the request is not JSON") from None
+
+    def answer(plan: Any = None) -> JSONResponse:
+        plan = plan if plan is not None else studio.plan()
+        return JSONResponse({"plan": plan.model_dump(mode="json"), "state": studio.state()})
+
+    def index_of(request: Request) -> int:
+        return int(request.path_params["index"])
+
+    async def page(request: Request) -> Response:
+        given = request.query_params.get("token", "") or request.cookies.get(TOKEN_COOKIE, "")
+        if not (given and secrets.compare_digest(given.encode(), token.encode())):
+            return Response("Open the studio with the URL it printed (it carries the session token).", 403)
+        response = templates.TemplateResponse(
+            request, "studio.html", {"token": token, "title": studio.plan().title, "choices": CHOICES}
+        )
+        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' blob:; media-src 'self'; style-src 'self'; script-src 'self'"
+        )
+        return response
+
+    async def get_plan(request: Request) -> Response:
+        return answer()
+
+    async def put_plan(request: Request) -> Response:
+        return answer(studio.replace(await body(request)))
+
+    async def edit_shot(request: Request) -> Response:
+        return answer(studio.edit_shot(index_of(request), await body(request)))
+
+    async def split_shot(request: Request) -> Response:
+        return answer(studio.split_shot(index_of(request)))
+
+    async def delete_shot(request: Request) -> Response:
+        return answer(studio.delete_shot(index_of(request)))
+
+    async def move_shot(request: Request) -> Response:
+        data = await body(request)
+        to = data.get("to") if isinstance(data, dict) else None
+        if not isinstance(to, int):
+            raise StorytellerError('move needs {"to": the shot\'s new place}')
+        return answer(studio.move_shot(index_of(request), to))
+
+    async def add_shot(request: Request) -> Response:
+        data = await body(request)
+        after = data.get("after") if isinstance(data, dict) else None
+        if not isinstance(after, int):
+            raise StorytellerError('add needs {"after": the place of the shot before it, -1 for first}')
+        return answer(studio.add_shot(after))
+
+    async def edit_character(request: Request) -> Response:
+        return answer(studio.edit_character(request.path_params["character"], await body(request)))
+
+    async def upload_reference(request: Request) -> Response:
+        if int(request.headers.get("content-length") or 0) > MAX_REFERENCE_UPLOAD + 65_536:
+            raise StorytellerError(f"the image is over {MAX_REFERENCE_UPLOAD:,} bytes")
+        try:
+            async with request.form(max_files=1, max_fields=1, max_part_size=MAX_REFERENCE_UPLOAD) as form:
+                upload = form.get("image")
+                if upload is None or isinstance(upload, str):
+                    raise StorytellerError("send the image as the form field 'image'")
+                data = await upload.read(MAX_REFERENCE_UPLOAD + 1)
+        except (ValueError, KeyError) as error:  # the multipart parser's own refusals
+            raise StorytellerError(f"the upload could not be read: {error}") from None
+        plan = await run_in_threadpool(studio.set_reference, request.path_params["character"], data)
+        return answer(plan)
+
+    async def undo(request: Request) -> Response:
+        return answer(studio.undo())
+
+    async def redo(request: Request) -> Response:
+        return answer(studio.redo())
+
+    async def render(request: Request) -> Response:
+        if not studio.render():
+            return JSONResponse({"error": "a render is already running", "state": studio.state()}, 409)
+        return JSONResponse({"state": studio.state()}, 202)
+
+    async def export_timeline(request: Request) -> Response:
+        if studio.rendering.is_set():
+            return JSONResponse({"error": "a render is running: export when it is done"}, 409)
+        target = studio.run_dir / "export" / f"{studio.run_dir.name}.otio"
+        await run_in_threadpool(export, studio.teller(studio.reporter()), studio.run_dir, [target])
+        return JSONResponse({"path": target.relative_to(studio.run_dir).as_posix()})
+
+    async def stream(request: Request) -> Response:
+        first = {"type": "hello", **studio.state()}
+        return StreamingResponse(
+            events.stream(first),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    async def media(request: Request) -> Response:
+        try:
+            path = studio.media(request.path_params["path"])
+        except StorytellerError:
+            return JSONResponse({"error": "no such file"}, 404)
+        return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers={"Cache-Control": "no-cache"})
+
+    routes = [
+        Route("/", page),
+        Route("/api/plan", guarded(get_plan), methods=["GET"]),
+        Route("/api/plan", guarded(put_plan, changes=True), methods=["PUT"]),
+        Route("/api/shots/add", guarded(add_shot, changes=True), methods=["POST"]),
+        Route("/api/shots/{index:int}", guarded(edit_shot, changes=True), methods=["POST"]),
+        Route("/api/shots/{index:int}/split", guarded(split_shot, changes=True), methods=["POST"]),
+        Route("/api/shots/{index:int}/delete", guarded(delete_shot, changes=True), methods=["POST"]),
+        Route("/api/shots/{index:int}/move", guarded(move_shot, changes=True), methods=["POST"]),
+        Route("/api/characters/{character}", guarded(edit_character, changes=True), methods=["POST"]),
+        Route("/api/characters/{character}/reference", guarded(upload_reference, changes=True), methods=["POST"]),
+        Route("/api/undo", guarded(undo, changes=True), methods=["POST"]),
+        Route("/api/redo", guarded(redo, changes=True), methods=["POST"]),
+        Route("/api/render", guarded(render, changes=True), methods=["POST"]),
+        Route("/api/export", guarded(export_timeline, changes=True), methods=["POST"]),
+        Route("/api/events", guarded(stream), methods=["GET"]),
+        Route("/media/{path:path}", guarded(media), methods=["GET"]),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))])
+    app.state.token, app.state.studio, app.state.events = token, studio, events
+    return app
+
+
+def serve(app: Starlette, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+    """Run `app` on host:port (0: a free port) until Ctrl-C; `on_ready` gets the page's URL, token and all."""
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        raise StorytellerError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    on_ready(f"http://{shown}:{bound}/?token={app.state.token}")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
+    server.run(sockets=[sock])

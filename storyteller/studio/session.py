@@ -1,0 +1,383 @@
+"""One run directory open in the studio: its plan's history (undo and redo across edits, kept in the run
+directory), the storyboard edits (add, delete, split, reorder shots), and at most one render at a time,
+whose progress is published to every page watching.
+
+Nothing here serves HTTP: the web server (server.py) calls these methods, and so can a test or a script.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from pydantic import ValidationError
+
+from storyteller.core.cache import atomic_write_text
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import Shot, StoryPlan, read_plan, validation_message
+from storyteller.core.progress import EventReporter, Reporter
+from storyteller.pipeline import RunResult, Storyteller
+
+HISTORY = "history"  # the run directory's folder of plan versions: 000001.json, 000002.json ...
+MAX_HISTORY = 500  # versions kept; the oldest go first
+MAX_REFERENCE_UPLOAD = 8 * 1024 * 1024  # bytes of an uploaded reference image
+MAX_REFERENCE_PIXELS = 4096 * 4096
+
+Publish = Callable[[dict[str, Any]], None]
+
+
+class Studio:
+    """A run directory being edited.
+
+    Args:
+        run_dir: the run directory; its plan.json is the plan being edited.
+        teller: how to build the Storyteller that renders it, given the reporter progress goes to.
+        publish: called with every event (progress, a finished render, a new plan version), from any thread.
+        terminal: where progress is shown besides (the terminal the studio was started from).
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        teller: Callable[[Reporter], Storyteller],
+        publish: Publish,
+        terminal: Reporter | None = None,
+    ) -> None:
+        self.run_dir = Path(run_dir).resolve()
+        self.teller, self.publish, self.terminal = teller, publish, terminal
+        self.lock = threading.RLock()  # edits and history
+        self.rendering = threading.Event()
+        self.last_render: dict[str, Any] = {"state": "idle"}
+        self.history = self.run_dir / HISTORY
+        self.history.mkdir(parents=True, exist_ok=True)
+        if not self._versions():  # the first version is the plan as it was opened
+            self._write_version(1, read_plan(self.run_dir / "plan.json"))
+            self._set_position(1)
+
+    # --- the plan and its history -----------------------------------------------------------------
+
+    def _versions(self) -> list[int]:
+        return sorted(int(p.stem) for p in self.history.glob("[0-9]*.json") if p.stem.isdigit())
+
+    def _write_version(self, number: int, plan: StoryPlan) -> None:
+        atomic_write_text(self.history / f"{number:06d}.json", plan.model_dump_json(indent=1))
+
+    def _position(self) -> int:
+        try:
+            at = int(json.loads((self.history / "position.json").read_text())["at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            at = 0
+        versions = self._versions()
+        return at if at in versions else versions[-1]
+
+    def _set_position(self, number: int) -> None:
+        atomic_write_text(self.history / "position.json", json.dumps({"at": number}))
+
+    def plan(self) -> StoryPlan:
+        """The plan as edited now."""
+        with self.lock:
+            return read_plan(self.history / f"{self._position():06d}.json")
+
+    def state(self) -> dict[str, Any]:
+        """What the page shows besides the plan: where in the history it is, whether a render runs."""
+        with self.lock:
+            at, versions = self._position(), self._versions()
+            return {
+                "version": at,
+                "can_undo": at > versions[0],
+                "can_redo": at < versions[-1],
+                "rendering": self.rendering.is_set(),
+                "render": self.last_render,
+                "film": self.film(),
+            }
+
+    def film(self) -> str | None:
+        """The run's film, relative to the run directory (None: not rendered there yet)."""
+        try:
+            video = Path(json.loads((self.run_dir / "run.json").read_text())["video"]).resolve()
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        inside = video.is_file() and video.is_relative_to(self.run_dir)
+        return video.relative_to(self.run_dir).as_posix() if inside else None
+
+    def commit(self, plan: StoryPlan) -> StoryPlan:
+        """A new version of the plan: it becomes the run's plan.json, later versions (a redo) are dropped."""
+        with self.lock:
+            at = self._position()
+            for later in self._versions():
+                if later > at:
+                    (self.history / f"{later:06d}.json").unlink(missing_ok=True)
+            self._write_version(at + 1, plan)
+            self._set_position(at + 1)
+            for old in self._versions()[:-MAX_HISTORY]:
+                (self.history / f"{old:06d}.json").unlink(missing_ok=True)
+            self._show(plan)
+        return plan
+
+    def _show(self, plan: StoryPlan) -> None:
+        atomic_write_text(self.run_dir / "plan.json", plan.model_dump_json(indent=2))
+        self.publish({"type": "plan", **self.state()})
+
+    def undo(self) -> StoryPlan:
+        return self._step(-1)
+
+    def redo(self) -> StoryPlan:
+        return self._step(+1)
+
+    def _step(self, direction: int) -> StoryPlan:
+        with self.lock:
+            versions, at = self._versions(), self._position()
+            index = versions.index(at) + direction
+            if not 0 <= index < len(versions):
+                raise StorytellerError("nothing to undo" if direction < 0 else "nothing to redo")
+            self._set_position(versions[index])
+            plan = self.plan()
+            self._show(plan)
+            return plan
+
+    # --- edits: each validated as a whole plan, refused with the plan's own one-line message --------
+
+    def replace(self, data: Any) -> StoryPlan:
+        """The whole plan, as JSON data."""
+        return self.commit(_validated(data))
+
+    def edit_shot(self, index: int, data: Any) -> StoryPlan:
+        """Shot `index` replaced by `data` (a shot's JSON: text, prompt, duration, camera, transition,
+        characters, scene graph); its id stays."""
+        plan = self.plan()
+        shot = _shot_at(plan, index)
+        if not isinstance(data, dict):
+            raise StorytellerError("a shot must be a JSON object")
+        merged = {**shot.model_dump(mode="json"), **data, "id": shot.id}
+        shots = [s.model_dump(mode="json") for s in plan.shots]
+        shots[index] = merged
+        return self.commit(_validated({**plan.model_dump(mode="json"), "shots": shots}))
+
+    def edit_character(self, character_id: str, data: Any) -> StoryPlan:
+        """A character's appearance, name, kind or voice; its id stays."""
+        plan = self.plan()
+        if not isinstance(data, dict):
+            raise StorytellerError("a character must be a JSON object")
+        characters = [c.model_dump(mode="json") for c in plan.characters]
+        for index, character in enumerate(characters):
+            if character["id"] == character_id:
+                characters[index] = {**character, **data, "id": character_id}
+                break
+        else:
+            raise StorytellerError(f"no character '{character_id}' in the plan")
+        return self.commit(_validated({**plan.model_dump(mode="json"), "characters": characters}))
+
+    def _with_shots(self, plan: StoryPlan, shots: list[Shot]) -> StoryPlan:
+        """`plan` with `shots`, validated whole (a split's halves, a moved shot's crossfade) and committed."""
+        return self.commit(
+            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
+        )
+
+    def add_shot(self, after: int) -> StoryPlan:
+        """A new shot after shot `after` (-1: first), in the same place with the same people, to be written."""
+        plan = self.plan()
+        source = _shot_at(plan, max(after, 0))
+        new = Shot(
+            id=_new_id(plan, source.id),
+            text="A new shot.",
+            span=(source.span[1], source.span[1]),
+            duration=3.0,
+            camera="static",
+            prompt=source.prompt,
+            characters=list(source.characters),
+            location=source.location,
+        )
+        shots = list(plan.shots)
+        shots.insert(after + 1, new)
+        return self.commit(
+            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
+        )
+
+    def delete_shot(self, index: int) -> StoryPlan:
+        plan = self.plan()
+        _shot_at(plan, index)
+        if len(plan.shots) == 1:
+            raise StorytellerError("a film needs at least one shot")
+        shots = [s for i, s in enumerate(plan.shots) if i != index]
+        return self.commit(
+            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
+        )
+
+    def move_shot(self, index: int, to: int) -> StoryPlan:
+        plan = self.plan()
+        shot = _shot_at(plan, index)
+        if not 0 <= to < len(plan.shots):
+            raise StorytellerError(f"no place {to} in a film of {len(plan.shots)} shots")
+        shots = [s for i, s in enumerate(plan.shots) if i != index]
+        shots.insert(to, shot)
+        return self.commit(
+            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
+        )
+
+    def split_shot(self, index: int) -> StoryPlan:
+        """Shot `index` cut in two at the sentence (else the word) nearest its middle: the text, span and
+        duration divided, each action kept in the half it happens in (its times moved with it)."""
+        plan = self.plan()
+        shot = _shot_at(plan, index)
+        cut = _middle_break(shot.text)
+        if cut is None:
+            raise StorytellerError(f"shot {shot.id} has too few words to split")
+        share = cut / len(shot.text)
+        first_seconds = round(max(0.5, shot.duration * share), 2)
+        second_seconds = round(max(0.5, shot.duration - first_seconds), 2)
+        at = shot.span[0] + cut
+        first_actions, second_actions = [], []
+        for action in shot.graph.actions:
+            if action.start < first_seconds:
+                end = min(action.end, first_seconds)
+                first_actions.append(action.model_copy(update={"end": end}))
+            else:
+                start, end = action.start - first_seconds, min(action.end - first_seconds, second_seconds)
+                second_actions.append(action.model_copy(update={"start": start, "end": max(start, end)}))
+        first = shot.model_copy(
+            update={
+                "text": shot.text[:cut].strip(),
+                "span": (shot.span[0], at),
+                "duration": first_seconds,
+                "graph": shot.graph.model_copy(update={"actions": first_actions}),
+            }
+        )
+        second = shot.model_copy(
+            update={
+                "id": _new_id(plan, shot.id),
+                "text": shot.text[cut:].strip(),
+                "span": (at, shot.span[1]),
+                "duration": second_seconds,
+                "transition": {"kind": "cut", "duration": 0.0},
+                "graph": shot.graph.model_copy(update={"actions": second_actions}),
+                "guide": None,
+            }
+        )
+        shots = [*plan.shots[:index], first, second, *plan.shots[index + 1 :]]
+        return self.commit(
+            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
+        )
+
+    def set_reference(self, character_id: str, data: bytes) -> StoryPlan:
+        """An uploaded image becomes the character's reference (IP-Adapter): decoded, checked, and written
+        again as a PNG in the run directory, so nothing of the upload but its pixels is kept."""
+        plan = self.plan()
+        if plan.character(character_id) is None:
+            raise StorytellerError(f"no character '{character_id}' in the plan")
+        if len(data) > MAX_REFERENCE_UPLOAD:
+            raise StorytellerError(f"the image is {len(data):,} bytes; at most {MAX_REFERENCE_UPLOAD:,}")
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format not in ("PNG", "JPEG", "WEBP", "GIF", "BMP"):
+                    raise StorytellerError("the upload is not a PNG, JPEG, WebP, GIF or BMP image")
+                if image.width * image.height > MAX_REFERENCE_PIXELS:
+                    raise StorytellerError(f"the image is {image.width}x{image.height}; at most 16 megapixels")
+                pixels = image.convert("RGB")
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            raise StorytellerError("the upload is not an image that can be read") from None
+        target = self.run_dir / "references" / f"{character_id}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.part")
+        pixels.save(partial, format="PNG")
+        partial.replace(target)
+        return self.edit_character(character_id, {"reference": str(target)})
+
+    # --- rendering ---------------------------------------------------------------------------------
+
+    def reporter(self) -> Reporter:
+        """Progress as events for the page, and on the terminal too."""
+        return EventReporter(self.publish, also=self.terminal)
+
+    def render(self) -> bool:
+        """Render the plan as edited now, on a thread of its own; False if a render is already running."""
+        with self.lock:
+            if self.rendering.is_set():
+                return False
+            self.rendering.set()
+            plan = self.plan()
+        self.last_render = {"state": "running"}
+        self.publish({"type": "render", **self.last_render})
+        threading.Thread(target=self._render, args=(plan,), name="studio-render", daemon=True).start()
+        return True
+
+    def _render(self, plan: StoryPlan) -> None:
+        try:
+            teller = self.teller(self.reporter())
+            result: RunResult = teller.render(plan, self.run_dir)
+            with self.lock:  # the plan as rendered (guides found, durations fitted to the speech)
+                if result.plan != self.plan():
+                    self.commit(result.plan)
+            self.last_render = {"state": "done", "rendered": result.rendered, "video": result.video.name}
+        except StorytellerError as error:
+            self.last_render = {"state": "error", "message": str(error)}
+        except Exception as error:  # shown on the page, one line; the server goes on
+            self.last_render = {"state": "error", "message": f"{type(error).__name__}: {error}"}
+        finally:
+            self.rendering.clear()
+            self.publish({"type": "render", **self.last_render, **self.state()})
+
+    def media(self, relative: str) -> Path:
+        """A file of the run directory, by its path relative to it; nothing outside it, nothing hidden, no
+        link, only what the page shows."""
+        if not relative or "\\" in relative or "\0" in relative:
+            raise StorytellerError("no such file")
+        parts = Path(relative).parts
+        if Path(relative).is_absolute() or any(p in ("..", ".") or p.startswith(".") for p in parts):
+            raise StorytellerError("no such file")
+        if parts[0] == HISTORY or Path(relative).suffix.lower() not in MEDIA_TYPES:
+            raise StorytellerError("no such file")
+        path = self.run_dir / relative
+        here = self.run_dir
+        for part in parts:  # no link anywhere on the way
+            here = here / part
+            if here.is_symlink():
+                raise StorytellerError("no such file")
+        if not path.is_file() or not path.resolve().is_relative_to(self.run_dir):
+            raise StorytellerError("no such file")
+        return path
+
+
+MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".png": "image/png",
+    ".srt": "text/plain; charset=utf-8",
+    ".otio": "application/json",
+}
+
+
+def _validated(data: Any) -> StoryPlan:
+    try:
+        return StoryPlan.model_validate(data)
+    except ValidationError as error:
+        raise StorytellerError(validation_message(error)) from None
+
+
+def _shot_at(plan: StoryPlan, index: int) -> Shot:
+    if not isinstance(index, int) or not 0 <= index < len(plan.shots):
+        raise StorytellerError(f"no shot {index}: the film has shots 0 to {len(plan.shots) - 1}")
+    return plan.shots[index]
+
+
+def _new_id(plan: StoryPlan, base: str) -> str:
+    """An id no shot has: `base` with a letter after it (shot_003_b, shot_003_c ...), then a number."""
+    taken = {s.id for s in plan.shots}
+    for suffix in [*"bcdefghijklmnopqrstuvwxyz", *map(str, range(2, 10_000))]:
+        if f"{base}_{suffix}" not in taken:
+            return f"{base}_{suffix}"
+    raise StorytellerError("no free shot id")
+
+
+def _middle_break(text: str) -> int | None:
+    """Where to cut `text` in two: the sentence end nearest its middle, else the space nearest it."""
+    middle = len(text) / 2
+    for pattern in (r"(?<=[.!?…])\s+", r"\s+"):
+        breaks = [m.end() for m in re.finditer(pattern, text) if 0 < m.start() < len(text.rstrip()) - 1]
+        if breaks:
+            return min(breaks, key=lambda b: abs(b - middle))
+    return None
