@@ -55,9 +55,7 @@ def test_the_otio_timeline_has_the_films_shots_in_order_and_lasting_as_long(run,
         assert frame_count(media) == plan.shot_frames(shot)
     before, after = clips[0], clips[1]
     dissolve = video[video.index(after) - 1]
-    assert before.source_range.end_time_exclusive().value + dissolve.out_offset.value == plan.shot_frames(
-        plan.shots[0]
-    )
+    assert before.source_range.end_time_exclusive().value + dissolve.out_offset.value == plan.shot_frames(plan.shots[0])
     assert after.source_range.start_time.value - dissolve.in_offset.value == 0
     assert len(audio) == 1 and audio[0].duration().value == plan.total_frames
 

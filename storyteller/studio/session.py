@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from storyteller.core.cache import atomic_write_text
 from storyteller.core.errors import StorytellerError
-from storyteller.core.models import Shot, StoryPlan, read_plan, validation_message
+from storyteller.core.models import Shot, StoryPlan, Transition, read_plan, validation_message
 from storyteller.core.progress import EventReporter, Reporter
 from storyteller.pipeline import RunResult, Storyteller
 
@@ -154,7 +154,15 @@ class Studio:
         shot = _shot_at(plan, index)
         if not isinstance(data, dict):
             raise StorytellerError("a shot must be a JSON object")
-        merged = {**shot.model_dump(mode="json"), **data, "id": shot.id}
+        before = shot.model_dump(mode="json")
+        merged = {**before, **data, "id": shot.id}
+        actions = merged.get("graph", {}).get("actions") if isinstance(merged.get("graph"), dict) else None
+        duration = merged.get("duration")
+        if actions == before["graph"]["actions"] and isinstance(duration, int | float) and duration > 0:
+            # a new length with the actions as they were: they keep their places in the shot, scaled
+            scale = duration / shot.duration
+            scaled = [{**a, "start": round(a["start"] * scale, 3), "end": round(a["end"] * scale, 3)} for a in actions]
+            merged["graph"] = {**merged["graph"], "actions": scaled}
         shots = [s.model_dump(mode="json") for s in plan.shots]
         shots[index] = merged
         return self.commit(_validated({**plan.model_dump(mode="json"), "shots": shots}))
@@ -254,7 +262,7 @@ class Studio:
                 "text": shot.text[cut:].strip(),
                 "span": (at, shot.span[1]),
                 "duration": second_seconds,
-                "transition": {"kind": "cut", "duration": 0.0},
+                "transition": Transition(),
                 "graph": shot.graph.model_copy(update={"actions": second_actions}),
                 "guide": None,
             }
@@ -268,7 +276,7 @@ class Studio:
         """An uploaded image becomes the character's reference (IP-Adapter): decoded, checked, and written
         again as a PNG in the run directory, so nothing of the upload but its pixels is kept."""
         plan = self.plan()
-        if plan.character(character_id) is None:
+        if character_id not in {c.id for c in plan.characters}:
             raise StorytellerError(f"no character '{character_id}' in the plan")
         if len(data) > MAX_REFERENCE_UPLOAD:
             raise StorytellerError(f"the image is {len(data):,} bytes; at most {MAX_REFERENCE_UPLOAD:,}")

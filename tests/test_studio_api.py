@@ -1,0 +1,189 @@
+"""The studio's HTTP API (issue 17): every endpoint, its token, traversal and upload checks."""
+
+import io
+import json
+import os
+import time
+
+import opentimelineio as otio
+import pytest
+from PIL import Image
+from starlette.testclient import TestClient
+
+from storyteller import Storyteller
+from storyteller.core.models import read_plan
+from storyteller.studio.server import TOKEN_COOKIE, TOKEN_HEADER, create_app
+
+STORY = (
+    "Mia walked to the old lighthouse with her dog Rex. The waves crashed on the rocks below. "
+    "Later that night, a storm rolled in over the sea. Rex barked at the thunder."
+)
+
+
+@pytest.fixture
+def studio(tmp_path):
+    store = tmp_path / "store"
+
+    def teller(reporter):
+        return Storyteller(runs_dir=tmp_path, reporter=reporter, executor="serial", cache_dir=store, speaker=None)
+
+    first = teller(None).make(STORY, name="mia", width=64, height=64, fps=8)
+    app = create_app(first.run_dir, teller, token="secret-token")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        client.headers[TOKEN_HEADER] = "secret-token"
+        yield client, first.run_dir
+
+
+def plan_of(response):
+    assert response.status_code == 200, response.text
+    return response.json()["plan"]
+
+
+def test_the_page_and_the_api_need_the_session_token(studio):
+    client, _ = studio
+    bare = TestClient(client.app, base_url="http://127.0.0.1")
+    assert bare.get("/").status_code == 403
+    assert bare.get("/?token=wrong").status_code == 403
+    page = bare.get("/?token=secret-token")
+    assert page.status_code == 200 and 'content="secret-token"' in page.text
+    assert TOKEN_COOKIE in page.cookies and "default-src 'self'" in page.headers["content-security-policy"]
+    assert bare.get("/api/plan").status_code == 200  # reading: the cookie the page set will do
+    # changing: the token must come in the header, which another site's page cannot send
+    assert bare.post("/api/undo").status_code == 403
+    assert bare.post("/api/render", headers={TOKEN_HEADER: "wrong"}).status_code == 403
+    fresh = TestClient(client.app, base_url="http://127.0.0.1")
+    assert fresh.get("/api/plan").status_code == 403 and fresh.get("/media/keyframes/shot_001.png").status_code == 403
+    # a page on another host name (DNS rebinding) is refused before anything is read
+    assert client.get("/api/plan", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_a_shot_is_edited_and_a_bad_edit_is_refused_with_the_plans_own_message(studio):
+    client, run_dir = studio
+    plan = plan_of(client.post("/api/shots/1", json={"text": "The sea was wild.", "duration": 2.5}))
+    assert plan["shots"][1]["text"] == "The sea was wild." and plan["shots"][1]["duration"] == 2.5
+    assert all(a["end"] <= 2.5 for a in plan["shots"][1]["graph"]["actions"])  # scaled with the shot
+    assert read_plan(run_dir / "plan.json").shots[1].text == "The sea was wild."  # what render reads
+    bad = client.post("/api/shots/1", json={"duration": -1})
+    assert bad.status_code == 400 and bad.json()["error"] == "shots.1.duration: Input should be greater than 0"
+    bad = client.post("/api/shots/0", json={"characters": ["nobody"]})
+    assert "character 'nobody' is not in the plan's characters" in bad.json()["error"]
+    assert client.post("/api/shots/99", json={}).status_code == 400
+    assert client.post("/api/shots/0", content=b"{not json").json()["error"] == "the request is not JSON"
+    assert client.put("/api/plan", json={"title": "x"}).status_code == 400  # a whole plan, validated whole
+    whole = plan_of(client.get("/api/plan"))
+    whole["title"] = "Mia's day"
+    assert plan_of(client.put("/api/plan", json=whole))["title"] == "Mia's day"
+
+
+def test_add_delete_split_reorder_undo_and_redo(studio):
+    client, run_dir = studio
+    ids = [s["id"] for s in plan_of(client.get("/api/plan"))["shots"]]
+    moved = plan_of(client.post("/api/shots/2/move", json={"to": 0}))
+    assert [s["id"] for s in moved["shots"]] == [ids[2], ids[0], ids[1]]
+    added = plan_of(client.post("/api/shots/add", json={"after": 0}))
+    assert len(added["shots"]) == 4 and added["shots"][1]["text"] == "A new shot."
+    split = plan_of(client.post("/api/shots/2/split"))  # one sentence: split at the word nearest the middle
+    assert len(split["shots"]) == 5 and len({s["id"] for s in split["shots"]}) == 5
+    halves = split["shots"][2:4]
+    assert f"{halves[0]['text']} {halves[1]['text']}" == plan_of(client.post("/api/undo"))["shots"][2]["text"]
+    assert plan_of(client.post("/api/redo"))["shots"][2] == halves[0]
+    deleted = plan_of(client.post("/api/shots/0/delete"))
+    assert len(deleted["shots"]) == 4
+    for _ in range(4):
+        state = client.post("/api/undo").json()["state"]
+    assert [s["id"] for s in plan_of(client.get("/api/plan"))["shots"]] == ids and not state["can_undo"]
+    assert client.post("/api/undo").json()["error"] == "nothing to undo"
+    assert len(list((run_dir / "history").glob("0*.json"))) == 5  # kept in the run directory
+    assert client.post("/api/shots/0/move", json={"to": 9}).status_code == 400
+    assert client.post("/api/shots/add", json={}).status_code == 400
+
+
+def test_character_edits_and_a_reference_upload_is_decoded_and_written_again(studio):
+    client, run_dir = studio
+    character = plan_of(client.get("/api/plan"))["characters"][0]["id"]
+    plan = plan_of(client.post(f"/api/characters/{character}", json={"appearance": "a girl in a red coat"}))
+    assert plan["characters"][0]["appearance"] == "a girl in a red coat" and plan["characters"][0]["id"] == character
+    upload = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(upload, format="JPEG")
+    sent = client.post(f"/api/characters/{character}/reference", files={"image": ("me.jpg", upload.getvalue())})
+    reference = plan_of(sent)["characters"][0]["reference"]
+    assert reference == str(run_dir.resolve() / "references" / f"{character}.png")
+    with Image.open(reference) as stored:
+        assert stored.format == "PNG" and stored.size == (40, 30)
+    not_image = client.post(f"/api/characters/{character}/reference", files={"image": ("x.png", b"<svg/>")})
+    assert not_image.json()["error"] == "the upload is not an image that can be read"
+    huge = client.post(f"/api/characters/{character}/reference", files={"image": ("x.png", b"0" * (9 << 20))})
+    assert huge.status_code == 400 and "bytes" in huge.json()["error"]
+    assert client.post("/api/characters/nobody/reference", files={"image": ("a.png", b"")}).status_code == 400
+    nobody = client.post("/api/characters/nobody", json={"name": "x"})
+    assert nobody.json()["error"] == "no character 'nobody' in the plan"
+
+
+def test_media_never_leaves_the_run_directory(studio, tmp_path):
+    client, run_dir = studio
+    assert client.get("/media/keyframes/shot_001.png").headers["content-type"] == "image/png"
+    assert client.get(f"/media/{run_dir.name}.mp4").status_code == 200
+    (tmp_path / "secret.png").write_bytes(b"outside")
+    os.symlink(tmp_path / "secret.png", run_dir / "keyframes" / "link.png")
+    for path in (
+        "../secret.png",
+        "%2e%2e/secret.png",
+        "keyframes/../../secret.png",
+        "keyframes/%2e%2e/%2e%2e/secret.png",
+        str(tmp_path / "secret.png"),
+        "keyframes/link.png",
+        "plan.json",
+        "run.json",
+        "history/000001.json",
+        ".hidden.png",
+        "keyframes\\..\\..\\secret.png",
+        "nothing.png",
+    ):
+        answer = client.get(f"/media/{path}")
+        assert answer.status_code == 404 and b"outside" not in answer.content, path
+
+
+def test_render_runs_once_in_the_background_and_reports_its_progress(studio):
+    client, run_dir = studio
+    client.post("/api/shots/1", json={"text": "The waves were huge and grey."})
+    with client.stream("GET", "/api/events") as events:
+        lines = events.iter_lines()
+        hello = json.loads(next(line for line in lines if line.startswith("data: "))[6:])
+        assert hello["type"] == "hello" and hello["rendering"] is False
+        assert client.post("/api/render").status_code == 202
+        assert client.post("/api/render").status_code in (202, 409)
+        seen = []
+        for line in lines:
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+                if seen[-1]["type"] == "render" and seen[-1]["state"] in ("done", "error"):
+                    break
+    assert seen[-1]["state"] == "done", seen[-1]
+    assert seen[-1]["rendered"]["keyframes"] == 1 and seen[-1]["rendered"]["clips"] == 1
+    stages = {e["name"] for e in seen if e["type"] == "stage"}
+    assert {"keyframes", "animate", "encode"} <= stages
+    assert json.loads((run_dir / "run.json").read_text())["rendered"]["keyframes"] == 1
+
+
+def test_a_second_render_is_refused_while_one_runs(studio):
+    client, _ = studio
+    studio_state = client.app.state.studio
+    studio_state.rendering.set()  # as if one were running
+    answer = client.post("/api/render")
+    assert answer.status_code == 409 and answer.json()["error"] == "a render is already running"
+    assert client.post("/api/export").status_code == 409
+    studio_state.rendering.clear()
+
+
+def test_export_writes_an_otio_timeline_into_the_run_directory(studio):
+    client, run_dir = studio
+    answer = client.post("/api/export")
+    assert answer.status_code == 200, answer.text
+    timeline = otio.adapters.read_from_file(str(run_dir / answer.json()["path"]))
+    plan = read_plan(run_dir / "plan.json")
+    assert [c.name for c in timeline.find_clips()] == [s.id for s in plan.shots]
+    assert timeline.video_tracks()[0].duration().value == plan.total_frames
+    deadline = time.time() + 1  # the export leaves no render running
+    while client.get("/api/plan").json()["state"]["rendering"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert client.get("/api/plan").json()["state"]["rendering"] is False
