@@ -457,7 +457,9 @@ def _studio(args: argparse.Namespace) -> int:
         run_dir = _run_dir_of(target, plan, args.runs)
     else:
         story, run_dir = read_story(target), args.runs / _run_name(target)
-    if not (run_dir / "run.json").is_file():  # not rendered yet: render it first, on the terminal
+    # a story is made and a plan rendered first (the cache makes that quick when nothing changed); a run
+    # directory is rendered only if it never was
+    if not target.is_dir() or not (run_dir / "run.json").is_file():
         with _Progress(args.quiet) as reporter:
             teller = _storyteller(args, reporter, runs_dir=run_dir.parent, planner=_planner(args))
             if target.is_dir() or target.suffix == ".json":

@@ -187,3 +187,31 @@ def test_export_writes_an_otio_timeline_into_the_run_directory(studio):
     while client.get("/api/plan").json()["state"]["rendering"] and time.time() < deadline:
         time.sleep(0.05)
     assert client.get("/api/plan").json()["state"]["rendering"] is False
+
+
+def test_without_the_extra_or_on_another_address_the_studio_says_so_in_one_line(monkeypatch, tmp_path, capsys):
+    import storyteller.studio as studio_package
+    from storyteller.cli import main
+    from storyteller.core.errors import StorytellerError
+
+    def missing(name):
+        raise ImportError("No module named 'starlette'", name="starlette")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(studio_package, "import_module", missing)
+        with pytest.raises(StorytellerError, match=r"the studio needs starlette: pip install 'storyteller\[studio\]'"):
+            studio_package.load_server()
+    assert main(["studio", str(tmp_path), "--host", "0.0.0.0", "--no-browser"]) == 2
+    assert main(["studio", str(tmp_path), "--no-browser"]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert "add --allow-remote" in errors[0] and "no plan.json here" in errors[1] and len(errors) == 2
+
+
+def test_a_plan_changed_by_hand_while_the_studio_was_closed_is_a_version_of_its_own(studio):
+    client, run_dir = studio
+    client.post("/api/shots/0", json={"text": "Mia ran."})
+    plan = read_plan(run_dir / "plan.json")
+    (run_dir / "plan.json").write_text(plan.model_copy(update={"title": "By hand"}).model_dump_json())
+    reopened = create_app(run_dir, lambda reporter: None, token="t")
+    assert reopened.state.studio.plan().title == "By hand" and reopened.state.studio.plan().shots[0].text == "Mia ran."
+    assert reopened.state.studio.state()["can_undo"]

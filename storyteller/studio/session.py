@@ -56,9 +56,12 @@ class Studio:
         self.last_render: dict[str, Any] = {"state": "idle"}
         self.history = self.run_dir / HISTORY
         self.history.mkdir(parents=True, exist_ok=True)
+        opened = read_plan(self.run_dir / "plan.json")
         if not self._versions():  # the first version is the plan as it was opened
-            self._write_version(1, read_plan(self.run_dir / "plan.json"))
+            self._write_version(1, opened)
             self._set_position(1)
+        elif opened != self.plan():  # plan.json was changed by hand (or rendered) since: a version of its own
+            self.commit(opened)
 
     # --- the plan and its history -----------------------------------------------------------------
 
