@@ -215,3 +215,18 @@ def test_a_plan_changed_by_hand_while_the_studio_was_closed_is_a_version_of_its_
     reopened = create_app(run_dir, lambda reporter: None, token="t")
     assert reopened.state.studio.plan().title == "By hand" and reopened.state.studio.plan().shots[0].text == "Mia ran."
     assert reopened.state.studio.state()["can_undo"]
+
+
+def test_who_is_in_a_shot_and_its_scene_graph_stay_in_step(studio):
+    client, _ = studio
+    plan = plan_of(client.get("/api/plan"))
+    ids = {c["id"]: c["kind"] for c in plan["characters"]}
+    first, second = list(ids)[:2]
+    shot = plan_of(client.post("/api/shots/1", json={"characters": [first]}))["shots"][1]
+    assert {"id": first, "label": ids[first], "attributes": []} in shot["graph"]["entities"]  # drawn now
+    shot = plan_of(client.post("/api/shots/0", json={"characters": [second]}))["shots"][0]
+    entities = {e["id"] for e in shot["graph"]["entities"]}
+    assert first not in entities and second in entities
+    assert all(first not in (a["agent"], a["object"]) for a in shot["graph"]["actions"])
+    added = plan_of(client.post("/api/shots/add", json={"after": 0}))["shots"][1]
+    assert {e["id"] for e in added["graph"]["entities"]} == set(added["characters"]) == {second}

@@ -306,7 +306,7 @@ def read_plan(path: str | Path) -> StoryPlan:
 def validation_message(error: ValidationError) -> str:
     """A plan's validation error as one line: the field, the reason, how many more."""
     first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    where = ".".join(str(p) for p in first["loc"])  # none: the plan as a whole (it names the shot itself)
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     reason = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {reason}{more}"
+    return f"{where}: {reason}{more}" if where else f"{reason}{more}"

@@ -107,8 +107,10 @@ class EventReporter:
     """Progress as events, for a page watching a render (the studio): every stage's and task's count as it
     moves, and each log line; `also` (the terminal's reporter) shows the same progress where it started."""
 
-    def __init__(self, publish: Callable[[dict[str, Any]], None], also: Reporter | None = None) -> None:
-        self.publish, self.also = publish, also
+    def __init__(
+        self, publish: Callable[[dict[str, Any]], None], also: Reporter | None = None, every: float = 0.1
+    ) -> None:
+        self.publish, self.also, self.every = publish, also, every  # every: seconds between a stage's events
 
     @contextmanager
     def stage(self, name: str, total: int) -> Iterator[Advance]:
@@ -124,13 +126,16 @@ class EventReporter:
     def _counted(self, kind: str, name: str, total: int) -> Iterator[Advance]:
         inner = (self.also.stage if kind == "stage" else self.also.task)(name, total) if self.also else None
         shown = inner.__enter__() if inner is not None else (lambda n=1: None)
-        done = 0
+        done, published = 0, 0.0
 
         def advance(n: int = 1) -> None:
-            nonlocal done
+            nonlocal done, published
             done += n
             shown(n)
-            self.publish({"type": kind, "name": name, "done": done, "total": total})
+            now = time.monotonic()
+            if now - published >= self.every or done >= total:  # an encode advances a frame at a time
+                published = now
+                self.publish({"type": kind, "name": name, "done": done, "total": total})
 
         self.publish({"type": kind, "name": name, "done": 0, "total": total})
         try:

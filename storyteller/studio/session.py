@@ -166,6 +166,8 @@ class Studio:
             scale = duration / shot.duration
             scaled = [{**a, "start": round(a["start"] * scale, 3), "end": round(a["end"] * scale, 3)} for a in actions]
             merged["graph"] = {**merged["graph"], "actions": scaled}
+        if isinstance(merged.get("characters"), list) and isinstance(merged.get("graph"), dict):
+            merged["graph"] = _cast(plan, merged["characters"], merged["graph"])
         shots = [s.model_dump(mode="json") for s in plan.shots]
         shots[index] = merged
         return self.commit(_validated({**plan.model_dump(mode="json"), "shots": shots}))
@@ -203,6 +205,7 @@ class Studio:
             prompt=source.prompt,
             characters=list(source.characters),
             location=source.location,
+            graph=_cast(plan, source.characters, {"time_of_day": source.graph.time_of_day}),
         )
         shots = list(plan.shots)
         shots.insert(after + 1, new)
@@ -367,6 +370,30 @@ def _validated(data: Any) -> StoryPlan:
         return StoryPlan.model_validate(data)
     except ValidationError as error:
         raise StorytellerError(validation_message(error)) from None
+
+
+def _cast(plan: StoryPlan, present: list[Any], graph: dict[str, Any]) -> dict[str, Any]:
+    """A shot's scene graph in step with who is in it (what is drawn is the graph): an entity for each
+    character now present, and a character no longer present gone with its relations and actions."""
+    characters = {c.id: c for c in plan.characters}
+    entities = [
+        e
+        for e in graph.get("entities", [])
+        if not isinstance(e, dict) or e.get("id") not in characters or e.get("id") in present
+    ]
+    have = {e.get("id") for e in entities if isinstance(e, dict)}
+    entities += [{"id": cid, "label": characters[cid].kind} for cid in present if cid in characters and cid not in have]
+    gone = set(characters) - set(present)
+
+    def keeps(item: Any, *ends: str) -> bool:
+        return not isinstance(item, dict) or not any(item.get(end) in gone for end in ends)
+
+    return {
+        **graph,
+        "entities": entities,
+        "relations": [r for r in graph.get("relations", []) if keeps(r, "subject", "object")],
+        "actions": [a for a in graph.get("actions", []) if keeps(a, "agent", "object")],
+    }
 
 
 def _shot_at(plan: StoryPlan, index: int) -> Shot:

@@ -92,7 +92,12 @@ function drawStoryboard() {
     const image = document.createElement("img");
     image.src = media(`keyframes/${shot.id}.png`);
     image.alt = `keyframe of shot ${index + 1}`;
-    image.onerror = () => image.removeAttribute("src"); // a new shot has none until it is rendered
+    image.onerror = () => {
+      // a new shot has no keyframe until it is rendered
+      image.removeAttribute("src");
+      image.alt = "";
+      card.classList.add("unrendered");
+    };
     const meta = document.createElement("div");
     meta.className = "meta";
     const number = document.createElement("span");
