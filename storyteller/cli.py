@@ -762,6 +762,8 @@ def _summary(result: RunResult, quiet: bool, model_stats: Any = None) -> None:
     costs = [f"{what} {fill[what]}" for what in ("draw ms/frame", "infill ms/frame") if fill.get(what) is not None]
     why = f" (auto: {', '.join(costs)})" if fill.get("mode") == "auto" else ""
     table.add_row("fill", f"{fill.get('used', '-')}{why}")
+    for stage, ran_at in result.models.items():
+        table.add_row(stage, shown(ran_at))
     if model_stats is not None:
         table.add_row("planner", _model_line(model_stats))
     table.add_row("video file", shown(result.video))

@@ -91,6 +91,7 @@ class RunResult:
     cache_hits: dict[str, int] = field(default_factory=dict)
     rendered: dict[str, int] = field(default_factory=dict)
     fill: dict[str, Any] = field(default_factory=dict)  # the fill the render used, and how it was chosen
+    models: dict[str, str] = field(default_factory=dict)  # what each model ran at (size, frames a call, rate)
 
 
 class Storyteller:
@@ -315,6 +316,7 @@ class Storyteller:
             cache_hits=dict(cache.stats.hits),
             rendered=rendered,
             fill=work.summary()["fill"],
+            models=self._runs_at(work),
         )
         store = {"dir": str(cache.root), "cap bytes": self.cache_size, "pruned": pruned, "freed bytes": freed}
         _save_record(result, self.executor, work, store, self.planned_by)
@@ -347,6 +349,14 @@ class Storyteller:
                     media.append(target)
                     advance(1)
         return media
+
+    def _runs_at(self, work: RenderPlan) -> dict[str, str]:
+        """What each stage's model ran at, where it says (a diffusion model's size, clip length and rate)."""
+        stages = {"keyframes": self.keyframer, "animator": self.animator}
+        if work.stride > 1 and self.infill is not None:
+            stages["infill"] = self.infill
+        said = {stage: backend.runs_at(work.plan) for stage, backend in stages.items()}
+        return {stage: text for stage, text in said.items() if text}
 
     # --- stages ---------------------------------------------------------------------------------
 
@@ -702,6 +712,7 @@ def _save_record(
         "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
         "cache_hits": result.cache_hits,
         "rendered": result.rendered,
+        **({"models": result.models} if result.models else {}),
         "video": str(result.video),
         "video_sha256": file_digest(result.video),
     }

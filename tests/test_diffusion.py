@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -71,6 +72,28 @@ def test_tiny_sd_keyframes_and_svd_animation_make_a_film(models, tmp_path):
     again = run("make", story, *TINY, "--preset", tiny_preset(models, tmp_path), "--no-library", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "rendered 0 keyframes, 0 clips, 0 segments, 0 films" in again.stdout
+
+
+def test_a_model_named_without_a_preset_runs_at_its_own_size_and_says_so(models, tmp_path):
+    story = tmp_path / "hamster.txt"
+    story.write_text(STORY)
+    # the tiny pipeline's UNet samples 32 latents a side and its VAE scales by 2: 64 pixels, not 512
+    made = run("make", story, *TINY, "--keyframe", f"diffusers:{models['sd']}", "--no-library", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    record = json.loads((tmp_path / "runs" / "hamster" / "run.json").read_text())
+    assert record["models"] == {"keyframes": f"{models['sd']} at 64x64"}
+    assert f"{models['sd']} at 64x64" in made.stdout  # the run summary says it too
+    plan = StoryPlan.model_validate_json((tmp_path / "runs" / "hamster" / "plan.json").read_text())
+    wide = plan.model_copy(update={"width": 128, "height": 64})
+    assert DiffusersKeyframes(str(models["sd"])).frame_size(wide) == (96, 48)  # 64x64's pixels, 2:1
+    # a video model's clip length and rate: its pipeline's defaults, else its config (SVD: the UNet's)
+    svd = DiffusersAnimator(str(models["svd"]))
+    assert (svd.size(), svd.clip_frames(), svd.model_fps(plan)) == ((64, 64), 25, 7)
+    ltx = DiffusersAnimator(str(models["ltx"]))
+    assert (ltx.size(), ltx.clip_frames(), ltx.model_fps(plan)) == ((704, 512), 161, 25)
+    assert all(side % 32 == 0 for side in ltx.frame_size(wide))  # LTX takes multiples of 32 only
+    given = DiffusersKeyframes(str(models["sd"]), width=32, height=32)
+    assert given.frame_size(plan) == (32, 32) and given.config()["native"] == (32, 32)
 
 
 def test_same_seed_same_frames_and_another_seed_other_frames(models, plan):

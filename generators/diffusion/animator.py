@@ -35,13 +35,16 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
         steps (`int`): denoising steps per call.
         guidance (`float`): classifier-free guidance scale (1.0 or less: none).
-        width (`int`), height (`int`): the size the model was trained at (its pixel count is what counts).
+        width (`int`, *optional*), height (`int`, *optional*): the size the model was trained at (its pixel count
+            is what counts). Default: read from the model, as for keyframes.
         dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
         variant (`str`, *optional*): the weights' variant to load ("fp16").
-        frames (`int`): frames per call, the model's native clip length; longer shots are made chunk by chunk,
-            each from the last frame of the one before.
+        frames (`int`, *optional*): frames per call, the model's native clip length; longer shots are made chunk
+            by chunk, each from the last frame of the one before. Default: the model's (its pipeline's default
+            `num_frames`, or its denoiser's config), else 16.
         fps (`int`, *optional*): the frame rate the model's clips play at; they are resampled to the plan's.
-            Default: the plan's.
+            Default: the model's (its pipeline's default `frame_rate`, or diffusers' documented rate), else
+            the plan's.
         decode_chunk (`int`, *optional*): frames the VAE decodes at once (SVD): lower uses less memory.
         guide_strength (`float`): how strongly the retrieved clip's frames steer the motion, where the
             pipeline takes conditioning frames (LTX); 0: not at all.
@@ -59,9 +62,9 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         pipeline: str | None = None,
         steps: int = 25,
         guidance: float = 3.0,
-        width: int = 512,
-        height: int = 320,
-        frames: int = 16,
+        width: int | None = None,
+        height: int | None = None,
+        frames: int | None = None,
         fps: int | None = None,
         dtype: str = "auto",
         variant: str | None = None,
@@ -75,13 +78,13 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             pipeline=pipeline,
             steps=steps,
             guidance=guidance,
-            size=(width, height),
+            size=(width, height) if width and height else None,
             dtype=dtype,
             variant=variant,
             device=device,
             low_memory=low_memory,
         )
-        self.frames, self.fps, self.decode_chunk = max(2, frames), fps, decode_chunk
+        self.frames, self.fps, self.decode_chunk = max(2, frames) if frames else None, fps, decode_chunk
         self.guide_strength = guide_strength  # LTX: how strongly the reference clip's frames steer the motion
 
     def config(self) -> dict[str, Any]:
@@ -100,6 +103,23 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
                 f"use it with --keyframe diffusers:{self.model}"
             )
 
+    def clip_frames(self) -> int:
+        """Frames per call: given, else the model's own clip length, else 16."""
+        return self.frames or max(2, self.native().frames or 16)
+
+    def model_fps(self, plan: StoryPlan) -> int:
+        """The rate the model's clips play at: given, else the model's own, else the plan's."""
+        return self.fps or self.native().fps or plan.fps
+
+    def frame_size(self, plan: StoryPlan) -> tuple[int, int]:
+        """The size clips are generated at: the plan's aspect ratio at the model's pixel count."""
+        native = self.size()
+        return runtime.fit(plan.width, plan.height, native[0] * native[1], self.native().video_multiple)
+
+    def runs_at(self, plan: StoryPlan) -> str:
+        width, height = self.frame_size(plan)
+        return f"{self.model} at {width}x{height}, {self.clip_frames()} frames a call at {self.model_fps(plan)} fps"
+
     # --- animate ---------------------------------------------------------------------------------
 
     def animate(
@@ -111,7 +131,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         progress: runtime.Progress | None = None,
     ) -> Iterator[np.ndarray]:
         """The shot's frames at the plan's rate, generated chunk by chunk from the keyframe onwards."""
-        fps = self.fps or plan.fps
+        fps = self.model_fps(plan)
         count = plan.shot_frames(shot)
         step = fps / plan.fps  # model frames per plan frame
         chunks = self.chunk_lengths(math.ceil((count - 1) * step) + 1)
@@ -141,7 +161,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
 
     def chunk_lengths(self, needed: int) -> list[int]:
         """Native-length chunks covering `needed` frames, each after the first sharing one frame."""
-        native = self.frames
+        native = self.clip_frames()
         chunks = [native]
         covered = native
         while covered < needed:
@@ -164,10 +184,9 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         takes conditions at any frame (LTX), ending at `last`. Text-to-video models ignore both images."""
         pipe = self.load()
         call = pipe.__call__
-        spatial = _spatial_multiple(pipe)
-        width, height = runtime.fit(plan.width, plan.height, self.native[0] * self.native[1], spatial)
+        width, height = self.frame_size(plan)
         frames = _valid_frames(pipe, count)
-        fps = self.fps or plan.fps
+        fps = self.model_fps(plan)
         kwargs: dict[str, Any] = {
             "num_inference_steps": self.steps,
             "generator": runtime.generator("animate", plan.seed, shot.text, shot.duration, chunk),
@@ -226,7 +245,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         if guide is None or self.guide_strength <= 0 or frames <= ratio:
             return None
         path, _, start = guide.source.partition("#t=")
-        first = chunk * (self.frames - 1) + ratio  # model frames since the start of the shot
+        first = chunk * (self.clip_frames() - 1) + ratio  # model frames since the start of the shot
         times = [float(start or 0) + (first + i) / fps for i in range(frames - ratio)]
         video = _clip_frames(path, times, size)
         return (ratio, video) if video else None
@@ -307,17 +326,6 @@ def _guide_words(guide: MotionGuide) -> list[str]:
         elif abs(dx) > 0.05:
             words.append("camera pans " + ("right" if dx > 0 else "left"))
     return words
-
-
-def _spatial_multiple(pipe: Any) -> int:
-    if type(pipe).__name__.startswith("LTX"):
-        return 32  # LTX pipelines refuse anything else, whatever their VAE
-    for name in ("vae_spatial_compression_ratio", "vae_scale_factor_spatial", "vae_scale_factor"):
-        value = getattr(pipe, name, None)
-        if isinstance(value, int) and value > 0:
-            # transformers patchify latents 2x2 more (Wan, CogVideoX, FLUX): twice the VAE factor fits them all
-            return value * 2 if value < 32 else value
-    return 16
 
 
 def _valid_frames(pipe: Any, count: int) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from generators.diffusion import runtime
-from generators.diffusion.animator import _spatial_multiple, _to_uint8, _valid_frames
+from generators.diffusion.animator import _to_uint8, _valid_frames
 from storyteller.core.backend import Infiller
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import MotionGuide
@@ -25,7 +25,8 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
             (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
         steps (`int`): denoising steps per call.
         guidance (`float`): classifier-free guidance scale (1.0 or less: none).
-        width (`int`), height (`int`): the size the model was trained at.
+        width (`int`, *optional*), height (`int`, *optional*): the size the model was trained at. Default: read
+            from the model.
         dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
         variant (`str`, *optional*): the weights' variant to load ("fp16").
         prompt (`str`): the text every segment is generated with (default: none).
@@ -44,8 +45,8 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         prompt: str = "",
         steps: int = 30,
         guidance: float = 3.0,
-        width: int = 768,
-        height: int = 512,
+        width: int | None = None,
+        height: int | None = None,
         dtype: str = "auto",
         variant: str | None = None,
         device: str = "auto",
@@ -56,7 +57,7 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
             pipeline=pipeline,
             steps=steps,
             guidance=guidance,
-            size=(width, height),
+            size=(width, height) if width and height else None,
             dtype=dtype,
             variant=variant,
             device=device,
@@ -82,7 +83,8 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         pipe = self.load()
         call = pipe.__call__
         h, w = first.shape[:2]
-        width, height = runtime.fit(w, h, self.native[0] * self.native[1], _spatial_multiple(pipe))
+        native = self.size()
+        width, height = runtime.fit(w, h, native[0] * native[1], self.native().video_multiple)
         count = _valid_frames(pipe, len(times) + 2)
         ends = [Image.fromarray(f).convert("RGB").resize((width, height), Image.LANCZOS) for f in (first, last)]
         kwargs: dict[str, Any] = {

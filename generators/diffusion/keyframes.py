@@ -31,8 +31,10 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
         steps (`int`): denoising steps per call.
         guidance (`float`): classifier-free guidance scale (1.0 or less: none).
-        width (`int`), height (`int`): the size the model was trained at; the plan's aspect ratio is fitted to
-            this pixel count and the keyframe resized to the plan's size.
+        width (`int`, *optional*), height (`int`, *optional*): the size the model was trained at; the plan's
+            aspect ratio is fitted to this pixel count and the keyframe resized to the plan's size. Default:
+            read from the model (its denoiser's sample size times its VAE's scale factor, else its
+            pipeline's documented default).
         dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
         variant (`str`, *optional*): the weights' variant to load ("fp16").
         ip_adapter (`list[str]`, *optional*): an IP-Adapter as [repository, subfolder, weight file]: characters
@@ -52,8 +54,8 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
         pipeline: str | None = None,
         steps: int = 30,
         guidance: float = 7.0,
-        width: int = 512,
-        height: int = 512,
+        width: int | None = None,
+        height: int | None = None,
         dtype: str = "auto",
         variant: str | None = None,
         device: str = "auto",
@@ -66,7 +68,7 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             pipeline=pipeline,
             steps=steps,
             guidance=guidance,
-            size=(width, height),
+            size=(width, height) if width and height else None,
             dtype=dtype,
             variant=variant,
             device=device,
@@ -95,9 +97,7 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             "guidance_scale": self.guidance,
             "generator": runtime.generator("keyframe", plan.seed, lead(shot), shot.location),
         }
-        multiple = 16 * max(1, int(getattr(pipe, "vae_scale_factor", 8)) // 8)
-        area = self.native[0] * self.native[1]
-        kwargs["width"], kwargs["height"] = runtime.fit(plan.width, plan.height, area, multiple)
+        kwargs["width"], kwargs["height"] = self.frame_size(plan)
         if shot.negative_prompt and self.guidance > 1 and runtime.accepts(call, "negative_prompt"):
             kwargs["negative_prompt"] = shot.negative_prompt
         kwargs.update(self._reference(pipe, shot, plan))
@@ -110,6 +110,15 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
 
     def default_loader(self, diffusers: Any) -> Any:
         return diffusers.AutoPipelineForText2Image
+
+    def frame_size(self, plan: StoryPlan) -> tuple[int, int]:
+        """The size keyframes are drawn at: the plan's aspect ratio at the model's pixel count."""
+        native = self.size()
+        return runtime.fit(plan.width, plan.height, native[0] * native[1], self.native().image_multiple)
+
+    def runs_at(self, plan: StoryPlan) -> str:
+        width, height = self.frame_size(plan)
+        return f"{self.model} at {width}x{height}"
 
     def _reference(self, pipe: Any, shot: Shot, plan: StoryPlan) -> dict[str, Any]:
         """IP-Adapter inputs for the shot's characters with reference images, when the pipeline takes them."""

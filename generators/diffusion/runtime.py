@@ -9,6 +9,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,94 @@ def fit(width: int, height: int, area: int, multiple: int) -> tuple[int, int]:
     )
 
 
+# What a pipeline class documents where neither its call nor its model's config says (diffusers' docs)
+DOCUMENTED = {
+    "FluxPipeline": {"size": (1024, 1024)},
+    "WanPipeline": {"fps": 16},
+    "WanImageToVideoPipeline": {"fps": 16},
+    "WanVACEPipeline": {"fps": 16},
+}
+
+
+@dataclass(frozen=True)
+class Native:
+    """What a model was made for, read from its configuration files (no weights loaded): the frame size
+    (its pixel count is what counts), and for a video model its clip length and frame rate (None: unknown)."""
+
+    size: tuple[int, int] | None
+    frames: int | None = None
+    fps: int | None = None
+    pipeline: str = ""  # the pipeline class
+    scale: int = 8  # the VAE's spatial downsampling
+
+    @property
+    def image_multiple(self) -> int:
+        """What an image pipeline's width and height must be multiples of."""
+        return 16 * max(1, self.scale // 8)
+
+    @property
+    def video_multiple(self) -> int:
+        """What a video pipeline's width and height must be multiples of: LTX refuses all but 32, whatever
+        its VAE; transformers patchify latents 2x2 more (Wan, CogVideoX): twice the VAE factor fits them."""
+        if self.pipeline.startswith("LTX"):
+            return 32
+        return self.scale * 2 if self.scale < 32 else self.scale
+
+
+def native_of(model: str, pipeline: str | None = None) -> Native:
+    """A model's native size, frames and frame rate: its denoiser's sample size times its VAE's scale factor,
+    else the defaults of its pipeline class's call, else what diffusers documents for the class. From the
+    model's config files (offline: the folder, or the hub cache), so every process reads the same."""
+    import diffusers
+
+    quiet_libraries()
+    source = str(Path(model).expanduser()) if looks_like_path(model) else model
+    try:
+        index = diffusers.DiffusionPipeline.load_config(source)
+    except (OSError, ValueError):
+        return Native(size=None, pipeline=pipeline or "")  # not here: loading the pipeline will say so
+    name = pipeline or index.get("_class_name", "")
+    cls = getattr(diffusers, name, None)
+    call = cls.__call__ if isinstance(cls, type) else None
+    defaults = {}
+    if call is not None:
+        import inspect
+
+        parameters = inspect.signature(call).parameters
+        defaults = {k: p.default for k, p in parameters.items() if isinstance(p.default, int) and p.default > 0}
+
+    def component(folder: str) -> dict[str, Any]:
+        if folder not in index:
+            return {}
+        try:
+            # any model class reads a config.json: it does not matter which
+            return dict(diffusers.AutoencoderKL.load_config(source, subfolder=folder))
+        except (OSError, ValueError):
+            return {}
+
+    denoiser = component("unet") or component("transformer")
+    vae = component("vae")
+    levels = vae.get("block_out_channels") or vae.get("dim_mult")  # AutoencoderKL's, or Wan's VAE's
+    scale = 2 ** (len(levels) - 1) if levels else 8
+    size = None
+    sample = denoiser.get("sample_size")
+    if sample and "unet" in index:  # a UNet's latents are the VAE's downsampling of the image
+        height, width = (sample, sample) if isinstance(sample, int) else tuple(sample)[:2]
+        size = (int(width) * scale, int(height) * scale)
+    elif "width" in defaults and "height" in defaults:
+        size = (defaults["width"], defaults["height"])
+    elif sample:
+        side = sample if isinstance(sample, int) else sample[0]
+        size = (int(side) * scale, int(side) * scale)
+    documented = DOCUMENTED.get(name, {})
+    size = size or documented.get("size")
+    frames = defaults.get("num_frames") or denoiser.get("num_frames")
+    fps = defaults.get("frame_rate") or defaults.get("fps") or documented.get("fps")
+    return Native(
+        size=size, frames=int(frames) if frames else None, fps=int(fps) if fps else None, pipeline=name, scale=scale
+    )
+
+
 def first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
@@ -220,25 +309,41 @@ class PipelineBackend(Backend):
         pipeline: str | None,
         steps: int,
         guidance: float,
-        size: tuple[int, int],
+        size: tuple[int, int] | None,
         dtype: str,
         variant: str | None,
         device: str,
         low_memory: bool,
     ) -> None:
         self.model, self.pipeline_class = model, pipeline
-        self.steps, self.guidance, self.native = steps, guidance, size
+        self.steps, self.guidance, self.native_size = steps, guidance, size
         self.dtype, self.variant, self.device, self.low_memory = dtype, variant, device, low_memory
         self._pipe: Any = None
+        self._native: Native | None = None
+
+    def native(self) -> Native:
+        """The model's own size (and clip length, frame rate), where the preset or the user gave none."""
+        if self._native is None:
+            self._native = native_of(self.model, self.pipeline_class)
+        return self._native
+
+    def size(self) -> tuple[int, int]:
+        """The pixel size whose count the plan's aspect ratio is fitted to: given, else the model's own."""
+        size = self.native_size or self.native().size
+        if size is None:
+            note(f"{self.model}: its native size is not in its config; 512x512 is used (give width and height)")
+            return (512, 512)
+        return size
 
     def config(self) -> dict[str, Any]:
         # the device and memory savers change speed, not the picture: they stay out of the cache key
+        # (a size read from the model is the model's: the model's name keys it)
         return {
             "model": self.model,
             "pipeline": self.pipeline_class,
             "steps": self.steps,
             "guidance": self.guidance,
-            "native": self.native,
+            "native": self.native_size,
             "dtype": self.dtype,
         }
 

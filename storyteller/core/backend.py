@@ -69,6 +69,11 @@ class Backend:
         """The class doing the work (for an adopted object, its own): what a measurement of it is about."""
         return f"{type(self).__module__}.{type(self).__qualname__}"
 
+    def runs_at(self, plan: StoryPlan) -> str | None:
+        """What it runs at for `plan`, for the run summary (a model's frame size, clip length and rate);
+        default: nothing to say."""
+        return None
+
     def resources(self) -> Resources:
         """What one worker running this backend needs (default: one CPU)."""
         return Resources()
