@@ -21,8 +21,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from generators import ANIMATORS, KEYFRAME_GENERATORS
+from generators.diffusion import Preset, best_fit, presets
 from generators.diffusion import preset as find_preset
-from generators.diffusion import presets
+from generators.diffusion.runtime import gpu_memory_gb
 from planners import PLANNERS
 from planners.llm import LLMPlanner
 from retrieval import RETRIEVERS
@@ -40,7 +41,7 @@ from storyteller.core.errors import StorytellerError, printable
 from storyteller.core.executors import DEFAULT_WORKERS
 from storyteller.core.models import PlanConfig, StoryPlan, read_plan
 from storyteller.core.outputs import check_output
-from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, RichReporter
+from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, RichReporter, note
 from storyteller.core.video_io import frame_count
 from storyteller.export import export
 from storyteller.pipeline import RunResult, Storyteller, save_plan
@@ -116,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("-o", "--output", type=Path, help="where to write the MP4")
             overwrite_option(p)
         p.add_argument(
-            "--preset", help="diffusion models for both stages, e.g. sd-turbo+svd (see `storyteller presets`)"
+            "--preset",
+            help="diffusion models for both stages, e.g. sd-turbo+svd (see `storyteller presets`); auto: the best "
+            "that fits this GPU",
         )
         p.add_argument(
             "--keyframe", help="keyframe backend: animatic (default), or diffusers:MODEL_ID_OR_FOLDER for any T2I model"
@@ -558,7 +561,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _storyteller(
     args: argparse.Namespace, reporter: Reporter, runs_dir: Path, planner: Planner | None = None
 ) -> Storyteller:
-    preset = find_preset(args.preset) if args.preset else None
+    preset = _preset(args)
     return Storyteller(
         planner=planner or "heuristic",
         keyframe=_generator(KEYFRAME_GENERATORS, args.keyframe, preset and preset.keyframe, args),
@@ -593,6 +596,17 @@ def _fill(args: argparse.Namespace) -> FillSettings | str | None:
             else FillSettings(stride=args.stride, depth=args.depth)
         )
     return FillSettings(infill=args.fill, stride=args.stride, depth=args.depth)
+
+
+def _preset(args: argparse.Namespace) -> Preset | None:
+    """--preset NAME, or with `auto` the best that fits this machine's GPU (said once, on stderr)."""
+    if args.preset != "auto":
+        return find_preset(args.preset) if args.preset else None
+    choice = best_fit(gpu_memory_gb())
+    note(f"--preset auto: {choice.reason}")
+    if choice.low_memory:
+        args.low_memory = True
+    return choice.preset
 
 
 def _generator(registry: Any, spec: str | None, preset: dict | None, args: argparse.Namespace) -> Any:

@@ -419,3 +419,26 @@ def test_ltx_infill_fills_between_two_frames_and_runs_in_the_fill_stage(models, 
     finally:
         type(infill.load()).__call__ = original
     assert again.rendered["clips"] == len(plan.shots) and calls == []
+
+
+def test_preset_auto_takes_the_best_preset_the_gpu_fits(models, tmp_path, monkeypatch):
+    from generators.diffusion import Preset, best_fit
+
+    small = Preset("small", "", (4, 2), {"model": "a"}, {"model": "b"}, rank=1)
+    large = Preset("large", "", (40, 20), {"model": "c"}, {"model": "d"}, rank=5)
+    choices = {"small": small, "large": large}
+    assert best_fit(None, choices).preset is None  # no GPU: the animatic
+    assert best_fit(1, choices).preset is None
+    assert (best_fit(6, choices).preset, best_fit(6, choices).low_memory) == (small, False)
+    assert (best_fit(24, choices).preset, best_fit(24, choices).low_memory) == (large, True)
+    assert (best_fit(48, choices).preset, best_fit(48, choices).low_memory) == (large, False)
+    # the built-in presets, by a faked GPU's memory, through the command line
+    story = tmp_path / "hamster.txt"
+    story.write_text(STORY)
+    monkeypatch.setenv("STORYTELLER_GPU_MEMORY_GB", "3")
+    made = run("make", story, *TINY, "--preset", "auto", "--no-library", cwd=tmp_path)
+    assert made.returncode == 0 and "--preset auto: 3 GB GPU: no preset fits, the animatic draws" in made.stderr
+    assert best_fit(12).preset.name == "wan-1.3b" and best_fit(24).preset.name == "wan2.2-ti2v-5b"
+    assert best_fit(80).preset.name == "flux-schnell+ltx-0.9.7-distilled" and not best_fit(80).low_memory
+    monkeypatch.setenv("STORYTELLER_GPU_MEMORY_GB", "lots")
+    assert_clear_error(run("make", story, *TINY, "--preset", "auto", cwd=tmp_path), "STORYTELLER_GPU_MEMORY_GB=lots")

@@ -27,6 +27,7 @@ class Preset:
     memory_gb: tuple[float, float]  # GPU memory without and with --low-memory
     keyframe: dict[str, Any]
     animator: dict[str, Any]
+    rank: int = 0  # how good its films are against the others': --preset auto takes the best that fits
 
 
 MAX_PRESET_BYTES = 1_000_000
@@ -52,6 +53,7 @@ def presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
                 memory_gb=tuple(entry.get("memory_gb", (0, 0))),
                 keyframe=dict(entry["keyframe"]),
                 animator=dict(entry["animator"]),
+                rank=int(entry.get("rank", 0)),
             )
             for name, entry in data.items()
         }
@@ -108,6 +110,35 @@ def _check_keys(path: Path, entry: Preset) -> None:
             raise StorytellerError(
                 f"preset file {path}, [{entry.name}.{stage}]: {problem} (keys: {', '.join(sorted(known))})"
             )
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What --preset auto chose, and why."""
+
+    preset: Preset | None  # None: no preset fits (or there is no GPU): the animatic draws
+    low_memory: bool
+    reason: str
+
+
+def best_fit(memory_gb: float | None, choices: dict[str, Preset] | None = None) -> Choice:
+    """The best preset (highest rank) that fits `memory_gb` of GPU memory, as it is or else with --low-memory
+    (as it is, between two of the same rank); none on no GPU."""
+    choices = presets() if choices is None else choices
+    if memory_gb is None:
+        return Choice(None, False, "no GPU: the animatic draws on the CPU")
+    fitting = [
+        (candidate, low_memory)
+        for candidate in choices.values()
+        for low_memory in (False, True)
+        if 0 < candidate.memory_gb[1 if low_memory else 0] <= memory_gb
+    ]
+    if not fitting:
+        return Choice(None, False, f"{memory_gb:.0f} GB GPU: no preset fits, the animatic draws")
+    best, low_memory = min(fitting, key=lambda c: (-c[0].rank, c[1], c[0].memory_gb[c[1]], c[0].name))
+    how = " with --low-memory" if low_memory else ""
+    need = best.memory_gb[1 if low_memory else 0]
+    return Choice(best, low_memory, f"{memory_gb:.0f} GB GPU: {best.name}{how} (needs {need:g} GB)")
 
 
 def preset(spec: str) -> Preset:

@@ -267,7 +267,8 @@ def native_of(model: str, pipeline: str | None = None) -> Native:
     denoiser = component("unet") or component("transformer")
     vae = component("vae")
     levels = vae.get("block_out_channels") or vae.get("dim_mult")  # AutoencoderKL's, or Wan's VAE's
-    scale = 2 ** (len(levels) - 1) if levels else 8
+    given = vae.get("scale_factor_spatial") or vae.get("spatial_compression_ratio")  # Wan 2.2's is 16
+    scale = int(given) if given else 2 ** (len(levels) - 1) if levels else 8
     size = None
     sample = denoiser.get("sample_size")
     if sample and "unet" in index:  # a UNet's latents are the VAE's downsampling of the image
@@ -285,6 +286,24 @@ def native_of(model: str, pipeline: str | None = None) -> Native:
     return Native(
         size=size, frames=int(frames) if frames else None, fps=int(fps) if fps else None, pipeline=name, scale=scale
     )
+
+
+GPU_MEMORY_VARIABLE = "STORYTELLER_GPU_MEMORY_GB"  # overrides what is detected (a shared GPU, a test)
+
+
+def gpu_memory_gb() -> float | None:
+    """The GPU's memory in GB (STORYTELLER_GPU_MEMORY_GB, else the first CUDA device's), None: no GPU."""
+    given = os.environ.get(GPU_MEMORY_VARIABLE, "").strip()
+    if given:
+        try:
+            return max(0.0, float(given))
+        except ValueError:
+            raise StorytellerError(f"{GPU_MEMORY_VARIABLE}={given}: give the GPU's memory in GB, e.g. 24") from None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return torch.cuda.get_device_properties(0).total_memory / 1e9
 
 
 def first_line(error: BaseException) -> str:
