@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--colour-match", action="store_true", help="keep each place's colours: match shots to its first keyframe"
         )
         p.add_argument("--deflicker", action="store_true", help="ease frame-to-frame brightness jitter")
+        p.add_argument(
+            "--no-character-memory",
+            action="store_true",
+            help="do not hold a character's later keyframes to its first (IP-Adapter models)",
+        )
         p.add_argument("--device", default="auto", help="diffusion device: auto (default), cuda, cuda:1, mps, cpu")
         p.add_argument(
             "--low-memory",
@@ -570,6 +575,7 @@ def _storyteller(
         fill=_fill(args),
         colour_match=args.colour_match,
         deflicker=args.deflicker,
+        character_memory=not args.no_character_memory,
         runs_dir=runs_dir,
         reporter=reporter,
         workers=args.workers,

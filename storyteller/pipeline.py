@@ -71,6 +71,7 @@ from storyteller.render_plan import (
     RenderPlan,
     ShotWork,
     clips_needed,
+    remembered_by,
     shot_inputs,
 )
 from storyteller.work import Worker, finish_clip, image_of
@@ -116,6 +117,9 @@ class Storyteller:
             animators, not for the animatic), a `FillSettings` to force one, or None to render every frame.
         colour_match: shots of a place keep the colours of its first keyframe.
         deflicker: ease frame-to-frame brightness jitter.
+        character_memory: a character's first keyframe becomes its reference image, which its later keyframes
+            are held to (IP-Adapter), where the keyframe model takes one and the character has no reference
+            of its own; False: every keyframe drawn from its prompt alone.
         cache_dir: the content-addressed store of keyframes, clips and film segments (default: the one every
             run on this machine shares, in the user cache directory; STORYTELLER_CACHE moves it).
         cache_size: the store's cap in bytes (default 5 GiB): after each render the least recently used
@@ -145,6 +149,7 @@ class Storyteller:
         fill: FillSettings | str | None = AUTO,
         colour_match: bool = False,
         deflicker: bool = False,
+        character_memory: bool = True,
         cache_dir: Path | str | None = None,
         cache_size: int = DEFAULT_CACHE_BYTES,
         quality: str = DEFAULT_QUALITY,
@@ -183,7 +188,12 @@ class Storyteller:
         if quality not in ENCODERS:
             raise StorytellerError(f"quality '{quality}': give one of {', '.join(ENCODERS)}")
         self.look = Look(
-            fill=settings, auto=fill == AUTO, colour_match=colour_match, deflicker=deflicker, quality=quality
+            fill=settings,
+            auto=fill == AUTO,
+            colour_match=colour_match,
+            deflicker=deflicker,
+            quality=quality,
+            character_memory=character_memory,
         )
         self.infill: Infiller | None = None
         if settings is not None:  # an unknown infill backend fails now, not mid-render
@@ -255,8 +265,10 @@ class Storyteller:
         if voiced is not None:
             plan = voiced.plan
         seconds["speech"] = time.perf_counter() - clock
+        plan = self._remembering(plan)
         # the run directory keeps the plan it shows (wherever it came from), written once, as it will be
-        # rendered: its guides recorded, so a user can pin or swap them, its durations fitted to the speech
+        # rendered: its guides recorded, so a user can pin or swap them, its durations fitted to the speech,
+        # the pictures its characters are remembered by named
         save_plan(plan, run_dir / "plan.json")
         # 3. Key the whole render once: what is cached, what must be made
         score = self._score(voiced) if voiced is not None else None
@@ -277,6 +289,7 @@ class Storyteller:
             # 4. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
+            self._note_unremembered(plan)
             seconds["keyframes"] = time.perf_counter() - clock
 
             # 5. Clips, joined into the film as they come; the soundtrack mixed and laid under it
@@ -302,6 +315,8 @@ class Storyteller:
         for shot, keyframe in zip(plan.shots, keyframes, strict=True):
             publish(keyframe, run_dir / "keyframes" / f"{shot.id}.png")
             shown.append(run_dir / "keyframes" / f"{shot.id}.png")
+        for cid, first in work.remembered.items():  # what each remembered character looks like
+            publish(keyframes[first], run_dir / "references" / f"{cid}.png")
         pruned, freed = cache.prune(self.cache_size)  # least recently used first: this render's entries go last
         seconds["publish"] = time.perf_counter() - clock
         result = RunResult(
@@ -451,17 +466,41 @@ class Storyteller:
         return path
 
     def _keyframes(self, cache: Cache, work: RenderPlan, workers: _Workers, rendered: dict) -> list[Path]:
+        """Every shot's keyframe, from the cache or drawn: in waves where characters are remembered, a shot
+        drawn once the keyframes it is held to are."""
         found = [cache.get("keyframe", shot.keyframe_key, ".png") for shot in work.shots]
         with self.reporter.stage("keyframes", len(work.shots)) as advance:
             advance(sum(path is not None for path in found))
             missing = [shot for shot, path in zip(work.shots, found, strict=True) if path is None]
-            calls = (Call("keyframe", (shot.shot, work.plan), f"{shot.shot.id} keyframe") for shot in missing)
-            for shot, png in zip(missing, workers.map(calls), strict=True):
-                write = lambda p, data=png: p.write_bytes(data)  # noqa: E731
-                found[shot.index] = cache.put("keyframe", shot.keyframe_key, ".png", write)
-                rendered["keyframes"] += 1
-                advance(1)
+            while missing:
+                ready = [s for s in missing if all(found[source] is not None for source in s.memory.values())]
+                calls = (
+                    Call("keyframe", (shot.shot, _held(work.plan, shot, found)), f"{shot.shot.id} keyframe")
+                    for shot in ready
+                )
+                for shot, png in zip(ready, workers.map(calls), strict=True):
+                    write = lambda p, data=png: p.write_bytes(data)  # noqa: E731
+                    found[shot.index] = cache.put("keyframe", shot.keyframe_key, ".png", write)
+                    rendered["keyframes"] += 1
+                    advance(1)
+                missing = [shot for shot in missing if found[shot.index] is None]
         return found  # type: ignore[return-value]  (every one is made now)
+
+    def _note_unremembered(self, plan: StoryPlan) -> None:
+        """Once the keyframes are drawn: a note where characters recur and the model could not be held to
+        their first picture."""
+        cannot = self.look.character_memory and not self.keyframer.takes_references and not self.keyframer.consistent
+        if cannot and any(sum(c.id in s.characters for s in plan.shots) > 1 for c in plan.characters):
+            note(f"{self.keyframer.name} takes no reference image: characters are drawn from their prompts alone")
+
+    def _remembering(self, plan: StoryPlan) -> StoryPlan:
+        """The plan naming, for each character remembered by its first keyframe, where that picture goes."""
+        remembered = remembered_by(plan) if self.look.character_memory and self.keyframer.takes_references else {}
+        characters = [
+            c.model_copy(update={"remembered": f"references/{c.id}.png" if c.id in remembered else None})
+            for c in plan.characters
+        ]
+        return plan if characters == plan.characters else plan.model_copy(update={"characters": characters})
 
     def _film(
         self,
@@ -680,6 +719,18 @@ def _beside(function: Callable[..., Path], *args: Any) -> Future[Path]:
 
     threading.Thread(target=run, name="soundtrack", daemon=True).start()
     return future
+
+
+def _held(plan: StoryPlan, shot: ShotWork, keyframes: list[Path | None]) -> StoryPlan:
+    """The plan as the keyframe model sees it for `shot`: each remembered character's reference is the
+    keyframe of its first shot."""
+    if not shot.memory:
+        return plan
+    characters = [
+        c.model_copy(update={"reference": str(keyframes[shot.memory[c.id]])}) if c.id in shot.memory else c
+        for c in plan.characters
+    ]
+    return plan.model_copy(update={"characters": characters})
 
 
 def _writable(store: Path, run_dir: Path) -> Path:

@@ -49,6 +49,7 @@ class Look:
     colour_match: bool = False  # shots of a place keep the colours of its first keyframe
     deflicker: bool = False
     quality: str = DEFAULT_QUALITY  # the film's encoder settings: a key of ENCODERS
+    character_memory: bool = True  # a character's first keyframe holds its later ones (where the model can)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +62,7 @@ class ShotWork:
     keyframe_key: str
     clip: ClipJob
     colour_source: int | None  # the shot whose keyframe this one's colours match (colour_match), if another
+    memory: dict[str, int]  # character id -> the earlier shot whose keyframe this one is held to
     anchors_key: str | None  # a model-backed infill's shots: their anchors are cached on their own
     segment_key: str  # the shot's stretch of the film, encoded
     keyframe_cached: bool
@@ -86,6 +88,7 @@ class RenderPlan:
     score: Score | None  # what the soundtrack is made of, and where (None: a silent film)
     soundtrack_key: str | None
     stretch_keys: tuple[str, ...]  # each shot's stretch of the soundtrack, mixed before normalising
+    remembered: dict[str, int]  # character id -> the shot whose keyframe remembers it (character memory)
 
     @classmethod
     def build(
@@ -108,8 +111,12 @@ class RenderPlan:
         segments_as_tasks = stride > 1 and infill is not None and not infill.cheap
         shots: list[ShotWork] = []
         first_of_place: dict[tuple, int] = {}  # (location, time of day, weather) -> its first shot
+        remembered = remembered_by(plan) if look.character_memory and keyframer.takes_references else {}
         for index, shot in enumerate(plan.shots):
             inputs = shot_inputs(shot, plan)
+            memory = {cid: remembered[cid] for cid in shot.characters if remembered.get(cid, index) < index}
+            if memory:  # held to earlier keyframes: keyed by theirs (drawn before this one is)
+                inputs["memory"] = {cid: shots[source].keyframe_key for cid, source in memory.items()}
             keyframe_key = cache.key("keyframe", keyframer.name, keyframer.config(), inputs)
             guide = guides.get(shot.id)
             clip_inputs: dict[str, Any] = {
@@ -148,6 +155,7 @@ class RenderPlan:
                     keyframe_key=keyframe_key,
                     clip=job,
                     colour_source=colour_source,
+                    memory=memory,
                     anchors_key=anchors_key,
                     segment_key="",  # keyed below, once every clip is
                     segment_cached=False,
@@ -188,6 +196,7 @@ class RenderPlan:
             score=score,
             soundtrack_key=soundtrack_key,
             stretch_keys=stretch_keys,
+            remembered=remembered,
             sheet_key=cache.key(
                 "sheet",
                 "contact_sheet",
@@ -304,6 +313,18 @@ def _frame_seconds(backend: Animator | Infiller, width: int, height: int) -> flo
         with contextlib.suppress(StorytellerError):  # a cache that cannot be written: measured again next time
             atomic_write_text(memo_file, json.dumps(memo, indent=1, sort_keys=True))
     return memo[key]
+
+
+def remembered_by(plan: StoryPlan) -> dict[str, int]:
+    """Each character without a reference image of its own, and the first shot it is in: that keyframe
+    holds its later ones (character memory)."""
+    first: dict[str, int] = {}
+    own = {c.id for c in plan.characters if c.reference}
+    for index, shot in enumerate(plan.shots):
+        for cid in shot.characters:
+            if cid not in own:
+                first.setdefault(cid, index)
+    return first
 
 
 def shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:

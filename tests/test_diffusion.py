@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -317,6 +319,58 @@ def test_reference_images_hold_a_character_through_an_ip_adapter(models, plan, t
     np.testing.assert_allclose(alone, np.asarray(free.keyframe(lone, plan)), atol=1)
     assert np.abs(red_crowd - np.asarray(free.keyframe(crowded, plan))).mean() > 0.1
     assert np.abs(red_crowd - blue_crowd).mean() > 0.1
+
+
+class Watched(DiffusersKeyframes):
+    """The tiny keyframe model, noting the likeness each keyframe was held to."""
+
+    held: ClassVar[list] = []
+
+    def _reference(self, pipe, shot, plan):
+        given = super()._reference(pipe, shot, plan)
+        held = [c.reference for c in (plan.character(cid) for cid in shot.characters) if c and c.reference]
+        Watched.held.append((shot.id, np.asarray(given["ip_adapter_image"]) if held and given else None))
+        return given
+
+
+def test_a_characters_first_keyframe_holds_its_later_ones(models, plan, tmp_path):
+    adapter = tiny_diffusion.ip_adapter(tmp_path / "ip-adapter", models["sd"])
+    settings = {"steps": 2, "guidance": 0.0, "width": 64, "height": 64}
+    keyframer = Watched(str(models["sd"]), ip_adapter=[str(adapter), "models", "ip-adapter.bin"], **settings)
+
+    def render(plan, name, **options):
+        teller = Storyteller(keyframe=keyframer, speaker=None, executor="serial", runs_dir=tmp_path, **options)
+        Watched.held.clear()
+        return teller.render(plan, tmp_path / name)
+
+    first = render(plan, "memory")
+    run_dir = first.run_dir
+    hamster = first.plan.character("hamster")
+    assert hamster.remembered == "references/hamster.png"  # recorded in plan.json, the picture beside it
+    assert read_bytes(run_dir / "references" / "hamster.png") == read_bytes(run_dir / "keyframes" / "shot_001.png")
+    assert '"remembered": "references/hamster.png"' in (run_dir / "plan.json").read_text()
+    # the hamster's second shot was held to its first keyframe: the adapter received that very image
+    held = dict(Watched.held)
+    with Image.open(run_dir / "keyframes" / "shot_001.png") as image:
+        assert held["shot_001"] is None and np.array_equal(held["shot_002"], np.asarray(image.convert("RGB")))
+    # without memory the second shot is drawn from its prompt alone
+    free = render(plan, "free", character_memory=False)
+    assert dict(Watched.held)["shot_002"] is None and free.plan.character("hamster").remembered is None
+    assert read_bytes(free.keyframes[0]) == read_bytes(first.keyframes[0])
+    assert read_bytes(free.keyframes[1]) != read_bytes(first.keyframes[1])
+    # a reference of the user's own wins: both shots are held to it, and the keyframes change
+    red = tmp_path / "red.png"
+    Image.new("RGB", (64, 64), (230, 30, 30)).save(red)
+    own = [c.model_copy(update={"reference": str(red)}) if c.id == "hamster" else c for c in plan.characters]
+    pinned = render(plan.model_copy(update={"characters": own}), "pinned")
+    assert pinned.plan.character("hamster").remembered is None
+    assert read_bytes(pinned.keyframes[1]) != read_bytes(first.keyframes[1])
+    with Image.open(red) as image:
+        assert [np.array_equal(likeness, np.asarray(image)) for _, likeness in Watched.held] == [True, True]
+
+
+def read_bytes(path) -> bytes:
+    return Path(path).read_bytes()
 
 
 def test_reference_images_without_an_adapter_are_noted_not_fatal(models, plan, tmp_path, capfd):

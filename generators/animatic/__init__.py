@@ -163,6 +163,8 @@ class _Animatic(Backend):
 class AnimaticKeyframes(_Animatic, KeyframeGenerator):
     """Keyframe = the animatic's first frame; its PNG says which backend drew it."""
 
+    consistent = True  # each character is its own glyph and name tag in every shot: nothing to remember
+
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
         image = Image.fromarray(ShotRenderer(shot, plan, shared_matcher(), captions=self.captions).frame(0.0))
         image.info[MARKER] = self.name

@@ -88,6 +88,15 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
     def __getstate__(self) -> dict[str, Any]:
         return {**super().__getstate__(), "_adapter_loaded": False}
 
+    def close(self) -> None:
+        super().close()
+        self._adapter_loaded = False  # it went with the pipeline: the next one loads it again if needed
+
+    @property
+    def takes_references(self) -> bool:  # type: ignore[override]
+        """With an IP-Adapter, a character's reference image steers its keyframes (character memory)."""
+        return bool(self.ip_adapter)
+
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: runtime.Progress | None = None) -> Image.Image:
         pipe = self.load()
         call = pipe.__call__

@@ -172,6 +172,11 @@ class KeyframeGenerator(Backend):
     """Stage 3a: a shot's first frame (text-to-image), as in MicroCinema."""
 
     kind, required = "keyframe backend", "keyframe"
+    # whether a character's `reference` image steers its keyframes (an IP-Adapter): then a character is
+    # remembered, its later keyframes held to its first (default: no)
+    takes_references: bool = False
+    # whether it draws each character the same in every shot by itself (the animatic): no memory needed
+    consistent: bool = False
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
         """The shot's first frame at (or near) the plan's size; `progress(done, total)` counts steps."""
@@ -270,6 +275,11 @@ class AdoptedRetriever(Adopted, Retriever):
 
 
 class AdoptedKeyframes(Adopted, KeyframeGenerator):
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.takes_references = bool(getattr(inner, "takes_references", False))
+        self.consistent = bool(getattr(inner, "consistent", False))
+
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
         return self.call(shot, plan, progress=progress)
 

@@ -53,6 +53,13 @@ class Character(_Model):
         default=None, description="Path to an image of this character; diffusion backends hold to it (IP-Adapter)."
     )
     voice: Voice | None = Field(default=None, description="How the character speaks its lines (chosen if not set).")
+    remembered: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="Written by the render: the keyframe of the character's first shot (references/ID.png in the "
+        "run directory), which later keyframes are held to when the model takes a reference. It follows that "
+        "shot; set `reference` to pin this picture or another.",
+    )
 
 
 class Location(_Model):
@@ -227,7 +234,8 @@ class StoryPlan(_Model):
             "fps": self.fps,
             "size": [self.width, self.height],
             # (a voice changes what is heard, not what is seen: not part of any picture's key)
-            "characters": [self.character(c).model_dump(exclude={"voice"}) for c in shot.characters],
+            # (nor is `remembered`: a note of what the render did, keyed by the shot it came from)
+            "characters": [self.character(c).model_dump(exclude={"voice", "remembered"}) for c in shot.characters],
             "location": (loc.model_dump() if (loc := self.location(shot.location)) else None),
         }
 

@@ -236,8 +236,9 @@ function drawCharacters() {
     form.voice_name.value = voice ? voice.name : "";
     form.voice_pitch.value = voice ? voice.pitch : "";
     form.voice_rate.value = voice ? voice.rate : "";
-    if (character.reference) {
-      const name = character.reference.split(/[\\/]/).pop();
+    const picture = character.reference || character.remembered; // their own, else their first keyframe
+    if (picture) {
+      const name = picture.split(/[\\/]/).pop();
       form.querySelector(".reference").src = media(`references/${name}`);
       form.querySelector(".reference").alt = `reference of ${character.name}`;
     }
