@@ -7,6 +7,7 @@ HNSW. The vectors also live in SQLite, so the FAISS file can always be rebuilt f
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import json
@@ -21,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.motion import cuts, depth_maps, measure, structure_frames
+from retrieval.motion import EDGE_SIZE, cuts, depth_maps, measure, structure_frames
 from retrieval.reader import probe, read_frames
 from storyteller.core.cache import file_digest
 from storyteller.core.embedding import load_embedder as offline_embedder
 from storyteller.core.errors import StorytellerError
+from storyteller.core.models import Structure
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi"}
 HNSW_THRESHOLD = 20_000
@@ -55,6 +57,7 @@ class Hit:
     trajectory: list[tuple[float, float]]
     camera: tuple[float, float, float]
     aspect: float
+    structure: Structure | None = None  # its depth maps, else its edges, at its first, middle and last frame
 
 
 @dataclass
@@ -65,6 +68,24 @@ class IndexReport:
     skipped: int = 0
     clips: int = 0
     skipped_files: list[str] | None = None
+
+
+def structure_of(edges: bytes | None, depth: bytes | None) -> Structure | None:
+    """A clip's stored structure as the plan carries it: its depth maps where it has them, else its edges
+    (0 or 255), each at its first, middle and last frame (`structure_frames`)."""
+    width, height = EDGE_SIZE
+    size = width * height
+    if depth and len(depth) % size == 0:
+        maps, kind = [depth[i : i + size] for i in range(0, len(depth), size)], "depth"
+    elif edges and len(edges) % (size // 8) == 0:
+        packed = [edges[i : i + size // 8] for i in range(0, len(edges), size // 8)]
+        maps = [(np.unpackbits(np.frombuffer(p, np.uint8))[:size] * 255).astype(np.uint8).tobytes() for p in packed]
+        kind = "edges"
+    else:
+        return None
+    times = [0.0] if len(maps) == 1 else [round(i / (len(maps) - 1), 4) for i in range(len(maps))]
+    encoded = [base64.b64encode(m).decode() for m in maps]
+    return Structure(kind=kind, width=width, height=height, times=times, maps=encoded)
 
 
 class Library:
@@ -275,12 +296,13 @@ class Library:
 
     def _hit(self, cid: int, score: float) -> Hit:
         row = self.db.execute(
-            "select caption, path, start, duration, score, trajectory, camera, width, height from clips where id = ?",
+            "select caption, path, start, duration, score, trajectory, camera, width, height, edges, depth from clips"
+            " where id = ?",
             (cid,),
         ).fetchone()
-        caption, path, start, duration, motion, trajectory, camera, width, height = row
+        caption, path, start, duration, motion, trajectory, camera, width, height, edges, depth = row
         return Hit(cid, score, caption, path, start, duration, motion, [tuple(p) for p in json.loads(trajectory)],
-                   tuple(json.loads(camera)), width / height)  # fmt: skip
+                   tuple(json.loads(camera)), width / height, structure_of(edges, depth))  # fmt: skip
 
     def remove(self, path: Path) -> int:
         key = str(Path(path).resolve())

@@ -26,6 +26,7 @@ class LibraryRetriever(Retriever):
             "k": self.k,
             "diversity": self.diversity,
             "min_score": self.min_score,
+            "guide": 2,  # 2: guides carry the clip's structure maps
         }
 
     def query(self, shot: Shot) -> str:
@@ -54,4 +55,5 @@ class LibraryRetriever(Retriever):
             source=f"{best.path}#t={best.start:.2f}",
             trajectory=best.trajectory,
             camera=best.camera,
+            structure=best.structure,
         )

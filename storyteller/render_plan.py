@@ -114,11 +114,13 @@ class RenderPlan:
         remembered = remembered_by(plan) if look.character_memory and keyframer.takes_references else {}
         for index, shot in enumerate(plan.shots):
             inputs = shot_inputs(shot, plan)
+            guide = guides.get(shot.id)
+            if keyframer.takes_structure:  # the retrieved clip's structure steers the keyframe
+                inputs["structure"] = guide.structure.model_dump(mode="json") if guide and guide.structure else None
             memory = {cid: remembered[cid] for cid in shot.characters if remembered.get(cid, index) < index}
             if memory:  # held to earlier keyframes: keyed by theirs (drawn before this one is)
                 inputs["memory"] = {cid: shots[source].keyframe_key for cid, source in memory.items()}
             keyframe_key = cache.key("keyframe", keyframer.name, keyframer.config(), inputs)
-            guide = guides.get(shot.id)
             clip_inputs: dict[str, Any] = {
                 **inputs,
                 "keyframe": keyframe_key,

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from generators.animatic import AnimaticAnimator
 from generators.diffusion import preset, presets, runtime
 from generators.diffusion.animator import DiffusersAnimator, motion_bucket, motion_prompt
 from generators.diffusion.keyframes import DiffusersKeyframes, keyframe_prompt
@@ -367,6 +368,58 @@ def test_a_characters_first_keyframe_holds_its_later_ones(models, plan, tmp_path
     assert read_bytes(pinned.keyframes[1]) != read_bytes(first.keyframes[1])
     with Image.open(red) as image:
         assert [np.array_equal(likeness, np.asarray(image)) for _, likeness in Watched.held] == [True, True]
+
+
+def test_a_controlnet_draws_the_keyframe_on_the_retrieved_clips_depth(models, plan, tmp_path, monkeypatch):
+    import base64
+
+    from generators.diffusion.keyframes import structure_image
+    from storyteller.core.models import Structure
+
+    control = tiny_diffusion.controlnet(tmp_path / "controlnet", models["sd"])
+    ramp = np.tile(np.linspace(0, 255, 32, dtype=np.uint8), (18, 1))  # near on the right
+    maps = [ramp, ramp[:, ::-1], np.full((18, 32), 128, np.uint8)]  # the clip's first, middle and last frame
+    depth = Structure(
+        kind="depth",
+        width=32,
+        height=18,
+        times=[0, 0.5, 1],
+        maps=[base64.b64encode(m.tobytes()).decode() for m in maps],
+    )
+    guided = plan.shots[0].model_copy(update={"guide": MotionGuide(source="clip.mp4#t=0", structure=depth)})
+    calls = []
+    real_run = runtime.run
+    monkeypatch.setattr(
+        runtime, "run", lambda pipe, what, **kwargs: calls.append((pipe, kwargs)) or real_run(pipe, what, **kwargs)
+    )
+    settings = {"steps": 2, "guidance": 0.0, "width": 64, "height": 64}
+    keyframer = DiffusersKeyframes(str(models["sd"]), controlnet=str(control), guide_structure=1.0, **settings)
+    assert keyframer.takes_structure
+    held = np.asarray(keyframer.keyframe(guided, plan)).astype(int)
+    pipe, kwargs = calls[-1]
+    # the ControlNet pipeline received the depth map of the shot's start, enlarged to the keyframe's size
+    assert type(pipe).__name__ == "StableDiffusionControlNetPipeline" and kwargs["controlnet_conditioning_scale"] == 1.0
+    expected = np.asarray(structure_image(depth, 0.0, (64, 64)))
+    assert np.array_equal(np.asarray(kwargs["image"]), expected) and expected[:, -1].mean() > expected[:, 0].mean()
+    free = np.asarray(keyframer.keyframe(plan.shots[0], plan)).astype(int)  # no structure: the plain pipeline
+    assert type(calls[-1][0]).__name__ == "StableDiffusionPipeline" and "image" not in calls[-1][1]
+    assert np.abs(held - free).mean() > 0.5
+    # a structure in the plan keys the keyframe: another map, another keyframe; none without a ControlNet
+    from storyteller.core.cache import Cache
+    from storyteller.render_plan import Look, RenderPlan
+
+    def key(shot, backend):
+        other = plan.model_copy(update={"shots": [shot, *plan.shots[1:]]})
+        work = RenderPlan.build(
+            other, {shot.id: shot.guide}, Cache(tmp_path / "c"), backend, AnimaticAnimator(), None, Look()
+        )
+        return work.shots[0].keyframe_key
+
+    flipped = depth.model_copy(update={"maps": [depth.maps[1], depth.maps[0], depth.maps[2]]})
+    other = guided.model_copy(update={"guide": guided.guide.model_copy(update={"structure": flipped})})
+    assert key(guided, keyframer) != key(other, keyframer)
+    plain = DiffusersKeyframes(str(models["sd"]), **settings)
+    assert key(guided, plain) == key(other, plain)
 
 
 def read_bytes(path) -> bytes:

@@ -201,6 +201,14 @@ def test_depth_maps_from_a_local_depth_model(clips, tmp_path):
     assert all(len(d) == 3 * EDGE_SIZE[0] * EDGE_SIZE[1] for d in depths)
     maps = np.frombuffer(depths[0], np.uint8)
     assert maps.max() == 255 and maps.min() == 0  # normalised per frame
+    # a hit carries them, as the plan's guide will: at the clip's first, middle and last frame
+    structure = lib.search("a ball jumps", k=1)[0].structure
+    assert structure.kind == "depth" and structure.times == [0.0, 0.5, 1.0]
+    assert structure.map_at(0.0) in [depths[0][: len(depths[0]) // 3], depths[1][: len(depths[1]) // 3]]
+    plain = Library(tmp_path / "plain")  # no depth model: the edge maps stand in, white lines on black
+    plain.index_folder(folder)
+    edges = plain.search("a ball jumps", k=1)[0].structure
+    assert edges.kind == "edges" and set(edges.map_at(0.5)) <= {0, 255}
 
 
 def test_a_missing_depth_model_is_a_clear_error(clips, tmp_path):

@@ -269,6 +269,21 @@ def ip_adapter(folder: Path, unet_folder: Path) -> Path:
     return folder
 
 
+def controlnet(folder: Path, sd_folder: Path) -> Path:
+    """A ControlNet for the tiny Stable Diffusion, random weights made from its UNet: its conditioning image
+    is downsampled 2x, as the tiny VAE downsamples the picture."""
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel.from_pretrained(sd_folder, subfolder="unet")
+    model = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(8, 16))
+    with torch.no_grad():  # from_unet zeroes its outputs: give them weight, so the structure shows
+        for block in [*model.controlnet_down_blocks, model.controlnet_mid_block]:
+            block.weight.normal_(0, 0.5)
+    model.save_pretrained(folder)
+    return folder
+
+
 def clip_model(folder: Path) -> Path:
     """A tiny random CLIP (text and vision towers) with its processor, for the eval's prompt alignment."""
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor

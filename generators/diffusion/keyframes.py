@@ -7,6 +7,7 @@ from the same noise. Characters with a reference image are held to it with an IP
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from generators.diffusion import runtime
 from storyteller.core.backend import KeyframeGenerator
 from storyteller.core.errors import StorytellerError
 from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
-from storyteller.core.models import Shot, StoryPlan
+from storyteller.core.models import Shot, StoryPlan, Structure
 from storyteller.core.progress import note
 
 VERSION = "1"  # bump when prompts or seeding change, so cached keyframes are redone
@@ -40,6 +41,11 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
         ip_adapter (`list[str]`, *optional*): an IP-Adapter as [repository, subfolder, weight file]: characters
             with a reference image are held to it.
         ip_adapter_scale (`float`): how strongly the reference image steers the keyframe (0 to 1).
+        controlnet (`str`, *optional*): a ControlNet (hub id or folder) matching the model and the library's
+            maps (a depth ControlNet for depth maps): a shot whose retrieved clip has structure maps is drawn
+            following the clip's structure at its start (Animate-A-Story).
+        guide_structure (`float`): how strongly that structure steers the keyframe (the ControlNet's
+            conditioning scale; 0: not at all).
         device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
             key: it changes the speed, not the picture.
         low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
@@ -62,6 +68,8 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
         low_memory: bool = False,
         ip_adapter: list[str] | None = None,
         ip_adapter_scale: float = 0.6,
+        controlnet: str | None = None,
+        guide_structure: float = 0.5,
     ) -> None:
         super().__init__(
             model=model,
@@ -75,7 +83,9 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             low_memory=low_memory,
         )
         self.ip_adapter, self.ip_adapter_scale = ip_adapter, ip_adapter_scale
+        self.controlnet, self.guide_structure = controlnet, guide_structure
         self._adapter_loaded = False
+        self._controlled: Any = None  # the same pipeline with the ControlNet, made on first use
 
     def config(self) -> dict[str, Any]:
         return {
@@ -83,14 +93,41 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             "version": VERSION,
             "ip_adapter": self.ip_adapter,
             "ip_adapter_scale": self.ip_adapter_scale,
+            **({"controlnet": self.controlnet, "guide_structure": self.guide_structure} if self.controlnet else {}),
         }
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**super().__getstate__(), "_adapter_loaded": False}
+        return {**super().__getstate__(), "_adapter_loaded": False, "_controlled": None}
 
     def close(self) -> None:
+        self._controlled = None
         super().close()
         self._adapter_loaded = False  # it went with the pipeline: the next one loads it again if needed
+
+    @property
+    def takes_structure(self) -> bool:  # type: ignore[override]
+        """With a ControlNet, the retrieved clip's structure steers the keyframe."""
+        return bool(self.controlnet) and self.guide_structure > 0
+
+    def _with_controlnet(self, pipe: Any) -> Any:
+        """The pipeline with the ControlNet beside it (the same components: no second copy of the model)."""
+        if self._controlled is None:
+            import diffusers
+
+            source = self.controlnet or ""
+            if runtime.looks_like_path(source) and not (Path(source).expanduser() / "config.json").is_file():
+                raise StorytellerError(f"ControlNet folder {source} has no config.json: save one with save_pretrained")
+            try:
+                controlnet = diffusers.ControlNetModel.from_pretrained(source, torch_dtype=pipe.unet.dtype)
+            except (OSError, ValueError) as error:
+                raise StorytellerError(
+                    f"ControlNet {source} cannot be loaded offline ({runtime.first_line(error)}); "
+                    f"download it with `huggingface-cli download {source}` or give a local folder"
+                ) from None
+            controlled = diffusers.AutoPipelineForText2Image.from_pipe(pipe, controlnet=controlnet.to(pipe.device))
+            controlled.set_progress_bar_config(disable=True)
+            self._controlled = controlled
+        return self._controlled
 
     @property
     def takes_references(self) -> bool:  # type: ignore[override]
@@ -99,6 +136,9 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: runtime.Progress | None = None) -> Image.Image:
         pipe = self.load()
+        structure = shot.guide.structure if shot.guide is not None and self.takes_structure else None
+        if structure is not None:  # the retrieved clip's structure at the shot's start steers the picture
+            pipe = self._with_controlnet(pipe)
         call = pipe.__call__
         kwargs: dict[str, Any] = {
             "prompt": keyframe_prompt(shot, plan),
@@ -107,6 +147,9 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             "generator": runtime.generator("keyframe", plan.seed, lead(shot), shot.location),
         }
         kwargs["width"], kwargs["height"] = self.frame_size(plan)
+        if structure is not None:
+            kwargs["image"] = structure_image(structure, 0.0, (kwargs["width"], kwargs["height"]))
+            kwargs["controlnet_conditioning_scale"] = self.guide_structure
         if shot.negative_prompt and self.guidance > 1 and runtime.accepts(call, "negative_prompt"):
             kwargs["negative_prompt"] = shot.negative_prompt
         kwargs.update(self._reference(pipe, shot, plan))
@@ -155,6 +198,13 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
         likeness = local_file(references[0], "reference image", MAX_REFERENCE_BYTES)
         with Image.open(likeness) as image:  # the lead's likeness; one adapter image per prompt
             return {"ip_adapter_image": image.convert("RGB")}
+
+
+def structure_image(structure: Structure, time: float, size: tuple[int, int]) -> Image.Image:
+    """The structure map at `time` (a fraction of the shot) as a ControlNet's image at `size`: grey levels
+    (depth: near is bright; edges: white lines), smoothly enlarged from the library's small maps."""
+    grey = np.frombuffer(structure.map_at(time), np.uint8).reshape(structure.height, structure.width)
+    return Image.fromarray(grey).resize(size, Image.BICUBIC).convert("RGB")
 
 
 def lead(shot: Shot) -> str | None:

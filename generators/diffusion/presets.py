@@ -35,6 +35,7 @@ MAX_PRESET_BYTES = 1_000_000
 RANGES: dict[str, tuple[float, float]] = {
     "steps": (1, 1000), "guidance": (0, 100), "width": (16, 4096), "height": (16, 4096), "frames": (1, 1024),
     "fps": (1, 120), "decode_chunk": (1, 1024), "guide_strength": (0, 1), "ip_adapter_scale": (0, 5),
+    "guide_structure": (0, 2),
 }  # fmt: skip
 _PIPELINE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")  # a class name in diffusers, never a dotted path
 

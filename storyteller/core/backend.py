@@ -177,6 +177,9 @@ class KeyframeGenerator(Backend):
     takes_references: bool = False
     # whether it draws each character the same in every shot by itself (the animatic): no memory needed
     consistent: bool = False
+    # whether a retrieved clip's structure maps (MotionGuide.structure) steer its keyframes (a ControlNet):
+    # then they are part of the keyframe's cache key (default: no)
+    takes_structure: bool = False
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
         """The shot's first frame at (or near) the plan's size; `progress(done, total)` counts steps."""
@@ -279,6 +282,7 @@ class AdoptedKeyframes(Adopted, KeyframeGenerator):
         super().__init__(inner)
         self.takes_references = bool(getattr(inner, "takes_references", False))
         self.consistent = bool(getattr(inner, "consistent", False))
+        self.takes_structure = bool(getattr(inner, "takes_structure", False))
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
         return self.call(shot, plan, progress=progress)

@@ -7,6 +7,7 @@ between them, and actions that span a time range inside the shot.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
@@ -111,6 +112,39 @@ class Transition(_Model):
 Fraction = Annotated[float, Field(allow_inf_nan=False, ge=-100, le=100)]
 
 
+class Structure(_Model):
+    """A reference clip's structure at a few moments of the shot (Animate-A-Story): low-resolution depth maps
+    (near = bright) or edge maps, which steer generation where a model takes them (a ControlNet)."""
+
+    kind: Literal["depth", "edges"]
+    width: int = Field(ge=1, le=256)
+    height: int = Field(ge=1, le=256)
+    times: list[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = Field(
+        min_length=1, max_length=16, description="When each map holds, as a fraction of the shot (0: its start)."
+    )
+    maps: list[str] = Field(
+        min_length=1, max_length=16, description="Each map as width x height bytes (0 to 255, rows first), base64."
+    )
+
+    @model_validator(mode="after")
+    def _whole(self) -> Structure:
+        if len(self.times) != len(self.maps):
+            raise ValueError(f"structure: {len(self.times)} times for {len(self.maps)} maps")
+        for encoded in self.maps:
+            try:
+                size = len(base64.b64decode(encoded, validate=True))
+            except ValueError:
+                raise ValueError("structure: a map is not base64") from None
+            if size != self.width * self.height:
+                raise ValueError(f"structure: a map of {size} bytes is not {self.width}x{self.height}")
+        return self
+
+    def map_at(self, time: float) -> bytes:
+        """The map nearest `time` (a fraction of the shot), width x height bytes."""
+        nearest = min(range(len(self.times)), key=lambda i: abs(self.times[i] - time))
+        return base64.b64decode(self.maps[nearest])
+
+
 class MotionGuide(_Model):
     """Motion taken from a reference clip (Animate-A-Story): where the subject goes, how the camera moves."""
 
@@ -122,6 +156,9 @@ class MotionGuide(_Model):
     )
     camera: tuple[Fraction, Fraction, Fraction] | None = Field(
         default=None, description="Camera drift over the shot: (dx, dy) in frame fractions, and zoom change."
+    )
+    structure: Structure | None = Field(
+        default=None, description="The clip's depth (or edge) maps, for models that take structure."
     )
 
 
