@@ -422,6 +422,41 @@ def test_a_controlnet_draws_the_keyframe_on_the_retrieved_clips_depth(models, pl
     assert key(guided, plain) == key(other, plain)
 
 
+def test_sparsectrl_animates_on_the_clips_structure_at_the_shots_times(models, plan, tmp_path, monkeypatch):
+    import base64
+
+    from generators.diffusion.keyframes import structure_image
+    from storyteller.core.models import Structure
+
+    video_model = tiny_diffusion.animatediff_sparsectrl(tmp_path / "sparsectrl", models["sd"])
+    ramp = np.tile(np.linspace(0, 255, 32, dtype=np.uint8), (18, 1))
+    maps = [ramp, ramp[:, ::-1], np.full((18, 32), 128, np.uint8)]
+    encoded = [base64.b64encode(m.tobytes()).decode() for m in maps]
+    depth = Structure(kind="depth", width=32, height=18, times=[0, 0.5, 1], maps=encoded)
+    shot = plan.shots[0].model_copy(update={"duration": 0.875})  # 7 frames at 8 fps: one call
+    guide = MotionGuide(source="clip.mp4#t=0", structure=depth)
+    calls = []
+    real_run = runtime.run
+
+    def watched(pipe, what, **kwargs):
+        calls.append(kwargs)
+        return real_run(pipe, what, **kwargs)
+
+    monkeypatch.setattr(runtime, "run", watched)
+    settings = {"steps": 2, "guidance": 1.0, "width": 64, "height": 64, "frames": 8}
+    guided = DiffusersAnimator(str(video_model), guide_structure=1.0, **settings)
+    keyframe = Image.new("RGB", (64, 64))
+    held = np.stack(list(guided.animate(keyframe, shot, plan, guide))).astype(int)
+    # the depth maps of the clip's first, middle and last frame, at the shot's first, middle and last frame
+    assert calls[-1]["controlnet_frame_indices"] == [0, 3, 6] and calls[-1]["controlnet_conditioning_scale"] == 1.0
+    for image, time in zip(calls[-1]["conditioning_frames"], depth.times, strict=True):
+        assert np.array_equal(np.asarray(image), np.asarray(structure_image(depth, time, (64, 64))))
+    free = np.stack(list(DiffusersAnimator(str(video_model), **settings).animate(keyframe, shot, plan, guide)))
+    assert calls[-1]["controlnet_conditioning_scale"] == 0.0  # unguided: a blank control frame weighing nothing
+    assert np.abs(held - free.astype(int)).mean() > 0.5
+    assert guided.config()["guide_structure"] == 1.0 and "guide_structure" not in DiffusersAnimator("m").config()
+
+
 def read_bytes(path) -> bytes:
     return Path(path).read_bytes()
 

@@ -284,6 +284,54 @@ def controlnet(folder: Path, sd_folder: Path) -> Path:
     return folder
 
 
+def animatediff_sparsectrl(folder: Path, sd_folder: Path) -> Path:
+    """AnimateDiff with a SparseCtrl ControlNet on the tiny Stable Diffusion: a text-to-video pipeline whose
+    motion follows sparse control frames (depth maps here) at chosen frames."""
+    from diffusers import (
+        AnimateDiffSparseControlNetPipeline,
+        DDIMScheduler,
+        MotionAdapter,
+        SparseControlNetModel,
+        StableDiffusionPipeline,
+    )
+
+    base = StableDiffusionPipeline.from_pretrained(sd_folder)
+    channels = base.unet.config.block_out_channels
+    torch.manual_seed(0)
+    adapter = MotionAdapter(
+        block_out_channels=channels, motion_layers_per_block=1, motion_norm_num_groups=2, motion_num_attention_heads=2
+    )
+    torch.manual_seed(0)
+    controlnet = SparseControlNetModel(
+        block_out_channels=channels,
+        layers_per_block=1,
+        in_channels=4,
+        conditioning_channels=3,
+        down_block_types=("DownBlockMotion", "CrossAttnDownBlockMotion"),
+        cross_attention_dim=base.unet.config.cross_attention_dim,
+        conditioning_embedding_out_channels=(8, 16),
+        norm_num_groups=2,
+        motion_num_attention_heads=2,
+        use_simplified_condition_embedding=False,
+    )
+    with torch.no_grad():  # a fresh ControlNet's outputs are zero: give them weight, so the structure shows
+        for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
+            block.weight.normal_(0, 0.5)
+    pipe = AnimateDiffSparseControlNetPipeline(
+        vae=base.vae,
+        text_encoder=base.text_encoder,
+        tokenizer=base.tokenizer,
+        unet=base.unet,
+        motion_adapter=adapter,
+        controlnet=controlnet,
+        scheduler=DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", clip_sample=False),
+        feature_extractor=None,
+        image_encoder=None,
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
 def clip_model(folder: Path) -> Path:
     """A tiny random CLIP (text and vision towers) with its processor, for the eval's prompt alignment."""
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from generators.diffusion import runtime
-from generators.diffusion.keyframes import keyframe_prompt
+from generators.diffusion.keyframes import keyframe_prompt, structure_image
 from storyteller.core.backend import Animator
 from storyteller.core.errors import StorytellerError
 from storyteller.core.files import MAX_CLIP_BYTES, local_file
@@ -48,6 +48,9 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         decode_chunk (`int`, *optional*): frames the VAE decodes at once (SVD): lower uses less memory.
         guide_strength (`float`): how strongly the retrieved clip's frames steer the motion, where the
             pipeline takes conditioning frames (LTX); 0: not at all.
+        guide_structure (`float`): how strongly the retrieved clip's structure maps (depth, else edges, at its
+            first, middle and last frame) steer the motion, where the pipeline takes sparse control frames
+            (AnimateDiff SparseCtrl); 0: not at all.
         device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
             key: it changes the speed, not the picture.
         low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
@@ -70,6 +73,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         variant: str | None = None,
         decode_chunk: int | None = None,
         guide_strength: float = 0.0,
+        guide_structure: float = 0.0,
         device: str = "auto",
         low_memory: bool = False,
     ) -> None:
@@ -86,6 +90,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         )
         self.frames, self.fps, self.decode_chunk = max(2, frames) if frames else None, fps, decode_chunk
         self.guide_strength = guide_strength  # LTX: how strongly the reference clip's frames steer the motion
+        self.guide_structure = guide_structure  # SparseCtrl: how strongly the clip's structure maps steer it
 
     def config(self) -> dict[str, Any]:
         return {
@@ -94,6 +99,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             "frames": self.frames,
             "fps": self.fps,
             "guide_strength": self.guide_strength,
+            **({"guide_structure": self.guide_structure} if self.guide_structure else {}),
         }
 
     def check(self, pipe: Any) -> None:
@@ -229,12 +235,52 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             kwargs["image"] = images[0][0]
             if last is not None and runtime.accepts(call, "last_image"):  # Wan first-last-frame models
                 kwargs["last_image"] = images[1][0]
+        kwargs.update(self._structure(call, guide, shot, plan, chunk, frames, (width, height)))
         kwargs.update(runtime.step_callback(call, progress, self.steps))
         video = runtime.run(pipe, f"video model {self.model}", **kwargs).frames[0]
         out = [_to_uint8(frame) for frame in video[:count]]
         while len(out) < count:  # a model that rounded the length down: hold the last frame
             out.append(out[-1])
         return out
+
+    def _structure(
+        self,
+        call: Any,
+        guide: MotionGuide | None,
+        shot: Shot,
+        plan: StoryPlan,
+        chunk: int,
+        frames: int,
+        size: tuple[int, int],
+    ) -> dict[str, Any]:
+        """The retrieved clip's structure maps that fall in this chunk, as sparse control frames at the
+        chunk's frames they stand for (Animate-A-Story's structure guidance, through SparseCtrl)."""
+        structure = guide.structure if guide is not None else None
+        takes = runtime.accepts(call, "conditioning_frames") and runtime.accepts(call, "controlnet_frame_indices")
+        if not takes:
+            return {}
+        # SparseCtrl wants a control frame even when there is nothing to follow: a blank one, weighing nothing
+        unguided = {
+            "conditioning_frames": [Image.new("RGB", size)],
+            "controlnet_frame_indices": [0],
+            "controlnet_conditioning_scale": 0.0,
+        }
+        if structure is None or self.guide_structure <= 0:
+            return unguided
+        total = math.ceil((plan.shot_frames(shot) - 1) * self.model_fps(plan) / plan.fps) + 1  # the shot's
+        start = chunk * (self.clip_frames() - 1)  # this chunk's first frame among them
+        placed = {}
+        for time in structure.times:
+            at = round(time * (total - 1)) - start
+            if 0 <= at < frames:
+                placed[at] = structure_image(structure, time, size)
+        if not placed:
+            return unguided
+        return {
+            "conditioning_frames": [placed[at] for at in sorted(placed)],
+            "controlnet_frame_indices": sorted(placed),
+            "controlnet_conditioning_scale": self.guide_structure,
+        }
 
     def _reference(
         self, pipe: Any, guide: MotionGuide | None, chunk: int, frames: int, fps: float, size: tuple[int, int]
