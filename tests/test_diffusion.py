@@ -457,6 +457,34 @@ def test_sparsectrl_animates_on_the_clips_structure_at_the_shots_times(models, p
     assert guided.config()["guide_structure"] == 1.0 and "guide_structure" not in DiffusersAnimator("m").config()
 
 
+def test_a_pipeline_assembled_from_several_checkpoints_loads_each_component(models, plan, tmp_path):
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    other = UNet2DConditionModel.from_pretrained(models["sd"], subfolder="unet")
+    with torch.no_grad():  # another denoiser of the same shape: other weights, another picture
+        for weight in other.parameters():
+            weight.add_(torch.randn_like(weight) * 0.2)
+    other.save_pretrained(tmp_path / "other" / "unet")
+    settings = {"steps": 2, "guidance": 0.0, "width": 64, "height": 64}
+    swapped = DiffusersKeyframes(
+        str(models["sd"]), components={"unet": ["UNet2DConditionModel", str(tmp_path / "other"), "unet"]}, **settings
+    )
+    base = DiffusersKeyframes(str(models["sd"]), **settings)
+    assert swapped.config()["components"] and swapped.config() != base.config()  # another cache key
+    shot = plan.shots[0]
+    assert (
+        np.abs(np.asarray(swapped.keyframe(shot, plan)).astype(int) - np.asarray(base.keyframe(shot, plan))).mean() > 1
+    )
+    bad = DiffusersKeyframes(str(models["sd"]), components={"unet": ["NoSuchModel", "x"]}, **settings)
+    with pytest.raises(StorytellerError, match="no diffusers or transformers class 'NoSuchModel'"):
+        bad.keyframe(shot, plan)
+    assert (
+        presets()["framepack-long"].animator["components"]["transformer"][0]
+        == "HunyuanVideoFramepackTransformer3DModel"
+    )
+
+
 def read_bytes(path) -> bytes:
     return Path(path).read_bytes()
 

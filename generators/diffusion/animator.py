@@ -51,6 +51,9 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         guide_structure (`float`): how strongly the retrieved clip's structure maps (depth, else edges, at its
             first, middle and last frame) steer the motion, where the pipeline takes sparse control frames
             (AnimateDiff SparseCtrl); 0: not at all.
+        components (`dict`, *optional*): components loaded from checkpoints of their own, by the pipeline's
+            name for them: {"transformer": [class name, id or folder, subfolder]}; for a pipeline assembled
+            from several checkpoints (FramePack).
         device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
             key: it changes the speed, not the picture.
         low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
@@ -74,6 +77,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         decode_chunk: int | None = None,
         guide_strength: float = 0.0,
         guide_structure: float = 0.0,
+        components: dict[str, list[str]] | None = None,
         device: str = "auto",
         low_memory: bool = False,
     ) -> None:
@@ -87,6 +91,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             variant=variant,
             device=device,
             low_memory=low_memory,
+            components=components,
         )
         self.frames, self.fps, self.decode_chunk = max(2, frames) if frames else None, fps, decode_chunk
         self.guide_strength = guide_strength  # LTX: how strongly the reference clip's frames steer the motion

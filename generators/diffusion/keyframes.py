@@ -46,6 +46,9 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             following the clip's structure at its start (Animate-A-Story).
         guide_structure (`float`): how strongly that structure steers the keyframe (the ControlNet's
             conditioning scale; 0: not at all).
+        components (`dict`, *optional*): components loaded from checkpoints of their own, by the pipeline's
+            name for them: {"transformer": [class name, id or folder, subfolder]}; for a pipeline assembled
+            from several checkpoints (FramePack).
         device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
             key: it changes the speed, not the picture.
         low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
@@ -64,6 +67,7 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
         height: int | None = None,
         dtype: str = "auto",
         variant: str | None = None,
+        components: dict[str, list[str]] | None = None,
         device: str = "auto",
         low_memory: bool = False,
         ip_adapter: list[str] | None = None,
@@ -81,6 +85,7 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             variant=variant,
             device=device,
             low_memory=low_memory,
+            components=components,
         )
         self.ip_adapter, self.ip_adapter_scale = ip_adapter, ip_adapter_scale
         self.controlnet, self.guide_structure = controlnet, guide_structure

@@ -74,8 +74,41 @@ def looks_like_path(model: str) -> bool:
     return model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1 or Path(model).exists()
 
 
-def load_pipeline(loader: Any, model: str, dtype: Any, variant: str | None = None, what: str = "model") -> Any:
-    """`loader.from_pretrained(model)`, a missing or wrong model turned into one line that says what to do."""
+def load_component(name: str, spec: list[str], dtype: Any) -> Any:
+    """One component of a pipeline from a checkpoint of its own: [class name, id or folder, subfolder]."""
+    import diffusers
+    import transformers
+
+    if not 2 <= len(spec) <= 3 or not all(isinstance(part, str) for part in spec):
+        raise StorytellerError(f"component {name}: give [class name, model id or folder, subfolder (optional)]")
+    class_name, source, *subfolder = spec
+    cls = getattr(diffusers, class_name, None) or getattr(transformers, class_name, None)
+    if not isinstance(cls, type) or not hasattr(cls, "from_pretrained"):
+        raise StorytellerError(f"component {name}: no diffusers or transformers class '{class_name}'")
+    kwargs: dict[str, Any] = {"subfolder": subfolder[0]} if subfolder else {}
+    if "Processor" not in class_name and "Tokenizer" not in class_name:
+        kwargs["torch_dtype"] = dtype
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return cls.from_pretrained(str(Path(source).expanduser()) if looks_like_path(source) else source, **kwargs)
+    except (OSError, ValueError) as error:
+        raise StorytellerError(
+            f"component {name} ({class_name} from {source}) cannot be loaded offline ({first_line(error)}); "
+            f"download it with `huggingface-cli download {source}` or give a local folder"
+        ) from None
+
+
+def load_pipeline(
+    loader: Any,
+    model: str,
+    dtype: Any,
+    variant: str | None = None,
+    what: str = "model",
+    components: dict[str, list[str]] | None = None,
+) -> Any:
+    """`loader.from_pretrained(model)`, with any `components` loaded from checkpoints of their own (a pipeline
+    assembled from several, as FramePack's is); a missing or wrong model turned into one line."""
     quiet_libraries()
     if looks_like_path(model):
         folder = Path(model).expanduser()
@@ -86,6 +119,8 @@ def load_pipeline(loader: Any, model: str, dtype: Any, variant: str | None = Non
     kwargs: dict[str, Any] = {"torch_dtype": dtype}
     if variant:
         kwargs["variant"] = variant
+    for name, spec in (components or {}).items():
+        kwargs[name] = load_component(name, spec, dtype)
     try:
         with warnings.catch_warnings():  # deprecation notes about the checkpoint are not the user's to fix
             warnings.simplefilter("ignore")
@@ -94,7 +129,7 @@ def load_pipeline(loader: Any, model: str, dtype: Any, variant: str | None = Non
         raise StorytellerError(f"{what} {model} needs a package that is missing: {first_line(error)}") from None
     except (OSError, ValueError) as error:
         if variant and "variant" in str(error):  # a checkpoint without fp16 files: take the full ones
-            return load_pipeline(loader, model, dtype, None, what)
+            return load_pipeline(loader, model, dtype, None, what, components)
         if "AutoPipeline" in str(error):  # it exists, but is not the kind of pipeline this stage needs
             import re
 
@@ -205,6 +240,7 @@ DOCUMENTED = {
     "WanPipeline": {"fps": 16},
     "WanImageToVideoPipeline": {"fps": 16},
     "WanVACEPipeline": {"fps": 16},
+    "HunyuanVideoFramepackPipeline": {"fps": 30},
 }
 
 
@@ -333,8 +369,10 @@ class PipelineBackend(Backend):
         variant: str | None,
         device: str,
         low_memory: bool,
+        components: dict[str, list[str]] | None = None,
     ) -> None:
         self.model, self.pipeline_class = model, pipeline
+        self.components = components
         self.steps, self.guidance, self.native_size = steps, guidance, size
         self.dtype, self.variant, self.device, self.low_memory = dtype, variant, device, low_memory
         self._pipe: Any = None
@@ -363,6 +401,7 @@ class PipelineBackend(Backend):
             "steps": self.steps,
             "guidance": self.guidance,
             "native": self.native_size,
+            **({"components": self.components} if self.components else {}),
             "dtype": self.dtype,
         }
 
@@ -385,7 +424,8 @@ class PipelineBackend(Backend):
 
             device = pick_device(self.device)
             loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class else self.default_loader(diffusers)
-            pipe = load_pipeline(loader, self.model, pick_dtype(self.dtype, device), self.variant, self.what)
+            dtype = pick_dtype(self.dtype, device)
+            pipe = load_pipeline(loader, self.model, dtype, self.variant, self.what, self.components)
             self.check(pipe)
             self._pipe = place(pipe, device, self.low_memory)
         return self._pipe
