@@ -634,6 +634,7 @@ def _presets(args: argparse.Namespace) -> int:
         print(f"  video     {video['model']}  ({video.get('frames', '?')} frames at {video.get('fps', '?')} fps)")
         print(f"  {preset.description}\n")
     print("storyteller make story.txt --preset NAME   (models download on first use, or: huggingface-cli download ID)")
+    print("storyteller make story.txt --preset auto   (the best preset this GPU fits)")
     return 0
 
 
