@@ -77,7 +77,8 @@ def contact_sheet(plan: StoryPlan, keyframes: list[Path], path: Path, columns: i
         x = pad + (n % columns) * (thumb_width + pad)
         y = pad + (n // columns) * (thumb_height + label_height + pad)
         with Image.open(keyframe) as image:
-            sheet.paste(image.convert("RGB").resize((thumb_width, thumb_height), Image.LANCZOS), (x, y + label_height))
+            thumb = image.convert("RGB").resize((thumb_width, thumb_height), Image.LANCZOS, reducing_gap=2.0)
+            sheet.paste(thumb, (x, y + label_height))
         draw.text(
             (x, y + 3),
             f"{n + 1}. {shot.duration:.1f}s  {shot.camera.replace('_', ' ')}",
@@ -87,7 +88,7 @@ def contact_sheet(plan: StoryPlan, keyframes: list[Path], path: Path, columns: i
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")  # two runs at once never share a temporary
     try:
-        sheet.save(tmp)
+        sheet.save(tmp, compress_level=1)  # a sheet is looked at, not archived: a fast PNG, 5 % larger
         tmp.replace(path)
     except OSError as error:  # the user's path in the message, and no temporary left behind
         raise StorytellerError(f"cannot write {path}: {error.strerror or error}") from None

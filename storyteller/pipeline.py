@@ -290,6 +290,7 @@ class Storyteller:
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
             self._note_unremembered(plan)
+            drawn = _beside(self._sheet, cache, work, keyframes)  # needs only the keyframes: drawn meanwhile
             seconds["keyframes"] = time.perf_counter() - clock
 
             # 5. Clips, joined into the film as they come; the soundtrack mixed and laid under it
@@ -309,8 +310,7 @@ class Storyteller:
         subtitles = video.with_suffix(".srt") if output else run_dir / "story.srt"
         sheet = run_dir / "contact_sheet.png"
         write_srt(plan, subtitles, voiced.cues() if voiced is not None and voiced.any_speech else None)
-        drawn = cache.get("sheet", work.sheet_key, ".png")
-        publish(drawn or cache.put("sheet", work.sheet_key, ".png", lambda p: contact_sheet(plan, keyframes, p)), sheet)
+        publish(drawn.result(), sheet)
         shown = []
         for shot, keyframe in zip(plan.shots, keyframes, strict=True):
             publish(keyframe, run_dir / "keyframes" / f"{shot.id}.png")
@@ -485,6 +485,11 @@ class Storyteller:
                     advance(1)
                 missing = [shot for shot in missing if found[shot.index] is None]
         return found  # type: ignore[return-value]  (every one is made now)
+
+    def _sheet(self, cache: Cache, work: RenderPlan, keyframes: list[Path]) -> Path:
+        """The contact sheet, from the cache or drawn."""
+        found = cache.get("sheet", work.sheet_key, ".png")
+        return found or cache.put("sheet", work.sheet_key, ".png", lambda p: contact_sheet(work.plan, keyframes, p))
 
     def _note_unremembered(self, plan: StoryPlan) -> None:
         """Once the keyframes are drawn: a note where characters recur and the model could not be held to
@@ -717,7 +722,7 @@ def _beside(function: Callable[..., Path], *args: Any) -> Future[Path]:
             except BaseException as error:  # the caller gets it, as from any future
                 future.set_exception(error)
 
-    threading.Thread(target=run, name="soundtrack", daemon=True).start()
+    threading.Thread(target=run, name=getattr(function, "__name__", "beside"), daemon=True).start()
     return future
 
 
