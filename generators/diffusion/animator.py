@@ -124,8 +124,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
 
     def frame_size(self, plan: StoryPlan) -> tuple[int, int]:
         """The size clips are generated at: the plan's aspect ratio at the model's pixel count."""
-        native = self.size()
-        return runtime.fit(plan.width, plan.height, native[0] * native[1], self.native().video_multiple)
+        return self.fitted(plan.width, plan.height, self.native().video_multiple)
 
     def runs_at(self, plan: StoryPlan) -> str:
         width, height = self.frame_size(plan)

@@ -83,8 +83,7 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         pipe = self.load()
         call = pipe.__call__
         h, w = first.shape[:2]
-        native = self.size()
-        width, height = runtime.fit(w, h, native[0] * native[1], self.native().video_multiple)
+        width, height = self.fitted(w, h, self.native().video_multiple)
         count = _valid_frames(pipe, len(times) + 2)
         ends = [Image.fromarray(f).convert("RGB").resize((width, height), Image.LANCZOS) for f in (first, last)]
         kwargs: dict[str, Any] = {

@@ -170,8 +170,7 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
 
     def frame_size(self, plan: StoryPlan) -> tuple[int, int]:
         """The size keyframes are drawn at: the plan's aspect ratio at the model's pixel count."""
-        native = self.size()
-        return runtime.fit(plan.width, plan.height, native[0] * native[1], self.native().image_multiple)
+        return self.fitted(plan.width, plan.height, self.native().image_multiple)
 
     def runs_at(self, plan: StoryPlan) -> str:
         width, height = self.frame_size(plan)

@@ -392,6 +392,11 @@ class PipelineBackend(Backend):
             return (512, 512)
         return size
 
+    def fitted(self, width: int, height: int, multiple: int) -> tuple[int, int]:
+        """A `width`:`height` frame at the model's pixel count, in multiples of `multiple`."""
+        native = self.size()
+        return fit(width, height, native[0] * native[1], multiple)
+
     def config(self) -> dict[str, Any]:
         # the device and memory savers change speed, not the picture: they stay out of the cache key
         # (a size read from the model is the model's: the model's name keys it)
