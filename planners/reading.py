@@ -520,10 +520,14 @@ def _capitalised(token: Any) -> bool:
 
 def _initial(doc: Any, token: Any) -> bool:
     """First word of the sentence or of a quotation: capitalised whatever it is."""
-    k = token.i - 1
+    k, opened = token.i - 1, False
     while k >= 0 and (doc[k].is_space or doc[k].text in _QUOTES_BOTH | _QUOTES_OPEN | {"(", "—", "-", "'"}):
+        # an opening quote ('said, "Storms come'): a straight one is attached to the word after it
+        opened |= doc[k].text in _QUOTES_OPEN or (
+            doc[k].text in _QUOTES_BOTH and not doc[k].whitespace_ and (k == 0 or bool(doc[k - 1].whitespace_))
+        )
         k -= 1
-    return k < 0 or doc[k].text in {".", "!", "?", ":", "…"}
+    return opened or k < 0 or doc[k].text in {".", "!", "?", ":", "…"}
 
 
 def _namey(doc: Any, token: Any, reader: _Reader) -> bool:

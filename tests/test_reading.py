@@ -48,6 +48,17 @@ def test_names_in_any_script_are_kept_exactly_with_ascii_ids():
     assert kinds["Jean-Luc"] == "brother" and kinds["KIT-9"] == "robot" and kinds["Ольга"] == "captain"
 
 
+def test_the_capitalised_first_word_of_a_quote_is_no_name():
+    result = plan(
+        'Mia walked to the lighthouse with her dog Rex. The keeper smiled and said, "Storms come in the autumn." '
+        "Rex barked at the gulls."
+    )
+    assert {"Mia", "Rex"} <= set(cast(result)) and "Storms" not in cast(result)
+    # a name opening a quote is still one where the story names it elsewhere
+    named = plan('Ben waved. "Anna is late," he said. Later Anna ran up the hill.')
+    assert {"Ben", "Anna"} <= set(cast(named))
+
+
 def test_titles_are_roles_and_an_alias_finds_the_named_character():
     result = plan(
         "Inspector Varga reached the museum at dawn. The detective studied the broken glass. "
