@@ -364,21 +364,17 @@ def _make(args: argparse.Namespace) -> int:
             args.output, inputs=[args.story], overwrite=args.overwrite, run_dir=args.runs / _run_name(args.story)
         )
     with _Progress(args.quiet) as reporter:
-        teller = _storyteller(args, reporter, runs_dir=args.runs, planner=_planner(args))
-        width, height = args.size
-        result = teller.make(
-            story,
-            name=_run_name(args.story),
-            output=args.output,
-            overwrite=args.overwrite,
-            seed=args.seed,
-            fps=args.fps,
-            width=width,
-            height=height,
-            minutes=args.minutes,
-        )
+        teller = _storyteller(args, reporter, runs_dir=args.runs, planner=_planner(args, args.story))
+        result = _made(teller, story, _run_name(args.story), args, output=args.output, overwrite=args.overwrite)
     _summary(result, args.quiet, teller.planner.stats)
     return 0
+
+
+def _made(teller: Storyteller, story: str, name: str, args: argparse.Namespace, **output: Any) -> RunResult:
+    """`teller.make` with the look options (size, fps, seed, minutes) as the command line gave them."""
+    width, height = args.size
+    config = {"seed": args.seed, "fps": args.fps, "width": width, "height": height, "minutes": args.minutes}
+    return teller.make(story, name=name, **output, **config)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -396,7 +392,7 @@ def _plan(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         cache_dir=user_store(),
     )
-    teller = Storyteller(planner=_planner(args), executor="serial")
+    teller = Storyteller(planner=_planner(args, args.story), executor="serial")
     plan = teller.plan(story, config)
     if args.output is None:
         print(plan.model_dump_json(indent=2))
@@ -408,11 +404,10 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _planner(args: argparse.Namespace) -> Planner:
+def _planner(args: argparse.Namespace, story: Path) -> Planner:
     """--llm, else --planner, else by the story's extension."""
     if args.llm:
         return LLMPlanner.from_spec(args.llm, fallback=args.fallback)
-    story = getattr(args, "story", None) or args.target  # make and plan name a story; studio, a target
     default = "fountain" if story.suffix.lower() == ".fountain" else "heuristic"
     return PLANNERS.create(args.planner or default)
 
@@ -455,26 +450,27 @@ def _studio(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise StorytellerError(f"--port {args.port}: a port is 0 to 65535")
     server = load_server()  # before any work: a missing extra costs nothing
-    target = args.target
+    # a story is made and a plan rendered first (the cache makes that quick when nothing changed); a run
+    # directory is rendered only if it never was
+    target, story, plan = args.target, None, None
     if target.is_dir():
         run_dir = target
         if not (run_dir / "plan.json").is_file():
             raise StorytellerError(f"{run_dir}: no plan.json here; give a run directory, a story or a plan")
+        if not (run_dir / "run.json").is_file():
+            plan = read_plan(run_dir / "plan.json")
     elif target.suffix == ".json":
         plan = read_plan(target)
         run_dir = _run_dir_of(target, plan, args.runs)
     else:
         story, run_dir = read_story(target), args.runs / _run_name(target)
-    # a story is made and a plan rendered first (the cache makes that quick when nothing changed); a run
-    # directory is rendered only if it never was
-    if not target.is_dir() or not (run_dir / "run.json").is_file():
+    if story is not None or plan is not None:
         with _Progress(args.quiet) as reporter:
-            teller = _storyteller(args, reporter, runs_dir=run_dir.parent, planner=_planner(args))
-            if target.is_dir() or target.suffix == ".json":
-                teller.render(read_plan(run_dir / "plan.json") if target.is_dir() else plan, run_dir)
+            teller = _storyteller(args, reporter, runs_dir=run_dir.parent, planner=_planner(args, target))
+            if story is not None:
+                _made(teller, story, run_dir.name, args)
             else:
-                width, height = args.size
-                teller.make(story, name=run_dir.name, seed=args.seed, fps=args.fps, width=width, height=height)
+                teller.render(plan, run_dir)
     if not loopback:
         print(
             f"storyteller: warning: the studio listens on {args.host}: anyone who can reach it and has the URL can edit"

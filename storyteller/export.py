@@ -9,12 +9,12 @@ The track's clips, in order, last exactly as long as the film's shots do on its 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import StoryPlan, read_plan
+from storyteller.core.outputs import published_film
 from storyteller.pipeline import Storyteller
 
 ADAPTERS = {".edl": ("cmx_3600", "otio-cmx3600-adapter"), ".xml": ("fcp_xml", "otio-fcp-adapter")}
@@ -107,13 +107,12 @@ def export(teller: Storyteller, run_dir: Path, targets: list[Path]) -> list[Path
         if target.suffix in ADAPTERS and ADAPTERS[target.suffix][0] not in otio.adapters.available_adapter_names():
             raise StorytellerError(f"{target}: writing {target.suffix} needs pip install {ADAPTERS[target.suffix][1]}")
     run_dir = Path(run_dir)
-    record = run_dir / "run.json"
-    if not record.is_file():
+    published = published_film(run_dir)
+    if published is None:
         raise StorytellerError(f"{run_dir}: not a rendered run directory (no run.json); render it first")
     plan = read_plan(run_dir / "plan.json")
-    film = Path(json.loads(record.read_text()).get("video", ""))
     media = teller.shot_media(plan, run_dir)
-    made = timeline(plan, media, film if film.is_file() else None)
+    made = timeline(plan, media, published[0] if published[0].is_file() else None)
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         adapter = "otio_json" if target.suffix == ".otio" else ADAPTERS[target.suffix][0]

@@ -53,7 +53,7 @@ from storyteller.core.cache import (
     unwritable_user_cache,
     user_store,
 )
-from storyteller.core.errors import StorytellerError
+from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
 from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
@@ -352,10 +352,9 @@ class Storyteller:
             keyframes = self._keyframes(cache, work, workers, rendered)
             with self.reporter.stage("shot media", len(work.shots)) as advance:
                 clips = self._clips(cache, work, list(work.shots), keyframes, workers, lambda n=1: None, rendered)
-                encoder = work.encoder
-                encode = functools.partial(write_video, fps=plan.fps, crf=encoder["crf"], preset=encoder["preset"])
+                encode = _encoder(work)
                 for shot, clip in zip(work.shots, clips, strict=True):
-                    key = cache.key(SHOT_MEDIA, "x264", encoder, {"clip": shot.clip.key, "fps": plan.fps})
+                    key = cache.key(SHOT_MEDIA, "x264", work.encoder, {"clip": shot.clip.key, "fps": plan.fps})
                     found = cache.get(SHOT_MEDIA, key, ".mp4")
                     if found is None:
                         found = cache.put(SHOT_MEDIA, key, ".mp4", lambda p, c=clip: encode(read_planes(c), p))
@@ -409,11 +408,9 @@ class Storyteller:
         plan = with_voices(plan, speaker.name)
         said = [lines(plan, shot, self.narration) for shot in plan.shots]
         spoken: list[list[Said]] = []
-        keys: list[list[str]] = []
         with self.reporter.stage("speech", sum(len(s) for s in said)) as advance:
             for shot_lines in said:
                 spoken.append([])
-                keys.append([])
                 for line in shot_lines:
                     inputs = {"text": line.text, "voice": line.voice.model_dump(mode="json")}
                     key = cache.key("speech", speaker.name, speaker.config(), inputs)
@@ -424,10 +421,9 @@ class Storyteller:
                         speech = _spoken(speaker, line)
                         cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
                     spoken[-1].append(Said(key, speech.seconds))  # its samples wait in the cache
-                    keys[-1].append(key)
                     advance(1)
         fitted_plan = fitted(plan, spoken)
-        return Voiced(plan=fitted_plan, lines=said, spoken=spoken, keys=keys, starts=placements(fitted_plan, spoken))
+        return Voiced(plan=fitted_plan, lines=said, spoken=spoken, starts=placements(fitted_plan, spoken))
 
     def _score(self, voiced: Voiced) -> Score:
         """Where every line, bed and the music sit: the soundtrack's key (a change to sound alone re-mixes
@@ -500,7 +496,7 @@ class Storyteller:
 
     def _remembering(self, plan: StoryPlan) -> StoryPlan:
         """The plan naming, for each character remembered by its first keyframe, where that picture goes."""
-        remembered = remembered_by(plan) if self.look.character_memory and self.keyframer.takes_references else {}
+        remembered = remembered_by(plan, self.look, self.keyframer)
         characters = [
             c.model_copy(update={"remembered": f"references/{c.id}.png" if c.id in remembered else None})
             for c in plan.characters
@@ -528,8 +524,7 @@ class Storyteller:
             self.reporter.stage("encode", sum(work.shots[i].frames for i in missing)) as encoded,
         ):
             clips = self._clips(cache, work, needed, keyframes, workers, animated, rendered)
-            encoder = work.encoder
-            encode = functools.partial(write_video, fps=plan.fps, crf=encoder["crf"], preset=encoder["preset"])
+            encode = _encoder(work)
             segments: list[Path] = []
             tail: list[np.ndarray] | None = None  # the previous shot's last frames, when its clip was read
             for shot, segment in zip(work.shots, found, strict=True):
@@ -662,7 +657,6 @@ class Voiced:
     plan: StoryPlan
     lines: list[list[Line]]
     spoken: list[list[Said]]
-    keys: list[list[str]]
     starts: list[list[float]]
 
     @property
@@ -685,8 +679,9 @@ def _spoken(speaker: Speaker, line: Line) -> Speech:
     except StorytellerError:
         raise
     except Exception as error:  # a backend's own failure, whatever its kind: the user gets one line
-        why = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise StorytellerError(f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {why}") from error
+        raise StorytellerError(
+            f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {first_line(error)}"
+        ) from error
     if not len(speech.samples) or not np.all(np.isfinite(speech.samples)):
         raise StorytellerError(f"the speech backend {speaker.name} gave no usable audio for {line.text[:40]!r}")
     return speech
@@ -724,6 +719,13 @@ def _beside(function: Callable[..., Path], *args: Any) -> Future[Path]:
 
     threading.Thread(target=run, name=getattr(function, "__name__", "beside"), daemon=True).start()
     return future
+
+
+def _encoder(work: RenderPlan) -> Callable[[Iterable[np.ndarray], Path], int]:
+    """write_video(frames, path) with the render's encoder settings: the film's segments and the shots'
+    own media are encoded alike."""
+    settings = work.encoder
+    return functools.partial(write_video, fps=work.plan.fps, crf=settings["crf"], preset=settings["preset"])
 
 
 def _held(plan: StoryPlan, shot: ShotWork, keyframes: list[Path | None]) -> StoryPlan:

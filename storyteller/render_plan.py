@@ -111,7 +111,7 @@ class RenderPlan:
         segments_as_tasks = stride > 1 and infill is not None and not infill.cheap
         shots: list[ShotWork] = []
         first_of_place: dict[tuple, int] = {}  # (location, time of day, weather) -> its first shot
-        remembered = remembered_by(plan) if look.character_memory and keyframer.takes_references else {}
+        remembered = remembered_by(plan, look, keyframer)
         for index, shot in enumerate(plan.shots):
             inputs = shot_inputs(shot, plan)
             guide = guides.get(shot.id)
@@ -317,10 +317,12 @@ def _frame_seconds(backend: Animator | Infiller, width: int, height: int) -> flo
     return memo[key]
 
 
-def remembered_by(plan: StoryPlan) -> dict[str, int]:
+def remembered_by(plan: StoryPlan, look: Look, keyframer: KeyframeGenerator) -> dict[str, int]:
     """Each character without a reference image of its own, and the first shot it is in: that keyframe
-    holds its later ones (character memory)."""
+    holds its later ones (character memory), where memory is on and the keyframe model takes a reference."""
     first: dict[str, int] = {}
+    if not (look.character_memory and keyframer.takes_references):
+        return first
     own = {c.id for c in plan.characters if c.reference}
     for index, shot in enumerate(plan.shots):
         for cid in shot.characters:

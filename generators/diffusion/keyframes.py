@@ -7,7 +7,6 @@ from the same noise. Characters with a reference image are held to it with an IP
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -119,16 +118,8 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
         if self._controlled is None:
             import diffusers
 
-            source = self.controlnet or ""
-            if runtime.looks_like_path(source) and not (Path(source).expanduser() / "config.json").is_file():
-                raise StorytellerError(f"ControlNet folder {source} has no config.json: save one with save_pretrained")
-            try:
-                controlnet = diffusers.ControlNetModel.from_pretrained(source, torch_dtype=pipe.unet.dtype)
-            except (OSError, ValueError) as error:
-                raise StorytellerError(
-                    f"ControlNet {source} cannot be loaded offline ({runtime.first_line(error)}); "
-                    f"download it with `huggingface-cli download {source}` or give a local folder"
-                ) from None
+            spec = ["ControlNetModel", self.controlnet or ""]
+            controlnet = runtime.load_component("controlnet", spec, pipe.unet.dtype)
             controlled = diffusers.AutoPipelineForText2Image.from_pipe(pipe, controlnet=controlnet.to(pipe.device))
             controlled.set_progress_bar_config(disable=True)
             self._controlled = controlled

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from storyteller.core.backend import Backend, Resources
-from storyteller.core.errors import StorytellerError
+from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import stable_hash
 from storyteller.core.progress import note
 
@@ -340,11 +340,6 @@ def gpu_memory_gb() -> float | None:
     if not torch.cuda.is_available():
         return None
     return torch.cuda.get_device_properties(0).total_memory / 1e9
-
-
-def first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 class PipelineBackend(Backend):

@@ -216,6 +216,7 @@ def read_music(path: Path) -> np.ndarray:
 MIX_VERSION = 3  # part of every mix's cache key: raise it when the mix sounds different
 MARGIN = RATE // 2  # context either side of a stretch, for the ducking's filters (they reach 0.28 s)
 BLOCK = 10 * RATE  # samples normalised, limited and encoded at a time
+BED_FADE = RATE // 2  # a bed fades in over its shot's first half second and out over the next shot's
 
 
 @dataclass(frozen=True)
@@ -249,13 +250,13 @@ class Score:
     ) -> Score:
         """The score of `plan`, its `lines` given as (start second, seconds long, speech key) and `beds` as
         each shot's ambience kind."""
-        cuts, fade = [], round(0.5 * RATE)
+        cuts: list[int] = []
         placed: list[Bed] = []
         for index, (shot, start_frame) in enumerate(zip(plan.shots, plan.shot_starts(), strict=True)):
             first = round(start_frame / plan.fps * RATE)
             cuts.append(first)
             if beds is not None:
-                length = round(plan.shot_frames(shot) / plan.fps * RATE) + fade
+                length = round(plan.shot_frames(shot) / plan.fps * RATE) + BED_FADE
                 placed.append(Bed(first, length, beds[index], plan.seed + index))
         spoken = tuple(sorted((round(at * RATE), math.ceil(seconds * RATE) + 1, key) for at, seconds, key in lines))
         total = round(plan.total_frames / plan.fps * RATE)
@@ -267,21 +268,23 @@ class Score:
         ends = [*self.cuts[1:], self.total]
         return [(first, max(0, end - first)) for first, end in zip(self.cuts, ends, strict=True)]
 
+    def heard(self, first: int, length: int) -> tuple[list[tuple[int, int, str]], list[Bed]]:
+        """The lines and beds that sound in samples [first, first + length) of the mix, with the margin
+        either side its ducking reads: all the mix of that stretch is made of, besides the music."""
+        lo, hi = first - MARGIN, first + length + MARGIN
+        lines = [(at, n, key) for at, n, key in self.lines if at < hi and at + n > lo]
+        beds = [bed for bed in self.beds or () if bed.first < hi and bed.first + bed.length > lo]
+        return lines, beds
+
     def near(self, first: int, length: int) -> dict[str, Any]:
         """What the mix of samples [first, first + length) is made of, placed relative to `first`: the same
         stretch of sound wherever it falls in the film (a cache key's inputs)."""
-        lo, hi = first - MARGIN, first + length + MARGIN
+        lines, beds = self.heard(first, length)
         return {
             "version": MIX_VERSION,
             "length": length,
-            "lines": [(at - first, n, key) for at, n, key in self.lines if at < hi and at + n > lo],
-            "beds": None
-            if self.beds is None
-            else [
-                (bed.first - first, bed.length, bed.kind, bed.seed)
-                for bed in self.beds
-                if bed.first < hi and bed.first + bed.length > lo
-            ],
+            "lines": [(at - first, n, key) for at, n, key in lines],
+            "beds": None if self.beds is None else [(b.first - first, b.length, b.kind, b.seed) for b in beds],
             "music": [self.music, first] if self.music is not None else None,  # the music runs on: where matters
         }
 
@@ -396,6 +399,8 @@ def write_soundtrack(
     scratch = path.with_name(path.name + ".mix")
     limited = path.with_name(path.name + ".lim")
     try:
+        if music is not None and len(music):  # at its level in the mix, once for the whole film
+            music = music / np.float32(np.sqrt(np.mean(music**2)) + 1e-9) * np.float32(10 ** (MUSIC_DB / 20))
         meter = LoudnessMeter()
         # a line near a stretch's edge is mixed into two: resampled once, kept while it is near
         resampled = lru_cache(maxsize=16)(lambda key: resample(load(key)))
@@ -450,33 +455,27 @@ def _mixed(
     music: np.ndarray | None,
 ) -> np.ndarray:
     """Samples [first, first + length) of the mix: the speech (`load`: a line's samples at RATE, by key)
-    over the ducked bed and music. It reads only what `score.near(first, length)` names."""
+    over the ducked bed and `music` (at its level in the mix). It reads only what `score.heard` names, which
+    is what the stretch's cache key (`score.near`) is made of."""
     lo, hi = first - MARGIN, first + length + MARGIN  # a little either side, for the ducking's filters
     span = hi - lo
+    lines, beds = score.heard(first, length)
     voice = np.zeros(span, np.float32)
-    for start, n, key in score.lines:
-        if start >= hi or start + n <= lo:
-            continue
+    for start, _, key in lines:
         samples = load(key)
         a, b = max(start, lo), min(start + len(samples), hi)
         if b > a:
             voice[a - lo : b - lo] += samples[a - start : b - start]
     background = np.zeros(span, np.float32)
-    fade = round(0.5 * RATE)
-    for bed in score.beds or ():
+    for bed in beds:
         a, b = max(bed.first, lo), min(bed.first + bed.length, hi)
-        if b <= a:
-            continue
         offset = np.arange(a - bed.first, b - bed.first)
-        ramp = np.minimum(1.0, np.minimum(offset + 1, bed.length - offset) / fade).astype(np.float32)
+        ramp = np.minimum(1.0, np.minimum(offset + 1, bed.length - offset) / BED_FADE).astype(np.float32)
         loop = _loop(bed.kind)
         shift = int(np.random.default_rng(bed.seed).integers(0, len(loop)))
         background[a - lo : b - lo] += loop[(offset + shift) % len(loop)] * ramp * np.float32(10 ** (BED_DB / 20) / 0.1)
     if music is not None and len(music):
-        level = np.sqrt(np.mean(music**2)) + 1e-9
-        background += (
-            music[np.arange(max(0, lo), max(0, lo) + span) % len(music)] / level * np.float32(10 ** (MUSIC_DB / 20))
-        )
+        background += music[np.arange(max(0, lo), max(0, lo) + span) % len(music)]
     envelope = np.sqrt(np.maximum(moving_average(voice**2, round(0.05 * RATE)), 0))
     speaking = moving_extreme((envelope > 0.01).astype(np.float32), round(0.3 * RATE), largest=True)
     gain = 1.0 - (1.0 - DUCK) * moving_average(speaking, round(0.2 * RATE))

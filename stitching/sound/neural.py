@@ -12,11 +12,40 @@ from typing import Any
 import numpy as np
 
 from storyteller.core.backend import Speaker, Speech
-from storyteller.core.errors import StorytellerError
+from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import Voice
 
 
-class TransformersSpeaker(Speaker):
+class _ModelSpeaker(Speaker):
+    """A speaker with one model, named by `model`, loaded on first use (`_open`), never pickled into a worker
+    (each loads its own) and dropped by `close()`."""
+
+    max_workers = 1
+    version = 1  # part of the cache key: raise it when the same model speaks differently
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._loaded: Any = None
+
+    def config(self) -> dict[str, Any]:
+        return {"model": self.model, "version": self.version}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_loaded": None}
+
+    def _load(self) -> Any:
+        if self._loaded is None:
+            self._loaded = self._open()
+        return self._loaded
+
+    def _open(self) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._loaded = None
+
+
+class TransformersSpeaker(_ModelSpeaker):
     """`--voice transformers:MODEL_OR_FOLDER`: transformers' text-to-speech pipeline.
 
     Args:
@@ -25,32 +54,21 @@ class TransformersSpeaker(Speaker):
     """
 
     name = "transformers"
-    max_workers = 1
 
     def __init__(self, model: str, device: str = "cpu") -> None:
-        self.model, self.device = model, device
-        self._pipe: Any = None
+        super().__init__(model)
+        self.device = device
 
-    def config(self) -> dict[str, Any]:
-        return {"model": self.model, "version": 1}
+    def _open(self) -> Any:
+        try:
+            import transformers
+            from transformers import pipeline
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_pipe": None}
-
-    def _load(self) -> Any:
-        if self._pipe is None:
-            try:
-                import transformers
-                from transformers import pipeline
-
-                transformers.logging.set_verbosity_error()
-                transformers.logging.disable_progress_bar()
-                self._pipe = pipeline("text-to-speech", model=self.model, device=self.device)
-            except (OSError, ValueError) as error:
-                raise StorytellerError(
-                    f"cannot load the speech model {self.model}: {str(error).splitlines()[0]}"
-                ) from None
-        return self._pipe
+            transformers.logging.set_verbosity_error()
+            transformers.logging.disable_progress_bar()
+            return pipeline("text-to-speech", model=self.model, device=self.device)
+        except (OSError, ValueError) as error:
+            raise StorytellerError(f"cannot load the speech model {self.model}: {first_line(error)}") from None
 
     def speak(self, text: str, voice: Voice) -> Speech:
         import torch
@@ -62,11 +80,8 @@ class TransformersSpeaker(Speaker):
         out = pipe(text)
         return Speech(np.asarray(out["audio"], dtype=np.float32).reshape(-1), int(out["sampling_rate"]))
 
-    def close(self) -> None:
-        self._pipe = None
 
-
-class PiperSpeaker(Speaker):
+class PiperSpeaker(_ModelSpeaker):
     """`--voice piper:VOICE.onnx`: a Piper voice (its .onnx.json beside it); needs `pip install piper-tts`.
 
     A voice's `rate` sets Piper's length scale (165 words a minute: the voice's own pace); its `name` picks
@@ -78,30 +93,17 @@ class PiperSpeaker(Speaker):
     """
 
     name = "piper"
-    max_workers = 1
+    version = 2
 
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self._voice: Any = None
-
-    def config(self) -> dict[str, Any]:
-        return {"model": self.model, "version": 2}
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_voice": None}
-
-    def _load(self) -> Any:
-        if self._voice is None:
-            try:
-                from piper import PiperVoice
-            except ImportError:
-                raise StorytellerError("a Piper voice needs Piper: pip install piper-tts") from None
-            try:
-                self._voice = PiperVoice.load(self.model)
-            except Exception as error:  # a missing or broken file, a config without a key, onnxruntime's own
-                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-                raise StorytellerError(f"cannot load the Piper voice {self.model}: {reason}") from None
-        return self._voice
+    def _open(self) -> Any:
+        try:
+            from piper import PiperVoice
+        except ImportError:
+            raise StorytellerError("a Piper voice needs Piper: pip install piper-tts") from None
+        try:
+            return PiperVoice.load(self.model)
+        except Exception as error:  # a missing or broken file, a config without a key, onnxruntime's own
+            raise StorytellerError(f"cannot load the Piper voice {self.model}: {first_line(error)}") from None
 
     def speaker_id(self, voice: Voice) -> int | None:
         """Which of the voice file's speakers says `voice`'s lines (None: it has one)."""

@@ -5,6 +5,13 @@ import re
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (its type's name if it has none): what a user is shown of a
+    library's own failure."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
 def printable(text: str) -> str:
     """`text` with newlines and control characters (terminal escape codes among them) shown escaped."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)

@@ -50,13 +50,19 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _one_of_its_films(target: Path, run_dir: Path) -> bool:
-    """The film this run published last (run.json names it and its digest), still as it was written."""
-    if target.is_symlink() or not target.is_file():
-        return False
+def published_film(run_dir: Path) -> tuple[Path, str] | None:
+    """The film this run published last and its sha256, as run.json names them (None: no record, or a
+    damaged one)."""
     try:
         record = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
-        published, digest = Path(record["video"]), record["video_sha256"]
+        return Path(record["video"]), str(record["video_sha256"])
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _one_of_its_films(target: Path, run_dir: Path) -> bool:
+    """The film this run published last, still as it was written."""
+    if target.is_symlink() or not target.is_file():
         return False
-    return _same_file(target, published) and file_digest(target) == digest
+    published = published_film(run_dir)
+    return published is not None and _same_file(target, published[0]) and file_digest(target) == published[1]

@@ -104,11 +104,13 @@ def create_app(
     token = token or secrets.token_urlsafe(24)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-    def allowed(request: Request, changes: bool) -> bool:
-        given = request.headers.get(TOKEN_HEADER, "")
-        if not changes and not given:
-            given = request.cookies.get(TOKEN_COOKIE, "")
+    def matches(given: str) -> bool:
         return bool(given) and secrets.compare_digest(given.encode(), token.encode())
+
+    def allowed(request: Request, changes: bool) -> bool:
+        """The token in the header; for a read, the page's cookie will do."""
+        given = request.headers.get(TOKEN_HEADER, "")
+        return matches(given or ("" if changes else request.cookies.get(TOKEN_COOKIE, "")))
 
     def guarded(handler: Callable, changes: bool = False) -> Callable:
         async def endpoint(request: Request) -> Response:
@@ -140,8 +142,7 @@ def create_app(
         return int(request.path_params["index"])
 
     async def page(request: Request) -> Response:
-        given = request.query_params.get("token", "") or request.cookies.get(TOKEN_COOKIE, "")
-        if not (given and secrets.compare_digest(given.encode(), token.encode())):
+        if not matches(request.query_params.get("token", "") or request.cookies.get(TOKEN_COOKIE, "")):
             return Response("Open the studio with the URL it printed (it carries the session token).", 403)
         response = templates.TemplateResponse(
             request, "studio.html", {"token": token, "title": studio.plan().title, "choices": CHOICES}
@@ -168,18 +169,19 @@ def create_app(
     async def delete_shot(request: Request) -> Response:
         return answer(studio.delete_shot(index_of(request)))
 
-    async def move_shot(request: Request) -> Response:
+    async def number(request: Request, name: str, meaning: str) -> int:
+        """The whole number the request's JSON gives as `name`."""
         data = await body(request)
-        to = data.get("to") if isinstance(data, dict) else None
-        if not isinstance(to, int):
-            raise StorytellerError('move needs {"to": the shot\'s new place}')
-        return answer(studio.move_shot(index_of(request), to))
+        value = data.get(name) if isinstance(data, dict) else None
+        if not isinstance(value, int):
+            raise StorytellerError(f'{request.url.path.rsplit("/", 1)[-1]} needs {{"{name}": {meaning}}}')
+        return value
+
+    async def move_shot(request: Request) -> Response:
+        return answer(studio.move_shot(index_of(request), await number(request, "to", "the shot's new place")))
 
     async def add_shot(request: Request) -> Response:
-        data = await body(request)
-        after = data.get("after") if isinstance(data, dict) else None
-        if not isinstance(after, int):
-            raise StorytellerError('add needs {"after": the place of the shot before it, -1 for first}')
+        after = await number(request, "after", "the place of the shot before it, -1 for first")
         return answer(studio.add_shot(after))
 
     async def edit_character(request: Request) -> Response:

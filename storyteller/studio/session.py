@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from storyteller.core.cache import atomic_write_text
 from storyteller.core.errors import StorytellerError
-from storyteller.core.models import Shot, StoryPlan, Transition, read_plan, validation_message
+from storyteller.core.models import Shot, StoryPlan, Transition, read_plan, scaled, validation_message
+from storyteller.core.outputs import published_film
 from storyteller.core.progress import EventReporter, Reporter
 from storyteller.pipeline import RunResult, Storyteller
 
@@ -102,10 +103,10 @@ class Studio:
 
     def film(self) -> str | None:
         """The run's film, relative to the run directory (None: not rendered there yet)."""
-        try:
-            video = Path(json.loads((self.run_dir / "run.json").read_text())["video"]).resolve()
-        except (OSError, ValueError, KeyError, TypeError):
+        published = published_film(self.run_dir)
+        if published is None:
             return None
+        video = published[0].resolve()
         inside = video.is_file() and video.is_relative_to(self.run_dir)
         return video.relative_to(self.run_dir).as_posix() if inside else None
 
@@ -163,9 +164,8 @@ class Studio:
         duration = merged.get("duration")
         if actions == before["graph"]["actions"] and isinstance(duration, int | float) and duration > 0:
             # a new length with the actions as they were: they keep their places in the shot, scaled
-            scale = duration / shot.duration
-            scaled = [{**a, "start": round(a["start"] * scale, 3), "end": round(a["end"] * scale, 3)} for a in actions]
-            merged["graph"] = {**merged["graph"], "actions": scaled}
+            moved = scaled(shot, duration).graph.actions
+            merged["graph"] = {**merged["graph"], "actions": [a.model_dump(mode="json") for a in moved]}
         if isinstance(merged.get("characters"), list) and isinstance(merged.get("graph"), dict):
             merged["graph"] = _cast(plan, merged["characters"], merged["graph"])
         shots = [s.model_dump(mode="json") for s in plan.shots]
@@ -188,9 +188,8 @@ class Studio:
 
     def _with_shots(self, plan: StoryPlan, shots: list[Shot]) -> StoryPlan:
         """`plan` with `shots`, validated whole (a split's halves, a moved shot's crossfade) and committed."""
-        return self.commit(
-            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
-        )
+        data = {**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]}
+        return self.commit(_validated(data))
 
     def add_shot(self, after: int) -> StoryPlan:
         """A new shot after shot `after` (-1: first), in the same place with the same people, to be written."""
@@ -209,9 +208,7 @@ class Studio:
         )
         shots = list(plan.shots)
         shots.insert(after + 1, new)
-        return self.commit(
-            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
-        )
+        return self._with_shots(plan, shots)
 
     def delete_shot(self, index: int) -> StoryPlan:
         plan = self.plan()
@@ -219,9 +216,7 @@ class Studio:
         if len(plan.shots) == 1:
             raise StorytellerError("a film needs at least one shot")
         shots = [s for i, s in enumerate(plan.shots) if i != index]
-        return self.commit(
-            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
-        )
+        return self._with_shots(plan, shots)
 
     def move_shot(self, index: int, to: int) -> StoryPlan:
         plan = self.plan()
@@ -230,9 +225,7 @@ class Studio:
             raise StorytellerError(f"no place {to} in a film of {len(plan.shots)} shots")
         shots = [s for i, s in enumerate(plan.shots) if i != index]
         shots.insert(to, shot)
-        return self.commit(
-            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
-        )
+        return self._with_shots(plan, shots)
 
     def split_shot(self, index: int) -> StoryPlan:
         """Shot `index` cut in two at the sentence (else the word) nearest its middle: the text, span and
@@ -274,9 +267,7 @@ class Studio:
             }
         )
         shots = [*plan.shots[:index], first, second, *plan.shots[index + 1 :]]
-        return self.commit(
-            _validated({**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]})
-        )
+        return self._with_shots(plan, shots)
 
     def set_reference(self, character_id: str, data: bytes) -> StoryPlan:
         """An uploaded image becomes the character's reference (IP-Adapter): decoded, checked, and written
