@@ -369,3 +369,18 @@ def test_the_streaming_loudness_meter_is_pyloudnorms_bs1770():
     for first in range(0, len(audio), 7777):  # blocks of any size
         meter.feed(audio[first : first + 7777].astype(np.float32))
     assert meter.integrated() == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(audio), abs=0.05)
+
+
+@pytest.mark.parametrize("voice", ["en+f2", "en+f5", "en+f3"])
+def test_a_breathy_espeak_voice_speaks_a_line_the_same_whatever_its_noise_was_seeded_with(voice):
+    """eSpeak seeds its breath noise from the clock when it starts: two runs (or a run and its resume) would
+    speak the same line differently. Each line is reseeded, so the engine's earlier state does not matter."""
+    from stitching.sound.espeak import engine, speak_afresh
+
+    line = Voice(name=voice, pitch=47, rate=170)
+    spoken = []
+    for seed in (12345, 987654321):  # as two processes started at different times would be
+        engine().reseed(seed)
+        spoken.append(speak_afresh("Your mother's crown has been stolen, said the fox.", line))
+    assert len(spoken[0]) > 10_000
+    np.testing.assert_array_equal(spoken[0], spoken[1])

@@ -35,6 +35,7 @@ _SYNCHRONOUS = 2  # espeak_AUDIO_OUTPUT: AUDIO_OUTPUT_SYNCHRONOUS
 _CHARS_UTF8 = 1  # espeakCHARS_UTF8
 _RATE, _VOLUME, _PITCH, _RANGE, _PUNCTUATION, _CAPITALS, _WORDGAP = 1, 2, 3, 4, 5, 6, 7  # espeak_PARAMETER
 _DATA_PATH_LIMIT = 160  # espeak-ng copies its data path into a buffer of this size (and exits if it is longer)
+_SEED = 1  # the breath noise's seed, the same for every line (see _Engine.__init__)
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 
@@ -71,6 +72,11 @@ class _Engine:
         ]  # fmt: skip
         self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoice))
         self.lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        # the noise of breathy voices (en+f2, en+f5 ...) comes from the library's own generator, which it
+        # seeds from the clock when it starts: reseeded before every line, the same line is the same sound
+        self.reseed = getattr(self.lib, "espeak_ng_SetRandSeed", None)
+        if self.reseed is not None:
+            self.reseed.argtypes = [ctypes.c_long]
         data = _short_data_path(espeakng_loader.get_data_path())
         self.rate = self.lib.espeak_Initialize(_SYNCHRONOUS, 0, str(Path(data).parent).encode(), 0)
         if self.rate <= 0:
@@ -107,6 +113,8 @@ class _Engine:
                 (_PUNCTUATION, 0), (_CAPITALS, 0), (_WORDGAP, 0),
             ):  # fmt: skip
                 self.lib.espeak_SetParameter(parameter, value, 0)
+            if self.reseed is not None:
+                self.reseed(_SEED)
             self.samples = []
             data = text.encode("utf-8") + b"\0"
             self.lib.espeak_Synth(data, len(data), 0, 1, 0, _CHARS_UTF8, None, None)
@@ -251,7 +259,7 @@ class EspeakSpeaker(Speaker):
             self._server = None
 
     def config(self) -> dict[str, Any]:
-        return {"engine": "espeak-ng", "version": 1}
+        return {"engine": "espeak-ng", "version": 2}  # 2: breathy voices seeded per line
 
     def speak(self, text: str, voice: Voice) -> Speech:
         if not _known_voice(voice.name):
