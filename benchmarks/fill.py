@@ -6,6 +6,9 @@
 1. frames filled per second by the `flow` infill at 512x288 (animatic frames of an example);
 2. speed-up of filling the same gaps on 2 worker processes against 1, one thread each (segments are
    independent; each worker loads its own stretch of the film from disk);
+0. what the animatic takes to draw a frame and the flow infill to make one (ms per megapixel, at four
+   sizes), beside the figures they declare: `--fill auto` chooses by the declared ones, so a film never
+   depends on the machine; this is how they are checked, and updated when the drawing or the flow changes;
 3. each example rendered four ways: every frame rendered (no fill), flow fill at stride 2 (the default)
    and 4, and frames held (what the anchors alone look like), scored by `storyteller eval`: motion
    smoothness and flicker, with the wall time of each `make`.
@@ -20,6 +23,8 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,6 +47,66 @@ def fill_share(share: str) -> int:
     return len(frames)
 
 
+def drawing_seconds(width: int, height: int) -> float:
+    """Seconds per frame for the animatic on a busy probe shot: a cat and a dog by a house, one walking,
+    outdoors at dusk in the rain, captioned."""
+    from generators.animatic import ShotRenderer, shared_matcher
+    from storyteller.core.models import Action, Entity, SceneGraph, Shot, StoryPlan
+
+    graph = SceneGraph(
+        entities=[Entity(id="cat", label="cat"), Entity(id="dog", label="dog"), Entity(id="house", label="house")],
+        actions=[Action(agent="cat", verb="walk", start=0.0, end=1.0)],
+        time_of_day="dusk",
+        weather="rain",
+    )
+    text = "A cat walks past a dog in the rain."
+    shot = Shot(id="probe", text=text, prompt=text, span=(0, len(text)), duration=1.0, graph=graph)
+    plan = StoryPlan(title="probe", shots=[shot], width=width, height=height, fps=12)
+    renderer = ShotRenderer(shot, plan, shared_matcher(), captions=True)
+    renderer.frame(0.0)  # the first frame loads glyphs and fonts: not what a frame costs
+    start = time.perf_counter()
+    for k in range(1, 25):
+        renderer.frame(k / 12)
+    return (time.perf_counter() - start) / 24
+
+
+def flow_seconds(width: int, height: int) -> float:
+    """Seconds per frame the flow infill takes, on two frames of a smooth pattern a few pixels apart."""
+    import numpy as np
+
+    from stitching.infill import FlowInfill
+
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+
+    def frame(shift: float) -> np.ndarray:
+        wave = 127 + 120 * np.sin((x + shift) / 9.0) * np.cos(y / 7.0)
+        return np.repeat(wave[..., None], 3, axis=2).astype(np.uint8)
+
+    infill = FlowInfill()
+    infill.fill(frame(0), frame(4), [0.5])  # warm: OpenCV's first call sets itself up
+    start = time.perf_counter()
+    for _ in range(4):
+        infill.fill(frame(0), frame(4), [0.25, 0.5, 0.75])
+    return (time.perf_counter() - start) / 12
+
+
+def declared_costs() -> Table:
+    from generators.animatic import AnimaticAnimator
+    from stitching.infill import FlowInfill
+
+    table = Table(title="cost per frame, ms per megapixel: measured here / declared (what --fill auto reads)")
+    for column in ("size", "animatic draws", "flow infills", "infill / draw"):
+        table.add_column(column, justify="right")
+    for width, height in ((128, 72), (256, 144), (512, 288), (1024, 576)):
+        megapixels = width * height / 1e6
+        drawn, made = drawing_seconds(width, height) * 1e3 / megapixels, flow_seconds(width, height) * 1e3 / megapixels
+        table.add_row(f"{width}x{height}", f"{drawn:.1f}", f"{made:.1f}", f"{made / drawn:.1f}")
+    declared_draw, declared_fill = AnimaticAnimator.frame_cost, FlowInfill.frame_cost
+    assert declared_draw is not None and declared_fill is not None
+    table.add_row("declared", f"{declared_draw:g}", f"{declared_fill:g}", f"{declared_fill / declared_draw:.1f}")
+    return table
+
+
 def main(quick: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -52,6 +117,7 @@ def main(quick: bool = False) -> None:
     from storyteller.pipeline import Storyteller
 
     console = Console()
+    console.print(declared_costs())
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
         renders: dict[tuple[str, str], tuple[float, Path]] = {}

@@ -44,13 +44,19 @@ class FillSettings:
 AUTO = "auto"  # the default: fill only where it pays (see fill_pays)
 
 
-def fill_pays(drawn: float | None, made: float | None) -> bool:
-    """Whether NUWA-XL's infill is worth it: when the infill makes a frame for less than the animator draws
-    one (seconds per frame, measured; None: unknown, as for a model, taken as costly). A model animator
-    always gains from it; the animatic, which draws a frame in about a millisecond, never does."""
+def fill_pays(drawn: float | None, made: float | None) -> tuple[bool, str]:
+    """Whether NUWA-XL's infill is worth it, and why: when the infill makes a frame for less than the
+    animator draws one, by the costs both declare (ms per megapixel; None: unknown, as for a model, taken as
+    costly). Declared, never measured: the same story makes the same film on a busy machine or a fast one.
+    A model animator always gains from it; the animatic, which draws a frame for an eighth of what flow
+    infill costs, never does."""
     if drawn is None:
-        return True
-    return made is not None and made < drawn
+        return True, "drawing a frame costs a model call: the infill makes the frames between drawn ones"
+    if made is None:
+        return False, "the infill's cost is unknown (a model): every frame drawn"
+    if made < drawn:
+        return True, f"infilling a frame ({made:g} ms/MP) costs less than drawing one ({drawn:g} ms/MP)"
+    return False, f"drawing a frame ({drawn:g} ms/MP) costs no more than infilling one ({made:g} ms/MP)"
 
 
 def anchor_count(frames: int, stride: int) -> int:

@@ -8,7 +8,6 @@ with the other's at the pulled pixel (a pixel hidden in the other frame loses to
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from typing import Any
 
@@ -29,12 +28,10 @@ class HoldInfill(Infiller):
 
     name = "hold"
     cheap = True  # remaking a segment costs less than storing it
+    frame_cost = 0.0
 
     def config(self) -> dict[str, Any]:
         return {}
-
-    def frame_seconds(self, width: int, height: int) -> float | None:
-        return 0.0
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
@@ -44,7 +41,10 @@ class HoldInfill(Infiller):
 
 class FlowInfill(Infiller):
     name = "flow"
-    cheap = True  # ~9 ms a frame at 512x288: remaking a segment costs less than storing and hashing it
+    cheap = True  # ~6 ms a frame at 512x288: remaking a segment costs less than storing and hashing it
+    # declared, ms per megapixel on the reference machine (benchmarks/fill.py measures 34 to 53 from 512x288
+    # to 1024x576, more on tiny frames): several times what the animatic takes to draw a frame
+    frame_cost = 40.0
 
     def __init__(self, preset: str = "fast", sharpness: float = 0.5) -> None:
         self.preset = preset
@@ -52,9 +52,6 @@ class FlowInfill(Infiller):
 
     def config(self) -> dict[str, Any]:
         return {"preset": self.preset, "sharpness": self.sharpness, "version": 4}
-
-    def frame_seconds(self, width: int, height: int) -> float | None:
-        return _flow_seconds(width, height, self.preset, self.sharpness)
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
@@ -91,23 +88,6 @@ class FlowInfill(Infiller):
                 weights.append(landed * share + 1e-4 * share)
             frames.append(cv2.blendLinear(pulled[0], pulled[1], weights[0], weights[1]))
         return frames
-
-
-@lru_cache(maxsize=8)
-def _flow_seconds(width: int, height: int, preset: str, sharpness: float) -> float:
-    """Seconds per frame the flow infill takes at this size, measured on two frames of a smooth pattern
-    a few pixels apart (the flow's cost hardly depends on what the frames show)."""
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-
-    def frame(shift: float) -> np.ndarray:
-        wave = 127 + 120 * np.sin((x + shift) / 9.0) * np.cos(y / 7.0)
-        return np.repeat(wave[..., None], 3, axis=2).astype(np.uint8)
-
-    infill = FlowInfill(preset, sharpness)
-    infill.fill(frame(0), frame(4), [0.5])  # warm: OpenCV's first call sets itself up
-    start = time.perf_counter()
-    infill.fill(frame(0), frame(4), [0.25, 0.5, 0.75])
-    return (time.perf_counter() - start) / 3
 
 
 @lru_cache(maxsize=8)

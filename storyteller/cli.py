@@ -776,8 +776,7 @@ def _summary(result: RunResult, quiet: bool, model_stats: Any = None) -> None:
     made = ", ".join(f"{n} {what}" for what, n in result.rendered.items())
     table.add_row("cache", f"{hits} hits; rendered {made}")
     fill = result.fill
-    costs = [f"{what} {fill[what]}" for what in ("draw ms/frame", "infill ms/frame") if fill.get(what) is not None]
-    why = f" (auto: {', '.join(costs)})" if fill.get("mode") == "auto" else ""
+    why = f" (auto: {fill['reason']})" if fill.get("mode") == "auto" else ""
     table.add_row("fill", f"{fill.get('used', '-')}{why}")
     for stage, ran_at in result.models.items():
         table.add_row(stage, shown(ran_at))

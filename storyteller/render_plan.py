@@ -11,8 +11,6 @@ what the driver learns while rendering (the files it finds or makes) stays in th
 
 from __future__ import annotations
 
-import contextlib
-import json
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -21,10 +19,9 @@ from typing import Any
 from stitching.fill import FillSettings, anchor_count, fill_pays
 from stitching.sound.mix import Score
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator
-from storyteller.core.cache import Cache, atomic_write_text, user_cache_root
-from storyteller.core.errors import StorytellerError
+from storyteller.core.cache import Cache
 from storyteller.core.files import MAX_REFERENCE_BYTES, file_digest, local_file
-from storyteller.core.models import MotionGuide, Shot, StoryPlan, stable_hash
+from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.work import ClipJob
 
 # The film's encoder, by --quality. x264's veryfast preset encodes the animatic's flat frames about twice
@@ -45,7 +42,7 @@ class Look:
     """How the render looks beyond the backends: resolved from the caller's settings once."""
 
     fill: FillSettings | None = None  # None: the animator renders every frame
-    auto: bool = False  # use `fill` only where it pays: when the infill makes a frame faster than it is drawn
+    auto: bool = False  # use `fill` only where it pays: where the infill declares a frame cheaper than drawing it
     colour_match: bool = False  # shots of a place keep the colours of its first keyframe
     deflicker: bool = False
     quality: str = DEFAULT_QUALITY  # the film's encoder settings: a key of ENCODERS
@@ -80,7 +77,7 @@ class RenderPlan:
     stride: int  # the fill's stride for this frame rate; 1: no fill, every frame rendered
     depth: int
     segments_as_tasks: bool  # a model-backed infill: each infill segment is a task of its own
-    fill_choice: dict[str, Any]  # how the fill was chosen: forced or auto, and the costs it was chosen by
+    fill_choice: dict[str, Any]  # how the fill was chosen: forced or auto, the declared costs and the reason
     film_key: str
     film_cached: bool
     sheet_key: str  # the contact sheet: every keyframe with its shot's text
@@ -102,7 +99,7 @@ class RenderPlan:
         look: Look,
         score: Score | None = None,
     ) -> RenderPlan:
-        fill, fill_choice = _choose_fill(plan, look, animator, infill)
+        fill, fill_choice = _choose_fill(look, animator, infill)
         stride = fill.stride_for(plan.fps) if fill is not None and infill is not None else 1
         depth = fill.depth if stride > 1 and fill is not None else 1
         fill_choice["used"] = "none, every frame drawn"
@@ -284,37 +281,20 @@ def _segment_inputs(plan: StoryPlan, shots: list[ShotWork], index: int) -> dict[
     }
 
 
-def _choose_fill(
-    plan: StoryPlan, look: Look, animator: Animator, infill: Infiller | None
-) -> tuple[FillSettings | None, dict[str, Any]]:
-    """The fill this render uses, and why: forced by the caller, or (auto) by the measured cost of drawing a
-    frame against infilling one."""
+def _choose_fill(look: Look, animator: Animator, infill: Infiller | None) -> tuple[FillSettings | None, dict[str, Any]]:
+    """The fill this render uses, and why: forced by the caller, or (auto) by the cost per frame the animator
+    and the infill declare. Nothing measured here: a choice that flipped with the machine's load would
+    make another film, and key it differently."""
     if not look.auto or look.fill is None or infill is None:
         return look.fill, {"mode": "forced"}
-    drawn = _frame_seconds(animator, plan.width, plan.height)
-    made = _frame_seconds(infill, plan.width, plan.height)
+    pays, reason = fill_pays(animator.frame_cost, infill.frame_cost)
     costs = {
         "mode": "auto",
-        "draw ms/frame": None if drawn is None else round(drawn * 1000, 2),
-        "infill ms/frame": None if made is None else round(made * 1000, 2),
+        "draw ms/MP (declared)": animator.frame_cost,
+        "infill ms/MP (declared)": infill.frame_cost,
+        "reason": reason,
     }
-    return (look.fill if fill_pays(drawn, made) else None), costs
-
-
-def _frame_seconds(backend: Animator | Infiller, width: int, height: int) -> float | None:
-    """The backend's measured cost per frame, measured once per machine and remembered (in the user cache
-    directory): the fill a plan gets is then the same on every render here, and costs no time after."""
-    memo_file = user_cache_root() / "frame-seconds.json"
-    key = f"{backend.implementation}|{backend.name}|{stable_hash(backend.config())}|{width}x{height}"
-    try:
-        memo = json.loads(memo_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        memo = {}
-    if key not in memo:
-        memo[key] = backend.frame_seconds(width, height)
-        with contextlib.suppress(StorytellerError):  # a cache that cannot be written: measured again next time
-            atomic_write_text(memo_file, json.dumps(memo, indent=1, sort_keys=True))
-    return memo[key]
+    return (look.fill if pays else None), costs
 
 
 def remembered_by(plan: StoryPlan, look: Look, keyframer: KeyframeGenerator) -> dict[str, int]:

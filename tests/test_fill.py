@@ -150,11 +150,16 @@ def test_fill_auto_draws_every_animatic_frame_and_infills_a_costly_animator(tmp_
     plan = plan.model_copy(update={"shots": plan.shots[:2]})
     animatic = Storyteller(runs_dir=tmp_path).render(plan, tmp_path / "animatic")  # fill="auto", the default
     assert animatic.fill["mode"] == "auto" and animatic.fill["used"] == "none, every frame drawn"
-    assert animatic.fill["draw ms/frame"] < animatic.fill["infill ms/frame"]  # measured, both
+    # declared by both, never measured: the choice cannot flip with the machine's load
+    assert animatic.fill["draw ms/MP (declared)"] < animatic.fill["infill ms/MP (declared)"]
+    assert "costs no more than infilling" in animatic.fill["reason"]
     model = ModelLike()
     costly = Storyteller(animator=model, executor="serial", runs_dir=tmp_path).render(plan, tmp_path / "model")
     assert costly.fill["used"] == "flow: 1 frame in 2 drawn, the rest infilled"
-    assert costly.fill["draw ms/frame"] is None  # unknown: taken as costly
+    assert costly.fill["draw ms/MP (declared)"] is None  # unknown: taken as costly
+    declared = type("Declared", (ModelLike,), {"frame_cost": 100.0})()  # a plain object may declare its cost
+    cheap = Storyteller(animator=declared, executor="serial", runs_dir=tmp_path).render(plan, tmp_path / "declared")
+    assert cheap.fill["draw ms/MP (declared)"] == 100.0 and cheap.fill["used"] == costly.fill["used"]
     # the animator drew only the anchors: about half the frames
     assert model.frames_drawn <= sum(plan.shot_frames(s) // 2 + 2 for s in plan.shots)
     record = json.loads((tmp_path / "model" / "run.json").read_text())

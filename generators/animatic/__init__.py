@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-import time
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -22,7 +21,7 @@ from generators.animatic.background import paint_background, setting_of, weather
 from generators.animatic.glyphs import GlyphMatcher, glyph_image, shared_matcher
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
 from storyteller.core.backend import Animator, Backend, KeyframeGenerator, Progress
-from storyteller.core.models import Action, Entity, MotionGuide, SceneGraph, Shot, StoryPlan
+from storyteller.core.models import MotionGuide, Shot, StoryPlan
 
 VERSION = "3"  # bump when the drawing changes, so cached renders are redone
 MARKER = "storyteller-backend"
@@ -174,8 +173,10 @@ class AnimaticKeyframes(_Animatic, KeyframeGenerator):
 class AnimaticAnimator(_Animatic, Animator):
     """Moves the graph's sprites by its timed actions; any other backend's keyframe gets camera moves."""
 
-    def frame_seconds(self, width: int, height: int) -> float | None:
-        return _drawing_seconds(width, height, self.captions)
+    # declared, ms per megapixel on the reference machine (benchmarks/fill.py measures 5 to 12 on a busy
+    # frame from 256x144 to 1024x576, and the flow infill 3 to 10 times that at every size): drawing beats
+    # infilling, so --fill auto draws every frame
+    frame_cost = 5.0
 
     def animate(
         self,
@@ -191,27 +192,6 @@ class AnimaticAnimator(_Animatic, Animator):
         renderer = ShotRenderer(shot, plan, shared_matcher(), backdrop=backdrop, captions=self.captions)
         for k in range(plan.shot_frames(shot)):
             yield renderer.frame(k / plan.fps)
-
-
-@lru_cache(maxsize=8)
-def _drawing_seconds(width: int, height: int, captions: bool) -> float:
-    """Seconds per frame for the animatic, measured on a probe shot: a cat and a dog by a house, one
-    walking, outdoors at dusk in the rain (glyphs, a backdrop, weather, a caption: a busy frame)."""
-    graph = SceneGraph(
-        entities=[Entity(id="cat", label="cat"), Entity(id="dog", label="dog"), Entity(id="house", label="house")],
-        actions=[Action(agent="cat", verb="walk", start=0.0, end=1.0)],
-        time_of_day="dusk",
-        weather="rain",
-    )
-    text = "A cat walks past a dog in the rain."
-    shot = Shot(id="probe", text=text, prompt=text, span=(0, len(text)), duration=1.0, graph=graph)
-    plan = StoryPlan(title="probe", shots=[shot], width=width, height=height, fps=12)
-    renderer = ShotRenderer(shot, plan, shared_matcher(), captions=captions)
-    renderer.frame(0.0)  # the first frame loads glyphs and fonts: not what a frame costs
-    start = time.perf_counter()
-    for k in range(1, 7):
-        renderer.frame(k / 12)
-    return (time.perf_counter() - start) / 6
 
 
 # --- drawing helpers ------------------------------------------------------------------------------

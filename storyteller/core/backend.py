@@ -114,11 +114,6 @@ class Adopted(Backend):
         if callable(close):
             close()
 
-    def frame_seconds(self, width: int, height: int) -> float | None:
-        """(Animators and infills) the object's own measure of its cost per frame; None if it has none."""
-        measure = getattr(self.inner, "frame_seconds", None)
-        return measure(width, height) if callable(measure) else None
-
     def call(self, *args: Any, progress: Progress | None = None) -> Any:
         """The inner object's required method; `progress` is passed only if it takes one."""
         extra = {"progress": progress} if progress is not None and self._takes_progress else {}
@@ -187,14 +182,17 @@ class KeyframeGenerator(Backend):
 
 
 class Animator(Backend):
-    """Stage 3b: the keyframe animated into the shot (image-to-video)."""
+    """Stage 3b: the keyframe animated into the shot (image-to-video).
+
+    Attributes:
+        frame_cost: what drawing a frame costs, declared, never measured (a film must not depend on how
+            fast or busy the machine is): milliseconds per megapixel on the reference machine (two x86-64
+            cores; `benchmarks/fill.py` measures it). None: unknown, as for a model, taken as costly.
+            `--fill auto` draws every frame where that costs less than infilling them.
+    """
 
     kind, required = "animator", "animate"
-
-    def frame_seconds(self, width: int, height: int) -> float | None:
-        """Seconds this animator takes per frame at this size, measured (None: unknown, as for a model:
-        taken as costly). `--fill auto` renders every frame when that is cheaper than infilling them."""
-        return None
+    frame_cost: float | None = None
 
     def animate(
         self,
@@ -214,14 +212,13 @@ class Infiller(Backend):
     Attributes:
         cheap: remaking a segment costs less than storing it, so it runs inside the shot's task; a
             model-backed infill (False) gets a task per segment, and its segments are cached.
+        frame_cost: what making a frame costs, declared as the animator's is (None: unknown, taken as
+            costly).
     """
 
     kind, required = "infill backend", "fill"
     cheap: bool = False
-
-    def frame_seconds(self, width: int, height: int) -> float | None:
-        """Seconds this infill takes per frame it makes at this size, measured (None: unknown)."""
-        return None
+    frame_cost: float | None = None
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
@@ -288,7 +285,16 @@ class AdoptedKeyframes(Adopted, KeyframeGenerator):
         return self.call(shot, plan, progress=progress)
 
 
+def _declared_cost(inner: Any) -> float | None:
+    cost = getattr(inner, "frame_cost", None)
+    return float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) and cost >= 0 else None
+
+
 class AdoptedAnimator(Adopted, Animator):
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.frame_cost = _declared_cost(inner)
+
     def animate(
         self,
         keyframe: Image.Image,
@@ -304,6 +310,7 @@ class AdoptedInfiller(Adopted, Infiller):
     def __init__(self, inner: Any) -> None:
         super().__init__(inner)
         self.cheap = bool(getattr(inner, "cheap", False))
+        self.frame_cost = _declared_cost(inner)
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
