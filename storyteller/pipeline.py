@@ -53,6 +53,7 @@ from storyteller.core.cache import (
     unwritable_user_cache,
     user_store,
 )
+from storyteller.core.content import ContentDigest, combined
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
@@ -93,6 +94,8 @@ class RunResult:
     rendered: dict[str, int] = field(default_factory=dict)
     fill: dict[str, Any] = field(default_factory=dict)  # the fill the render used, and how it was chosen
     models: dict[str, str] = field(default_factory=dict)  # what each model ran at (size, frames a call, rate)
+    # what the film is made of, before the encoders: frame and sample counts and digests (ContentDigest)
+    content: dict[str, Any] = field(default_factory=dict)
 
 
 class Storyteller:
@@ -295,7 +298,7 @@ class Storyteller:
 
             # 5. Clips, joined into the film as they come; the soundtrack mixed and laid under it
             clock = time.perf_counter()
-            film = cache.get("film", work.film_key, ".mp4")
+            film = cache.get_with_facts("film", work.film_key, ".mp4")
             if film is None:
                 if voiced is not None and soundtrack is None:  # the film was counted cached, but is not
                     soundtrack = _beside(self._soundtrack, cache, work)
@@ -332,6 +335,7 @@ class Storyteller:
             rendered=rendered,
             fill=work.summary()["fill"],
             models=self._runs_at(work),
+            content=cache.facts("film", work.film_key, ".mp4"),
         )
         store = {"dir": str(cache.root), "cap bytes": self.cache_size, "pruned": pruned, "freed bytes": freed}
         _save_record(result, self.executor, work, store, self.planned_by)
@@ -439,7 +443,7 @@ class Storyteller:
         return Score.of(plan, placed, beds if self.ambience else None, music)
 
     def _soundtrack(self, cache: Cache, work: RenderPlan) -> Path:
-        found = cache.get("soundtrack", work.soundtrack_key, ".m4a")
+        found = cache.get_with_facts("soundtrack", work.soundtrack_key, ".m4a")
         if found is not None:
             return found
         assert work.score is not None and work.soundtrack_key is not None
@@ -456,8 +460,9 @@ class Storyteller:
 
         with self.reporter.stage("sound", 1) as advance:
             music = read_music(self.music) if self.music is not None else None
-            write = lambda p: write_soundtrack(p, work.score, load, music, premixed)  # noqa: E731
-            path = cache.put("soundtrack", work.soundtrack_key, ".m4a", write)
+            given: dict[str, Any] = {}  # what the encoder was given: sealed with the entry
+            write = lambda p: given.update(write_soundtrack(p, work.score, load, music, premixed))  # noqa: E731
+            path = cache.put("soundtrack", work.soundtrack_key, ".m4a", write, facts=lambda: given)
             advance(1)
         return path
 
@@ -516,7 +521,7 @@ class Storyteller:
         and join every segment into the film by copying their packets."""
         plan = work.plan
         # what is really there (an entry the plan counted may turn out damaged, and is made again)
-        found = [cache.get(FILM_SEGMENT, shot.segment_key, ".mp4") for shot in work.shots]
+        found = [cache.get_with_facts(FILM_SEGMENT, shot.segment_key, ".mp4") for shot in work.shots]
         missing = {shot.index for shot, segment in zip(work.shots, found, strict=True) if segment is None}
         needed = [shot for shot in work.shots if shot.index in clips_needed(plan, missing)]
         with (
@@ -533,17 +538,31 @@ class Storyteller:
                     # its clip, and across a transition the previous one's tail, were read: clips_needed
                     assert clip is not None and (tail is not None or not plan.overlap_frames(shot.index))
                     kept: list[np.ndarray] = []
-                    frames = prefetch(
-                        _counted(timeline_segment(plan, shot.index, read_planes(clip), tail or [], kept), encoded)
+                    given = ContentDigest()  # the frames the encoder is given: sealed with the segment
+                    drawn = timeline_segment(plan, shot.index, read_planes(clip), tail or [], kept)
+                    frames = prefetch(_counted(given.frames(drawn), encoded))
+                    segment = cache.put(
+                        FILM_SEGMENT,
+                        shot.segment_key,
+                        ".mp4",
+                        lambda p, f=frames: encode(f, p),
+                        facts=lambda g=given: g.facts("frames"),
                     )
-                    segment = cache.put(FILM_SEGMENT, shot.segment_key, ".mp4", lambda p, f=frames: encode(f, p))
                     rendered["segments"] += 1
                     tail = kept
                 else:
                     tail = timeline_tail(plan, shot.index, read_planes(clip)) if clip is not None else None
                 segments.append(segment)
         audio = soundtrack.result() if soundtrack is not None else None
-        return cache.put("film", work.film_key, ".mp4", lambda p: concat_videos(segments, p, plan.fps, audio))
+        # the film's content: its frames (its segments' digests, in order) and its sound, before the encoders
+        parts = [cache.facts(FILM_SEGMENT, shot.segment_key, ".mp4") for shot in work.shots]
+        content = {
+            "frames": sum(part["frames"] for part in parts),
+            "frames_sha256": combined(part["frames_sha256"] for part in parts),
+            **(cache.facts("soundtrack", work.soundtrack_key, ".m4a") if audio and work.soundtrack_key else {}),
+        }
+        join = lambda p: concat_videos(segments, p, plan.fps, audio)  # noqa: E731
+        return cache.put("film", work.film_key, ".mp4", join, facts=lambda: content)
 
     def _clips(
         self,
@@ -773,6 +792,8 @@ def _save_record(
         **({"models": result.models} if result.models else {}),
         "video": str(result.video),
         "video_sha256": file_digest(result.video),
+        # the same film is the same content: frames and samples digested before x264 and AAC saw them
+        "content": result.content,
     }
     atomic_write_text(result.run_dir / "run.json", json.dumps(record, indent=2))
 

@@ -122,3 +122,30 @@ def test_quality_picks_the_encoder_and_keys_the_segments_by_it(tmp_path, tiny):
     assert len(decord.VideoReader(str(small.video))) == len(decord.VideoReader(str(fast.video))) == plan.total_frames
     with pytest.raises(StorytellerError, match="quality 'best'"):
         Storyteller(quality="best")
+
+
+def test_facts_are_sealed_with_an_entry_and_an_entry_without_them_is_made_again(tmp_path):
+    cache = Cache(tmp_path)
+    old = cache.put("film-segment", "k1", ".mp4", lambda p: p.write_bytes(b"old"))  # sealed before facts were kept
+    assert cache.get("film-segment", "k1", ".mp4") == old and cache.facts("film-segment", "k1", ".mp4") == {}
+    assert cache.get_with_facts("film-segment", "k1", ".mp4") is None
+    facts = {"frames": 3, "frames_sha256": "ab"}
+    path = cache.put("film-segment", "k1", ".mp4", lambda p: p.write_bytes(b"new"), facts=lambda: facts)
+    assert path.read_bytes() == b"new" and cache.get_with_facts("film-segment", "k1", ".mp4") == path
+    assert cache.facts("film-segment", "k1", ".mp4") == facts
+    # a sealed entry with its facts stands: a second writer's bytes are not swapped in under them
+    cache.put("film-segment", "k1", ".mp4", lambda p: p.write_bytes(b"other"), facts=lambda: {"frames": 9})
+    assert path.read_bytes() == b"new" and cache.facts("film-segment", "k1", ".mp4") == facts
+
+
+def test_run_json_says_what_the_film_is_made_of_before_the_encoders(tmp_path):
+    """Frames and samples digested as the encoders were given them: the same after a resume from the cache."""
+    teller = Storyteller(runs_dir=tmp_path)
+    first = teller.make(HAMSTER, "a", width=64, height=64, fps=8)
+    record = json.loads((first.run_dir / "run.json").read_text())["content"]
+    assert record["frames"] == first.plan.total_frames and len(record["frames_sha256"]) == 64
+    assert record["samples"] > 0 and len(record["samples_sha256"]) == 64
+    shutil.rmtree(store() / "film")  # joined again from the cached segments and soundtrack
+    again = teller.make(HAMSTER, "b", width=64, height=64, fps=8)
+    assert again.rendered["segments"] == 0 and again.rendered["films"] == 1
+    assert again.content == first.content == record

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from storyteller.core.backend import Speech
+from storyteller.core.content import ContentDigest
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import Shot, StoryPlan
 
@@ -384,10 +385,10 @@ def write_soundtrack(
     load: Callable[[str], Speech],
     music: np.ndarray | None = None,
     premixed: Callable[[int, Callable[[], np.ndarray]], np.ndarray] = _unkept,
-) -> None:
+) -> dict[str, Any]:
     """The film's soundtrack as AAC at `path`, in three passes over a scratch file: mix each shot's stretch
     (and measure the loudness), normalise and limit ten seconds at a time (and measure again), correct and
-    encode.
+    encode. Returns what the encoder was given: {"samples": count, "samples_sha256": digest} (ContentDigest).
 
     Args:
         score: where every line, bed and the music sit.
@@ -423,7 +424,11 @@ def write_soundtrack(
         # ceiling's spare dB allows)
         settled = after.integrated()
         correction = min(10 ** (0.5 / 20), 10 ** ((TARGET_LUFS - settled) / 20)) if np.isfinite(settled) else 1.0
-        write_aac((block * np.float32(correction) for block, _, _ in _blocks(limited, score.total, 0)), path)
+        given = ContentDigest()
+        write_aac(
+            given.samples(block * np.float32(correction) for block, _, _ in _blocks(limited, score.total, 0)), path
+        )
+        return given.facts("samples")
     finally:
         scratch.unlink(missing_ok=True)
         limited.unlink(missing_ok=True)

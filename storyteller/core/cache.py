@@ -109,6 +109,12 @@ class Cache:
         except (OSError, ValueError, KeyError):
             return False
 
+    def get_with_facts(self, stage: str, key: str, suffix: str) -> Path | None:
+        """`get`, for an entry that must have been sealed with facts (one sealed before they were kept is
+        made again)."""
+        path = self.get(stage, key, suffix)
+        return path if path is not None and self.facts(stage, key, suffix) else None
+
     def has(self, stage: str, key: str, suffix: str) -> bool:
         """Whether a sealed entry is there, without reading it: enough to size work, not to trust it."""
         path = self.path(stage, key, suffix)
@@ -181,18 +187,35 @@ class Cache:
     def digest(self, stage: str, key: str, suffix: str) -> str:
         return json.loads(_record_path(self.path(stage, key, suffix)).read_text())["sha256"]
 
-    def put(self, stage: str, key: str, suffix: str, write: Callable[[Path], Any]) -> Path:
-        """Run `write(tmp_path)`, then move the result into place and seal it with its digest."""
+    def facts(self, stage: str, key: str, suffix: str) -> dict[str, Any]:
+        """What was sealed with the entry about its content (see `put`); empty if nothing was."""
+        try:
+            facts = json.loads(_record_path(self.path(stage, key, suffix)).read_text()).get("facts")
+        except (OSError, ValueError, AttributeError):
+            return {}
+        return facts if isinstance(facts, dict) else {}
+
+    def put(
+        self,
+        stage: str,
+        key: str,
+        suffix: str,
+        write: Callable[[Path], Any],
+        facts: Callable[[], dict[str, Any]] | None = None,
+    ) -> Path:
+        """Run `write(tmp_path)`, then move the result into place and seal it with its digest, and with
+        `facts()` (asked once `write` is done: what the content is, e.g. a digest of the frames an encoder
+        was given), which `facts` reads back."""
         path = self.path(stage, key, suffix)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{suffix}")
         try:
             write(tmp)
-            digest = file_digest(tmp)
+            record = {"sha256": file_digest(tmp), "stage": stage, **({"facts": facts()} if facts else {})}
             with _shard_lock(path.parent):  # two runs of one story at once: the first sealed entry stands
-                if not self._intact(path):
+                if not self._intact(path) or (facts and not self.facts(stage, key, suffix)):
                     os.replace(tmp, path)
-                    atomic_write_text(_record_path(path), json.dumps({"sha256": digest, "stage": stage}))
+                    atomic_write_text(_record_path(path), json.dumps(record))
         except OSError as error:
             raise StorytellerError(f"cannot write to the cache {self.root}: {error.strerror or error}") from None
         finally:
