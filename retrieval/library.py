@@ -26,7 +26,7 @@ from retrieval.motion import EDGE_SIZE, cuts, depth_maps, measure, structure_fra
 from retrieval.reader import probe, read_frames
 from storyteller.core.cache import file_digest
 from storyteller.core.embedding import load_embedder as offline_embedder
-from storyteller.core.errors import StorytellerError
+from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import Structure
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi"}
@@ -407,7 +407,7 @@ def load_embedder(name: str) -> Any:
     try:
         return SentenceTransformer(name, device="cpu")
     except Exception as error:
-        raise StorytellerError(f"cannot load the embedder '{name}': {str(error).splitlines()[0][:200]}") from None
+        raise StorytellerError(f"cannot load the embedder '{name}': {first_line(error)[:200]}") from None
 
 
 def _storable(text: str) -> bool:

@@ -17,7 +17,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from storyteller.core.errors import StorytellerError
+from storyteller.core.errors import StorytellerError, first_line
 
 CUT_THRESHOLD = 0.5  # histogram distance (0 same, 1 disjoint) that counts as a cut
 TRAJECTORY_POINTS = 16
@@ -114,9 +114,7 @@ def _depth_model(model_dir: str) -> tuple:
         model = AutoModelForDepthEstimation.from_pretrained(model_dir, local_files_only=True).eval()
         return model, AutoImageProcessor.from_pretrained(model_dir, local_files_only=True)
     except (OSError, ValueError) as error:
-        raise StorytellerError(
-            f"cannot load the depth model '{model_dir}': {str(error).splitlines()[0][:160]}"
-        ) from None
+        raise StorytellerError(f"cannot load the depth model '{model_dir}': {first_line(error)[:160]}") from None
 
 
 def _resample(points: list[tuple[float, float]], n: int) -> list[tuple[float, float]]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from stitching.infill import FlowInfill
 from stitching.sound.mix import RATE, true_peak
-from storyteller.core.errors import StorytellerError
+from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import StoryPlan
 from storyteller.core.video_io import read_video
 
@@ -171,7 +171,7 @@ def _clip_alignment(model: str, plan: StoryPlan, middles: dict[int, np.ndarray])
         processor = CLIPProcessor.from_pretrained(model)
     except (OSError, ValueError) as error:
         raise StorytellerError(
-            f"CLIP model {model} cannot be loaded ({str(error).splitlines()[0]}): pass a local folder"
+            f"CLIP model {model} cannot be loaded ({first_line(error)}): pass a local folder"
         ) from None
     shots = sorted(middles)
     prompts = [plan.shots[i].prompt for i in shots]

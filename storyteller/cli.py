@@ -678,11 +678,11 @@ def _eval(args: argparse.Namespace) -> int:
         ):
             table.add_row(name, value, meaning)
     Console().print(table)
+    return 0
 
 
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
-    return 0
 
 
 def _retriever(args: argparse.Namespace) -> LibraryRetriever | None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from stitching import write_video
 from stitching.metrics import evaluate
+from storyteller.cli import main
 from storyteller.core.models import StoryPlan
 from tests.test_cli import assert_clear_error, run
 from tests.test_fill import textured_square
@@ -65,6 +66,7 @@ def test_eval_command_prints_a_table_or_json_and_refuses_bad_input(tmp_path):
     table = run("eval", video)
     assert table.returncode == 0, table.stderr
     assert "motion smoothness" in table.stdout and "temporal flickering" in table.stdout
+    assert main(["eval", str(video)]) == 0  # the command's own status, as a script calling main() sees it
     scores = json.loads(run("eval", video, "--json").stdout)
     assert scores["frames"] == 24 and scores["smoothness"] > 0.98 and scores["continuity"] is None
     assert_clear_error(run("eval", tmp_path / "missing.mp4"), "no video")

@@ -68,3 +68,24 @@ def test_malformed_json_is_one_clear_line(tmp_path):
         read_plan(path)
     assert str(error.value).startswith(f"{path}:")
     assert "\n" not in str(error.value)
+
+
+def test_first_line_is_safe_for_an_empty_message_and_drops_colour_codes():
+    from storyteller.core.errors import first_line
+
+    assert first_line(OSError()) == "OSError"
+    assert first_line(ValueError("  \n ")) == "ValueError"
+    assert first_line(RuntimeError("\x1b[31mboom\x1b[0m\ntraceback")) == "boom"
+
+
+def test_a_library_failing_with_an_empty_message_is_one_line_not_an_index_error(monkeypatch):
+    import sentence_transformers
+
+    from retrieval.library import load_embedder
+
+    def fails(*args, **kwargs):
+        raise OSError()  # no message at all
+
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", fails)
+    with pytest.raises(StorytellerError, match=r"cannot load the embedder 'some/model': OSError"):
+        load_embedder("some/model")

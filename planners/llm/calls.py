@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from planners.llm import prompts
 from storyteller.core.cache import atomic_write_text
+from storyteller.core.errors import first_line
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -94,8 +95,7 @@ class ModelCaller:
                 raw = self.model.invoke(messages)
                 text = _after_prompt(_content(raw), messages)
         except Exception as error:  # a provider's failure (network, auth, quota) is one clear line
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise PlanningError(f"the model call failed: {type(error).__name__}: {first}"[:400]) from None
+            raise PlanningError(f"the model call failed: {type(error).__name__}: {first_line(error)}"[:400]) from None
         finally:
             self.stats.model_seconds += time.perf_counter() - started
         self.stats.calls += 1

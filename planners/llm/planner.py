@@ -20,7 +20,7 @@ from planners.llm import prompts
 from planners.llm.calls import ModelCaller, PlanningError
 from planners.llm.schemas import ActionPlan, BibleEntry, Event, Imagination, PlaceEntry, SceneGraphs, ShotGraph
 from storyteller.core.backend import Planner
-from storyteller.core.errors import StorytellerError
+from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.lexicon import detect_language
 from storyteller.core.models import (
     Action,
@@ -344,6 +344,6 @@ def load_chat_model(spec: str, max_new_tokens: int = MAX_NEW_TOKENS) -> Any:
         ) from None
     except Exception as error:
         key = KEYS.get(provider)
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = first_line(error)
         hint = f"; set {key}" if key and ("key" in reason.lower() or "token" in reason.lower()) else ""
         raise StorytellerError(f"--llm {spec}: {reason[:200]}{hint}") from None

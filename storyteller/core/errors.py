@@ -3,12 +3,13 @@
 import re
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_COLOUR = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # a terminal's colour codes (Ray colours its tracebacks)
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an exception's message (its type's name if it has none): what a user is shown of a
-    library's own failure."""
-    text = str(error).strip().splitlines()
+    """The first line of an exception's message, without colour codes (its type's name if it has none):
+    what a user is shown of a library's own failure. Safe for an empty message."""
+    text = _COLOUR.sub("", str(error)).strip().splitlines()
     return text[0] if text else type(error).__name__
 
 

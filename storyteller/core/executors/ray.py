@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from storyteller.core.errors import StorytellerError
+from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.executors import DEFAULT_WORKERS, Call, Relay, Resources, check_workers, perform, windowed
 
 FLUSH_SECONDS = 0.1  # frame counts are sent in batches: one message per frame would cost more than the frame
@@ -46,7 +46,7 @@ class RayExecutor:
                 self._init(ray, quiet)
         except (ConnectionError, RuntimeError, ValueError) as error:
             where = self.address or "a local instance"
-            raise StorytellerError(f"cannot start Ray ({where}): {_first_line(error)}") from None
+            raise StorytellerError(f"cannot start Ray ({where}): {first_line(error)}") from None
         return ray, True
 
     def _init(self, ray: Any, quiet: dict) -> None:
@@ -113,15 +113,15 @@ class RayPool:
             cause = getattr(error, "cause", None)
             if isinstance(cause, StorytellerError):
                 raise cause from None
-            raise StorytellerError(f"a Ray task failed: {_first_line(cause or error)}") from None
+            raise StorytellerError(f"a Ray task failed: {first_line(cause or error)}") from None
         except RayActorError as error:
             cause = getattr(error, "cause", None)
             if isinstance(cause, RayTaskError):  # it never started: usually a backend the workers cannot import
-                why = _first_line(getattr(cause, "cause", None) or cause)
+                why = first_line(getattr(cause, "cause", None) or cause)
                 raise StorytellerError(
                     f"a Ray worker could not start ({why}): are storyteller and your backends installed on it?"
                 ) from None
-            raise StorytellerError(f"a Ray worker died ({_first_line(error)}); run again to resume") from None
+            raise StorytellerError(f"a Ray worker died ({first_line(error)}); run again to resume") from None
 
 
 class RemoteWorker:
@@ -162,10 +162,3 @@ def _forward(messages: Any, relay: Relay, stop: threading.Event) -> None:
         if stop.is_set():
             return
         stop.wait(FLUSH_SECONDS)
-
-
-def _first_line(error: BaseException) -> str:
-    import re
-
-    lines = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
