@@ -341,3 +341,20 @@ def test_run_json_says_which_planner_made_the_plan(tmp_path, capsys):
     assert record["plan"]["planner"] == "heuristic" and record["plan"]["refused"] == "llm"
     assert "JSON" in record["plan"]["reason"] or "json" in record["plan"]["reason"]
     assert "planned with heuristic" in capsys.readouterr().err
+
+
+class Named(Scripted):
+    """A custom model whose name langchain's identifying parameters do not report."""
+
+    model_name: str = "a"
+
+
+def test_two_models_of_one_class_never_share_cached_answers(tmp_path):
+    config = CONFIG.model_copy(update={"cache_dir": tmp_path})
+    LLMPlanner(Named(model_name="a", answers=script(outline(), graphs(), imagination()))).plan(STORY, config)
+    other = LLMPlanner(Named(model_name="b", answers=script(outline(), graphs(), imagination())))
+    other.plan(STORY, config)
+    assert other.stats.calls == 3 and other.stats.cache_hits == 0  # asked, not handed model a's answers
+    same = LLMPlanner(Named(model_name="a", answers=[]))  # would raise if it were called
+    same.plan(STORY, config)
+    assert same.stats.cache_hits == 3

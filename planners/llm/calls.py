@@ -129,11 +129,14 @@ class ModelCaller:
 
 
 def _identifying(model: Any) -> dict[str, Any]:
-    try:
-        params = dict(model._identifying_params)
-    except Exception:
-        params = {}
-    # scripted test models identify themselves by their script; real ones by model name and settings
+    """What tells the model from another of its class: langchain's identifying parameters (a provider's model
+    name and settings) and the model's own plain settings (a custom model's name, temperature, path), so two
+    models of one class never share answers. Its failure is the model's own, and is not hidden."""
+    params = dict(model._identifying_params)
+    fields = model.model_dump() if callable(getattr(model, "model_dump", None)) else {}
+    plain = (str, int, float, bool)
+    params.update({k: v for k, v in fields.items() if isinstance(v, plain) and k not in params})
+    # a scripted test model's place in its script changes as it answers: not what it is
     for noisy in ("responses", "messages", "i"):
         params.pop(noisy, None)
     return params
