@@ -58,7 +58,7 @@ from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
 from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
-from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, read_plan
+from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, Voice, read_plan
 from storyteller.core.outputs import check_output
 from storyteller.core.progress import Advance, QuietReporter, Reporter, note
 from storyteller.core.video_io import concat_videos, prefetch, write_video
@@ -175,6 +175,8 @@ class Storyteller:
             raise StorytellerError(f"the cache size must not be negative (got {cache_size})")
         self.cache_size = cache_size
         self.speaker: Speaker | None = None
+        self.speaker_spec = speaker if isinstance(speaker, str) else None  # "piper:VOICE.onnx", as given
+        self.voice_speakers: dict[str, Speaker] = {}  # other backends plan.json's voices name, made when asked
         if speaker is not None:
             self.speaker = adopt(SPEAKERS.create(speaker) if isinstance(speaker, str) else speaker, Speaker)
         if narration not in NARRATION_MODES:
@@ -242,7 +244,7 @@ class Storyteller:
             self.planned_by = {**self.planned_by, "cached": "the same story, settings and planner code as before"}
         if not isinstance(plan, StoryPlan):
             raise StorytellerError(f"planner {self.planner.name} returned {type(plan).__name__}, not a StoryPlan")
-        return plan
+        return self._voiced(plan)
 
     def render(self, plan: StoryPlan, run_dir: Path, output: Path | None = None, overwrite: bool = False) -> RunResult:
         """Render a plan; everything already in the cache is reused, so only changed shots are redone."""
@@ -404,30 +406,48 @@ class Storyteller:
         to them: voices chosen where none is set, shots lengthened to hold what is said in them."""
         speaker = self.speaker
         assert speaker is not None
-        if self.language and self.language != plan.language:
-            plan = plan.model_copy(update={"language": self.language})
-        if not speaker.has_language(plan.language):
-            note(f"{speaker.name} has no voice for the language '{plan.language}': English is spoken")
-            plan = plan.model_copy(update={"language": "en"})
-        plan = with_voices(plan, speaker.name)
+        plan = self._voiced(plan)
         said = [lines(plan, shot, self.narration) for shot in plan.shots]
         spoken: list[list[Said]] = []
         with self.reporter.stage("speech", sum(len(s) for s in said)) as advance:
             for shot_lines in said:
                 spoken.append([])
                 for line in shot_lines:
+                    voice_speaker = self._speaker_of(line.voice)
                     inputs = {"text": line.text, "voice": line.voice.model_dump(mode="json")}
-                    key = cache.key("speech", speaker.name, speaker.config(), inputs)
+                    key = cache.key("speech", voice_speaker.name, voice_speaker.config(), inputs)
                     found = cache.get("speech", key, ".npz")
                     if found is not None:
                         speech = _load_speech(found)
                     else:
-                        speech = _spoken(speaker, line)
+                        speech = _spoken(voice_speaker, line)
                         cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
                     spoken[-1].append(Said(key, speech.seconds))  # its samples wait in the cache
                     advance(1)
         fitted_plan = fitted(plan, spoken)
         return Voiced(plan=fitted_plan, lines=said, spoken=spoken, starts=placements(fitted_plan, spoken))
+
+    def _voiced(self, plan: StoryPlan) -> StoryPlan:
+        """The plan in the language it is spoken in, with a voice for the narrator and everyone in it (chosen
+        where plan.json names none): planning gives them, so a user sees and edits them before a render."""
+        if self.speaker is None:
+            return plan
+        if self.language and self.language != plan.language:
+            plan = plan.model_copy(update={"language": self.language})
+        if not self.speaker.has_language(plan.language):
+            note(f"{self.speaker.name} has no voice for the language '{plan.language}': English is spoken")
+            plan = plan.model_copy(update={"language": "en"})
+        return with_voices(plan)
+
+    def _speaker_of(self, voice: Voice) -> Speaker:
+        """Who speaks in `voice`: the film's speech backend, unless the voice names another (a character
+        given a Piper voice in plan.json, say), which is made once and kept for later renders."""
+        assert self.speaker is not None
+        if voice.backend is None or voice.backend in (self.speaker_spec, self.speaker.name):
+            return self.speaker
+        if voice.backend not in self.voice_speakers:
+            self.voice_speakers[voice.backend] = adopt(SPEAKERS.create(voice.backend), Speaker)
+        return self.voice_speakers[voice.backend]
 
     def _score(self, voiced: Voiced) -> Score:
         """Where every line, bed and the music sit: the soundtrack's key (a change to sound alone re-mixes

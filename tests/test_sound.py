@@ -17,7 +17,7 @@ from stitching.sound.mix import RATE, true_peak
 from stitching.sound.neural import TransformersSpeaker
 from storyteller import Storyteller
 from storyteller.core.errors import StorytellerError
-from storyteller.core.models import Voice, read_plan
+from storyteller.core.models import PlanConfig, Voice, read_plan
 from tests.conftest import ROOT
 
 TINY = {"width": 64, "height": 64, "fps": 8}
@@ -384,3 +384,41 @@ def test_a_breathy_espeak_voice_speaks_a_line_the_same_whatever_its_noise_was_se
         spoken.append(speak_afresh("Your mother's crown has been stolen, said the fox.", line))
     assert len(spoken[0]) > 10_000
     np.testing.assert_array_equal(spoken[0], spoken[1])
+
+
+def test_a_voice_naming_another_backend_is_spoken_by_it_and_the_rest_by_the_films(tmp_path, monkeypatch):
+    """plan.json's voice `backend` is honoured: Mia given the humming backend hums; everyone else speaks in
+    the film's own backend (espeak)."""
+    from stitching.sound import SPEAKERS
+
+    hum = CountingVoice()
+    monkeypatch.setitem(SPEAKERS._factories, "hum", lambda: hum)
+    teller = Storyteller(runs_dir=tmp_path, executor="serial")
+    plan = teller.plan(DIALOGUE, PlanConfig(title="mia", **TINY))
+    mia = next(c for c in plan.characters if c.name == "Mia")
+    assert all(c.voice is not None and c.voice.backend is None for c in plan.characters)  # planned with voices
+    characters = [
+        c.model_copy(update={"voice": c.voice.model_copy(update={"backend": "hum"})}) if c.id == mia.id else c
+        for c in plan.characters
+    ]
+    result = teller.render(plan.model_copy(update={"characters": characters}), tmp_path / "mia")
+    assert hum.said == ["Look at the waves!"]  # her line, and only hers
+    assert result.cache_hits.get("speech", 0) == 0 and result.rendered["films"] == 1
+
+
+def test_plan_writes_every_voice_and_a_daughter_speaks_as_a_child(tmp_path):
+    from stitching.sound import _voice_for
+    from storyteller.cli import main
+    from storyteller.core.models import Character
+
+    story = tmp_path / "mia.txt"
+    story.write_text(DIALOGUE)
+    assert main(["plan", str(story), "-o", str(tmp_path / "plan.json")]) == 0
+    plan = read_plan(tmp_path / "plan.json")
+    assert plan.narrator is not None and plan.characters
+    assert all(c.voice is not None for c in plan.characters)  # seen, and editable, before the first render
+    base = {"id": "ana", "name": "Ana", "appearance": "a girl"}
+    for young in ("daughter", "toddler", "granddaughter"):
+        adult = _voice_for(Character(**base, kind="woman"), plan)
+        child = _voice_for(Character(**base, kind=young), plan)
+        assert child.pitch == min(99, adult.pitch + 20)

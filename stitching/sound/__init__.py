@@ -46,15 +46,13 @@ class Line:
 # --- voices ----------------------------------------------------------------------------------------
 
 
-def with_voices(plan: StoryPlan, backend: str = "espeak") -> StoryPlan:
+def with_voices(plan: StoryPlan) -> StoryPlan:
     """The plan with a voice for the narrator and every character that has none yet: chosen from who
     they are (a girl, a bear, a fisherman; she or he in the text), the same every time for the same plan,
-    and written into plan.json, where a user may change them."""
-    narrator = plan.narrator or Voice(backend=backend, name=plan.language, pitch=42, rate=160)
-    characters = [
-        c if c.voice else c.model_copy(update={"voice": _voice_for(c, plan).model_copy(update={"backend": backend})})
-        for c in plan.characters
-    ]
+    and written into plan.json, where a user may change them (a voice's `backend` gives one character
+    another speech backend; unset, the film's own speaks)."""
+    narrator = plan.narrator or Voice(name=plan.language, pitch=42, rate=160)
+    characters = [c if c.voice else c.model_copy(update={"voice": _voice_for(c, plan)}) for c in plan.characters]
     if narrator == plan.narrator and characters == plan.characters:
         return plan
     return plan.model_copy(update={"narrator": narrator, "characters": characters})
@@ -74,7 +72,7 @@ def _voice_for(character: Character, plan: StoryPlan) -> Voice:
         pitch = 80 + (draw >> 8) % 15
     elif kind in lexicon.LARGE or kind in lexicon.HUGE:
         pitch = 10 + (draw >> 8) % 15
-    if kind in {"girl", "boy", "child", "kid", "baby"}:  # a child speaks higher
+    if kind in lexicon.YOUNG_KINDS:  # a child speaks higher
         pitch = min(99, pitch + 20)
     return Voice(name=f"{plan.language}+{variant}", pitch=pitch, rate=150 + (draw >> 16) % 35)
 

@@ -35,7 +35,12 @@ class _Model(BaseModel):
 class Voice(_Model):
     """How someone speaks: fixed in the character bible, the same in every shot, editable by hand."""
 
-    backend: str = Field(default="espeak", description="The speech backend: espeak, transformers:MODEL, piper:FILE.")
+    backend: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Another speech backend for this voice (espeak, transformers:MODEL, piper:FILE); "
+        "null: the film's own (--voice).",
+    )
     name: str = Field(
         default="en",
         max_length=200,
