@@ -7,7 +7,7 @@ Two small protocols, each with a registry keyed by name. Third-party backends re
 from __future__ import annotations
 
 from storyteller.core.backend import Animator, KeyframeGenerator
-from storyteller.core.registry import Registry
+from storyteller.core.registry import INFILLERS, Registry
 
 KEYFRAME_GENERATORS: Registry[KeyframeGenerator] = Registry("keyframe backend", "storyteller.generators", "keyframe.")
 ANIMATORS: Registry[Animator] = Registry("animator", "storyteller.generators", "animator.")
@@ -15,5 +15,7 @@ KEYFRAME_GENERATORS.register("animatic", "generators.animatic:AnimaticKeyframes"
 ANIMATORS.register("animatic", "generators.animatic:AnimaticAnimator")
 KEYFRAME_GENERATORS.register("diffusers", "generators.diffusion.keyframes:DiffusersKeyframes")
 ANIMATORS.register("diffusers", "generators.diffusion.animator:DiffusersAnimator")
+# NUWA-XL's infill with a video diffusion model: a generator, in the infill registry the core keeps
+INFILLERS.register("diffusers", "generators.diffusion.infill:DiffusersInfill")
 
 __all__ = ["ANIMATORS", "KEYFRAME_GENERATORS", "Animator", "KeyframeGenerator"]

@@ -15,12 +15,10 @@ import numpy as np
 
 from storyteller.core.backend import Infiller
 from storyteller.core.models import MotionGuide
-from storyteller.core.registry import Registry
+from storyteller.core.registry import INFILLERS
 
-INFILLERS: Registry[Infiller] = Registry("infill backend", "storyteller.infill")
 INFILLERS.register("flow", "stitching.infill:FlowInfill")
-INFILLERS.register("hold", "stitching.infill:HoldInfill")
-INFILLERS.register("diffusers", "generators.diffusion.infill:DiffusersInfill")
+INFILLERS.register("hold", "stitching.infill:HoldInfill")  # (and generators registers "diffusers")
 
 
 class HoldInfill(Infiller):

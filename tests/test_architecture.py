@@ -76,3 +76,15 @@ def test_the_import_contracts_hold():
     out = subprocess.run([LINT_IMPORTS], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout[-2000:]
     assert "Floors: the orchestrator on the stages, the stages on the core KEPT" in out.stdout
+
+
+def test_a_stage_registers_only_its_own_backends():
+    """A lazy "module:attribute" registration is an import the contracts cannot see: a stage naming another
+    stage's module there would reach into it. Each registers what lives in its own package."""
+    for path in modules():
+        package = path.relative_to(ROOT).parts[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "register" and len(node.args) == 2:
+                target = node.args[1]
+                if isinstance(target, ast.Constant) and isinstance(target.value, str) and ":" in target.value:
+                    assert target.value.split(".")[0] == package, f"{path}: registers {target.value}"

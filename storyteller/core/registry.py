@@ -12,6 +12,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
+from storyteller.core.backend import Infiller
 from storyteller.core.errors import StorytellerError
 
 T = TypeVar("T")
@@ -68,3 +69,9 @@ class Registry(Generic[T]):
             factory = getattr(import_module(module), attribute)
             self._factories[name] = factory
         return factory
+
+
+# Infill backends come from two stages: stitching's own (flow, hold: stitching.infill) and the generators'
+# model-backed one (diffusers: generators). Their registry lives here, below both, and each stage registers
+# its backends where they live; the orchestrator imports both stages, so it sees every one.
+INFILLERS: Registry[Infiller] = Registry("infill backend", "storyteller.infill")
