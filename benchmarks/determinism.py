@@ -104,9 +104,8 @@ def main() -> int:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows[:-1]]:
         print("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)))
-    print(
-        f"\n{'every film agrees' if agreed else 'FILMS DIFFER'}: {len(args.stories)} stories, made {len(WAYS)} ways each"
-    )
+    verdict = "every film agrees" if agreed else "FILMS DIFFER"
+    print(f"\n{verdict}: {len(args.stories)} stories, made {len(WAYS)} ways each")
     return 0 if agreed else 1
 
 
