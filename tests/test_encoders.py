@@ -89,3 +89,24 @@ def test_the_aac_encoder_keeps_the_sounds_length_level_and_timing(tmp_path):
     rms = lambda x: float(np.sqrt(np.mean(x**2)))  # noqa: E731
     assert rms(decoded[int(0.2 * RATE) : int(0.8 * RATE)]) == pytest.approx(rms(tone[: RATE // 2]), rel=0.05)
     assert rms(decoded[int(1.2 * RATE) : int(1.8 * RATE)]) < 0.005  # the silence stays silent
+
+
+def test_zeroed_heap_memory_stays_on_while_any_encoder_runs(monkeypatch):
+    """x264 reads memory it never wrote, so encoders run on zeroed heap memory (M_PERTURB). The setting is
+    the process's: a second encoder finishing first must not turn it off under the one still running."""
+    from storyteller.core import video_io
+
+    calls = []
+
+    class Libc:
+        def mallopt(self, parameter, value):
+            calls.append(value)
+
+    monkeypatch.setattr(video_io.ctypes, "CDLL", lambda name: Libc())
+    first, second = video_io._defined_heap(), video_io._defined_heap()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert calls == [0xFF]  # on once, and still on: the second encoder runs
+    second.__exit__(None, None, None)
+    assert calls == [0xFF, 0]

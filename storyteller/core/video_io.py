@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from fractions import Fraction
@@ -20,6 +21,8 @@ import numpy as np
 from storyteller.core.errors import StorytellerError
 
 _M_PERTURB = -6  # glibc's mallopt parameter (malloc.h)
+_heap_lock = threading.Lock()
+_heap_users = 0  # encoders running now, in any thread (see _defined_heap)
 
 
 def write_video(
@@ -80,18 +83,26 @@ def _defined_heap() -> Iterator[None]:
     The libx264 inside PyAV's wheels reads some memory it never wrote: the film changed from run to run
     once spaCy's pipeline had churned the heap (found with MALLOC_PERTURB_, which made it stable). glibc's
     M_PERTURB fills each new block with the complement of its value, so 0xFF gives zeros: what a fresh
-    page from the kernel holds, so every run encodes as a fresh process would. Without glibc: nothing."""
+    page from the kernel holds, so every run encodes as a fresh process would. The setting is the whole
+    process's: it is on while any thread encodes (counted), so one encoder finishing never turns it off
+    under another. Without glibc: nothing."""
+    global _heap_users
     try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         yield
         return
-    mallopt(_M_PERTURB, 0xFF)  # new blocks are filled with 0xFF ^ 0xFF: zeros, as fresh pages from the kernel are
+    with _heap_lock:
+        if _heap_users == 0:
+            mallopt(_M_PERTURB, 0xFF)  # new blocks are filled with 0xFF ^ 0xFF: zeros, as fresh kernel pages are
+        _heap_users += 1
     try:
         yield
     finally:
-        mallopt(_M_PERTURB, 0)
+        with _heap_lock:
+            _heap_users -= 1
+            if _heap_users == 0:
+                mallopt(_M_PERTURB, 0)
 
 
 def blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
