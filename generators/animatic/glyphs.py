@@ -31,7 +31,7 @@ from storyteller.core.embedding import load_embedder
 from storyteller.core.lexicon import singular
 from storyteller.core.progress import note
 
-MATCHER_VERSION = 2  # bump when matching rules change: old cached matches are then ignored
+MATCHER_VERSION = 3  # bump when matching rules change: old cached matches are then ignored
 MATCH_THRESHOLD = 0.6  # below this, nearest emoji names are lexical accidents (barrel -> duck)
 GLYPH_PIXELS = 192  # rendered once at this size, resized per frame
 MAX_EMOJI_VERSION = 15.1  # OpenMoji 17 draws every emoji up to here
@@ -215,7 +215,9 @@ class GlyphMatcher:
         if index is not None and noun in index["nearest"]:
             best, score = index["nearest"][noun]
             return (emoji_names()[1][best] if score >= self.threshold else None), False
-        scores = self._vectors() @ self._embed([noun])[0]
+        # to four places: the embedder's last bits vary with the machine's cores and kernels, and a near tie
+        # must not pick another glyph there (argmax takes the first of equals)
+        scores = np.round(self._vectors() @ self._embed([noun])[0], 4)
         best = int(np.argmax(scores))
         return (emoji_names()[1][best] if scores[best] >= self.threshold else None), True
 
