@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -13,6 +14,15 @@ from storyteller.core.cache import atomic_write_text
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import StoryPlan
 
+# a terminal's escapes, bells, and the marks that reverse or embed the direction of text (U+202A to U+202E,
+# U+2066 to U+2069): a story's text is shown by players, never obeyed by them
+_UNSHOWN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """`text` as a subtitle shows it: without control characters or direction overrides."""
+    return _UNSHOWN.sub("", text)
+
 
 def srt(plan: StoryPlan, cues: list[tuple[float, float, str]] | None = None) -> str:
     """One subtitle per spoken line, timed to the speech (`cues`: start, end, text); without speech, one
@@ -20,12 +30,12 @@ def srt(plan: StoryPlan, cues: list[tuple[float, float, str]] | None = None) -> 
     blocks = []
     if cues:
         for n, (start, end, text) in enumerate(cues, 1):
-            wrapped = "\n".join(textwrap.wrap(text, 60)) or "…"
+            wrapped = "\n".join(textwrap.wrap(shown(text), 60)) or "…"
             blocks.append(f"{n}\n{_timestamp(start)} --> {_timestamp(end)}\n{wrapped}\n")
         return "\n".join(blocks)
     for n, (shot, start) in enumerate(zip(plan.shots, plan.shot_starts(), strict=True), 1):
         end = start + plan.shot_frames(shot)
-        text = "\n".join(textwrap.wrap(shot.text, 60)) or "…"
+        text = "\n".join(textwrap.wrap(shown(shot.text), 60)) or "…"
         blocks.append(f"{n}\n{_timestamp(start / plan.fps)} --> {_timestamp(end / plan.fps)}\n{text}\n")
     return "\n".join(blocks)
 

@@ -40,7 +40,7 @@ from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, user_store
 from storyteller.core.errors import StorytellerError, printable
 from storyteller.core.executors import DEFAULT_WORKERS
 from storyteller.core.models import PlanConfig, StoryPlan, read_plan
-from storyteller.core.outputs import check_output
+from storyteller.core.outputs import check_film_output, check_output, safe_name
 from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, RichReporter, note
 from storyteller.core.video_io import frame_count
 from storyteller.export import export
@@ -227,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--edl", type=Path, help="write a CMX 3600 EDL (needs otio-cmx3600-adapter)")
     export.add_argument("--fcpxml", type=Path, help="write Final Cut Pro 7 XML (needs otio-fcp-adapter)")
     render_options(export, film=False)
+    overwrite_option(export)
 
     studio = commands.add_parser("studio", help="a storyboard web page to edit and re-render a film shot by shot")
     studio.add_argument("target", type=Path, help="a run directory (runs/NAME), a story .txt or a plan.json")
@@ -359,13 +360,14 @@ def _decode_story(path: Path, data: bytes) -> str:
 
 def _make(args: argparse.Namespace) -> int:
     story = read_story(args.story)
-    if args.output is not None:  # before any work: a wrong -o costs nothing
-        check_output(
+    if args.output is not None:  # before any work (loading models): a wrong -o costs nothing
+        check_film_output(
             args.output, inputs=[args.story], overwrite=args.overwrite, run_dir=args.runs / _run_name(args.story)
         )
     with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=args.runs, planner=_planner(args, args.story))
-        result = _made(teller, story, _run_name(args.story), args, output=args.output, overwrite=args.overwrite)
+        output = {"output": args.output, "overwrite": args.overwrite, "inputs": [args.story]}
+        result = _made(teller, story, _run_name(args.story), args, **output)
     _summary(result, args.quiet, teller.planner.stats)
     return 0
 
@@ -422,7 +424,7 @@ def _render(args: argparse.Namespace) -> int:
     run_dir = args.run_dir or _run_dir_of(args.plan, plan, args.runs)
     with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=run_dir.parent)
-        result = teller.render(plan, run_dir, args.output, overwrite=args.overwrite)
+        result = teller.render(plan, run_dir, args.output, overwrite=args.overwrite, inputs=[args.plan])
     _summary(result, args.quiet)
     return 0
 
@@ -436,7 +438,7 @@ def _export(args: argparse.Namespace) -> int:
             raise StorytellerError(f"{target}: should end in {suffix}")
     with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=args.run.parent)
-        written = export(teller, args.run, targets)
+        written = export(teller, args.run, targets, overwrite=args.overwrite)
     if not args.quiet:
         for path in written:
             print(f"wrote {printable(str(path))}")
@@ -497,13 +499,7 @@ def _run_dir_of(path: Path, plan: StoryPlan, runs: Path) -> Path:
     home = path.resolve().parent
     if path.name == "plan.json" and (home / "run.json").is_file():
         return home
-    return runs / _safe_name(plan.title)
-
-
-def _safe_name(title: str) -> str:
-    """A title as a folder name: letters, digits, dot, dash and underscore; never hidden, never a path."""
-    name = re.sub(r"[^\w.-]+", "_", title, flags=re.ASCII).strip("._")[:100]
-    return name or "story"
+    return runs / safe_name(plan.title)
 
 
 def _bytes(text: str) -> int:
@@ -733,7 +729,8 @@ def _library(args: argparse.Namespace) -> int:
 
 
 def _run_name(path: Path) -> str:
-    return path.stem or "story"
+    """The run's folder name, from the story's file name ('...txt' is not '..', '.txt' is not hidden)."""
+    return safe_name(path.stem)
 
 
 class _Progress:

@@ -9,12 +9,13 @@ The track's clips, in order, last exactly as long as the film's shots do on its 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import StoryPlan, read_plan
-from storyteller.core.outputs import published_film
+from storyteller.core.outputs import check_output, published_film
 from storyteller.pipeline import Storyteller
 
 ADAPTERS = {".edl": ("cmx_3600", "otio-cmx3600-adapter"), ".xml": ("fcp_xml", "otio-fcp-adapter")}
@@ -93,20 +94,25 @@ def timeline(plan: StoryPlan, media: list[Path], film: Path | None) -> Any:
 def _has_audio(film: Path) -> bool:
     import av
 
-    with av.open(str(film)) as container:
-        return bool(container.streams.audio)
+    try:
+        with av.open(str(film)) as container:
+            return bool(container.streams.audio)
+    except (av.error.FFmpegError, OSError):  # a truncated film, or not a film at all
+        raise StorytellerError(f"{film}: the run's film cannot be read; render the run again") from None
 
 
-def export(teller: Storyteller, run_dir: Path, targets: list[Path]) -> list[Path]:
+def export(teller: Storyteller, run_dir: Path, targets: list[Path], overwrite: bool = False) -> list[Path]:
     """Write the run's timeline to each target (.otio, or .edl / .xml where OTIO's adapter for it is
-    installed); each shot's clip is made or found in the cache first."""
+    installed); each shot's clip is made or found in the cache first. An existing target is replaced only if
+    `overwrite` (a link there is replaced, never written through); the run's own files never are."""
     otio = _otio()
+    run_dir = Path(run_dir)
     for target in targets:  # before any work: a wrong target costs nothing
+        check_output(target, inputs=[run_dir / "plan.json", run_dir / "run.json"], overwrite=overwrite)
         if target.suffix not in (".otio", *ADAPTERS):
             raise StorytellerError(f"{target}: export writes .otio, .edl or .xml (Final Cut Pro XML)")
         if target.suffix in ADAPTERS and ADAPTERS[target.suffix][0] not in otio.adapters.available_adapter_names():
             raise StorytellerError(f"{target}: writing {target.suffix} needs pip install {ADAPTERS[target.suffix][1]}")
-    run_dir = Path(run_dir)
     published = published_film(run_dir)
     if published is None:
         raise StorytellerError(f"{run_dir}: not a rendered run directory (no run.json); render it first")
@@ -116,8 +122,14 @@ def export(teller: Storyteller, run_dir: Path, targets: list[Path]) -> list[Path
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         adapter = "otio_json" if target.suffix == ".otio" else ADAPTERS[target.suffix][0]
+        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")  # then renamed into place
         try:
-            otio.adapters.write_to_file(made, str(target), adapter_name=adapter)
+            otio.adapters.write_to_file(made, str(tmp), adapter_name=adapter)
+            os.replace(tmp, target)
         except (ValueError, otio.exceptions.OTIOError) as error:  # e.g. an EDL's timecode at 8 fps
             raise StorytellerError(f"{target}: {adapter} cannot write this timeline ({error})") from None
+        except OSError as error:
+            raise StorytellerError(f"cannot write {target}: {error.strerror or error}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
     return targets

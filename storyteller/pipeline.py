@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -59,7 +59,7 @@ from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
 from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
 from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, Voice, read_plan
-from storyteller.core.outputs import check_output
+from storyteller.core.outputs import check_film_output, check_run_dir
 from storyteller.core.progress import Advance, QuietReporter, Reporter, note
 from storyteller.core.video_io import concat_videos, prefetch, write_video
 from storyteller.render_plan import (
@@ -209,17 +209,27 @@ class Storyteller:
     # --- the pipeline ---------------------------------------------------------------------------
 
     def make(
-        self, story: str, name: str = "story", output: Path | None = None, overwrite: bool = False, **config: Any
+        self,
+        story: str,
+        name: str = "story",
+        output: Path | None = None,
+        overwrite: bool = False,
+        inputs: Iterable[Path] = (),
+        **config: Any,
     ) -> RunResult:
-        """Plan the story and render it into runs/<name>/; `output` is replaced only if `overwrite`, or if it
-        is this run's own earlier film. `config`: PlanConfig's fields (width, height, fps, seed, minutes)."""
+        """Plan the story and render it into runs/<name>/ (`name`: a folder name, never a path).
+
+        `output` (an .mp4, with its subtitles beside it) is replaced only if `overwrite`, or if it is this
+        run's own earlier film; `inputs` (the story's file) are never written over. `config`: PlanConfig's
+        fields (width, height, fps, seed, minutes)."""
         run_dir = self.runs_dir / name
-        if output is not None:
-            check_output(output, overwrite=overwrite, run_dir=run_dir)
+        check_run_dir(run_dir, overwrite)
+        if output is not None:  # before any work: a wrong -o costs nothing
+            check_film_output(output, inputs=inputs, overwrite=overwrite, run_dir=run_dir)
         if self.speaker is not None:
             self.speaker.prepare()  # the speech engine loads while the story is planned
         plan = self.plan(story, PlanConfig(title=name, cache_dir=self.cache_dir, **config))
-        return self.render(plan, run_dir, output, overwrite=overwrite)
+        return self.render(plan, run_dir, output, overwrite=overwrite, inputs=inputs)
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         """The story's plan, from this Storyteller's planner (from the cache, for a deterministic planner
@@ -246,13 +256,37 @@ class Storyteller:
             raise StorytellerError(f"planner {self.planner.name} returned {type(plan).__name__}, not a StoryPlan")
         return self._voiced(plan)
 
-    def render(self, plan: StoryPlan, run_dir: Path, output: Path | None = None, overwrite: bool = False) -> RunResult:
-        """Render a plan; everything already in the cache is reused, so only changed shots are redone."""
+    def render(
+        self,
+        plan: StoryPlan,
+        run_dir: Path,
+        output: Path | None = None,
+        overwrite: bool = False,
+        inputs: Iterable[Path] = (),
+    ) -> RunResult:
+        """Render a plan into `run_dir` (new, or a run's); everything already in the cache is reused, so only
+        changed shots are redone. `output`, `overwrite` and `inputs` as for `make`; the plan's own files (its
+        plan.json, reference images, the music) are inputs too."""
         run_dir = Path(run_dir)
+        check_run_dir(run_dir, overwrite)
         if output is not None:
-            check_output(output, inputs=[run_dir / "plan.json"], overwrite=overwrite, run_dir=run_dir)
+            read = [*inputs, run_dir / "plan.json", *(Path(c.reference) for c in plan.characters if c.reference)]
+            read += [self.music] if self.music is not None else []
+            check_film_output(output, inputs=read, overwrite=overwrite, run_dir=run_dir)
         cache = Cache(_writable(self.cache_dir, run_dir))
         cache.sweep()  # temporaries of a run that was killed
+        # Every entry the render reads or makes is leased, from the first: a prune by another run sharing
+        # the cache leaves them be. Its outputs are copies, so once they are out it may prune its own.
+        with cache.lease():
+            result, work = self._render(plan, run_dir, output, cache)
+        pruned, freed = cache.prune(self.cache_size)  # least recently used first: this render's entries go last
+        store = {"dir": str(cache.root), "cap bytes": self.cache_size, "pruned": pruned, "freed bytes": freed}
+        _save_record(result, self.executor, work, store, self.planned_by)
+        return result
+
+    def _render(
+        self, plan: StoryPlan, run_dir: Path, output: Path | None, cache: Cache
+    ) -> tuple[RunResult, RenderPlan]:
         seconds: dict[str, float] = {}
         rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
 
@@ -279,13 +313,10 @@ class Storyteller:
         score = self._score(voiced) if voiced is not None else None
         work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look, score)
 
-        # Only work that is not in the cache is scheduled; the workers start only if there is some. The
-        # render's entries are leased meanwhile: a prune by another run sharing the cache leaves them be.
+        # Only work that is not in the cache is scheduled; the workers start only if there is some
+        cache.hold(work.entries(cache))
         worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
-        with (
-            cache.lease(work.entries(cache)),
-            _Workers(self.executor, worker, self.reporter, work.tasks) as workers,
-        ):
+        with _Workers(self.executor, worker, self.reporter, work.tasks) as workers:
             # the soundtrack needs no frame: it is mixed beside the drawing (numpy and the encoder let go
             # of the interpreter), while the workers start and draw
             soundtrack = None
@@ -322,7 +353,6 @@ class Storyteller:
             shown.append(run_dir / "keyframes" / f"{shot.id}.png")
         for cid, first in work.remembered.items():  # what each remembered character looks like
             publish(keyframes[first], run_dir / "references" / f"{cid}.png")
-        pruned, freed = cache.prune(self.cache_size)  # least recently used first: this render's entries go last
         seconds["publish"] = time.perf_counter() - clock
         result = RunResult(
             plan=plan,
@@ -339,9 +369,7 @@ class Storyteller:
             models=self._runs_at(work),
             content=cache.facts("film", work.film_key, ".mp4"),
         )
-        store = {"dir": str(cache.root), "cap bytes": self.cache_size, "pruned": pruned, "freed bytes": freed}
-        _save_record(result, self.executor, work, store, self.planned_by)
-        return result
+        return result, work
 
     def shot_media(self, plan: StoryPlan, run_dir: Path) -> list[Path]:
         """Each shot's own clip as H.264 in `run_dir/shots/<shot id>.mp4`, whole (with the frames a
@@ -390,9 +418,9 @@ class Storyteller:
                 if shot.id not in guides:
                     key = cache.key("guide", backend.name, backend.config(), shot_inputs(shot, plan))
                     found = cache.get("guide", key, ".json")
-                    if found:  # a re-run asks neither the embedder nor the index
-                        data = json.loads(found.read_text())
-                        guides[shot.id] = MotionGuide.model_validate(data) if data else None
+                    known = _stored_guide(found) if found else False
+                    if known is not False:  # a re-run asks neither the embedder nor the index
+                        guides[shot.id] = known
                     else:
                         guide = backend.guide(shot, plan)
                         text = guide.model_dump_json() if guide else "null"
@@ -711,6 +739,15 @@ class Voiced:
         ]
 
 
+def _stored_guide(path: Path) -> MotionGuide | Literal[False] | None:
+    """A cached guide (None: the shot had none); False: the entry is not a guide, and is made again."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return MotionGuide.model_validate(data) if data is not None else None
+    except (OSError, ValueError):  # unreadable, not JSON, or not a guide (pydantic's errors are ValueErrors)
+        return False
+
+
 def _spoken(speaker: Speaker, line: Line) -> Speech:
     """One line from the speech backend; whatever goes wrong in it is one line for the user."""
     try:
@@ -810,8 +847,10 @@ def _save_record(
         "cache_hits": result.cache_hits,
         "rendered": result.rendered,
         **({"models": result.models} if result.models else {}),
-        "video": str(result.video),
+        "video": str(result.video.resolve()),  # absolute: read from any folder (export, the studio)
         "video_sha256": file_digest(result.video),
+        "subtitles": str(result.subtitles.resolve()),
+        "subtitles_sha256": file_digest(result.subtitles),
         # the same film is the same content: frames and samples digested before x264 and AAC saw them
         "content": result.content,
     }
@@ -834,11 +873,16 @@ def _counted(frames: Iterable[np.ndarray], advance: Advance) -> Iterator[np.ndar
 
 
 def save_plan(plan: StoryPlan, path: Path) -> None:
-    """Write plan.json; a different plan already there (perhaps edited by hand) is kept as plan.prev.json."""
+    """Write plan.json. A different plan already there (perhaps edited by hand) is never lost: every earlier
+    version is kept, numbered, in plans/ beside it (plan-001.json the oldest), and a note says where."""
     text = plan.model_dump_json(indent=2)
     if path.exists():
         old = path.read_text(encoding="utf-8", errors="replace")
         if old == text:
             return
-        atomic_write_text(path.with_name("plan.prev.json"), old)
+        kept = path.parent / "plans"
+        numbers = [int(p.stem[5:]) for p in kept.glob("plan-*.json") if p.stem[5:].isdigit()]
+        earlier = kept / f"plan-{max(numbers, default=0) + 1:03d}.json"
+        atomic_write_text(earlier, old)
+        note(f"{path} changed; the plan it held is kept as {earlier}")
     atomic_write_text(path, text)

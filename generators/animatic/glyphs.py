@@ -182,9 +182,13 @@ class GlyphMatcher:
     def _load_matches(self) -> dict[str, str | None]:
         """Matches found by earlier runs: most stories then never load the embedder at all."""
         try:
-            return json.loads(self._matches_file.read_text(encoding="utf-8"))
+            found = json.loads(self._matches_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        # a memo of any other shape (a list, a number) is not trusted: the matches are found again
+        if not isinstance(found, dict):
+            return {}
+        return {k: v for k, v in found.items() if isinstance(k, str) and (v is None or isinstance(v, str))}
 
     def _save_matches(self, noun: str) -> None:
         """Merge this process's new match into the memo on disk, under a lock: workers matching at the same

@@ -81,8 +81,8 @@ class ModelCaller:
         if path is not None and path.exists():
             try:
                 self.stats.cache_hits += 1
-                return json.loads(path.read_text(encoding="utf-8"))["text"]
-            except (OSError, ValueError, KeyError):
+                return str(json.loads(path.read_text(encoding="utf-8"))["text"])
+            except (OSError, ValueError, KeyError, TypeError):  # unreadable, or not an answer
                 self.stats.cache_hits -= 1  # unreadable: ask again
         started = time.perf_counter()
         try:

@@ -22,6 +22,7 @@ import numpy as np
 from storyteller.core.backend import Speech
 from storyteller.core.content import ContentDigest
 from storyteller.core.errors import StorytellerError
+from storyteller.core.files import temporaries
 from storyteller.core.models import Shot, StoryPlan
 
 RATE = 24_000  # Hz: the film's audio (speech from espeak is 22,050 Hz: more would only cost time)
@@ -399,7 +400,7 @@ def write_soundtrack(
     """
     scratch = path.with_name(path.name + ".mix")
     limited = path.with_name(path.name + ".lim")
-    try:
+    with temporaries(scratch, limited):  # ~6 MB a minute of film each: removed even if the run is stopped
         if music is not None and len(music):  # at its level in the mix, once for the whole film
             music = music / np.float32(np.sqrt(np.mean(music**2)) + 1e-9) * np.float32(10 ** (MUSIC_DB / 20))
         meter = LoudnessMeter()
@@ -429,9 +430,6 @@ def write_soundtrack(
             given.samples(block * np.float32(correction) for block, _, _ in _blocks(limited, score.total, 0)), path
         )
         return given.facts("samples")
-    finally:
-        scratch.unlink(missing_ok=True)
-        limited.unlink(missing_ok=True)
 
 
 def _blocks(path: Path, total: int, context: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -28,12 +28,13 @@ from typing import Any
 from platformdirs import user_cache_dir
 
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import file_digest
+from storyteller.core.files import file_digest, temporaries
 from storyteller.core.models import stable_hash
 from storyteller.core.progress import note
 
 DEFAULT_CACHE_BYTES = 5 * 2**30  # 5 GiB: a few hundred shots of clips and film at 512x288
 LEASES = "leases"  # the store's folder of leases: the entries each running render is using
+LEASE_SUFFIX = ".lease"  # a lease: one entry's path (inside the store) a line, appended as the render goes
 
 
 def user_cache_root() -> Path:
@@ -83,15 +84,20 @@ class Cache:
         return self.root / stage / key[:2] / f"{key}{suffix}"
 
     def get(self, stage: str, key: str, suffix: str) -> Path | None:
-        """The artifact's path if a complete, intact entry exists; a damaged one is removed."""
+        """The artifact's path if a complete, intact entry exists; a damaged one is removed. Within a lease
+        the entry is held before it is looked at, so a prune elsewhere cannot take it from under the render."""
         path = self.path(stage, key, suffix)
         record = _record_path(path)
         if not (path.exists() and record.exists()):
             self.stats.count(stage, hit=False)
             return None
-        if record.is_symlink() or not self._intact(path):  # damaged, or a link: never followed out
-            path.unlink(missing_ok=True)
-            record.unlink(missing_ok=True)
+        _hold(self.root, path)
+        with _shard_lock(path.parent):  # not while a prune decides about it
+            intact = not record.is_symlink() and self._intact(path)  # damaged, or a link: never followed out
+            if not intact:
+                path.unlink(missing_ok=True)
+                record.unlink(missing_ok=True)
+        if not intact:
             self.stats.count(stage, hit=False)
             return None
         self.stats.count(stage, hit=True)
@@ -105,8 +111,9 @@ class Cache:
         if path.is_symlink() or not (path.is_file() and record.is_file()):
             return False
         try:
-            return json.loads(record.read_text())["sha256"] == file_digest(path)
-        except (OSError, ValueError, KeyError):
+            sealed = json.loads(record.read_text())
+            return isinstance(sealed, dict) and sealed.get("sha256") == file_digest(path)
+        except (OSError, ValueError):  # unreadable, or not JSON
             return False
 
     def get_with_facts(self, stage: str, key: str, suffix: str) -> Path | None:
@@ -144,41 +151,59 @@ class Cache:
             yield Entry(path, record.parent.parent.name, size + info.st_size, info.st_mtime)
 
     @contextmanager
-    def lease(self, paths: Iterable[Path]) -> Iterator[None]:
-        """Hold these entries while a render uses them: `prune`, in this process or any other, skips them."""
+    def lease(self, paths: Iterable[Path] = ()) -> Iterator[None]:
+        """Hold these entries, and every entry this process gets or puts in this store until the lease
+        ends, while a render uses them: `prune`, in this process or any other, skips them. An entry is held
+        before it is read or made, so no prune can take it in between."""
         folder = self.root / LEASES
-        lease = folder / f"{os.getpid()}.{uuid.uuid4().hex[:8]}.json"
-        atomic_write_text(lease, json.dumps(sorted(str(p.relative_to(self.root)) for p in paths)))
+        lease = folder / f"{os.getpid()}.{uuid.uuid4().hex[:8]}{LEASE_SUFFIX}"
+        folder.mkdir(parents=True, exist_ok=True)
+        lease.touch()
+        outer = _LEASES.get(self.root)
+        _LEASES[self.root] = _Lease(lease)
         try:
+            self.hold(paths)
             yield
         finally:
+            if outer is None:
+                _LEASES.pop(self.root, None)
+            else:
+                _LEASES[self.root] = outer
             lease.unlink(missing_ok=True)
 
+    def hold(self, paths: Iterable[Path]) -> None:
+        """Add entries to this process's lease on the store (nothing without one)."""
+        for path in paths:
+            _hold(self.root, Path(path))
+
     def leased(self) -> set[Path]:
-        """The entries running renders hold; a lease whose process is gone is removed."""
+        """The entries running renders hold; a lease whose process is gone is removed. Anything in a lease
+        file that is not a path inside the store is ignored."""
         held: set[Path] = set()
-        for lease in (self.root / LEASES).glob("*.json"):
+        folder = self.root / LEASES
+        if not folder.is_dir():
+            return held
+        for lease in folder.iterdir():
             pid = lease.name.split(".")[0]
             if pid.isdigit() and not _alive(int(pid)):
                 lease.unlink(missing_ok=True)
                 continue
-            with contextlib.suppress(OSError, ValueError):
-                held.update(self.root / p for p in json.loads(lease.read_text()))
+            held |= _read_lease(self.root, lease)
         return held
 
     def prune(self, limit: int) -> tuple[int, int]:
         """Remove the least recently used entries until the store holds at most `limit` bytes, skipping
-        those a running render holds; returns (entries removed, bytes freed)."""
+        those a running render holds; returns (entries removed, bytes freed). Each entry's lease is checked
+        again under its folder's lock, just before it goes: a render holds an entry before it reads one."""
         entries = sorted(self.entries(), key=lambda e: e.used)
         total = sum(e.size for e in entries)
-        held = self.leased() if total > limit else set()
         removed = freed = 0
         for entry in entries:
             if total - freed <= limit:
                 break
-            if entry.path in held:
-                continue
-            with _shard_lock(entry.path.parent):  # not while a run seals the same entry
+            with _shard_lock(entry.path.parent):  # not while a run seals or reads the same entry
+                if entry.path in self.leased():
+                    continue
                 _record_path(entry.path).unlink(missing_ok=True)  # unsealed first: never half an entry
                 entry.path.unlink(missing_ok=True)
             removed, freed = removed + 1, freed + entry.size
@@ -209,18 +234,64 @@ class Cache:
         path = self.path(stage, key, suffix)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{suffix}")
+        _hold(self.root, path)  # held before it exists: a prune elsewhere never takes a new entry
         try:
-            write(tmp)
-            record = {"sha256": file_digest(tmp), "stage": stage, **({"facts": facts()} if facts else {})}
-            with _shard_lock(path.parent):  # two runs of one story at once: the first sealed entry stands
-                if not self._intact(path) or (facts and not self.facts(stage, key, suffix)):
-                    os.replace(tmp, path)
-                    atomic_write_text(_record_path(path), json.dumps(record))
+            with temporaries(tmp):  # removed however this ends, the process's end included
+                write(tmp)
+                record = {"sha256": file_digest(tmp), "stage": stage, **({"facts": facts()} if facts else {})}
+                with _shard_lock(path.parent):  # two runs of one story at once: the first sealed entry stands
+                    if not self._intact(path) or (facts and not self.facts(stage, key, suffix)):
+                        os.replace(tmp, path)
+                        atomic_write_text(_record_path(path), json.dumps(record))
         except OSError as error:
             raise StorytellerError(f"cannot write to the cache {self.root}: {error.strerror or error}") from None
-        finally:
-            tmp.unlink(missing_ok=True)
         return path
+
+
+@dataclass
+class _Lease:
+    """This process's lease on one store: its file, and the entries already written into it."""
+
+    file: Path
+    held: set[Path] = field(default_factory=set)
+
+
+_LEASES: dict[Path, _Lease] = {}  # store root -> the lease a render in this process holds on it
+_READ: dict[Path, tuple[tuple[int, int], set[Path]]] = {}  # lease file -> (its size and mtime, its entries)
+
+
+def _hold(root: Path, path: Path) -> None:
+    """Write `path` into this process's lease on `root`, if it holds one (a line appended: a reader sees
+    whole lines, and ignores a last one cut short)."""
+    lease = _LEASES.get(root)
+    if lease is None or path in lease.held:
+        return
+    lease.held.add(path)
+    with contextlib.suppress(OSError), open(lease.file, "a", encoding="utf-8") as out:
+        out.write(str(path.relative_to(root)) + "\n")
+
+
+def _read_lease(root: Path, lease: Path) -> set[Path]:
+    """The entries a lease file names (read again only when it has grown or changed)."""
+    try:
+        info = lease.stat()
+        stamp = (info.st_size, info.st_mtime_ns)
+        if lease in _READ and _READ[lease][0] == stamp:
+            return _READ[lease][1]
+        text = lease.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    if lease.suffix == ".json":  # a lease written by an earlier version: a JSON list of paths
+        try:
+            listed = json.loads(text)
+        except ValueError:
+            listed = []
+        names = [p for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+    else:
+        names = text.split("\n")[:-1]  # the last piece has no newline yet: not a whole line
+    inside = {root / name for name in names if name and not Path(name).is_absolute() and ".." not in Path(name).parts}
+    _READ[lease] = (stamp, inside)
+    return inside
 
 
 @contextmanager
@@ -283,7 +354,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def publish(source: Path, target: Path) -> None:
-    """Put a cached artifact at a user-facing path: a hard link where possible, else a copy; atomically."""
+    """Put a cached artifact at a user-facing path, atomically, as a file of its own: a copy (a reflink,
+    where the filesystem shares blocks until one side changes), never a hard link, so editing an output in
+    place changes neither the cache nor another run's. A link at `target` is replaced, never written through."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):  # a killed run's, next to the output
@@ -291,12 +364,23 @@ def publish(source: Path, target: Path) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.unlink(missing_ok=True)
-        try:
-            os.link(source, tmp)
-        except OSError:
-            shutil.copyfile(source, tmp)
+        _copy(source, tmp)
         os.replace(tmp, target)
-        tmp.unlink(missing_ok=True)  # already the same file: rename() did nothing and left the link
     except OSError as error:  # the user's path in the message, never the temporary's
         tmp.unlink(missing_ok=True)
         raise StorytellerError(f"cannot write {target}: {error.strerror or error}") from None
+
+
+_FICLONE = 0x40049409  # linux/fs.h: share the source's blocks (btrfs, XFS); copy on write
+
+
+def _copy(source: Path, target: Path) -> None:
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        try:
+            import fcntl
+
+            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+            return
+        except (ImportError, OSError):  # no reflinks here (ext4, tmpfs, another system): copy the bytes
+            pass
+        shutil.copyfileobj(src, dst, 1 << 20)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import importlib.util
 import os
 import re
 import stat
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,3 +57,28 @@ def local_file(path: str | Path, what: str, limit: int) -> Path:
     if info.st_size > limit:
         raise StorytellerError(f"{what} '{text}': {info.st_size:,} bytes; at most {limit:,}")
     return Path(text)
+
+
+_TEMPORARIES: set[Path] = set()  # scratch files this process is writing now (see `temporaries`)
+
+
+@contextlib.contextmanager
+def temporaries(*paths: Path) -> Iterator[None]:
+    """Scratch files, removed when the block ends, and also when the process does (Ctrl-C and SIGTERM end
+    it through Python: a thread still writing them, like the soundtrack's mix, never gets to its finally).
+    A kill -9 leaves them to the next run's sweep (their names carry the process id)."""
+    _TEMPORARIES.update(paths)
+    try:
+        yield
+    finally:
+        for path in paths:
+            _TEMPORARIES.discard(path)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+
+@atexit.register
+def _remove_temporaries() -> None:
+    for path in list(_TEMPORARIES):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)

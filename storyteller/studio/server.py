@@ -216,7 +216,7 @@ def create_app(
         if studio.rendering.is_set():
             return JSONResponse({"error": "a render is running: export when it is done"}, 409)
         target = studio.run_dir / "export" / f"{studio.run_dir.name}.otio"
-        await run_in_threadpool(export, studio.teller(studio.reporter()), studio.run_dir, [target])
+        await run_in_threadpool(export, studio.teller(studio.reporter()), studio.run_dir, [target], True)  # its own
         return JSONResponse({"path": target.relative_to(studio.run_dir).as_posix()})
 
     async def stream(request: Request) -> Response:

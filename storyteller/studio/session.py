@@ -315,10 +315,14 @@ class Studio:
         try:
             teller = self.teller(self.reporter())
             result: RunResult = teller.render(plan, self.run_dir)
-            with self.lock:  # the plan as rendered (guides found, durations fitted to the speech)
-                if result.plan != self.plan():
+            with self.lock:  # the plan as rendered (guides found, durations fitted to the speech), unless the
+                # user edited it while the render ran: their edit stands, and the next render draws it
+                edited = self.plan() != plan
+                if not edited and result.plan != plan:
                     self.commit(result.plan)
             self.last_render = {"state": "done", "rendered": result.rendered, "video": result.video.name}
+            if edited:
+                self.last_render["note"] = "the plan was edited during the render: render again to see the edit"
         except StorytellerError as error:
             self.last_render = {"state": "error", "message": str(error)}
         except Exception as error:  # shown on the page, one line; the server goes on
