@@ -32,7 +32,9 @@ from storyteller.core.models import (
 
 WORDS_PER_SECOND = 2.4  # a comfortable caption-reading pace: durations follow the text
 MIN_SHOT, MAX_SHOT = 2.5, 10.0
-MAX_SENTENCE = 2000  # characters; a run-on sentence longer than this is parsed in pieces
+# characters: a run-on sentence longer than this is parsed, shown and narrated in pieces, cut at a clause
+# (about 100 words: under a minute of narration even in a slow voice, so a shot always holds what is said)
+MAX_SENTENCE = 600
 NEGATIVE_PROMPT = "blurry, low quality, distorted, deformed, extra limbs, watermark, text"
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n\s*\n")
@@ -211,14 +213,24 @@ def _split_sentences(story: str, start: int) -> list[Sentence]:
     for sentence in _sentences(story, start):
         text, offset = sentence.text, sentence.start
         while len(text) > MAX_SENTENCE:
-            cut = text.rfind(" ", 0, MAX_SENTENCE)
-            cut = cut if cut > 0 else MAX_SENTENCE
+            cut = _clause_cut(text)
             sentences.append(Sentence(text[:cut], offset, offset + cut, sentence.paragraph))
             skip = len(text[cut:]) - len(text[cut:].lstrip())
             text, offset = text[cut + skip :], offset + cut + skip
         if text:
             sentences.append(Sentence(text, offset, offset + len(text), sentence.paragraph))
     return sentences
+
+
+def _clause_cut(text: str) -> int:
+    """Where to cut a run-on sentence: after the last clause mark (, ; : —) in its second half up to
+    MAX_SENTENCE, else at the last space, else at MAX_SENTENCE."""
+    window = text[: MAX_SENTENCE + 1]
+    marks = [m.end() for m in re.finditer(r"[,;:—–]\s", window) if m.end() >= MAX_SENTENCE // 2]
+    if marks:
+        return marks[-1] - 1
+    space = window.rfind(" ")
+    return space if space > 0 else MAX_SENTENCE
 
 
 def _sentences(story: str, start: int) -> list[Sentence]:

@@ -39,7 +39,7 @@ from storyteller.core.backend import Planner
 from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, user_store
 from storyteller.core.errors import StorytellerError, printable
 from storyteller.core.executors import DEFAULT_WORKERS
-from storyteller.core.models import PlanConfig, StoryPlan, read_plan
+from storyteller.core.models import MAX_ASPECT, PlanConfig, StoryPlan, read_plan
 from storyteller.core.outputs import check_film_output, check_output, safe_name
 from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, RichReporter, note
 from storyteller.core.video_io import frame_count
@@ -68,6 +68,8 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"size {width}x{height} is impossible: each side must be 16 to 4096 pixels")
     if width % 2 or height % 2:
         raise argparse.ArgumentTypeError(f"size {width}x{height} must have even sides (H.264 needs them)")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise argparse.ArgumentTypeError(f"size {width}x{height}: one side may be at most {MAX_ASPECT} times the other")
     return width, height
 
 

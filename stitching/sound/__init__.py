@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from storyteller.core import lexicon
 from storyteller.core.backend import Speaker, Speech
-from storyteller.core.models import Character, Shot, StoryPlan, Voice, scaled
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import MAX_SHOT_SECONDS, Character, Shot, StoryPlan, Voice, scaled
 from storyteller.core.registry import Registry
 
 SPEAKERS: Registry[Speaker] = Registry("speech backend", "storyteller.speakers")
@@ -173,6 +174,11 @@ def fitted(plan: StoryPlan, spoken: list[list[Speech]]) -> StoryPlan:
     for index, (shot, speech) in enumerate(zip(plan.shots, spoken, strict=True)):
         following = plan.shots[index + 1].transition.duration if index + 1 < len(plan.shots) else 0.0
         needed = needed_seconds(speech) + (following if speech else 0.0)
+        if needed > MAX_SHOT_SECONDS:  # cut short, the narration would run on past the shot and the film
+            raise StorytellerError(
+                f"shot {shot.id}: what is said in it lasts {needed:.0f} s, and a shot lasts at most "
+                f"{MAX_SHOT_SECONDS:.0f} s: split its text into more shots (or make its voice faster)"
+            )
         shots.append(scaled(shot, needed) if needed > shot.duration + 1e-3 else shot)
     return plan if shots == plan.shots else plan.model_copy(update={"shots": shots})
 

@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from storyteller.core.errors import StorytellerError
 
 SCHEMA_VERSION = 1
+MIN_SHOT_SECONDS, MAX_SHOT_SECONDS = 0.25, 120.0  # a shot's length, whatever asks for it (--minutes, speech)
+MAX_SHOT_TEXT = 10_000  # characters: minutes of narration, more than a shot can hold; planners split before
+MAX_ASPECT = 4  # the frame's long side at most this many times its short side (a 1024x16 film is a mistake)
 
 CameraMove = Literal[
     "static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out", "close_up", "wide"
@@ -76,7 +79,9 @@ class Location(_Model):
 
 class Entity(_Model):
     id: str = Field(description="A character id, or an object id local to the shot.")
-    label: str = Field(description="The noun drawn or prompted for: 'hamster', 'boxing gloves'.")
+    label: str = Field(
+        min_length=1, max_length=200, description="The noun drawn or prompted for: 'hamster', 'boxing gloves'."
+    )
     attributes: list[str] = []
 
 
@@ -169,9 +174,11 @@ class MotionGuide(_Model):
 
 class Shot(_Model):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
-    text: str = Field(description="The span of the story this shot shows; also its caption.")
+    text: str = Field(
+        max_length=MAX_SHOT_TEXT, description="The span of the story this shot shows; also its caption and narration."
+    )
     span: tuple[int, int] = Field(description="Character offsets of `text` in the story.")
-    duration: float = Field(gt=0, le=120, description="Seconds.")
+    duration: float = Field(ge=MIN_SHOT_SECONDS, le=MAX_SHOT_SECONDS, description="Seconds.")
     camera: CameraMove = "static"
     prompt: str
     motion_prompt: str = Field(default="", description="How things move, for image-to-video backends.")
@@ -205,6 +212,8 @@ class StoryPlan(_Model):
             raise ValueError(f"schema_version {self.schema_version} is not supported (expected {SCHEMA_VERSION})")
         if self.width % 2 or self.height % 2:
             raise ValueError(f"size {self.width}x{self.height} must have even width and height for H.264")
+        if max(self.width, self.height) > MAX_ASPECT * min(self.width, self.height):
+            raise ValueError(f"size {self.width}x{self.height}: one side may be at most {MAX_ASPECT} times the other")
         _unique("character", [c.id for c in self.characters])
         _unique("location", [loc.id for loc in self.locations])
         _unique("shot", [s.id for s in self.shots])
@@ -284,7 +293,7 @@ class StoryPlan(_Model):
 
 def scaled(shot: Shot, duration: float) -> Shot:
     """The shot lasting `duration` seconds, its actions' times scaled with it."""
-    duration = round(min(120.0, duration), 3)
+    duration = round(min(MAX_SHOT_SECONDS, max(MIN_SHOT_SECONDS, duration)), 3)
     factor = duration / shot.duration
     actions = [
         a.model_copy(update={"start": round(a.start * factor, 3), "end": round(min(a.end * factor, duration), 3)})
@@ -348,7 +357,8 @@ def read_plan(path: str | Path) -> StoryPlan:
     except (OSError, UnicodeDecodeError) as error:
         raise StorytellerError(f"{path}: cannot read the plan ({error})") from None
     try:
-        return StoryPlan.model_validate_json(text)
+        # strictly as JSON types: "seed": true or "7", "duration": "4.17" are not what the schema says
+        return StoryPlan.model_validate_json(text, strict=True)
     except ValidationError as error:
         raise StorytellerError(f"{path}: {validation_message(error)}") from None
 
