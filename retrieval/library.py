@@ -11,8 +11,10 @@ import base64
 import csv
 import hashlib
 import json
+import logging
 import re
 import sqlite3
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +29,7 @@ from retrieval.reader import probe, read_frames
 from storyteller.core.cache import file_digest
 from storyteller.core.embedding import load_embedder as offline_embedder
 from storyteller.core.errors import StorytellerError, first_line
+from storyteller.core.files import local_file
 from storyteller.core.models import Structure
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi"}
@@ -380,8 +383,12 @@ def caption_for(path: Path, manifest: dict[str, str]) -> str:
     return re.sub(r"[_\-.]+", " ", path.stem).strip() or path.name
 
 
+MAX_MANIFEST_BYTES = 2_000_000_000  # WebVid-10M's captions are about 2 GB
+
+
 def read_manifest(path: Path) -> dict[str, str]:
     """A CSV in the WebVid (videoid, name) or MSR-VTT (video_id, caption / sentence) layout."""
+    path = local_file(path, "manifest", MAX_MANIFEST_BYTES)  # a pipe would hang the index, a device never end
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
@@ -402,12 +409,25 @@ def load_embedder(name: str) -> Any:
     """The default is the offline MiniLM the animatic uses; anything else is a model id or a local path."""
     if name == "all-MiniLM-L6-v2":
         return offline_embedder()
+    if name.startswith(("/", "./", "../", "~")) and not Path(name).expanduser().exists():
+        raise StorytellerError(f"cannot load the embedder '{name}': no such folder")
     from sentence_transformers import SentenceTransformer
 
+    # the library's own log lines and warnings ("no model found, creating one with mean pooling") would
+    # come before, or instead of, the one line the user needs
+    quiet = [logging.getLogger(n) for n in ("sentence_transformers", "transformers", "huggingface_hub")]
+    levels = [logger.level for logger in quiet]
     try:
-        return SentenceTransformer(name, device="cpu")
+        for logger in quiet:
+            logger.setLevel(logging.ERROR + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return SentenceTransformer(name, device="cpu")
     except Exception as error:
         raise StorytellerError(f"cannot load the embedder '{name}': {first_line(error)[:200]}") from None
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _storable(text: str) -> bool:

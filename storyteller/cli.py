@@ -73,6 +73,17 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def _count(text: str) -> int:
+    """A whole number of things, at least one."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count}: give at least 1")
+    return count
+
+
 def _minutes(text: str) -> float:
     try:
         minutes = float(text)
@@ -254,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="find clips in the library by what happens in them")
     search.add_argument("text")
     search.add_argument("--library", type=Path, default=DEFAULT_LIBRARY, help=f"default ./{DEFAULT_LIBRARY}")
-    search.add_argument("-k", type=int, default=5, help="how many clips (default 5)")
+    search.add_argument("-k", type=_count, default=5, help="how many clips (default 5)")
 
     library = commands.add_parser("library", help="manage the clip library")
     library.add_argument("action", choices=["demo"], help="demo: build a small library of motion clips")
