@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from storyteller import Storyteller
 from storyteller.core.models import read_plan
-from storyteller.studio.server import TOKEN_COOKIE, TOKEN_HEADER, create_app
+from storyteller.studio.server import TOKEN_HEADER, create_app
 
 STORY = (
     "Mia walked to the old lighthouse with her dog Rex. The waves crashed on the rocks below. "
@@ -45,8 +45,13 @@ def test_the_page_and_the_api_need_the_session_token(studio):
     assert bare.get("/?token=wrong").status_code == 403
     page = bare.get("/?token=secret-token")
     assert page.status_code == 200 and 'content="secret-token"' in page.text
-    assert TOKEN_COOKIE in page.cookies and "default-src 'self'" in page.headers["content-security-policy"]
-    assert bare.get("/api/plan").status_code == 200  # reading: the cookie the page set will do
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    # no cookie: one would go to every server on 127.0.0.1, whatever its port, and two studios would share it
+    assert not page.cookies and "set-cookie" not in page.headers
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert bare.get("/api/plan").status_code == 403
+    assert bare.get("/api/plan?token=secret-token").status_code == 200  # reading: the token in the URL will do
+    assert bare.get("/media/keyframes/shot_001.png?token=secret-token").status_code == 200
     # changing: the token must come in the header, which another site's page cannot send
     assert bare.post("/api/undo").status_code == 403
     assert bare.post("/api/render", headers={TOKEN_HEADER: "wrong"}).status_code == 403
@@ -63,11 +68,16 @@ def test_a_shot_is_edited_and_a_bad_edit_is_refused_with_the_plans_own_message(s
     assert all(a["end"] <= 2.5 for a in plan["shots"][1]["graph"]["actions"])  # scaled with the shot
     assert read_plan(run_dir / "plan.json").shots[1].text == "The sea was wild."  # what render reads
     bad = client.post("/api/shots/1", json={"duration": -1})
-    assert bad.status_code == 400 and bad.json()["error"] == "shots.1.duration: Input should be greater than 0"
+    assert (
+        bad.status_code == 400
+        and bad.json()["error"] == "shots.1.duration: Input should be greater than or equal to 0.25"
+    )
     bad = client.post("/api/shots/0", json={"characters": ["nobody"]})
     assert "character 'nobody' is not in the plan's characters" in bad.json()["error"]
     assert client.post("/api/shots/99", json={}).status_code == 400
-    assert client.post("/api/shots/0", content=b"{not json").json()["error"] == "the request is not JSON"
+    assert (
+        client.post("/api/shots/0", content=b"{not json").json()["error"] == "the request is not JSON a plan could hold"
+    )
     assert client.put("/api/plan", json={"title": "x"}).status_code == 400  # a whole plan, validated whole
     whole = plan_of(client.get("/api/plan"))
     whole["title"] = "Mia's day"

@@ -14,6 +14,7 @@ millisecond, where forking the orchestrator, with a language model and a parser 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
@@ -123,17 +124,20 @@ class _Engine:
         return samples.astype(np.float32) / 32768.0
 
 
+@lru_cache(maxsize=1)
 def _short_data_path(path: str) -> str:
-    """The data folder by a path espeak-ng can hold: the wheel's own if short, else a link under /tmp."""
+    """The data folder by a path espeak-ng can hold: the wheel's own if short, else a link to it in a
+    private folder of this process's (made by mkdtemp: its name unpredictable, only this user may enter it,
+    removed at exit), so no other user of the machine can plant voice data where the engine looks."""
     if len(path) < _DATA_PATH_LIMIT - 20 and path.isascii():
         return path
-    link = Path(tempfile.gettempdir()) / f"storyteller-espeak-{os.getuid()}" / "espeak-ng-data"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            link.symlink_to(path, target_is_directory=True)
-        except OSError:
-            shutil.copytree(path, link, dirs_exist_ok=True)
+    private = Path(tempfile.mkdtemp(prefix="storyteller-espeak-"))
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
+    link = private / "espeak-ng-data"
+    try:
+        link.symlink_to(path, target_is_directory=True)
+    except OSError:
+        shutil.copytree(path, link)
     return str(link)
 
 

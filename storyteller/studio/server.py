@@ -44,8 +44,11 @@ from storyteller.studio.session import MAX_REFERENCE_UPLOAD, MEDIA_TYPES, Studio
 
 HERE = Path(__file__).parent
 TOKEN_HEADER = "x-storyteller-token"
-TOKEN_COOKIE = "storyteller_token"
+TOKEN_PARAMETER = "token"  # the session token in a URL: the page's, its media's and its event stream's
 MAX_JSON_BYTES = 20_000_000
+# no request body is longer, whatever its Content-Length says (or whether it says one): an upload's image and
+# its form around it, or the largest plan's JSON
+MAX_BODY_BYTES = max(MAX_JSON_BYTES, MAX_REFERENCE_UPLOAD + 65_536)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 CHOICES = {
     "camera": list(get_args(CameraMove)),
@@ -108,9 +111,11 @@ def create_app(
         return bool(given) and secrets.compare_digest(given.encode(), token.encode())
 
     def allowed(request: Request, changes: bool) -> bool:
-        """The token in the header; for a read, the page's cookie will do."""
+        """The token in the header; for a read (an image, the film, the event stream, which a page cannot
+        give headers), in the URL too. No cookie: a cookie goes to every port of the host, so to every other
+        server on 127.0.0.1, and two studios would overwrite each other's."""
         given = request.headers.get(TOKEN_HEADER, "")
-        return matches(given or ("" if changes else request.cookies.get(TOKEN_COOKIE, "")))
+        return matches(given or ("" if changes else request.query_params.get(TOKEN_PARAMETER, "")))
 
     def guarded(handler: Callable, changes: bool = False) -> Callable:
         async def endpoint(request: Request) -> Response:
@@ -120,19 +125,25 @@ def create_app(
                 return await handler(request)
             except StorytellerError as error:
                 return JSONResponse({"error": str(error)}, 400)
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+                # a body of a shape no endpoint takes ([["mia"]] for a list of ids, 5 for a graph's actions):
+                # the client's mistake, answered in one line; nothing of it reaches the terminal
+                return JSONResponse({"error": f"the request does not fit the plan ({type(error).__name__})"}, 400)
 
         return endpoint
 
     async def body(request: Request) -> Any:
-        if int(request.headers.get("content-length") or 0) > MAX_JSON_BYTES:
-            raise StorytellerError(f"the request is over {MAX_JSON_BYTES:,} bytes")
-        raw = await request.body()
-        if len(raw) > MAX_JSON_BYTES:
-            raise StorytellerError(f"the request is over {MAX_JSON_BYTES:,} bytes")
+        """The request's JSON, read no further than MAX_JSON_BYTES whatever the headers say."""
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_JSON_BYTES:
+                raise StorytellerError(f"the request is over {MAX_JSON_BYTES:,} bytes")
+            chunks.append(chunk)
         try:
-            return json.loads(raw or b"null")
-        except ValueError:
-            raise StorytellerError("the request is not JSON") from None
+            return json.loads(b"".join(chunks) or b"null")
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than anything a plan holds
+            raise StorytellerError("the request is not JSON a plan could hold") from None
 
     def answer(plan: Any = None) -> JSONResponse:
         plan = plan if plan is not None else studio.plan()
@@ -142,13 +153,13 @@ def create_app(
         return int(request.path_params["index"])
 
     async def page(request: Request) -> Response:
-        if not matches(request.query_params.get("token", "") or request.cookies.get(TOKEN_COOKIE, "")):
+        if not matches(request.query_params.get(TOKEN_PARAMETER, "")):
             return Response("Open the studio with the URL it printed (it carries the session token).", 403)
         response = templates.TemplateResponse(
             request, "studio.html", {"token": token, "title": studio.plan().title, "choices": CHOICES}
         )
-        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"  # the token in the URL goes nowhere else
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' blob:; media-src 'self'; style-src 'self'; script-src 'self'"
         )
@@ -173,7 +184,7 @@ def create_app(
         """The whole number the request's JSON gives as `name`."""
         data = await body(request)
         value = data.get(name) if isinstance(data, dict) else None
-        if not isinstance(value, int):
+        if not isinstance(value, int) or isinstance(value, bool):
             raise StorytellerError(f'{request.url.path.rsplit("/", 1)[-1]} needs {{"{name}": {meaning}}}')
         return value
 
@@ -253,9 +264,39 @@ def create_app(
         Route("/media/{path:path}", guarded(media), methods=["GET"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))])
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)), Middleware(BodyLimit)]
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.token, app.state.studio, app.state.events = token, studio, events
     return app
+
+
+class BodyTooLarge(StorytellerError):
+    """A request body past MAX_BODY_BYTES: reading stops there."""
+
+
+class BodyLimit:
+    """Counts every request's body as it arrives and stops it at MAX_BODY_BYTES, whether or not it said its
+    length (a chunked upload of 300 MB is refused at 20 MB, not read whole first)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY_BYTES:
+                    raise BodyTooLarge(f"the request is over {MAX_BODY_BYTES:,} bytes")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def serve(app: Starlette, host: str, port: int, on_ready: Callable[[str], None]) -> None:

@@ -149,7 +149,7 @@ class Studio:
 
     def replace(self, data: Any) -> StoryPlan:
         """The whole plan, as JSON data."""
-        return self.commit(_validated(data))
+        return self.commit(_validated(data, self.plan(), self.run_dir))
 
     def edit_shot(self, index: int, data: Any) -> StoryPlan:
         """Shot `index` replaced by `data` (a shot's JSON: text, prompt, duration, camera, transition,
@@ -170,7 +170,7 @@ class Studio:
             merged["graph"] = _cast(plan, merged["characters"], merged["graph"])
         shots = [s.model_dump(mode="json") for s in plan.shots]
         shots[index] = merged
-        return self.commit(_validated({**plan.model_dump(mode="json"), "shots": shots}))
+        return self.commit(_validated({**plan.model_dump(mode="json"), "shots": shots}, plan, self.run_dir))
 
     def edit_character(self, character_id: str, data: Any) -> StoryPlan:
         """A character's appearance, name, kind or voice; its id stays."""
@@ -184,16 +184,18 @@ class Studio:
                 break
         else:
             raise StorytellerError(f"no character '{character_id}' in the plan")
-        return self.commit(_validated({**plan.model_dump(mode="json"), "characters": characters}))
+        return self.commit(_validated({**plan.model_dump(mode="json"), "characters": characters}, plan, self.run_dir))
 
     def _with_shots(self, plan: StoryPlan, shots: list[Shot]) -> StoryPlan:
         """`plan` with `shots`, validated whole (a split's halves, a moved shot's crossfade) and committed."""
         data = {**plan.model_dump(mode="json"), "shots": [s.model_dump(mode="json") for s in shots]}
-        return self.commit(_validated(data))
+        return self.commit(_validated(data, plan, self.run_dir))
 
     def add_shot(self, after: int) -> StoryPlan:
         """A new shot after shot `after` (-1: first), in the same place with the same people, to be written."""
         plan = self.plan()
+        if not -1 <= after < len(plan.shots):
+            raise StorytellerError(f"no shot {after} to add after in a film of {len(plan.shots)} shots (-1: first)")
         source = _shot_at(plan, max(after, 0))
         new = Shot(
             id=_new_id(plan, source.id),
@@ -360,11 +362,23 @@ MEDIA_TYPES = {
 }
 
 
-def _validated(data: Any) -> StoryPlan:
+def _validated(data: Any, current: StoryPlan, run_dir: Path) -> StoryPlan:
+    """A plan the client sent, validated as plan.json is (strictly, as JSON types: "seed": true is not a
+    number), and trusted no further than the run directory: a character's reference image is the one it
+    had, or one uploaded into the run's references/ (a path such as /etc/shadow is never read)."""
     try:
-        return StoryPlan.model_validate(data)
+        plan = StoryPlan.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as error:
         raise StorytellerError(validation_message(error)) from None
+    had = {c.id: c.reference for c in current.characters}
+    uploads = (run_dir / "references").resolve()
+    for character in plan.characters:
+        reference = character.reference
+        if reference is None or reference == had.get(character.id):
+            continue
+        if not Path(reference).resolve().is_relative_to(uploads):
+            raise StorytellerError(f"character {character.id}: a reference image is uploaded, not named by path")
+    return plan
 
 
 def _cast(plan: StoryPlan, present: list[Any], graph: dict[str, Any]) -> dict[str, Any]:

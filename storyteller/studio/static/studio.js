@@ -38,7 +38,7 @@ function say(text, error = false) {
 }
 
 function media(path) {
-  return `/media/${path.split("/").map(encodeURIComponent).join("/")}?v=${mediaVersion}`;
+  return `/media/${path.split("/").map(encodeURIComponent).join("/")}?v=${mediaVersion}&token=${encodeURIComponent(token)}`;
 }
 
 // --- the timeline, as the film has it (PlanSchema's shot_starts) -----------------------------------
@@ -268,7 +268,7 @@ function drawCharacters() {
 // --- progress, from the same reporter the terminal shows -------------------------------------------
 
 function listen() {
-  const events = new EventSource("/api/events");
+  const events = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
   events.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "stage") {
