@@ -237,3 +237,116 @@ def test_who_is_in_a_shot_and_its_scene_graph_stay_in_step(studio):
     assert all(first not in (a["agent"], a["object"]) for a in shot["graph"]["actions"])
     added = plan_of(client.post("/api/shots/add", json={"after": 0}))["shots"][1]
     assert {e["id"] for e in added["graph"]["entities"]} == set(added["characters"]) == {second}
+
+
+# --- the studio trusts nothing the client sends (issue 25) -------------------------------------------
+
+
+def test_a_reference_image_is_uploaded_never_named_by_a_path_outside_the_run(studio):
+    client, run_dir = studio
+    character = read_plan(run_dir / "plan.json").characters[0].id
+    answer = client.post(f"/api/characters/{character}", json={"reference": "/etc/shadow"})
+    assert answer.status_code == 400 and "uploaded, not named by path" in answer.json()["error"]
+    whole = plan_of(client.get("/api/plan"))
+    whole["characters"][0]["reference"] = "../../../etc/passwd"
+    assert client.put("/api/plan", json=whole).status_code == 400
+    assert read_plan(run_dir / "plan.json").characters[0].reference is None
+
+
+def test_a_body_is_read_no_further_than_the_limit_whatever_its_headers_say(studio):
+    """On a real server: a chunked 300 MB body that never says its length is refused at the limit, the
+    connection closed, not read whole first."""
+    import http.client
+    import socket
+    import threading
+
+    import uvicorn
+
+    client, _ = studio
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(client.app, log_level="critical"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.05)
+    connection = http.client.HTTPConnection("127.0.0.1", sock.getsockname()[1], timeout=60)
+    sent = 0
+    try:
+        connection.putrequest("PUT", "/api/plan")
+        connection.putheader(TOKEN_HEADER, "secret-token")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders()
+        chunk = b"[" * (1 << 20)
+        for _ in range(300):
+            connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server stopped reading, and closed the connection
+    finally:
+        connection.close()
+        server.should_exit = True
+        thread.join(10)
+    assert sent < 100 << 20  # refused at 20 MB (what sockets had buffered besides), never 300 MB
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/plan", b"[" * 200_000 + b"]" * 200_000),  # nested deeper than any plan
+        ("/api/shots/0", json.dumps({"graph": {"actions": 5}}).encode()),
+        ("/api/shots/0", json.dumps({"characters": [["mia"]]}).encode()),
+        ("/api/shots/0", json.dumps({"duration": "4.17"}).encode()),
+        ("/api/shots/add", json.dumps({"after": -50}).encode()),
+        ("/api/shots/add", json.dumps({"after": True}).encode()),
+        ("/api/shots/0/move", json.dumps({"to": 1e300}).encode()),
+    ],
+)
+def test_a_body_of_a_shape_no_endpoint_takes_is_a_400_in_one_line(studio, path, body):
+    client, run_dir = studio
+    before = (run_dir / "plan.json").read_text()
+    method = client.put if path == "/api/plan" else client.post
+    answer = method(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert "\n" not in answer.json()["error"]
+    assert (run_dir / "plan.json").read_text() == before
+
+
+def test_an_edit_made_while_a_render_runs_is_kept_when_it_finishes(tmp_path):
+    import threading
+
+    from generators.animatic import AnimaticKeyframes
+
+    started, go_on = threading.Event(), threading.Event()
+
+    class Waiting(AnimaticKeyframes):  # the animatic's keyframes, drawn once the test says so
+        def keyframe(self, shot, plan, progress=None):
+            started.set()
+            go_on.wait(60)
+            return super().keyframe(shot, plan, progress)
+
+    def teller(reporter, keyframe="animatic"):
+        return Storyteller(
+            runs_dir=tmp_path, reporter=reporter, executor="serial", speaker=None, keyframe=keyframe,
+            cache_dir=tmp_path / "store",
+        )  # fmt: skip
+
+    first = teller(None).make(STORY, name="mia", width=64, height=64, fps=8)
+    app = create_app(first.run_dir, lambda reporter: teller(reporter, Waiting()), token="t")
+    with TestClient(app, base_url="http://127.0.0.1", headers={TOKEN_HEADER: "t"}) as client:
+        plan = plan_of(client.get("/api/plan"))
+        plan["shots"][0]["text"] = "Mia ran to the old lighthouse."  # a keyframe to draw
+        plan_of(client.put("/api/plan", json=plan))
+        assert client.post("/api/render").status_code == 202
+        assert started.wait(60)
+        plan_of(client.post("/api/shots/1", json={"text": "The waves were grey."}))  # while it draws
+        go_on.set()
+        studio = app.state.studio
+        for _ in range(600):
+            if not studio.rendering.is_set():
+                break
+            threading.Event().wait(0.1)
+        assert studio.last_render["state"] == "done" and "edited during the render" in studio.last_render["note"]
+        kept = plan_of(client.get("/api/plan"))
+    assert kept["shots"][1]["text"] == "The waves were grey."
+    assert read_plan(first.run_dir / "plan.json").shots[1].text == "The waves were grey."

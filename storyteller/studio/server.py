@@ -123,6 +123,8 @@ def create_app(
                 return JSONResponse({"error": "this needs the studio's session token (see the URL it printed)"}, 403)
             try:
                 return await handler(request)
+            except BodyTooLarge as error:  # answered, and the connection closed: the rest is never read
+                return JSONResponse({"error": str(error)}, 413, headers={"Connection": "close"})
             except StorytellerError as error:
                 return JSONResponse({"error": str(error)}, 400)
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
@@ -138,7 +140,7 @@ def create_app(
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_JSON_BYTES:
-                raise StorytellerError(f"the request is over {MAX_JSON_BYTES:,} bytes")
+                raise BodyTooLarge(f"the request is over {MAX_JSON_BYTES:,} bytes")
             chunks.append(chunk)
         try:
             return json.loads(b"".join(chunks) or b"null")
