@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import itertools
 import json
 import os
@@ -874,15 +875,27 @@ def _counted(frames: Iterable[np.ndarray], advance: Advance) -> Iterator[np.ndar
 
 def save_plan(plan: StoryPlan, path: Path) -> None:
     """Write plan.json. A different plan already there (perhaps edited by hand) is never lost: every earlier
-    version is kept, numbered, in plans/ beside it (plan-001.json the oldest), and a note says where."""
+    version is kept, numbered, in plans/ beside it (plan-001.json the oldest); one that storyteller did not
+    write (an edit of yours) is noted, with where it went."""
     text = plan.model_dump_json(indent=2)
+    kept = path.parent / "plans"
+    written = kept / ".written"  # the digest of the plan.json storyteller wrote there last
     if path.exists():
         old = path.read_text(encoding="utf-8", errors="replace")
         if old == text:
             return
-        kept = path.parent / "plans"
         numbers = [int(p.stem[5:]) for p in kept.glob("plan-*.json") if p.stem[5:].isdigit()]
         earlier = kept / f"plan-{max(numbers, default=0) + 1:03d}.json"
         atomic_write_text(earlier, old)
-        note(f"{path} changed; the plan it held is kept as {earlier}")
+        try:
+            ours = written.read_text(encoding="utf-8") == _text_digest(old)
+        except OSError:
+            ours = False
+        if not ours:
+            note(f"{path} held edits of yours; that plan is kept as {earlier}")
     atomic_write_text(path, text)
+    atomic_write_text(written, _text_digest(text))
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()
