@@ -224,12 +224,13 @@ class Storyteller:
         run's own earlier film; `inputs` (the story's file) are never written over. `config`: PlanConfig's
         fields (width, height, fps, seed, minutes)."""
         run_dir = self.runs_dir / name
-        check_run_dir(run_dir, overwrite)
+        check_run_dir(run_dir, overwrite, self.cache_dir)
         if output is not None:  # before any work: a wrong -o costs nothing
             check_film_output(output, inputs=inputs, overwrite=overwrite, run_dir=run_dir)
         if self.speaker is not None:
             self.speaker.prepare()  # the speech engine loads while the story is planned
         plan = self.plan(story, PlanConfig(title=name, cache_dir=self.cache_dir, **config))
+        note_edits(run_dir / "plan.json")  # the story's plan replaces it: say where an edited one goes
         return self.render(plan, run_dir, output, overwrite=overwrite, inputs=inputs)
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
@@ -269,7 +270,7 @@ class Storyteller:
         changed shots are redone. `output`, `overwrite` and `inputs` as for `make`; the plan's own files (its
         plan.json, reference images, the music) are inputs too."""
         run_dir = Path(run_dir)
-        check_run_dir(run_dir, overwrite)
+        check_run_dir(run_dir, overwrite, self.cache_dir)
         if output is not None:
             read = [*inputs, run_dir / "plan.json", *(Path(c.reference) for c in plan.characters if c.reference)]
             read += [self.music] if self.music is not None else []
@@ -875,26 +876,39 @@ def _counted(frames: Iterable[np.ndarray], advance: Advance) -> Iterator[np.ndar
 
 def save_plan(plan: StoryPlan, path: Path) -> None:
     """Write plan.json. A different plan already there (perhaps edited by hand) is never lost: every earlier
-    version is kept, numbered, in plans/ beside it (plan-001.json the oldest); one that storyteller did not
-    write (an edit of yours) is noted, with where it went."""
+    version is kept, numbered, in plans/ beside it (plan-001.json the oldest)."""
     text = plan.model_dump_json(indent=2)
-    kept = path.parent / "plans"
-    written = kept / ".written"  # the digest of the plan.json storyteller wrote there last
     if path.exists():
         old = path.read_text(encoding="utf-8", errors="replace")
         if old == text:
             return
-        numbers = [int(p.stem[5:]) for p in kept.glob("plan-*.json") if p.stem[5:].isdigit()]
-        earlier = kept / f"plan-{max(numbers, default=0) + 1:03d}.json"
-        atomic_write_text(earlier, old)
-        try:
-            ours = written.read_text(encoding="utf-8") == _text_digest(old)
-        except OSError:
-            ours = False
-        if not ours:
-            note(f"{path} held edits of yours; that plan is kept as {earlier}")
+        atomic_write_text(_next_version(path), old)
     atomic_write_text(path, text)
-    atomic_write_text(written, _text_digest(text))
+    atomic_write_text(path.parent / "plans" / WRITTEN, _text_digest(text))
+
+
+WRITTEN = "written.sha256"  # in plans/: the digest of the plan.json storyteller wrote last
+
+
+def note_edits(path: Path) -> None:
+    """A note, before `make` replaces plan.json with the story's plan, if the one there holds edits of the
+    user's (it is not what storyteller wrote): where it will be kept."""
+    try:
+        held = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    try:
+        ours = (path.parent / "plans" / WRITTEN).read_text(encoding="utf-8") == _text_digest(held)
+    except OSError:
+        ours = False
+    if not ours:
+        note(f"{path} held edits of yours; if the story's plan differs, yours is kept as {_next_version(path)}")
+
+
+def _next_version(path: Path) -> Path:
+    kept = path.parent / "plans"
+    numbers = [int(p.stem[5:]) for p in kept.glob("plan-*.json") if p.stem[5:].isdigit()]
+    return kept / f"plan-{max(numbers, default=0) + 1:03d}.json"
 
 
 def _text_digest(text: str) -> str:

@@ -93,7 +93,7 @@ def story_named_srt(folder: Path) -> Case:
 
 def output_is_the_input_plan(folder: Path) -> Case:
     a_plan(folder, "in/plan.json")
-    return Case(["render", "in/plan.json", "-o", "in/plan.json", "-y", *QUIET], 2, "MP4", kept=["in/plan.json"])
+    return Case(["render", "in/plan.json", "-o", "in/plan.json", "-y", *QUIET], 2, "is an input", kept=["in/plan.json"])
 
 
 def story_named_dots(folder: Path) -> Case:

@@ -111,7 +111,6 @@ def test_render_inside_the_run_directory_names_the_film_after_the_run(tmp_path, 
 def test_a_failure_to_publish_names_the_users_path_and_keeps_the_film(tmp_path, capsys, monkeypatch):
     import errno
     import json
-    import shutil
 
     from storyteller.core import cache
 
@@ -122,8 +121,7 @@ def test_a_failure_to_publish_names_the_users_path_and_keeps_the_film(tmp_path, 
     def full(*_: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(cache.os, "link", full)
-    monkeypatch.setattr(shutil, "copyfile", full)
+    monkeypatch.setattr(cache, "_copy", full)  # publishing copies (never links): the disk fills there
     code, err = make(capsys, story, tmp_path / "runs", "-o", str(film))
     line = one_line(err)
     assert code == 2 and str(film) in line and "No space left" in line and ".tmp" not in line

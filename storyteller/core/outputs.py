@@ -41,22 +41,30 @@ def check_output(
         run_dir: the run directory; an existing file that is one of its published outputs may be replaced.
     """
     target = Path(target)
+    if not _never_replaced(target, inputs):
+        return  # nothing there yet
+    if overwrite or (run_dir is not None and _one_of_its_outputs(target, run_dir)):
+        return
+    raise StorytellerError(f"{target}: already exists; add -y/--overwrite to replace it")
+
+
+def _never_replaced(target: Path, inputs: Iterable[Path]) -> bool:
+    """Refuse what no flag may replace: an input of the run, a directory, a device or pipe. Whether
+    something is there."""
     for source in inputs:
         if _same_file(target, Path(source)) or _same_path(target, Path(source)):
             raise StorytellerError(f"{target}: is an input of this run; write the output somewhere else")
     try:
         info = os.lstat(target)
     except FileNotFoundError:
-        return
+        return False
     except OSError as error:
         raise StorytellerError(f"{target}: cannot check the output path ({error.strerror})") from None
     if stat.S_ISDIR(info.st_mode):
         raise StorytellerError(f"{target}: is a directory; give the output a file name")
     if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
         raise StorytellerError(f"{target}: not a regular file (a device, pipe or socket); it is never replaced")
-    if overwrite or (run_dir is not None and _one_of_its_outputs(target, run_dir)):
-        return
-    raise StorytellerError(f"{target}: already exists; add -y/--overwrite to replace it")
+    return True
 
 
 def film_sidecars(video: Path) -> list[Path]:
@@ -68,18 +76,19 @@ def check_film_output(
     output: Path, *, inputs: Iterable[Path] = (), overwrite: bool = False, run_dir: Path | None = None
 ) -> None:
     """`check_output` for a film given as -o and every sidecar written beside it."""
-    output = Path(output)
+    output, inputs = Path(output), list(inputs)
+    for target in (output, *film_sidecars(output)):
+        _never_replaced(target, inputs)
     if output.suffix.lower() != FILM_SUFFIX:
         raise StorytellerError(f"{output}: the film is an MP4; name the output something.mp4")
-    inputs = list(inputs)
     for target in (output, *film_sidecars(output)):
         check_output(target, inputs=inputs, overwrite=overwrite, run_dir=run_dir)
 
 
-def check_run_dir(run_dir: Path, overwrite: bool = False) -> None:
+def check_run_dir(run_dir: Path, overwrite: bool = False, store: Path | None = None) -> None:
     """A run writes into a folder of its own: a new or empty one, or a run's (it holds run.json, or only
-    what runs write). Another folder (your documents, '/') is refused unless -y says to write there; a
-    name that is not a folder name ('..', '') always is."""
+    what runs write, and the cache `store` if it was put there). Another folder (your documents, '/') is
+    refused unless -y says to write there; a name that is not a folder name ('..', '') always is."""
     run_dir = Path(run_dir)
     if run_dir.name != safe_name(run_dir.name) or run_dir.name in ("", ".", ".."):
         raise StorytellerError(f"{run_dir}: not a run folder's name; use letters, digits, '-', '_' or '.'")
@@ -89,9 +98,10 @@ def check_run_dir(run_dir: Path, overwrite: bool = False) -> None:
         raise StorytellerError(f"{run_dir}: not a folder; a run needs a folder of its own")
     if overwrite or (run_dir / "run.json").is_file():
         return
-    theirs = sorted(
-        p.name for p in run_dir.iterdir() if p.name not in RUN_FILES and p.name != run_dir.name + FILM_SUFFIX
-    )
+    ours = {*RUN_FILES, run_dir.name + FILM_SUFFIX}
+    if store is not None and Path(store).parent.resolve() == run_dir.resolve():  # the cache, put in the run
+        ours.add(Path(store).name)
+    theirs = sorted(p.name for p in run_dir.iterdir() if p.name not in ours)
     if theirs:
         raise StorytellerError(
             f"{run_dir}: holds files that are not a storyteller run ({', '.join(theirs[:3])}); "
