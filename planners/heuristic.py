@@ -12,10 +12,11 @@ import random
 import re
 from dataclasses import dataclass
 
-from planners import reading
+from planners import reading, shot_prose
 from planners.reading import Member, SentenceReading
 from storyteller.core import lexicon as lx
 from storyteller.core.backend import Planner
+from storyteller.core.errors import StorytellerError
 from storyteller.core.models import (
     Action,
     Character,
@@ -56,12 +57,17 @@ class HeuristicPlanner(Planner):
     name = "heuristic"
     deterministic = True
 
-    def __init__(self, words_per_second: float = WORDS_PER_SECOND, names: list[str] | None = None) -> None:
+    def __init__(
+        self, words_per_second: float = WORDS_PER_SECOND, names: list[str] | None = None, shots: str = "auto"
+    ) -> None:
         self.words_per_second = words_per_second
         self.names = list(names or [])  # people known in advance (a screenplay's cast), so any mention counts
+        if shots not in shot_prose.SHOT_MODES:
+            raise StorytellerError(f"shots '{shots}': give one of {', '.join(shot_prose.SHOT_MODES)}")
+        self.shots = shots  # a shot per paragraph (shot prose) or per sentence; auto: by what the text is
 
     def config(self) -> dict:
-        return {"words_per_second": self.words_per_second, "names": self.names}
+        return {"words_per_second": self.words_per_second, "names": self.names, "shots": self.shots}
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         story = story.replace("\r\n", "\n")
@@ -69,13 +75,26 @@ class HeuristicPlanner(Planner):
         style, style_end = _style_of(story[body_start:])
         body_start += style_end
         sentences = _split_sentences(story, body_start)
-        readings, cast = reading.read([(s.text, s.start, s.end, s.paragraph) for s in sentences], self.names)
-        shots_text = _group_into_shots(readings)
+        numbers = dict.fromkeys(s.paragraph for s in sentences)
+        paragraphs = [[s.text for s in sentences if s.paragraph == n] for n in numbers]
+        by_paragraph = shot_prose.reads_as_shots(paragraphs, self.shots)
+        # shot prose: a sentence of direction alone (the style, the mood, a framing) is read for the camera and
+        # the look, never for people; in one that also shows something, the framing's words are blanked
+        directions = {s.start for s in sentences if by_paragraph and shot_prose.is_direction(s.text)}
+        seen = [s for s in sentences if s.start not in directions]
+        shown = [(shot_prose.masked(s.text) if by_paragraph else s.text, s.start, s.end, s.paragraph) for s in seen]
+        seen_readings, cast = reading.read(shown, self.names)
+        found = {r.start: r for r in seen_readings}
+        readings = [
+            found.get(s.start) or SentenceReading(s.text, s.start, s.end, s.paragraph, len(_WORD.findall(s.text)))
+            for s in sentences
+        ]
+        shots_text = _by_paragraph(readings) if by_paragraph else _group_into_shots(readings)
         locations: dict[str, Location] = {}
         shots: list[Shot] = []
         state = {"location": None, "time": "day", "weather": "clear"}
         for index, group in enumerate(shots_text):
-            shots.append(self._shot(index, group, story, cast, locations, state, config, style))
+            shots.append(self._shot(index, group, cast, locations, state, config, style, directions))
         if config.minutes:  # stretch or squeeze every shot, and its actions, to the asked length
             scale = config.minutes * 60 / sum(s.duration for s in shots)
             shots = [scaled(s, s.duration * scale) for s in shots]
@@ -99,15 +118,17 @@ class HeuristicPlanner(Planner):
         self,
         index: int,
         group: list[SentenceReading],
-        story: str,
         cast: dict[str, Member],
         locations: dict[str, Location],
         state: dict,
         config: PlanConfig,
         style: str,
+        directions: set[int],
     ) -> Shot:
         start, end = group[0].start, group[-1].end
-        text = " ".join(s.text.strip() for s in group)
+        directed = [s.text.strip() for s in group if s.start in directions]
+        shown_text = [s.text.strip() for s in group if s.start not in directions]
+        text = " ".join(shown_text or directed)  # what is said and captioned: what is seen, not the directions
         words = sum(s.words for s in group)
         duration = round(min(MAX_SHOT, max(MIN_SHOT, words / self.words_per_second)), 2)
 
@@ -152,6 +173,7 @@ class HeuristicPlanner(Planner):
 
         characters = [e.id for e in entities.values() if e.id in cast]
         rng = random.Random(f"{config.seed}:{index}:{text}")
+        camera = shot_prose.camera_of(directed) or camera
         if camera is None:
             camera = _default_camera(actions, rng)
         new_paragraph = group[0].paragraph != state.get("paragraph", group[0].paragraph)
@@ -169,6 +191,7 @@ class HeuristicPlanner(Planner):
         location = locations.get(state["location"]) if state["location"] else None
         prompt_parts = [style] if style else []
         prompt_parts.append(text)
+        prompt_parts += [d.rstrip(".") for d in directed if shown_text]  # the framing, the look and the mood
         prompt_parts += [cast[c].appearance() for c in characters]
         if location:
             prompt_parts.append(location.name)
@@ -281,6 +304,21 @@ def _group_into_shots(sentences: list[SentenceReading]) -> list[list[SentenceRea
             groups[-1] += pending
         else:
             groups.append(pending)
+    return groups
+
+
+LONG_PARAGRAPH = 80  # words: a paragraph of shot prose longer than this is read a sentence at a time
+
+
+def _by_paragraph(sentences: list[SentenceReading]) -> list[list[SentenceReading]]:
+    """Shot prose: one shot a paragraph, as the writer cut it; a long one splits as narrative prose does."""
+    groups: list[list[SentenceReading]] = []
+    for paragraph in dict.fromkeys(s.paragraph for s in sentences):
+        members = [s for s in sentences if s.paragraph == paragraph]
+        if sum(s.words for s in members) > LONG_PARAGRAPH:
+            groups += _group_into_shots(members)
+        else:
+            groups.append(members)
     return groups
 
 
