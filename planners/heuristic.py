@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planners import reading, shot_prose
 from planners.reading import Member, SentenceReading
@@ -83,10 +83,13 @@ class HeuristicPlanner(Planner):
         directions = {s.start for s in sentences if by_paragraph and shot_prose.is_direction(s.text)}
         seen = [s for s in sentences if s.start not in directions]
         shown = [(shot_prose.masked(s.text) if by_paragraph else s.text, s.start, s.end, s.paragraph) for s in seen]
-        seen_readings, cast = reading.read(shown, self.names)
+        window = shot_prose.PRONOUN_WINDOW if by_paragraph else reading.WINDOW
+        seen_readings, cast = reading.read(shown, self.names, window)
         found = {r.start: r for r in seen_readings}
-        readings = [
-            found.get(s.start) or SentenceReading(s.text, s.start, s.end, s.paragraph, len(_WORD.findall(s.text)))
+        readings = [  # each with its own words again (the shot's text and caption), as written
+            replace(found[s.start], text=s.text)
+            if s.start in found
+            else SentenceReading(s.text, s.start, s.end, s.paragraph, len(_WORD.findall(s.text)))
             for s in sentences
         ]
         shots_text = _by_paragraph(readings) if by_paragraph else _group_into_shots(readings)
@@ -94,7 +97,7 @@ class HeuristicPlanner(Planner):
         shots: list[Shot] = []
         state = {"location": None, "time": "day", "weather": "clear"}
         for index, group in enumerate(shots_text):
-            shots.append(self._shot(index, group, cast, locations, state, config, style, directions))
+            shots.append(self._shot(index, group, cast, locations, state, config, style, directions, by_paragraph))
         if config.minutes:  # stretch or squeeze every shot, and its actions, to the asked length
             scale = config.minutes * 60 / sum(s.duration for s in shots)
             shots = [scaled(s, s.duration * scale) for s in shots]
@@ -107,6 +110,7 @@ class HeuristicPlanner(Planner):
         return StoryPlan(
             title=title or config.title,
             style=style,
+            shots_by="paragraph" if by_paragraph else "sentence",
             language=lx.detect_language(story),
             characters=characters,
             locations=list(locations.values()),
@@ -124,6 +128,7 @@ class HeuristicPlanner(Planner):
         config: PlanConfig,
         style: str,
         directions: set[int],
+        by_paragraph: bool,
     ) -> Shot:
         start, end = group[0].start, group[-1].end
         directed = [s.text.strip() for s in group if s.start in directions]
@@ -173,7 +178,8 @@ class HeuristicPlanner(Planner):
 
         characters = [e.id for e in entities.values() if e.id in cast]
         rng = random.Random(f"{config.seed}:{index}:{text}")
-        camera = shot_prose.camera_of(directed) or camera
+        if by_paragraph:  # shot prose: the camera the script names
+            camera = shot_prose.camera_of([s.text for s in group]) or camera
         if camera is None:
             camera = _default_camera(actions, rng)
         new_paragraph = group[0].paragraph != state.get("paragraph", group[0].paragraph)

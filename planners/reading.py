@@ -123,6 +123,7 @@ class _Seen:
 @dataclass
 class _Reader:
     cast: dict[str, Member] = field(default_factory=dict)
+    window: int = WINDOW  # sentences a pronoun looks back over
     history: list[_Seen] = field(default_factory=list)
     groups: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (sentence, members) for "they"
     things: dict[str, Thing] = field(default_factory=dict)  # every thing met, for "it" in a later sentence
@@ -194,9 +195,11 @@ class _Reader:
                 return member
         return None
 
-    def recent(self, back: int = WINDOW) -> list[_Seen]:
-        """Mentions of the last `back` sentences, oldest first (the history is in reading order, so only
-        its tail is looked at: a long story costs no more per pronoun than a short one)."""
+    def recent(self, back: int | None = None) -> list[_Seen]:
+        """Mentions of the last `back` sentences (default: the reader's window), oldest first (the history
+        is in reading order, so only its tail is looked at: a long story costs no more per pronoun than a
+        short one)."""
+        back = self.window if back is None else back
         start = len(self.history)
         while start > 0 and self.number - self.history[start - 1].sentence <= back:
             start -= 1
@@ -204,10 +207,11 @@ class _Reader:
 
 
 def read(
-    sentences: list[tuple[str, int, int, int]], names: Iterable[str] = ()
+    sentences: list[tuple[str, int, int, int]], names: Iterable[str] = (), window: int = WINDOW
 ) -> tuple[list[SentenceReading], dict[str, Member]]:
-    """Read every (text, start, end, paragraph) sentence; return the readings and the cast."""
-    reader = _Reader()
+    """Read every (text, start, end, paragraph) sentence; return the readings and the cast. `window`: how
+    many sentences back a pronoun looks (shot prose follows one protagonist through "she" for longer)."""
+    reader = _Reader(window=window)
     for name in names:  # a screenplay's cast: known before any sentence
         reader.new_member("person", name=name, human=True)
     nlp = english()

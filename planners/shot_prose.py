@@ -15,15 +15,16 @@ import re
 from collections.abc import Sequence
 
 SHOT_MODES = ("auto", "paragraph", "sentence")
+PRONOUN_WINDOW = 12  # sentences: a script follows its protagonist through "she" across several shots
 
 # the vocabulary of framing, camera moves, lenses, style and mood that shot prose is written in
-_FRAMING = (
-    r"(?:extreme\s+)?(?:wide|medium|close|long|full|establishing|tracking|two|three|cowboy|insert|aerial|"
-    r"overhead|master|reaction|point[- ]of[- ]view|pov|over[- ]the[- ]shoulder|dolly|crane|drone|static|"
-    r"handheld|low[- ]angle|high[- ]angle)"
+_FRAMING = (  # one to three framing words before "shot": "Wide establishing shot", "Slow tracking shot"
+    r"(?:(?:extreme|slow|wide|medium|close|long|full|establishing|tracking|two|three|cowboy|insert|aerial|"
+    r"overhead|master|reaction|closing|opening|point[- ]of[- ]view|pov|over[- ]the[- ]shoulder|dolly|crane|"
+    r"drone|static|handheld|low[- ]angle|high[- ]angle)[- ,]+){1,3}"
 )
 _SHOT = re.compile(  # a framing or a move, as a phrase: "Medium two-shot", "Close-up of", "Tracking shot following"
-    rf"(?:\b{_FRAMING}[- ](?:up|shot|angle|view|frame|framing|pan|zoom)s?\b"
+    rf"(?:\b{_FRAMING}(?:up|shot|angle|view|frame|framing|pan|zoom)s?\b"
     r"|\b(?:low|high|dutch|eye[- ]level|bird'?s[- ]eye|worm'?s[- ]eye)[- ]angle\b"
     r"|\bclose[- ]?up\b|\btwo[- ]shot\b)"
     r"(?:\s+(?:shot|of|on|from|following|as|with|through|behind|over|inside|at)\b)?",
@@ -78,12 +79,20 @@ _CAMERA_MOVES = [  # (pattern, the plan's camera move), the first that matches
 ]
 
 
+_MOVE = re.compile(
+    r"\b(?:pans?|panning|tilts?|zooms?|push(?:es)?[- ]in|pulls?[- ]back|dolly|dollies)\b[\w -]{0,14}", re.I
+)
+
+
 def camera_of(sentences: Sequence[str]) -> str | None:
-    """The camera move the direction sentences name, if any."""
+    """The camera move the script's direction names (its framing phrases and moves, in order; a "wide" that
+    describes a river is not one), if any."""
     for sentence in sentences:
-        low = sentence.lower()
-        for pattern, move in _CAMERA_MOVES:
-            if re.search(pattern, low):
+        phrases = sorted([*_SHOT.finditer(sentence), *_MOVE.finditer(sentence)], key=lambda m: m.start())
+        for phrase in phrases:
+            low = phrase.group().lower()
+            move = next((move for pattern, move in _CAMERA_MOVES if re.search(pattern, low)), None)
+            if move is not None:
                 return move
     return None
 

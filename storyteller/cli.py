@@ -26,6 +26,7 @@ from generators.diffusion import preset as find_preset
 from generators.diffusion.runtime import gpu_memory_gb
 from planners import PLANNERS
 from planners.llm import LLMPlanner
+from planners.shot_prose import SHOT_MODES
 from retrieval import RETRIEVERS
 from retrieval.demo import build as build_demo_clips
 from retrieval.library import Library
@@ -117,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--fps", type=_fps, default=24, help="frames per second (default 24)")
         p.add_argument("--seed", type=_seed, default=0, help="random seed, 0 to 2**63-1 (default 0)")
         p.add_argument("--planner", help="planner backend (default: fountain for .fountain files, else heuristic)")
+        p.add_argument(
+            "--shots",
+            choices=SHOT_MODES,
+            default="auto",
+            help="the heuristic planner's shots: a paragraph each (shot prose), by sentences, or auto (the default: "
+            "by what the text is)",
+        )
         p.add_argument("--llm", metavar="PROVIDER:MODEL", help="plan with a chat model, e.g. openai:gpt-4o-mini")
         p.add_argument("--fallback", metavar="PLANNER", help="planner to use if the LLM gives no valid plan")
         p.add_argument("--minutes", type=_minutes, help="target length of the film (default: from the text)")
@@ -424,7 +432,8 @@ def _planner(args: argparse.Namespace, story: Path) -> Planner:
     if args.llm:
         return LLMPlanner.from_spec(args.llm, fallback=args.fallback)
     default = "fountain" if story.suffix.lower() == ".fountain" else "heuristic"
-    return PLANNERS.create(args.planner or default)
+    name = args.planner or default
+    return PLANNERS.create(name, shots=args.shots) if name == "heuristic" else PLANNERS.create(name)
 
 
 def _model_line(stats: Any) -> str:

@@ -194,6 +194,11 @@ class StoryPlan(_Model):
     schema_version: int = SCHEMA_VERSION
     title: str
     style: str = ""
+    shots_by: Literal["paragraph", "sentence"] | None = Field(
+        default=None,
+        description="How the planner cut the text into shots: a shot a paragraph (shot prose, as written for "
+        "video models) or by its sentences (narrative prose); null: another way (a screenplay, a model).",
+    )
     seed: int = Field(default=0, ge=0, lt=2**63, description="Random seed, 0 to 2**63 - 1.")
     fps: int = Field(default=24, ge=1, le=120)
     width: int = Field(default=512, ge=16, le=4096)

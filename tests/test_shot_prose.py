@@ -1,0 +1,84 @@
+"""Shot prose (issue 26): a script written for a video model, one paragraph a shot with its camera, style
+and mood sentences, is planned a shot a paragraph; direction names no one and sets the camera."""
+
+from __future__ import annotations
+
+import pytest
+
+from planners.heuristic import HeuristicPlanner
+from planners.shot_prose import camera_of, is_direction, masked
+from storyteller.core.errors import StorytellerError
+from storyteller.core.models import PlanConfig
+
+SCRIPT = """The Harbour Keeper
+
+Wide establishing shot of a fishing harbour at dawn, boats rocking in grey water. Ana, an old harbour keeper in a \
+yellow oilskin, walks along the pier carrying a coil of rope. Cinematic, realistic style.
+
+She kneels at the edge of the pier and ties the rope to a rusty ring. Close-up of her weathered hands pulling the \
+knot tight. The mood is calm and patient.
+
+Medium shot of a small boy running down the pier toward her, waving a red flag. Tracking shot following him past \
+the stacked crates. Bright morning light.
+
+Ana stands up and takes the flag from the boy. Low-angle shot, the lighthouse behind them. The atmosphere is warm \
+and hopeful.
+"""
+CONFIG = PlanConfig(title="harbour", width=64, height=64, fps=8)
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return HeuristicPlanner().plan(SCRIPT, CONFIG)
+
+
+def test_each_written_paragraph_is_one_shot_and_the_plan_says_how_it_was_cut(plan):
+    assert plan.shots_by == "paragraph" and len(plan.shots) == 4
+
+
+def test_direction_names_no_one_and_the_protagonist_is_followed_through_she(plan):
+    names = {c.name.lower() for c in plan.characters}
+    assert not names & {"wide", "close", "medium", "tracking", "low", "mood", "atmosphere", "cinematic", "style"}
+    ana = next(c.id for c in plan.characters if c.name == "Ana")
+    boy = next(c.id for c in plan.characters if c.kind == "boy")
+    assert [ana in s.characters for s in plan.shots] == [True, True, True, True]
+    assert [boy in s.characters for s in plan.shots] == [False, False, True, True]
+
+
+def test_the_camera_comes_from_the_script_and_the_look_joins_the_prompt_not_the_narration(plan):
+    assert [s.camera for s in plan.shots] == ["wide", "close_up", "static", "tilt_up"]
+    first = plan.shots[0]
+    assert "Cinematic, realistic style" in first.prompt and "style" not in first.text  # not read aloud
+    assert "The mood is calm" not in plan.shots[1].text and "calm and patient" in plan.shots[1].prompt
+
+
+def test_narrative_prose_keeps_its_sentence_reading_and_the_mode_can_be_forced():
+    story = "Mia walked to the lighthouse. The keeper waved at her. Then the rain began to fall on the sea."
+    assert HeuristicPlanner().plan(story, CONFIG).shots_by == "sentence"
+    assert HeuristicPlanner(shots="sentence").plan(SCRIPT, CONFIG).shots_by == "sentence"
+    assert len(HeuristicPlanner(shots="sentence").plan(SCRIPT, CONFIG).shots) > 4
+    with pytest.raises(StorytellerError, match="shots 'chapters'"):
+        HeuristicPlanner(shots="chapters")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "direction"),
+    [
+        ("Cinematic, realistic style.", True),
+        ("The mood is patient and quiet.", True),
+        ("Medium shot, soft focus on the background.", True),
+        ("Wide establishing shot of the harbour at dawn.", True),
+        ("Close-up of her hands on the rope.", False),  # it shows someone: read, its framing blanked
+        ("She lights a candle.", False),
+        ("The wide river flows past the mill.", False),
+    ],
+)
+def test_a_sentence_of_direction_alone_is_told_from_one_that_shows_something(sentence, direction):
+    assert is_direction(sentence) is direction
+    assert len(masked(sentence)) == len(sentence)  # offsets hold
+
+
+def test_a_wide_river_is_no_camera_but_a_wide_shot_is():
+    assert camera_of(["The wide river flows past the mill."]) is None
+    assert camera_of(["Slow push-in on the kettle."]) == "zoom_in"
+    assert camera_of(["Wide shot of the valley."]) == "wide"
