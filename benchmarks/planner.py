@@ -5,9 +5,11 @@
 DIR holds `<id>.txt` stories with `<id>.json` annotations beside them: {"characters": {id: [aliases]},
 "extras": [aliases], "sentences": [{"text", "present": [ids]}]}; the first alias of a named character
 is its proper name. A folder with a `stories.py` that writes such files (`python stories.py OUT`) is
-expanded first. For every story the table gives per-shot character recall and precision, proper names
-kept exactly, and planning time; then the mean, and the time to plan a long story made of the same
-stories repeated (`--long-words`).
+expanded first. For every story the table gives its shots per paragraph of its body (in a shot script
+a paragraph is a written shot: 1.00 is perfect; a fable's paragraphs hold several shots), per-shot
+character recall and precision, proper names kept exactly, characters that stand for no one annotated
+(nor an extra: a mood, a place, a brand), and planning time; then the mean, and the time to plan a long
+story made of the same stories repeated (`--long-words`).
 
 Scoring: a plan character stands for the annotated character one of whose aliases appears as a word in
 its name, id, kind or appearance (the first field that names one decides); one that stands for an extra
@@ -78,7 +80,14 @@ def score(annotation: dict, plan: StoryPlan) -> dict:
         "recall": hits / max(1, hits + misses),
         "precision": hits / max(1, hits + wrong),
         "names": (sum(1 for n in names if _fold(n) in kept), len(names)),
+        "no one": sum(1 for stands in meaning.values() if stands is None),  # characters that are nobody
     }
+
+
+def written_shots(story: str) -> int:
+    """The paragraphs of the story's body (after its title): in a shot script, the shots its writer cut."""
+    body = story.split("\n\n", 1)[-1] if "\n\n" in story else story
+    return max(1, sum(1 for part in body.split("\n\n") if part.strip()))
 
 
 def stories_in(folder: Path, scratch: Path) -> list[Path]:
@@ -95,7 +104,7 @@ def main() -> None:
     parser.add_argument("--long-words", type=int, default=100_000, help="0: skip the long story")
     args = parser.parse_args()
     planner = PLANNERS.create(args.planner)
-    rows, totals = [], {"recall": 0.0, "precision": 0.0, "named": 0, "names": 0, "seconds": 0.0}
+    rows, totals = [], {"recall": 0.0, "precision": 0.0, "named": 0, "names": 0, "seconds": 0.0, "no one": 0}
     with tempfile.TemporaryDirectory() as scratch:
         paths = stories_in(args.folder, Path(scratch))
         if not paths:
@@ -111,17 +120,19 @@ def main() -> None:
             result = score(json.loads(path.with_suffix(".json").read_text(encoding="utf-8")), plan)
             named, names = result["names"]
             rows.append(
-                (path.stem, len(plan.shots), f"{result['recall']:.2f}", f"{result['precision']:.2f}",
-                 f"{named}/{names}", f"{seconds * 1000:.0f}")
+                (path.stem, len(plan.shots), f"{len(plan.shots) / written_shots(story):.2f}",
+                 f"{result['recall']:.2f}", f"{result['precision']:.2f}", f"{named}/{names}",
+                 str(result["no one"]), f"{seconds * 1000:.0f}")
             )  # fmt: skip
+            totals["no one"] += result["no one"]
             for key in ("recall", "precision", "seconds"):
                 totals[key] += result[key] if key != "seconds" else seconds
             totals["named"] += named
             totals["names"] += names
     n = len(paths)
     rows.append(
-        ("mean", "", f"{totals['recall'] / n:.2f}", f"{totals['precision'] / n:.2f}",
-         f"{totals['named']}/{totals['names']}", f"{totals['seconds'] / n * 1000:.0f}")
+        ("mean", "", "", f"{totals['recall'] / n:.2f}", f"{totals['precision'] / n:.2f}",
+         f"{totals['named']}/{totals['names']}", str(totals["no one"]), f"{totals['seconds'] / n * 1000:.0f}")
     )  # fmt: skip
     if args.long_words:
         body = "\n\n".join(t.split("\n\n", 1)[-1] for t in texts)
@@ -131,9 +142,18 @@ def main() -> None:
         plan = planner.plan(long_story, PlanConfig(title="long"))
         seconds = time.perf_counter() - start
         rows.append(
-            (f"long story ({len(long_story.split())} words)", len(plan.shots), "", "", "", f"{seconds * 1000:.0f}")
+            (
+                f"long story ({len(long_story.split())} words)",
+                len(plan.shots),
+                "",
+                "",
+                "",
+                "",
+                "",
+                f"{seconds * 1000:.0f}",
+            )
         )
-    header = ("story", "shots", "recall", "precision", "names kept", "plan ms")
+    header = ("story", "shots", "per paragraph", "recall", "precision", "names kept", "no one", "plan ms")
     print_table(header, rows)
 
 
