@@ -149,3 +149,15 @@ def test_run_json_says_what_the_film_is_made_of_before_the_encoders(tmp_path):
     again = teller.make(HAMSTER, "b", width=64, height=64, fps=8)
     assert again.rendered["segments"] == 0 and again.rendered["films"] == 1
     assert again.content == first.content == record
+
+
+def test_two_leases_in_one_process_each_hold_what_is_made_while_they_last(tmp_path):
+    """Two renders at once in one process (threads, the API): one ending never stops the other's holding."""
+    cache = Cache(tmp_path)
+    with cache.lease():
+        with cache.lease():
+            first = cache.put("clip", "k1", ".mkv", lambda p: p.write_bytes(b"a"))
+        second = cache.put("clip", "k2", ".mkv", lambda p: p.write_bytes(b"b"))  # after the inner one ended
+        assert {first, second} <= cache.leased()
+        assert cache.prune(0) == (0, 0)  # both held: nothing goes
+    assert cache.prune(0)[0] == 2

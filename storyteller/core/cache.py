@@ -159,16 +159,13 @@ class Cache:
         lease = folder / f"{os.getpid()}.{uuid.uuid4().hex[:8]}{LEASE_SUFFIX}"
         folder.mkdir(parents=True, exist_ok=True)
         lease.touch()
-        outer = _LEASES.get(self.root)
-        _LEASES[self.root] = _Lease(lease)
+        mine = _Lease(lease)
+        _LEASES.setdefault(self.root, []).append(mine)  # renders at once in one process: each has its own
         try:
             self.hold(paths)
             yield
         finally:
-            if outer is None:
-                _LEASES.pop(self.root, None)
-            else:
-                _LEASES[self.root] = outer
+            _LEASES[self.root].remove(mine)
             lease.unlink(missing_ok=True)
 
     def hold(self, paths: Iterable[Path]) -> None:
@@ -256,19 +253,19 @@ class _Lease:
     held: set[Path] = field(default_factory=set)
 
 
-_LEASES: dict[Path, _Lease] = {}  # store root -> the lease a render in this process holds on it
+_LEASES: dict[Path, list[_Lease]] = {}  # store root -> the leases renders in this process hold on it
 _READ: dict[Path, tuple[tuple[int, int], set[Path]]] = {}  # lease file -> (its size and mtime, its entries)
 
 
 def _hold(root: Path, path: Path) -> None:
-    """Write `path` into this process's lease on `root`, if it holds one (a line appended: a reader sees
-    whole lines, and ignores a last one cut short)."""
-    lease = _LEASES.get(root)
-    if lease is None or path in lease.held:
-        return
-    lease.held.add(path)
-    with contextlib.suppress(OSError), open(lease.file, "a", encoding="utf-8") as out:
-        out.write(str(path.relative_to(root)) + "\n")
+    """Write `path` into every lease this process holds on `root` (a line appended: a reader sees whole
+    lines, and ignores a last one cut short)."""
+    for lease in list(_LEASES.get(root, ())):  # (a render on another thread may end meanwhile)
+        if path in lease.held:
+            continue
+        lease.held.add(path)
+        with contextlib.suppress(OSError), open(lease.file, "a", encoding="utf-8") as out:
+            out.write(str(path.relative_to(root)) + "\n")
 
 
 def _read_lease(root: Path, lease: Path) -> set[Path]:
