@@ -37,7 +37,7 @@ from stitching.metrics import evaluate_sound, evaluate_video
 from stitching.sound import NARRATION_MODES
 from storyteller import __version__
 from storyteller.core.backend import Planner
-from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, user_store
+from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, atomic_write_text, user_store
 from storyteller.core.errors import StorytellerError, printable
 from storyteller.core.executors import DEFAULT_WORKERS
 from storyteller.core.models import MAX_ASPECT, PlanConfig, StoryPlan, read_plan
@@ -45,7 +45,7 @@ from storyteller.core.outputs import check_film_output, check_output, safe_name
 from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, RichReporter, note
 from storyteller.core.video_io import frame_count
 from storyteller.export import export
-from storyteller.pipeline import RunResult, Storyteller, save_plan
+from storyteller.pipeline import RunResult, Storyteller
 from storyteller.render_plan import DEFAULT_QUALITY, ENCODERS
 from storyteller.studio import load_server
 
@@ -420,7 +420,8 @@ def _plan(args: argparse.Namespace) -> int:
     if args.output is None:
         print(plan.model_dump_json(indent=2))
     else:
-        save_plan(plan, args.output)
+        # the file the user named (checked above: replaced only with -y), no run's versions beside it
+        atomic_write_text(args.output, plan.model_dump_json(indent=2))
         print(f"wrote {args.output}: {len(plan.shots)} shots, {plan.duration:.1f}s", file=sys.stderr)
     if teller.planner.stats is not None:
         print(_model_line(teller.planner.stats), file=sys.stderr)
