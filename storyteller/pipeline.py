@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import hashlib
 import itertools
 import json
 import os
@@ -59,7 +58,7 @@ from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
 from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
-from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, Voice, read_plan
+from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, Voice, read_plan, stable_hash
 from storyteller.core.outputs import check_film_output, check_run_dir
 from storyteller.core.progress import Advance, QuietReporter, Reporter, note
 from storyteller.core.video_io import concat_videos, prefetch, write_video
@@ -884,7 +883,7 @@ def save_plan(plan: StoryPlan, path: Path) -> None:
             return
         atomic_write_text(_next_version(path), old)
     atomic_write_text(path, text)
-    atomic_write_text(path.parent / "plans" / WRITTEN, _text_digest(text))
+    atomic_write_text(path.parent / "plans" / WRITTEN, stable_hash(text))
 
 
 WRITTEN = "written.sha256"  # in plans/: the digest of the plan.json storyteller wrote last
@@ -898,7 +897,7 @@ def note_edits(path: Path) -> None:
     except OSError:
         return
     try:
-        ours = (path.parent / "plans" / WRITTEN).read_text(encoding="utf-8") == _text_digest(held)
+        ours = (path.parent / "plans" / WRITTEN).read_text(encoding="utf-8") == stable_hash(held)
     except OSError:
         ours = False
     if not ours:
@@ -909,7 +908,3 @@ def _next_version(path: Path) -> Path:
     kept = path.parent / "plans"
     numbers = [int(p.stem[5:]) for p in kept.glob("plan-*.json") if p.stem[5:].isdigit()]
     return kept / f"plan-{max(numbers, default=0) + 1:03d}.json"
-
-
-def _text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()

@@ -41,8 +41,12 @@ def check_output(
         run_dir: the run directory; an existing file that is one of its published outputs may be replaced.
     """
     target = Path(target)
-    if not _never_replaced(target, inputs):
-        return  # nothing there yet
+    if _never_replaced(target, inputs):  # something is there
+        _replaceable(target, overwrite, run_dir)
+
+
+def _replaceable(target: Path, overwrite: bool, run_dir: Path | None) -> None:
+    """An existing file is replaced only when asked, or when it is what this run wrote before."""
     if overwrite or (run_dir is not None and _one_of_its_outputs(target, run_dir)):
         return
     raise StorytellerError(f"{target}: already exists; add -y/--overwrite to replace it")
@@ -77,12 +81,11 @@ def check_film_output(
 ) -> None:
     """`check_output` for a film given as -o and every sidecar written beside it."""
     output, inputs = Path(output), list(inputs)
-    for target in (output, *film_sidecars(output)):
-        _never_replaced(target, inputs)
+    present = [target for target in (output, *film_sidecars(output)) if _never_replaced(target, inputs)]
     if output.suffix.lower() != FILM_SUFFIX:
         raise StorytellerError(f"{output}: the film is an MP4; name the output something.mp4")
-    for target in (output, *film_sidecars(output)):
-        check_output(target, inputs=inputs, overwrite=overwrite, run_dir=run_dir)
+    for target in present:
+        _replaceable(target, overwrite, run_dir)
 
 
 def check_run_dir(run_dir: Path, overwrite: bool = False, store: Path | None = None) -> None:
@@ -124,34 +127,30 @@ def _same_path(a: Path, b: Path) -> bool:
         return False
 
 
-def published_outputs(run_dir: Path) -> dict[Path, str]:
-    """The files this run published last (its film and the subtitles beside it) and their sha256, as
-    run.json names them; empty if it has no record, or a damaged one. A path recorded relative is taken
-    from the run directory."""
+def _published(run_dir: Path) -> dict[str, tuple[Path, str]]:
+    """What run.json says this run published last: {"video" | "subtitles": (path, sha256)}; empty if it has
+    no record, or a damaged one. A path recorded relative is taken from the run directory."""
     try:
         record = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
-        found = {}
-        for what in ("video", "subtitles"):
-            if isinstance(record.get(what), str) and isinstance(record.get(f"{what}_sha256"), str):
-                path = Path(record[what])
-                found[path if path.is_absolute() else Path(run_dir) / path.name] = record[f"{what}_sha256"]
-        return found
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (OSError, ValueError):
         return {}
+    found = {}
+    for what in ("video", "subtitles"):
+        path, digest = (record.get(what), record.get(f"{what}_sha256")) if isinstance(record, dict) else (0, 0)
+        if isinstance(path, str) and isinstance(digest, str):
+            found[what] = (Path(path) if Path(path).is_absolute() else Path(run_dir) / Path(path).name, digest)
+    return found
+
+
+def published_outputs(run_dir: Path) -> dict[Path, str]:
+    """The files this run published last (its film and the subtitles beside it) and their sha256."""
+    return dict(_published(run_dir).values())
 
 
 def published_film(run_dir: Path) -> tuple[Path, str] | None:
     """The film this run published last and its sha256, as run.json names them (None: no record, or a
     damaged one)."""
-    try:
-        record = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
-        video, digest = record["video"], record["video_sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not (isinstance(video, str) and isinstance(digest, str)):
-        return None
-    path = Path(video)
-    return (path if path.is_absolute() else Path(run_dir) / path.name), digest
+    return _published(run_dir).get("video")
 
 
 def _one_of_its_outputs(target: Path, run_dir: Path) -> bool:
