@@ -133,7 +133,8 @@ class HeuristicPlanner(Planner):
         start, end = group[0].start, group[-1].end
         directed = [s.text.strip() for s in group if s.start in directions]
         shown_text = [s.text.strip() for s in group if s.start not in directions]
-        text = " ".join(shown_text or directed)  # what is said and captioned: what is seen, not the directions
+        text = " ".join(s.text.strip() for s in group)  # the shot as written
+        said = " ".join(shown_text)  # what is read and captioned: what is seen, never the directions
         words = sum(s.words for s in group)
         duration = round(min(MAX_SHOT, max(MIN_SHOT, words / self.words_per_second)), 2)
 
@@ -196,7 +197,7 @@ class HeuristicPlanner(Planner):
         )
         location = locations.get(state["location"]) if state["location"] else None
         prompt_parts = [style] if style else []
-        prompt_parts.append(text)
+        prompt_parts.append(said or text)
         prompt_parts += [d.rstrip(".") for d in directed if shown_text]  # the framing, the look and the mood
         prompt_parts += [cast[c].appearance() for c in characters]
         if location:
@@ -205,6 +206,7 @@ class HeuristicPlanner(Planner):
         return Shot(
             id=f"shot_{index + 1:03d}",
             text=text,
+            narration=said if directed else None,
             span=(start, end),
             duration=duration,
             camera=camera,

@@ -35,7 +35,7 @@ def srt(plan: StoryPlan, cues: list[tuple[float, float, str]] | None = None) -> 
         return "\n".join(blocks)
     for n, (shot, start) in enumerate(zip(plan.shots, plan.shot_starts(), strict=True), 1):
         end = start + plan.shot_frames(shot)
-        text = "\n".join(textwrap.wrap(shown(shot.text), 60)) or "…"
+        text = "\n".join(textwrap.wrap(shown(shot.said), 60)) or "…"
         blocks.append(f"{n}\n{_timestamp(start / plan.fps)} --> {_timestamp(end / plan.fps)}\n{text}\n")
     return "\n".join(blocks)
 

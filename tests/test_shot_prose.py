@@ -48,8 +48,9 @@ def test_direction_names_no_one_and_the_protagonist_is_followed_through_she(plan
 def test_the_camera_comes_from_the_script_and_the_look_joins_the_prompt_not_the_narration(plan):
     assert [s.camera for s in plan.shots] == ["wide", "close_up", "static", "tilt_up"]
     first = plan.shots[0]
-    assert "Cinematic, realistic style" in first.prompt and "style" not in first.text  # not read aloud
-    assert "The mood is calm" not in plan.shots[1].text and "calm and patient" in plan.shots[1].prompt
+    assert "Cinematic, realistic style" in first.prompt and "style" not in first.said  # planned, not read aloud
+    assert first.text.startswith("Wide establishing shot") and first.text.endswith("realistic style.")  # as written
+    assert "The mood is calm" not in plan.shots[1].said and "calm and patient" in plan.shots[1].prompt
 
 
 def test_narrative_prose_keeps_its_sentence_reading_and_the_mode_can_be_forced():

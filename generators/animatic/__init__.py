@@ -59,7 +59,7 @@ class ShotRenderer:
             if s.caption.lower() != s.label.lower()
         }
         self._posed: dict[tuple, Image.Image] = {}
-        self.caption = _caption_overlay(shot.text, self.size) if captions else None
+        self.caption = _caption_overlay(shot.said, self.size) if captions else None
         indoors = setting_of(location.name if location else None)[0] in ("indoor", "arena")
         self.weather = "clear" if backdrop is not None or indoors else graph.weather  # no snow in the kitchen
 

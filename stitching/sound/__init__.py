@@ -87,7 +87,7 @@ def lines(plan: StoryPlan, shot: Shot, narration: str = "story") -> list[Line]:
     if narration == "none":
         return []
     said: list[Line] = []
-    parts = _parts(shot.text)
+    parts = _parts(shot.said)
     narrator = plan.narrator or Voice(name=plan.language)
     for index, (text, quoted) in enumerate(parts):
         text = re.sub(r"\s+", " ", text).strip(" ,;:")

@@ -175,19 +175,40 @@ class MotionGuide(_Model):
 class Shot(_Model):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     text: str = Field(
-        max_length=MAX_SHOT_TEXT, description="The span of the story this shot shows; also its caption and narration."
+        max_length=MAX_SHOT_TEXT,
+        description="The span of the story this shot shows, as written; also its caption and narration unless "
+        "`narration` says otherwise.",
+    )
+    narration: str | None = Field(
+        default=None,
+        max_length=MAX_SHOT_TEXT,
+        description="What is read aloud and captioned, when it is not the whole text: a shot script's directions "
+        "to the camera (\"Wide tracking shot. Realistic style.\") are planned, never read. null: the text.",
     )
     span: tuple[int, int] = Field(description="Character offsets of `text` in the story.")
     duration: float = Field(ge=MIN_SHOT_SECONDS, le=MAX_SHOT_SECONDS, description="Seconds.")
     camera: CameraMove = "static"
     prompt: str
+    keyframe_prompt: str = Field(
+        default="", description="The first frame's picture when it is not `prompt` (a shot list's first-frame prompt)."
+    )
     motion_prompt: str = Field(default="", description="How things move, for image-to-video backends.")
     negative_prompt: str = ""
     characters: list[str] = []
     location: str | None = None
     transition: Transition = Transition()
+    continues: bool = Field(
+        default=False,
+        description="The shot goes on from the previous one without a cut (a shot list's `cut: false`): the same "
+        "place and people, no transition; an image-to-video animator starts it from the previous clip's last frame.",
+    )
     graph: SceneGraph = SceneGraph()
     guide: MotionGuide | None = Field(default=None, description="Retrieved motion; pin or swap it by hand.")
+
+    @property
+    def said(self) -> str:
+        """What the shot reads aloud and captions: its narration, else its text."""
+        return self.text if self.narration is None else self.narration
 
 
 class StoryPlan(_Model):
@@ -224,6 +245,8 @@ class StoryPlan(_Model):
         _unique("shot", [s.id for s in self.shots])
         characters = {c.id for c in self.characters}
         locations = {loc.id for loc in self.locations}
+        if self.shots[0].continues:
+            raise ValueError(f"shot {self.shots[0].id}: the first shot has no shot before it to continue")
         for shot in self.shots:
             for cid in shot.characters:
                 if cid not in characters:

@@ -249,9 +249,11 @@ class Studio:
             else:
                 start, end = action.start - first_seconds, min(action.end - first_seconds, second_seconds)
                 second_actions.append(action.model_copy(update={"start": start, "end": max(start, end)}))
+        said = _split_narration(shot.narration)
         first = shot.model_copy(
             update={
                 "text": shot.text[:cut].strip(),
+                "narration": said[0],
                 "span": (shot.span[0], at),
                 "duration": first_seconds,
                 "graph": shot.graph.model_copy(update={"actions": first_actions}),
@@ -261,6 +263,7 @@ class Studio:
             update={
                 "id": _new_id(plan, shot.id),
                 "text": shot.text[cut:].strip(),
+                "narration": said[1],
                 "span": (at, shot.span[1]),
                 "duration": second_seconds,
                 "transition": Transition(),
@@ -418,6 +421,14 @@ def _new_id(plan: StoryPlan, base: str) -> str:
         if f"{base}_{suffix}" not in taken:
             return f"{base}_{suffix}"
     raise StorytellerError("no free shot id")
+
+
+def _split_narration(narration: str | None) -> tuple[str | None, str | None]:
+    """A shot's own narration cut as its text is (null stays null: each half reads its own text)."""
+    if narration is None:
+        return None, None
+    cut = _middle_break(narration)
+    return (narration, "") if cut is None else (narration[:cut].strip(), narration[cut:].strip())
 
 
 def _middle_break(text: str) -> int | None:
