@@ -183,7 +183,7 @@ class Shot(_Model):
         default=None,
         max_length=MAX_SHOT_TEXT,
         description="What is read aloud and captioned, when it is not the whole text: a shot script's directions "
-        "to the camera (\"Wide tracking shot. Realistic style.\") are planned, never read. null: the text.",
+        'to the camera ("Wide tracking shot. Realistic style.") are planned, never read. null: the text.',
     )
     span: tuple[int, int] = Field(description="Character offsets of `text` in the story.")
     duration: float = Field(ge=MIN_SHOT_SECONDS, le=MAX_SHOT_SECONDS, description="Seconds.")
