@@ -12,8 +12,9 @@ import random
 import re
 from dataclasses import dataclass, replace
 
-from planners import reading, shot_prose
+from planners import reading, shot_lists, shot_prose
 from planners.reading import Member, SentenceReading
+from planners.shot_lists import ShotList
 from storyteller.core import lexicon as lx
 from storyteller.core.backend import Planner
 from storyteller.core.errors import StorytellerError
@@ -71,17 +72,29 @@ class HeuristicPlanner(Planner):
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         story = story.replace("\r\n", "\n")
+        given = shot_lists.read(story)
+        if given is not None:  # another tool's shot list: its shots, one for one
+            text, spans = given.as_text()
+            return self._plan(text, spans[0][0], given.title, "", config, given)
         title, body_start = _title_of(story)
         style, style_end = _style_of(story[body_start:])
-        body_start += style_end
-        sentences = _split_sentences(story, body_start)
-        numbers = dict.fromkeys(s.paragraph for s in sentences)
+        return self._plan(story, body_start + style_end, title, style, config)
+
+    def _plan(
+        self, story: str, body_start: int, title: str, style: str, config: PlanConfig, given: ShotList | None = None
+    ) -> StoryPlan:
+        # a shot list's prologue (its overview, HoloCine's global caption) is read for who is who, never shot
+        sentences = _split_sentences(story, 0 if given else body_start)
+        prologue = {s.start for s in sentences if s.start < body_start} if given else set()
+        numbers = dict.fromkeys(s.paragraph for s in sentences if s.start not in prologue)
         paragraphs = [[s.text for s in sentences if s.paragraph == n] for n in numbers]
-        by_paragraph = shot_prose.reads_as_shots(paragraphs, self.shots)
+        by_paragraph = given is not None or shot_prose.reads_as_shots(paragraphs, self.shots)
         # shot prose: a sentence of direction alone (the style, the mood, a framing) is read for the camera and
         # the look, never for people; in one that also shows something, the framing's words are blanked
-        directions = {s.start for s in sentences if by_paragraph and shot_prose.is_direction(s.text)}
-        seen = [s for s in sentences if s.start not in directions]
+        directions = {s.start for s in sentences if by_paragraph and shot_prose.is_direction(s.text)} - prologue
+        # a framing with a place in it ("Wide shot of a harbour at dawn") is read for the place and what is in
+        # it; a look or mood alone ("Realistic style.", "The mood is calm.") is not read at all
+        seen = [s for s in sentences if s.start not in directions or not shot_prose.is_look(s.text)]
         shown = [(shot_prose.masked(s.text) if by_paragraph else s.text, s.start, s.end, s.paragraph) for s in seen]
         window = shot_prose.PRONOUN_WINDOW if by_paragraph else reading.WINDOW
         seen_readings, cast = reading.read(shown, self.names, window)
@@ -91,13 +104,23 @@ class HeuristicPlanner(Planner):
             if s.start in found
             else SentenceReading(s.text, s.start, s.end, s.paragraph, len(_WORD.findall(s.text)))
             for s in sentences
+            if s.start not in prologue
         ]
-        shots_text = _by_paragraph(readings) if by_paragraph else _group_into_shots(readings)
+        if given is not None:  # one shot a given shot, however long
+            shots_text = [[r for r in readings if r.paragraph == n] for n in numbers]
+        else:
+            shots_text = _by_paragraph(readings) if by_paragraph else _group_into_shots(readings)
         locations: dict[str, Location] = {}
         shots: list[Shot] = []
         state = {"location": None, "time": "day", "weather": "clear"}
+        for sentence in (found[s.start] for s in sentences if s.start in prologue and s.start in found):
+            _set_scene(sentence, locations, state)  # a global caption's "The environment is a harbour at dusk"
         for index, group in enumerate(shots_text):
-            shots.append(self._shot(index, group, cast, locations, state, config, style, directions, by_paragraph))
+            shot = self._shot(index, group, cast, locations, state, config, style, directions, by_paragraph)
+            if given is not None:
+                previous = shots[-1] if shots else None
+                shot = shot_lists.as_given(shot, given.shots[index], previous, lambda cid: _entity(cast[cid]))
+            shots.append(shot)
         if config.minutes:  # stretch or squeeze every shot, and its actions, to the asked length
             scale = config.minutes * 60 / sum(s.duration for s in shots)
             shots = [scaled(s, s.duration * scale) for s in shots]
@@ -110,7 +133,7 @@ class HeuristicPlanner(Planner):
         return StoryPlan(
             title=title or config.title,
             style=style,
-            shots_by="paragraph" if by_paragraph else "sentence",
+            shots_by="list" if given else "paragraph" if by_paragraph else "sentence",
             language=lx.detect_language(story),
             characters=characters,
             locations=list(locations.values()),
@@ -131,8 +154,11 @@ class HeuristicPlanner(Planner):
         by_paragraph: bool,
     ) -> Shot:
         start, end = group[0].start, group[-1].end
-        directed = [s.text.strip() for s in group if s.start in directions]
-        shown_text = [s.text.strip() for s in group if s.start not in directions]
+        unsaid = {s.start for s in group if s.start in directions or (by_paragraph and not shot_prose.narrated(s.text))}
+        directed = [s.text.strip() for s in group if s.start in unsaid]
+        shown_text = [
+            shot_prose.spoken(s.text) if by_paragraph else s.text.strip() for s in group if s.start not in unsaid
+        ]
         text = " ".join(s.text.strip() for s in group)  # the shot as written
         said = " ".join(shown_text)  # what is read and captioned: what is seen, never the directions
         words = sum(s.words for s in group)
@@ -146,12 +172,7 @@ class HeuristicPlanner(Planner):
         for s_index, sentence in enumerate(group):
             low = sentence.text.lower()
             camera = camera or next((move for phrase, move in lx.CAMERA_PHRASES if phrase in low), None)
-            words = [w.lower().replace("’", "'") for w in _WORD.findall(sentence.text)]
-            for word in words:
-                state["time"] = lx.TIME_WORDS.get(word, state["time"])
-                state["weather"] = lx.WEATHER_WORDS.get(word, state["weather"])
-            if set(words) & lx.WEATHER_ENDS and set(words) & set(lx.WEATHER_WORDS):
-                state["weather"] = "clear"
+            _set_scene(sentence, locations, state)
             # who is there, the things shown, then whoever acts or is acted on (in order: no hash seeds)
             involved = [i for a in sentence.actions for i in (a[0], a[2]) if i]
             involved += [i for r in sentence.relations for i in (r[0], r[2])]
@@ -162,11 +183,6 @@ class HeuristicPlanner(Planner):
             ]
             for entity in shown:
                 entities.setdefault(entity.id, entity)
-            if sentence.place is not None:
-                name, description = sentence.place
-                lid = reading.slug(name)
-                locations.setdefault(lid, Location(id=lid, name=name, description=description))
-                state["location"] = lid
             relations += [
                 Relation(subject=s, predicate=p, object=o)
                 for s, p, o in sentence.relations
@@ -206,7 +222,7 @@ class HeuristicPlanner(Planner):
         return Shot(
             id=f"shot_{index + 1:03d}",
             text=text,
-            narration=said if directed else None,
+            narration=said if said != text else None,
             span=(start, end),
             duration=duration,
             camera=camera,
@@ -328,6 +344,21 @@ def _by_paragraph(sentences: list[SentenceReading]) -> list[list[SentenceReading
         else:
             groups.append(members)
     return groups
+
+
+def _set_scene(sentence: SentenceReading, locations: dict[str, Location], state: dict) -> None:
+    """The place, time of day and weather a sentence moves the story to (`state`, in place)."""
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(sentence.text)]
+    for word in words:
+        state["time"] = lx.TIME_WORDS.get(word, state["time"])
+        state["weather"] = lx.WEATHER_WORDS.get(word, state["weather"])
+    if set(words) & lx.WEATHER_ENDS and set(words) & set(lx.WEATHER_WORDS):
+        state["weather"] = "clear"
+    if sentence.place is not None:
+        name, description = sentence.place
+        lid = reading.slug(name)
+        locations.setdefault(lid, Location(id=lid, name=name, description=description))
+        state["location"] = lid
 
 
 def _entity(member: Member) -> Entity:

@@ -866,7 +866,7 @@ def _choose_place(places: list[tuple[Any, str, str]]) -> tuple[str, str] | None:
         prep = token.head.lower_ if token.dep_ == "pobj" else ""
         if token.dep_ == "pobj" and token.head.lower_ == "of" and token.head.head.dep_ == "pobj":
             prep = token.head.head.head.lower_  # "in the harbour of X": the outer preposition decides
-        if prep not in lx.PLACE_PREPOSITIONS and token.dep_ not in ("nsubj", "dobj"):
+        if prep not in lx.PLACE_PREPOSITIONS and token.dep_ not in ("nsubj", "dobj", "attr"):  # "… is a harbour"
             continue
         rank = 1 if prep in ("from", "to", "toward", "towards") else 2 if not prep else 0
         if rank < best_rank:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from storyteller.core import lexicon as lx
+
 SHOT_MODES = ("auto", "paragraph", "sentence")
 PRONOUN_WINDOW = 12  # sentences: a script follows its protagonist through "she" across several shots
 
@@ -42,6 +44,23 @@ _LOOK = re.compile(  # a sentence of look or mood: "Cinematic, realistic style."
     re.IGNORECASE,
 )
 _SOMEONE = re.compile(r"\b(?:he|she|they|him|her|them|his|their|its|it)\b|(?<=\s)[A-Z][a-z]")
+_LIVING = re.compile(r"[a-z]+")
+_WORDS = re.compile(r"\w+")
+_CAMERA_MOVE = re.compile(  # a move or the camera itself, as words to blank: "slow push-in", "handheld camera"
+    r"\b(?:(?:slow|quick|fast|gentle|smooth|subtle|shaky)\s+)?(?:pans?|panning|tilts?|zooms?|push(?:es)?[- ]ins?|"
+    r"pulls?[- ]back|dolly(?:[- ](?:in|out))?|dollies|crane shot|handheld(?: camera)?|camera)\b",
+    re.IGNORECASE,
+)
+
+
+def _shows_someone(text: str) -> bool:
+    """A pronoun, a name, or a living thing ("the woman", "a fox") in what is left of a sentence."""
+    return bool(_SOMEONE.search(text)) or any(lx.singular(w) in lx.ANIMATE for w in _LIVING.findall(text.lower()))
+
+
+def is_look(sentence: str) -> bool:
+    """A sentence of look or mood alone: "Cinematic, realistic style.", "The mood is patient and quiet." """
+    return bool(_LOOK.search(sentence.strip()))
 
 
 def is_direction(sentence: str) -> bool:
@@ -49,10 +68,34 @@ def is_direction(sentence: str) -> bool:
     realistic style.", "The mood is patient.", "Medium shot, soft focus on the background." It is no shot
     of its own and names no one. ("Close-up of her hands on the lens" shows someone: see `masked`.)"""
     sentence = sentence.strip()
-    if _LOOK.search(sentence):
+    if is_look(sentence):
         return True
-    rest = _SHOT.sub(" ", sentence)
-    return rest != sentence and not _SOMEONE.search(rest)
+    rest = _CAMERA_MOVE.sub(" ", _SHOT.sub(" ", sentence))
+    return rest != sentence and not _shows_someone(rest)
+
+
+_CLAUSE = re.compile(r"\b(?:as|while|when|where)\s+(\w.*)$")
+
+
+def spoken(sentence: str) -> str:
+    """What of a sentence is read aloud: after a framing phrase, the clause it frames ("Wide shot of the quay
+    as the woman walks along the stones." -> "The woman walks along the stones.") or what it frames
+    ("Medium shot of Tomas mending a net." -> "Tomas mending a net."); else the sentence."""
+    sentence = sentence.strip()
+    framing = _SHOT.match(sentence)
+    if framing is None:
+        return sentence
+    clause = _CLAUSE.search(sentence, framing.end())
+    rest = clause.group(1) if clause else sentence[framing.end() :].strip()
+    return rest[:1].upper() + rest[1:]
+
+
+def narrated(sentence: str) -> bool:
+    """Whether a sentence of shot prose is read aloud: no direction, nor a framing with a few words after it
+    ("Wide shot from behind her.", "Close-up of Pip's ears twitching."): that describes the shot, not the story."""
+    sentence = sentence.strip()
+    framing = _SHOT.match(sentence)
+    return not is_direction(sentence) and not (framing and len(_WORDS.findall(sentence[framing.end() :])) < 5)
 
 
 def directs(sentence: str) -> bool:

@@ -24,7 +24,7 @@ from generators import ANIMATORS, KEYFRAME_GENERATORS
 from generators.diffusion import Preset, best_fit, presets
 from generators.diffusion import preset as find_preset
 from generators.diffusion.runtime import gpu_memory_gb
-from planners import PLANNERS
+from planners import PLANNERS, shot_lists
 from planners.llm import LLMPlanner
 from planners.shot_prose import SHOT_MODES
 from retrieval import RETRIEVERS
@@ -442,7 +442,14 @@ def _model_line(stats: Any) -> str:
     return f"model: {stats.calls} calls{tokens}, {stats.cache_hits} cache hits"
 
 
+def _is_shot_list(path: Path) -> bool:
+    """Whether a .json file is another tool's shot list (a story to plan), not a plan.json."""
+    return shot_lists.read(read_story(path)) is not None
+
+
 def _render(args: argparse.Namespace) -> int:
+    if args.plan.suffix == ".json" and _is_shot_list(args.plan):
+        raise StorytellerError(f"{args.plan} is a shot list to plan, not a plan: storyteller make {args.plan}")
     plan = read_plan(args.plan)
     run_dir = args.run_dir or _run_dir_of(args.plan, plan, args.runs)
     with _Progress(args.quiet) as reporter:
@@ -484,7 +491,7 @@ def _studio(args: argparse.Namespace) -> int:
             raise StorytellerError(f"{run_dir}: no plan.json here; give a run directory, a story or a plan")
         if not (run_dir / "run.json").is_file():
             plan = read_plan(run_dir / "plan.json")
-    elif target.suffix == ".json":
+    elif target.suffix == ".json" and not _is_shot_list(target):
         plan = read_plan(target)
         run_dir = _run_dir_of(target, plan, args.runs)
     else:

@@ -358,3 +358,36 @@ def test_two_models_of_one_class_never_share_cached_answers(tmp_path):
     same = LLMPlanner(Named(model_name="a", answers=[]))  # would raise if it were called
     same.plan(STORY, config)
     assert same.stats.cache_hits == 3
+
+
+def test_a_shot_list_keeps_its_shots_the_model_enriches_them_and_may_not_recut_them():
+    given = {
+        "story_name": "Fight night",
+        "story_overview": "A hamster boxes in a ring.",
+        "scenes": [
+            {"scene_num": 1, "first_frame_prompt": "an empty boxing ring under lights",
+             "video_prompts": ["A cute golden hamster throws punches in a boxing ring.", "The crowd cheers."],
+             "cut": [True, False]},
+        ],
+    }  # fmt: skip
+    merged = outline(events=[{"id": "e1", "text": "all of it", "agent": "hamster", "action": "punch",
+                              "characters": ["hamster"], "location": "ring", "duration": 6.0}])  # fmt: skip
+    kept = outline()
+    for event, sid in zip(kept["events"], ("s1", "s2"), strict=True):
+        event["id"] = sid
+    answers = [graphs(), imagination()]
+    for answer in answers:
+        for shot, sid in zip(answer["shots"], ("s1", "s2"), strict=True):
+            shot["event_id"] = sid
+    model = Scripted(answers=script(merged, kept, *answers))
+    plan = LLMPlanner(model).plan(json.dumps(given), CONFIG)
+    asked = model.seen[0][-1].content
+    part = asked.split("Part of the story to plan:")[1]
+    assert "[s1] A cute golden hamster" in part and "[s2] The crowd cheers." in part and '"scenes"' not in part
+    assert "this is a shot list" in model.seen[1][-1].content  # the re-cut answer was sent back
+    assert plan.shots_by == "list" and plan.title == "Fight night"
+    assert [s.text for s in plan.shots] == given["scenes"][0]["video_prompts"]
+    assert [s.continues for s in plan.shots] == [False, True]
+    assert plan.shots[0].keyframe_prompt == "an empty boxing ring under lights"
+    assert HAMSTER_LOOKS in plan.shots[0].prompt  # the model's enrichment stays
+    assert "hamster" in plan.shots[1].characters and plan.shots[1].transition.kind == "cut"

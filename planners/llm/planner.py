@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planners import PLANNERS
+from planners import PLANNERS, shot_lists
 from planners.llm import prompts
 from planners.llm.calls import ModelCaller, PlanningError
 from planners.llm.schemas import ActionPlan, BibleEntry, Event, Imagination, PlaceEntry, SceneGraphs, ShotGraph
+from planners.shot_lists import ShotList
 from storyteller.core.backend import Planner
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.lexicon import detect_language
@@ -87,14 +88,18 @@ class LLMPlanner(Planner):
             self.stats = caller.stats
 
     def _plan(self, story: str, config: PlanConfig, caller: ModelCaller) -> StoryPlan:
-        words = len(story.split())
+        given = shot_lists.read(story)
+        spans: list[tuple[int, int]] = []
+        if given is not None:  # another tool's shot list: the model plans each given shot, never re-cuts
+            story, spans = given.as_text()
+        words = len(story[spans[0][0] :].split()) if given else len(story.split())  # a prologue is not shown
         target = config.minutes * 60 if config.minutes else max(3.0, words / WORDS_PER_SECOND)
         bible: dict[str, BibleEntry] = {}
         places: dict[str, PlaceEntry] = {}
-        summary, title, style = "", "", ""
+        summary, title, style = "", given.title if given else "", ""
         shots: list[Shot] = []
-        for start, chunk in chunks(story, self.chunk_chars):
-            chunk_target = target * len(chunk.split()) / max(1, words)
+        for start, chunk, listed, shown in _pieces(story, spans, self.chunk_chars, given):
+            chunk_target = target * shown / max(1, words)
             outline = caller.ask(
                 "action planning",
                 prompts.STEP1.format(
@@ -108,7 +113,9 @@ class LLMPlanner(Planner):
                     story=chunk,
                 ),
                 ActionPlan,
-                lambda answer, t=chunk_target: check_outline(answer, bible, places, t),
+                lambda answer, t=chunk_target, ids=listed: (
+                    check_outline(answer, bible, places, t) + check_given(answer, ids)
+                ),
             )
             for entry in outline.characters:  # the bible is fixed at first sight
                 bible.setdefault(entry.id, entry)
@@ -143,16 +150,21 @@ class LLMPlanner(Planner):
             )
             details = {s.event_id: s for s in imagined.shots}
             for event in events:
-                shots.append(
-                    _shot(len(shots), event, by_event[event.id], details[event.id], story, start, bible, style)
-                )
-        for index in range(1, len(shots)):
+                shot = _shot(len(shots), event, by_event[event.id], details[event.id], story, start, bible, style)
+                if given is not None:  # the given shot's own words and span, its first frame, its cut
+                    n = len(shots)
+                    shot = shot.model_copy(update={"text": story[slice(*spans[n])], "span": spans[n]})
+                    previous = shots[-1] if shots else None
+                    shot = shot_lists.as_given(shot, given.shots[n], previous, lambda cid: _entity_of(bible[cid]))
+                shots.append(shot)
+        for index in range(1, len(shots) if given is None else 0):  # a shot list cuts as it says
             if shots[index].location != shots[index - 1].location:
                 shots[index].transition = Transition(kind="crossfade", duration=0.5)
         used = {c for s in shots for c in s.characters}
         return StoryPlan(
             title=title or config.title,
             style=style,
+            shots_by="list" if given else None,
             language=detect_language(story),
             **config.picture(),
             characters=[
@@ -187,6 +199,14 @@ def check_outline(
     if abs(total - target) > DURATION_TOLERANCE * target:
         errors.append(f"the durations add up to {total:.1f}s; they must add up to {target:.1f}s (within 5 %)")
     return errors
+
+
+def check_given(answer: ActionPlan, ids: list[str]) -> list[str]:
+    """A shot list's part: exactly its shots, one event each, by their ids and in their order."""
+    got = [e.id for e in answer.events]
+    if not ids or got == ids:
+        return []
+    return [f"this is a shot list: give exactly one event per shot, with the shot's id, in order: {ids} (got {got})"]
 
 
 def check_graphs(answer: SceneGraphs, events: list[Event], bible: dict[str, BibleEntry]) -> list[str]:
@@ -271,6 +291,35 @@ def _shot(
             weather=detail.weather,
         ),
     )
+
+
+def _pieces(
+    story: str, spans: list[tuple[int, int]], limit: int, given: ShotList | None
+) -> list[tuple[int, str, list[str], int]]:
+    """(offset, text to plan, the ids of its given shots, the words it shows): prose in chunks; a shot list
+    in runs of whole shots, each written as `[s3] …` under a line that says so, its prologue (who is who)
+    before the first."""
+    if given is None:
+        return [(start, chunk, [], len(chunk.split())) for start, chunk in chunks(story, limit)]
+    pieces: list[tuple[int, str, list[str], int]] = []
+    run: list[int] = []
+    for n in range(len(spans) + 1):
+        size = sum(spans[k][1] - spans[k][0] for k in run)
+        if run and (n == len(spans) or size + spans[n][1] - spans[n][0] > limit):
+            ids = [f"s{k + 1}" for k in run]
+            lines = "\n".join(f"[s{k + 1}] {story[slice(*spans[k])]}" for k in run)
+            intro = f"{given.prologue}\n\n" if not pieces and given.prologue else ""
+            rule = f"This part is a shot list: plan one event per shot, its id as the event's id ({', '.join(ids)})."
+            shown = sum(len(story[slice(*spans[k])].split()) for k in run)
+            pieces.append((spans[run[0]][0], f"{intro}{rule}\n{lines}", ids, shown))
+            run = []
+        if n < len(spans):
+            run.append(n)
+    return pieces
+
+
+def _entity_of(entry: BibleEntry) -> Entity:
+    return Entity(id=entry.id, label=entry.kind)
 
 
 def chunks(story: str, limit: int) -> list[tuple[int, str]]:

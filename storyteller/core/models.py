@@ -215,10 +215,11 @@ class StoryPlan(_Model):
     schema_version: int = SCHEMA_VERSION
     title: str
     style: str = ""
-    shots_by: Literal["paragraph", "sentence"] | None = Field(
+    shots_by: Literal["paragraph", "sentence", "list"] | None = Field(
         default=None,
         description="How the planner cut the text into shots: a shot a paragraph (shot prose, as written for "
-        "video models) or by its sentences (narrative prose); null: another way (a screenplay, a model).",
+        "video models), by its sentences (narrative prose), or as a shot list gave them (StoryMem's JSON, "
+        "HoloCine's prompt); null: another way (a screenplay, a model).",
     )
     seed: int = Field(default=0, ge=0, lt=2**63, description="Random seed, 0 to 2**63 - 1.")
     fps: int = Field(default=24, ge=1, le=120)
