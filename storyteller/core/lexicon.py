@@ -105,6 +105,12 @@ SKY_THINGS = {
     "airplane", "plane", "balloon", "kite", "rocket", "comet", "rainbow", "helicopter", "owl", "eagle",
     "dove", "butterfly", "dragon", "ufo", "meteor", "lightning",
 }
+# Celestial bodies: in the sky, never characters ("the Moon hangs full", "the red plains of Mars").
+CELESTIAL = {
+    "sun", "moon", "earth", "mars", "venus", "mercury", "jupiter", "saturn", "uranus", "neptune", "pluto",
+    "phobos", "deimos", "titan", "europa", "io", "ganymede", "callisto", "milky way", "andromeda", "sirius",
+    "polaris", "orion", "the sun", "the moon", "the earth",
+}  # fmt: skip
 # Nouns never worth a sprite.
 NOT_ENTITIES = {
     "hand", "hands", "face", "eyes", "eye", "head", "arm", "arms", "leg", "legs", "feet", "foot",

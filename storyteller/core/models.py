@@ -55,7 +55,10 @@ class Voice(_Model):
 
 class Character(_Model):
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="Stable id, referenced by shots and scene graphs.")
-    name: str
+    name: str = Field(description="The name as the story writes it in full: 'Vincent van Gogh', 'Lin Daiyu'.")
+    aliases: list[str] = Field(
+        default=[], description="Other names the story calls the character: a shorter form, an alter ego."
+    )
     kind: str = Field(description="What the character is, as a noun: 'girl', 'hamster', 'bear'.")
     appearance: str = Field(description="Used verbatim in every prompt that shows this character.")
     reference: str | None = Field(
