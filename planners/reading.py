@@ -512,7 +512,31 @@ def _repair(doc: Any) -> dict[int, int]:
             before = doc[token.i - 1]
             if before.dep_ == "compound" and before.head == token and _looks_past(token):
                 fixed[token.i] = before.i
+                continue
+        if _present_tense_slip(doc, token):
+            fixed[token.i] = token.i - 1  # "the dog barks and darts": a living noun, then what it does
+        elif token.dep_ == "conj" and token.head.i in fixed and token.tag_ == "NNS":
+            fixed[token.i] = fixed[token.head.i]  # "... kneels beside him and snaps open her bag"
     return fixed
+
+
+def _present_tense_slip(doc: Any, token: Any) -> bool:
+    """Shot prose is written in the present, which the small parser reads as compounds: "the farmer waves
+    from the doorway" as "farmer waves". A living being's noun, then a plural-looking noun with no verb
+    after it, is a subject and its verb ("the tram rails gleam" keeps its rails: a tram is not alive)."""
+    if token.pos_ != "NOUN" or token.tag_ != "NNS" or not token.lower_.endswith("s") or token.i == 0:
+        return False
+    before, after = doc[token.i - 1], doc[token.i + 1] if token.i + 1 < len(doc) else None
+    if before.dep_ != "compound" or before.head != token or before.tag_ not in ("NN", "NNP"):
+        return False
+    if after is not None and after.pos_ in ("VERB", "AUX", "NOUN", "PROPN"):
+        return False
+    if any(c.dep_ in ("amod", "nummod", "poss") for c in token.children):
+        return False  # "tiny paw prints", "two dog bowls", "his dog tags": a noun phrase
+    low = lx.singular(before.lemma_.lower())
+    if low.endswith("ing") or low in lx.BODY_PARTS:
+        return False  # "the fishing boats", "paw prints"
+    return before.pos_ == "PROPN" or low in lx.ANIMATE or (low not in lx.INANIMATE and animacy.is_alive(low))
 
 
 def _looks_past(token: Any) -> bool:
@@ -1397,7 +1421,7 @@ def _actions(
 def _canonical(verb: Any) -> str:
     """The animatic's verb where it has one ("dashed" is run, "lay down" is sit), else the lemma."""
     particle = next((c.lower_ for c in verb.children if c.dep_ == "prt"), None)
-    lemma = verb.lemma_.lower() if verb.pos_ == "VERB" else verb.lower_
+    lemma = verb.lemma_.lower() if verb.pos_ in ("VERB", "NOUN") else verb.lower_  # (a noun: a parser's slip)
     complement = next((c.lower_ for c in verb.children if c.dep_ == "acomp"), None)
     for phrase in (f"{verb.lower_} {particle}", f"{verb.lower_} {complement}"):
         if phrase in lx.PHRASE_VERBS:
