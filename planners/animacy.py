@@ -40,6 +40,20 @@ def margin(noun: str) -> float:
     return round(float(alive.max() - dead.max()), 2)
 
 
+PEOPLE = ("a person", "a man", "a woman", "a child", "a worker")
+ANIMALS = ("an animal", "a dog", "a bird", "a fish", "an insect", "a monster")
+
+
+@lru_cache(maxsize=65536)
+def is_human(noun: str) -> bool:
+    """Whether a living `noun` is a person rather than an animal ("busker" is, "sheepdog" is not)."""
+    prototypes = _prototypes()
+    vector = load_embedder().encode([f"a {noun}"], normalize_embeddings=True)[0]
+    start = len(ALIVE) + len(NOT_ALIVE)
+    people, animals = prototypes[start : start + len(PEOPLE)] @ vector, prototypes[start + len(PEOPLE) :] @ vector
+    return round(float(people.max() - animals.max()), 2) > 0
+
+
 @lru_cache(maxsize=1)
 def _prototypes() -> np.ndarray:
-    return np.asarray(load_embedder().encode([*ALIVE, *NOT_ALIVE], normalize_embeddings=True))
+    return np.asarray(load_embedder().encode([*ALIVE, *NOT_ALIVE, *PEOPLE, *ANIMALS], normalize_embeddings=True))

@@ -527,11 +527,14 @@ def _present_tense_slip(doc: Any, token: Any) -> bool:
     if token.pos_ != "NOUN" or token.tag_ != "NNS" or not token.lower_.endswith("s") or token.i == 0:
         return False
     before, after = doc[token.i - 1], doc[token.i + 1] if token.i + 1 < len(doc) else None
-    if before.dep_ != "compound" or before.head != token or before.tag_ not in ("NN", "NNP"):
+    named = _capitalised(before) and before.lower_ not in lx.PERSONAL and before.dep_ == "poss"  # "Zoë grins"
+    if (not named and (before.dep_ != "compound" or before.tag_ not in ("NN", "NNP"))) or before.head != token:
         return False
+    if any(c.dep_ == "case" for c in before.children):
+        return False  # "Zoë's grins": a possessive after all
     if after is not None and after.pos_ in ("VERB", "AUX", "NOUN", "PROPN"):
         return False
-    if any(c.dep_ in ("amod", "nummod", "poss") for c in token.children):
+    if any(c.dep_ in ("amod", "nummod", "poss") and c != before for c in token.children):
         return False  # "tiny paw prints", "two dog bowls", "his dog tags": a noun phrase
     low = lx.singular(before.lemma_.lower())
     if low.endswith("ing") or low in lx.BODY_PARTS:
@@ -864,6 +867,8 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
         return True
     if lemma in lx.PLACES or lemma in lx.BODY_PARTS or lemma in lx.NOT_ENTITIES or lemma in lx.INANIMATE:
         return False
+    if lemma in lx.CELESTIAL or _modifies(token):
+        return False  # "Phobos hangs in the sky", "the fox-masked figure"
     # "the stranger smiled", "said the skipper", "a bearded trucker stares": a noun no list knows is alive
     # when it does something and the sentence embedder places it among the living ("a dot climbs" is not)
     verb = token.head if token.dep_ == "nsubj" or _inverted_speaker(token) else None
@@ -871,10 +876,17 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
         verb = next(doc[v] for v, s in fake_verbs.items() if s == token.i)
     if verb is None or (verb.pos_ not in ("VERB", "AUX") and token.i not in fake_verbs.values()):
         return False
-    if _noun_label(token) in known_things and verb.lemma_.lower() not in lx.LIVING_VERBS:
+    if animacy.is_alive(lemma):
+        return True  # (a thing only misread before: "an old tea master ... kneels", then "the tea master pours")
+    if _noun_label(token) in known_things:
         return False  # "flew a red kite ... the kite snapped free": still the kite
-    speaks = verb.lemma_.lower() in lx.SPEECH_VERBS
-    return animacy.is_alive(lemma) or (speaks and animacy.margin(lemma) > -0.1)
+    return verb.lemma_.lower() in lx.SPEECH_VERBS and animacy.margin(lemma) > -0.1
+
+
+def _modifies(token: Any) -> bool:
+    """The first half of a hyphenated modifier: "fox-masked", "sun-bleached", "knee-deep"."""
+    doc = token.doc
+    return token.i + 2 < len(doc) and not token.whitespace_ and doc[token.i + 1].text in ("-", "–")
 
 
 def _depicted(token: Any) -> bool:
@@ -1139,8 +1151,9 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
     plural = token.tag_ in ("NNS", "NNPS") and label not in lx.GROUP_NOUNS
     singular = lx.singular(label) if plural else label
     if plural:
-        # "the two children", "the friends": the people already met, if there are enough of them
+        # "the two children", "the friends", "the two astronauts": the people already met, if enough of them
         count = next((_number(c) for c in token.children if c.dep_ == "nummod"), 0)
+        definite = any(c.dep_ == "det" and c.lower_ in ("the", "these", "those") for c in token.children)
         recent_groups = [g for n, g in reader.groups if reader.number - n <= GROUP_WINDOW]
         generic = lx.GENERIC_PEOPLE.get(singular)
         if recent_groups and not count and (token.lower_ in lx.PEOPLE_PLURALS or generic):
@@ -1153,8 +1166,9 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
                     if reader.cast[cid].gender == "?" and gender != "?":
                         reader.cast[cid].gender = gender
                 return list(group)
-        if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE:
-            kinds = None if token.lower_ in lx.PEOPLE_PLURALS else {singular}
+        counted = bool(count) and definite and _is_human(singular)  # "the two astronauts": whoever they are
+        if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE or counted:
+            kinds = None if token.lower_ in lx.PEOPLE_PLURALS or counted else {singular}
             met = [
                 s.id
                 for s in reversed(reader.history)
@@ -1487,7 +1501,11 @@ def _is_human(kind: str) -> bool:
     head = kind.split()[-1]
     if head in lx.MACHINES:
         return False  # a robot is "it"
-    return head in lx.PEOPLE or lx.singular(head) in lx.PEOPLE or head in lx.TITLES.values()
+    if head in lx.PEOPLE or lx.singular(head) in lx.PEOPLE or head in lx.TITLES.values():
+        return True
+    one = lx.singular(head)  # a kind no list knows ("busker", "trucker", "astronauts"): nearer people or animals?
+    known = lx.ANIMALS | lx.INANIMATE | lx.PLACES | lx.NOT_ENTITIES
+    return one not in known and head.isalpha() and animacy.is_alive(one) and animacy.is_human(one)
 
 
 def slug(text: str) -> str:
