@@ -31,7 +31,7 @@ from typing import Any
 
 from anyascii import anyascii
 
-from planners import animacy, names
+from planners import animacy, bible, names
 from storyteller.core import lexicon as lx
 from storyteller.core.errors import StorytellerError
 
@@ -75,6 +75,7 @@ class Member:
     features: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)  # other nouns the story calls them: a title, a role
     aliases: list[str] = field(default_factory=list)  # other names the text calls them: "Pieter", "Superman"
+    held: list[str] = field(default_factory=list)  # what they carry: "wand", "red accordion"
 
     def names(self) -> list[str]:
         """Every name the text calls this member, its full name first."""
@@ -92,6 +93,8 @@ class Member:
             looks += " with " + _join(self.features[:3])
         if self.worn:
             looks += " wearing " + _join(self.worn[:4])
+        if self.held:
+            looks += (", " if self.worn else " ") + "holding " + _join(self.held[:2])
         return looks
 
 
@@ -283,6 +286,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
     _read_presence(scratch, reader, out)
     mentions = scratch.mentions
     _describe(doc, mentions, reader)
+    _read_looks(doc, mentions, reader)
     out.actions = _actions(doc, mentions, fake_verbs, quoted)
     out.relations = _relations(doc, mentions, reader)
     out.place = _choose_place(scratch.places)
@@ -638,6 +642,8 @@ def _name_chains(doc: Any, reader: _Reader, quoted: list[bool]) -> list[tuple[in
         low = doc[i].lower_.rstrip(".")
         if low in lx.TITLES and j > i:
             title = lx.TITLES[low]
+        elif j > i and low in lx.PEOPLE and low not in lx.KIN:
+            title = low  # "Astronaut Pieter van Dijk": a role before the name
         if title is None and j == i and low in lx.TITLES and low not in lx.KIN:
             i = j + 1
             continue  # a bare "Captain" is a role, not a name
@@ -661,17 +667,19 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
     if head.dep_ in ("conj", "npadvmod") and head.head.pos_ == "NOUN" and head.head.i == head.i - 1:
         return head.head
     for child in head.children:
-        if child.dep_ == "appos" and child.pos_ == "NOUN" and lx.singular(child.lemma_.lower()) in lx.ANIMATE:
-            return child  # "Yusuf, the baker's son," (not "5th Avenue, front view")
+        if child.dep_ == "appos" and child.pos_ == "NOUN" and _person_noun(child):
+            return child  # "Yusuf, the baker's son," "Kenji, a delivery courier" (not "5th Avenue, front view")
     if head.dep_ in ("oprd", "attr", "dobj", "xcomp", "npadvmod") and head.head.lemma_ in ("name", "call"):
         named = head.head
         if named.dep_ in ("acl", "relcl") and named.head.pos_ == "NOUN":
             return named.head
     first = min(t.i for t in head.subtree if t.i in in_chain) if head.i in in_chain else head.i
     before = doc[first - 1] if first > 0 else None
-    if before is not None and before.pos_ == "NOUN" and before.whitespace_ and before.i not in in_chain:
+    role = before is not None and before.pos_ == "PROPN" and before.lower_ in lx.PEOPLE  # "Astronaut Pieter"
+    if before is not None and (before.pos_ == "NOUN" or role) and before.whitespace_ and before.i not in in_chain:
         linked = before.head == head or head.head == before or (before.dep_ == head.dep_ and before.head == head.head)
         linked = linked or (head.head.dep_ == "relcl" and head.head.head == before)  # "the robot KIT-9 blinked"
+        linked = linked or (role and before.head.i in in_chain)
         if linked and before.lower_ not in lx.TIME_WORDS:
             return before  # "the robot KIT-9", "our dog Biscuit", "the ship Halcyon"
     if head.dep_ == "nsubj" and head.head.lemma_ == "be":
@@ -679,6 +687,15 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
         if attr is not None:
             return attr  # "Nadia was the baker of the village"
     return None
+
+
+def _person_noun(token: Any) -> bool:
+    """A noun for someone: a known one, or one the sentence embedder puts among the living ("courier")."""
+    lemma = lx.singular(token.lemma_.lower())
+    if lemma in lx.ANIMATE:
+        return True
+    known = lx.PLACES | lx.INANIMATE | lx.NOT_ENTITIES | lx.BODY_PARTS | lx.ABSTRACT
+    return lemma.isalpha() and lemma not in known and animacy.is_alive(lemma)
 
 
 def _only_words_of_quote(doc: Any, first: int, last: int, quoted: list[bool]) -> int:
@@ -907,7 +924,9 @@ def _agentive(noun: Any, name: Any) -> bool:
     """ "Nadia was the clockmaker", "Tom, the gardener,": a name given a doer's noun is a person."""
     lemma = noun.lemma_.lower()
     tied = (name.dep_ == "nsubj" and name.head.lemma_ == "be") or noun.dep_ == "appos" or name.dep_ == "appos"
-    return tied and lemma.endswith(lx.AGENTIVE_ENDINGS) and lemma not in lx.INANIMATE and lemma not in lx.PLACES
+    if not tied or lemma in lx.INANIMATE or lemma in lx.PLACES:
+        return False
+    return lemma.endswith(lx.AGENTIVE_ENDINGS) or animacy.is_alive(lx.singular(lemma))  # "Kenji, a courier"
 
 
 def _inverted_speaker(token: Any) -> bool:
@@ -1322,6 +1341,16 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
             for obj in verb.children:
                 if obj.dep_ == "dobj" and _is_clothing(obj):
                     _wear(member, obj)
+
+
+def _read_looks(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
+    """What planners/bible.py finds each character wears, holds and looks like, into the bible."""
+    owners = {i: m.ids[0] for i, m in mentions.items() if m.character and len(m.ids) == 1 and m.ids[0] in reader.cast}
+    for cid, kind, phrase in bible.looks(doc, owners):
+        member = reader.cast[cid]
+        facts = {"worn": member.worn, "held": member.held, "feature": member.features}[kind]
+        if phrase not in facts and not any(phrase in f or f in phrase for f in member.worn + member.held):
+            facts.append(phrase)
 
 
 def _is_clothing(token: Any) -> bool:

@@ -444,7 +444,7 @@ def _model_line(stats: Any) -> str:
 
 def _is_shot_list(path: Path) -> bool:
     """Whether a .json file is another tool's shot list (a story to plan), not a plan.json."""
-    return shot_lists.read(read_story(path)) is not None
+    return path.is_file() and shot_lists.read(read_story(path)) is not None
 
 
 def _render(args: argparse.Namespace) -> int:
