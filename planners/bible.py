@@ -97,9 +97,9 @@ def _phrase(token: Any) -> str:
 def _adjectives(token: Any) -> list[str]:
     words = []
     for child in token.children:
-        if child.i < token.i and child.dep_ in ("amod", "compound") and child.pos_ in ("ADJ", "VERB", "NOUN", "PROPN"):
-            if child.lower_ not in lx.NOT_LOOKS:
-                words.append(child.text if child.pos_ == "PROPN" else child.lower_)
+        modifies = child.i < token.i and child.dep_ in ("amod", "compound")
+        if modifies and child.pos_ in ("ADJ", "VERB", "NOUN", "PROPN") and child.lower_ not in lx.NOT_LOOKS:
+            words.append(child.text if child.pos_ == "PROPN" else child.lower_)
     return words
 
 
