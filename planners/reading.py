@@ -316,6 +316,11 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
         if member is None and quoted[head.i] and _vocative(head):
             called.append((head, given, full, 2))  # "Welcome, ADA-2": whose name this is, the speaker's words say
             continue
+        ego = _alter_ego_of(head, mentions) if member is None else None
+        if ego is not None:  # "Kenji, the Night Fox,", "Clark Kent ... as Superman": one character, two names
+            member = reader.cast[ego]
+            if full not in member.names():
+                member.aliases.append(full)
         owner = _name_owner(head, mentions, reader)
         if member is None and owner is not None:  # "Its name was Bolt-7": the robot is Bolt-7
             member, owner.name = owner, given
@@ -543,7 +548,17 @@ def _present_tense_slip(doc: Any, token: Any) -> bool:
     low = lx.singular(before.lemma_.lower())
     if low.endswith("ing") or low in lx.BODY_PARTS:
         return False  # "the fishing boats", "paw prints"
-    return before.pos_ == "PROPN" or low in lx.ANIMATE or (low not in lx.INANIMATE and animacy.is_alive(low))
+    if before.pos_ == "PROPN" or low in lx.ANIMATE or (low not in lx.INANIMATE and animacy.is_alive(low)):
+        return True
+    # a thing does it, in a sentence with no verb otherwise: "Morning light filters through the window"
+    verbless = not any(t.pos_ in ("VERB", "AUX") for t in doc)
+    return verbless and after is not None and after.pos_ in ("ADP", "ADV", "PART") and _can_be_verb(token.lower_)
+
+
+@lru_cache(maxsize=4096)
+def _can_be_verb(word: str) -> bool:
+    """Whether the parser reads `word` as a verb after a subject ("It filters."): a noun-or-verb word."""
+    return english()(f"It {word}.")[1].tag_ == "VBZ"
 
 
 def _looks_past(token: Any) -> bool:
@@ -689,6 +704,27 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
     return None
 
 
+def _alter_ego_of(head: Any, mentions: dict[int, _Mention]) -> str | None:
+    """The character a new name is another name of, where the sentence ties them: in apposition ("Kenji,
+    the Night Fox,"), after "as" ("Clark Kent flies over the city as Superman"), "known as", "alias"."""
+
+    def one(token: Any) -> str | None:
+        mention = mentions.get(token.i)
+        return mention.ids[0] if mention is not None and mention.character and len(mention.ids) == 1 else None
+
+    if head.dep_ == "appos":
+        return one(head.head)
+    if head.dep_ == "pobj" and head.head.lower_ in ("as", "alias", "aka"):
+        governor = head.head.head  # "known as X" hangs on the name; "flies ... as X" on the verb
+        if governor.lower_ == "known":
+            governor = governor.head
+        if governor.i in mentions:
+            return one(governor)
+        subject = next((c for c in governor.children if c.dep_ == "nsubj"), None)
+        return one(subject) if subject is not None else None
+    return None
+
+
 def _person_noun(token: Any) -> bool:
     """A noun for someone: a known one, or one the sentence embedder puts among the living ("courier")."""
     lemma = lx.singular(token.lemma_.lower())
@@ -771,6 +807,8 @@ def _relate_kin(noun: Any, member: Member, reader: _Reader, mentions: dict[int, 
 
 def _is_place_name(doc: Any, head: Any, quoted: list[bool]) -> bool:
     """ "the market of Oaxaca", "sailed to Lisbon", "in Ærøskøbing": a proper noun that is a place."""
+    if head.lower_ in lx.CELESTIAL:
+        return False  # "under the Sun"
     if head.dep_ == "pobj":
         prep = head.head
         if prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES:
@@ -1133,17 +1171,21 @@ def _plural_referent(token: Any, reader: _Reader, candidates: list[_Seen], exclu
     if recent_groups:
         return list(recent_groups[-1])
     groups = [s.id for s in candidates if s.character and reader.cast[s.id].group]
+    counted = token.head.lower_ == "of" and token.head.head.lower_ in lx.NUMBERS  # "the two of them", "both of"
+    wanted = lx.NUMBERS[token.head.head.lower_] if counted else 2
     characters: list[str] = []
-    for back in range(3):  # the latest sentences that, together, name two or more
+    for back in range(reader.window if counted else 3):  # the latest sentences that, together, name enough
         for seen in reversed(candidates):
+            alone = not reader.cast[seen.id].group if seen.id in reader.cast else False
             if seen.character and reader.number - seen.sentence == back and seen.id not in characters:
-                characters.append(seen.id)
-        if len(characters) >= 2:
+                if alone or not counted:
+                    characters.append(seen.id)
+        if len(characters) >= wanted:
             break
     if groups and (len(characters) < 2 or groups[-1] == characters[0]):
         return [groups[-1]]
     if len(characters) >= 2:
-        group = tuple(reversed(characters[:4]))
+        group = tuple(reversed(characters[: wanted if counted else 4]))
         reader.groups.append((reader.number, group))
         return list(group)
     if things:

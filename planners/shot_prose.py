@@ -39,6 +39,8 @@ _CAMERA_WORDS = re.compile(
 )
 _LOOK = re.compile(  # a sentence of look or mood: "Cinematic, realistic style." "The mood is patient and quiet."
     r"\bstyle\.?\s*$"
+    r"|^(?:[\w'’-]+[ ,;]+){0,5}(?:mood|atmosphere|tone|feel|feeling|look|lighting|palette|colou?rs|timing|ending|"
+    r"energy|aesthetic|framing|composition|realism|grading|vibe)\.?\s*$"
     r"|^\s*(?:the\s+)?(?:mood|atmosphere|tone|feeling|lighting|light|colou?rs?|colou?r palette|palette|sound|"
     r"music|silence|air)\b[^.]*\b(?:is|are|feels?|remains?|stays?|grows?|becomes?|turns?|hangs?|settles?)\b",
     re.IGNORECASE,

@@ -83,3 +83,66 @@ def test_a_wide_river_is_no_camera_but_a_wide_shot_is():
     assert camera_of(["The wide river flows past the mill."]) is None
     assert camera_of(["Slow push-in on the kettle."]) == "zoom_in"
     assert camera_of(["Wide shot of the valley."]) == "wide"
+
+
+ORCHARD = """The Last Pear
+
+Wide establishing shot of an orchard outside Porto at dawn, mist between the rows of pear trees. Grandmother \
+Inês Duarte, a small woman in a black shawl, walks between the trees carrying a wicker basket. Soft, painterly style.
+
+Close-up of her hands testing a pear for ripeness. Morning light filters through the leaves. The mood is patient \
+and warm.
+
+Her grandson Rui, a lanky boy of twelve in a red football shirt, runs up the slope waving a phone. Tracking shot \
+following him past a parked Vespa.
+
+Medium two-shot under the oldest tree. The two of them laugh as a goat tries to eat the basket. Gentle comic timing.
+
+A drone shot rises above the valley, the Douro glittering under the Sun. Nothing moves but the river. Epic and calm \
+atmosphere.
+
+Inside the farmhouse kitchen, Rui and Inês slice the pears while a grey cat watches from the windowsill. Warm \
+tungsten light, handheld camera.
+"""
+
+
+@pytest.fixture(scope="module")
+def orchard():
+    return HeuristicPlanner().plan(ORCHARD, CONFIG)
+
+
+def test_who_is_in_each_written_shot_follows_the_script(orchard):
+    assert len(orchard.shots) == 6 and orchard.shots_by == "paragraph"
+    cast = {c.id for c in orchard.characters}
+    assert cast == {"ines", "rui", "goat", "cat"}
+    present = [set(s.characters) for s in orchard.shots]
+    assert present[:2] == [{"ines"}, {"ines"}]  # named, then "her hands"
+    assert present[3] == {"ines", "rui", "goat"}  # "the two of them" are the two people met
+    assert present[4] == set()  # the valley from the air: no one
+    assert present[5] == {"ines", "rui", "cat"}
+
+
+def test_no_place_brand_river_celestial_body_mood_or_camera_word_becomes_a_character_or_entity(orchard):
+    names = {c.name for c in orchard.characters} | {c.id for c in orchard.characters}
+    for word in ("Porto", "Vespa", "Douro", "Sun", "Grandmother", "mood", "atmosphere", "style", "camera"):
+        assert word not in names and word.lower() not in names
+    entities = {e.id for s in orchard.shots for e in s.graph.entities}
+    assert not entities & {"camera", "atmosphere", "mood", "timing", "filter", "sun"}
+    assert "leaf" in entities  # "Morning light filters through the leaves": leaves, no 'filter'
+
+
+def test_the_bible_gathers_what_the_script_says_a_character_wears_and_holds(orchard):
+    looks = {c.id: c.appearance for c in orchard.characters}
+    assert looks["ines"].startswith("Inês Duarte") and "black shawl" in looks["ines"]
+    assert "wicker basket" in looks["ines"]
+    assert "red football shirt" in looks["rui"] and "lanky" in looks["rui"]
+    name = next(c for c in orchard.characters if c.id == "ines")
+    assert name.name == "Inês Duarte" and "Inês" in name.aliases
+
+
+def test_the_narration_of_shot_prose_leaves_the_directions_out(orchard):
+    said = " ".join(s.said for s in orchard.shots)
+    for direction in ("Wide establishing shot", "Tracking shot", "style", "atmosphere", "handheld camera"):
+        assert direction not in said
+    assert "Inside the farmhouse kitchen, Rui and Inês slice the pears" in said
+    assert orchard.shots[0].text.startswith("Wide establishing shot")  # the text stays as written

@@ -120,6 +120,10 @@ NOT_ENTITIES = {
     "noon", "midnight", "snow", "rain", "fog", "wind", "weather", "storm", "lightning", "thunder", "help",
     "sky", "everyone", "someone", "nobody", "anyone", "asleep", "quilt", "light", "air", "world",
     "life", "story", "one", "close", "up", "4k", "hd", "rest", "edge", "middle", "top", "bottom",
+    # the camera's and the film's words, never in the picture
+    "camera", "lens", "frame", "framing", "focus", "angle", "closeup", "close-up", "tracking", "pan", "zoom",
+    "dolly", "footage", "cut", "scene", "timing", "atmosphere", "mood", "tone", "palette", "composition",
+    "transition", "movement", "gesture", "generation", "sound", "silence", "realism", "aesthetic", "vibe",
 }
 DETERMINERS = {
     "a", "an", "the", "his", "her", "their", "its", "my", "our", "your", "this", "that", "these", "those",

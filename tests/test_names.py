@@ -1,0 +1,73 @@
+"""Names as people write them (issue 26): kept whole, particles and family names first included; the
+shorter, capitalised, transliterated and numberless forms and alter egos are one character."""
+
+from __future__ import annotations
+
+import pytest
+
+from planners import names
+from planners.heuristic import HeuristicPlanner
+from storyteller.core.models import PlanConfig, StoryPlan
+
+
+def plan(story: str) -> StoryPlan:
+    return HeuristicPlanner().plan(story, PlanConfig(title="names"))
+
+
+def cast(result: StoryPlan) -> dict[str, list[str]]:
+    return {c.name: c.aliases for c in result.characters}
+
+
+def test_a_name_with_particles_is_kept_whole_and_its_shorter_forms_are_the_same_person():
+    result = plan(
+        "Vincent van Gogh sets his easel in the wheat field. A crow lands near him. "
+        "Van Gogh laughs at the crow. Vincent paints until dark."
+    )
+    assert "Vincent van Gogh" in cast(result) and len([c for c in result.characters if c.kind != "crow"]) == 1
+    painter = next(c for c in result.characters if c.name == "Vincent van Gogh")
+    assert all(painter.id in s.characters for s in result.shots if "Gogh" in s.text or "Vincent" in s.text)
+
+
+def test_family_name_first_and_a_name_in_another_script_or_in_capitals_is_one_person():
+    result = plan(
+        "Lin Daiyu walks through the garden with her maid. Daiyu stops at the pond. "
+        "Ольга waves from the bridge. Olga is her cousin. TOMÁS, the gardener, bows. Tomás smiles at them."
+    )
+    names_now = cast(result)
+    assert "Lin Daiyu" in names_now and "Daiyu" in names_now["Lin Daiyu"]
+    assert "Ольга" in names_now and "Olga" in names_now["Ольга"]
+    assert sum(1 for n in names_now if names.key(n) == "tomas") == 1
+    assert not any(n in names_now for n in ("Olga", "Daiyu", "Lin"))
+
+
+def test_a_machine_name_without_its_number_is_the_same_machine():
+    result = plan("The robot KIT-9 rolls into the hangar. KIT beeps twice and opens the hatch.")
+    assert [c.name for c in result.characters] == ["KIT-9"]
+    assert "KIT" in result.characters[0].aliases
+
+
+def test_a_capitalised_adjective_before_a_name_describes_it():
+    result = plan("Young Forrest runs along the dusty road. Little Sheldon reads a thick book on the porch.")
+    assert set(cast(result)) == {"Forrest", "Sheldon"}
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        "Clark Kent types at his desk. That night Clark flies over the city as Superman.",
+        "Kenji, the Night Fox, leaps from roof to roof. The Night Fox lands softly on the ledge.",
+        "Selina Kyle, also known as Catwoman, smiles at the guard.",
+    ],
+)
+def test_an_alter_ego_the_text_ties_to_a_person_is_one_character_with_both_names(story):
+    result = plan(story)
+    named = [c for c in result.characters if c.name[:1].isupper() and c.kind != "guard"]
+    assert len(named) == 1, cast(result)
+    assert {named[0].name, *named[0].aliases} & {"Superman", "Night Fox", "Catwoman"}
+
+
+def test_keys_fold_script_case_and_punctuation():
+    assert names.key("TOMÁS") == names.key("Tomás") == "tomas"
+    assert names.key("Ольга") == names.key("Olga")
+    assert names.answers_to("KIT", ["KIT-9"]) and names.answers_to("van Dijk", ["Pieter van Dijk"])
+    assert not names.answers_to("Pieter", ["Akosua Mensah"])
