@@ -1176,10 +1176,10 @@ def _plural_referent(token: Any, reader: _Reader, candidates: list[_Seen], exclu
     characters: list[str] = []
     for back in range(reader.window if counted else 3):  # the latest sentences that, together, name enough
         for seen in reversed(candidates):
-            alone = not reader.cast[seen.id].group if seen.id in reader.cast else False
-            if seen.character and reader.number - seen.sentence == back and seen.id not in characters:
-                if alone or not counted:
-                    characters.append(seen.id)
+            alone = seen.id in reader.cast and not reader.cast[seen.id].group
+            fresh = seen.character and reader.number - seen.sentence == back and seen.id not in characters
+            if fresh and (alone or not counted):
+                characters.append(seen.id)
         if len(characters) >= wanted:
             break
     if groups and (len(characters) < 2 or groups[-1] == characters[0]):
