@@ -38,6 +38,8 @@ VARIANTS = {
     "the_lighthouse_cat": ["examples/the_lighthouse_cat.txt"],
     "zosia_walks_home": ["examples/zosia_walks_home.txt"],
     "lighthouse_colour": ["examples/the_lighthouse_cat.txt", "--colour-match", "--deflicker", "--fill", "none"],
+    "lighthouse_storymem": ["examples/lighthouse.storymem.json"],  # another tool's shot lists
+    "harbour_holocine": ["examples/harbour.holocine.txt"],
 }
 # what draws, mixes, reads and speaks: a new version of one of these may move a frame or a sample
 LIBRARIES = [
@@ -91,7 +93,7 @@ def golden() -> dict[str, Any]:
 
 
 def test_every_example_has_a_golden_film():
-    stories = {p.name for p in (ROOT / "examples").iterdir() if p.suffix in (".txt", ".fountain")}
+    stories = {p.name for p in (ROOT / "examples").iterdir() if p.suffix in (".txt", ".fountain", ".json")}
     assert stories == {Path(args[0]).name for args in VARIANTS.values()}
     assert set(golden()["films"]) == set(VARIANTS)
 
