@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from PIL import Image
 
 from generators import ANIMATORS, KEYFRAME_GENERATORS
 from planners import PLANNERS
@@ -61,7 +62,7 @@ from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, lo
 from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, Voice, read_plan, stable_hash
 from storyteller.core.outputs import check_film_output, check_run_dir
 from storyteller.core.progress import Advance, QuietReporter, Reporter, note
-from storyteller.core.video_io import concat_videos, prefetch, write_video
+from storyteller.core.video_io import concat_videos, last_frame, prefetch, write_video
 from storyteller.render_plan import (
     DEFAULT_QUALITY,
     ENCODERS,
@@ -522,6 +523,8 @@ class Storyteller:
         with self.reporter.stage("keyframes", len(work.shots)) as advance:
             advance(sum(path is not None for path in found))
             missing = [shot for shot, path in zip(work.shots, found, strict=True) if path is None]
+            taken = [shot for shot in missing if shot.continues_from is not None]  # from the clip before
+            missing = [shot for shot in missing if shot.continues_from is None]
             while missing:
                 ready = [s for s in missing if all(found[source] is not None for source in s.memory.values())]
                 calls = (
@@ -534,6 +537,12 @@ class Storyteller:
                     rendered["keyframes"] += 1
                     advance(1)
                 missing = [shot for shot in missing if found[shot.index] is None]
+            for shot in taken:  # in timeline order: a take of several shots continues shot by shot
+                before = work.shots[shot.continues_from]  # type: ignore[index]
+                clip = next(self._clips(cache, work, [before], found, workers, _uncounted, rendered))  # type: ignore[arg-type]
+                write = lambda p, clip=clip: Image.fromarray(last_frame(clip)).save(p, format="PNG")  # noqa: E731
+                found[shot.index] = cache.put("keyframe", shot.keyframe_key, ".png", write)
+                advance(1)
         return found  # type: ignore[return-value]  (every one is made now)
 
     def _sheet(self, cache: Cache, work: RenderPlan, keyframes: list[Path]) -> Path:
@@ -865,6 +874,10 @@ def check_story(story: str) -> None:
         raise StorytellerError(
             f"the story is {len(story):,} characters; the limit is {MAX_STORY_CHARS:,}: split it into parts"
         )
+
+
+def _uncounted(done: int) -> None:
+    """A progress count nothing shows (a clip made early, for the keyframe of the shot that continues it)."""
 
 
 def _counted(frames: Iterable[np.ndarray], advance: Advance) -> Iterator[np.ndarray]:

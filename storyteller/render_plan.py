@@ -60,6 +60,7 @@ class ShotWork:
     clip: ClipJob
     colour_source: int | None  # the shot whose keyframe this one's colours match (colour_match), if another
     memory: dict[str, int]  # character id -> the earlier shot whose keyframe this one is held to
+    continues_from: int | None  # its keyframe is this earlier shot's clip's last frame (one take, no cut)
     anchors_key: str | None  # a model-backed infill's shots: their anchors are cached on their own
     segment_key: str  # the shot's stretch of the film, encoded
     keyframe_cached: bool
@@ -117,7 +118,12 @@ class RenderPlan:
             memory = {cid: remembered[cid] for cid in shot.characters if remembered.get(cid, index) < index}
             if memory:  # held to earlier keyframes: keyed by theirs (drawn before this one is)
                 inputs["memory"] = {cid: shots[source].keyframe_key for cid, source in memory.items()}
-            keyframe_key = cache.key("keyframe", keyframer.name, keyframer.config(), inputs)
+            continues_from = index - 1 if shot.continues and animator.continues_from_last_frame and index else None
+            if continues_from is not None:  # its first frame is where the last clip ended: keyed by that clip
+                memory = {}
+                keyframe_key = cache.key("keyframe", "last_frame", {}, {"clip": shots[continues_from].clip.key})
+            else:
+                keyframe_key = cache.key("keyframe", keyframer.name, keyframer.config(), inputs)
             clip_inputs: dict[str, Any] = {
                 **inputs,
                 "keyframe": keyframe_key,
@@ -155,6 +161,7 @@ class RenderPlan:
                     clip=job,
                     colour_source=colour_source,
                     memory=memory,
+                    continues_from=continues_from,
                     anchors_key=anchors_key,
                     segment_key="",  # keyed below, once every clip is
                     segment_cached=False,

@@ -612,3 +612,41 @@ def test_preset_auto_takes_the_best_preset_the_gpu_fits(models, tmp_path, monkey
     assert best_fit(80).preset.name == "flux-schnell+ltx-0.9.7-distilled" and not best_fit(80).low_memory
     monkeypatch.setenv("STORYTELLER_GPU_MEMORY_GB", "lots")
     assert_clear_error(run("make", story, *TINY, "--preset", "auto", cwd=tmp_path), "STORYTELLER_GPU_MEMORY_GB=lots")
+
+
+class CountingKeyframes:
+    """Wraps a keyframe backend and records which shots it drew."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.calls = inner, inner.name, []
+        self.takes_references, self.takes_structure, self.consistent = False, False, False
+
+    def config(self):
+        return self.inner.config()
+
+    def keyframe(self, shot, plan, progress=None):
+        self.calls.append(shot.id)
+        return self.inner.keyframe(shot, plan, progress)
+
+
+def test_a_shot_that_continues_starts_from_the_last_frame_of_the_clip_before(models, tmp_path):
+    script = {
+        "story_name": "one take",
+        "scenes": [
+            {"video_prompts": ["A hamster punches a bag in a gym.", "The hamster keeps punching, faster."],
+             "cut": [True, False]},
+        ],
+    }  # fmt: skip
+    keyframes = CountingKeyframes(DiffusersKeyframes(str(models["sd"]), steps=2, guidance=0.0, width=64, height=64))
+    animator = DiffusersAnimator(str(models["svd"]), steps=2, width=64, height=64, frames=4, fps=4)
+    teller = Storyteller(keyframe=keyframes, animator=animator, runs_dir=tmp_path / "runs", executor="serial")
+    result = teller.make(json.dumps(script), name="take", width=64, height=64, fps=8)
+    first, second = result.plan.shots
+    assert second.continues and keyframes.calls == [first.id]  # the model drew the first keyframe only
+    import decord
+
+    film = decord.VideoReader(str(result.video))
+    ended = film[result.plan.shot_frames(first) - 1].asnumpy().astype(int)  # the first clip's last frame
+    with Image.open(result.keyframes[1]) as taken:
+        began = np.asarray(taken.convert("RGB")).astype(int)
+    assert np.abs(ended - began).mean() < 6  # the same picture, through the film's lossy encoder

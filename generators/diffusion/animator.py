@@ -61,6 +61,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
     """
 
     what = "video model"
+    continues_from_last_frame = True  # a shot that goes on without a cut starts where the last clip ended
 
     def __init__(
         self,

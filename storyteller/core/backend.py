@@ -185,6 +185,7 @@ class Animator(Backend):
     """Stage 3b: the keyframe animated into the shot (image-to-video).
 
     Attributes:
+        continues_from_last_frame: a continuing shot starts from the previous clip's last frame.
         frame_cost: what drawing a frame costs, declared, never measured (a film must not depend on how
             fast or busy the machine is): milliseconds per megapixel on the reference machine (two x86-64
             cores; `benchmarks/fill.py` measures it). None: unknown, as for a model, taken as costly.
@@ -193,6 +194,10 @@ class Animator(Backend):
 
     kind, required = "animator", "animate"
     frame_cost: float | None = None
+    # whether a shot that continues the one before (`Shot.continues`: a shot list's "cut": false) starts from
+    # that clip's last frame instead of a keyframe of its own (an image-to-video model: one take, no jump).
+    # The animatic draws the plan itself and keeps the place and people the plan carries over (default: no).
+    continues_from_last_frame: bool = False
 
     def animate(
         self,

@@ -125,6 +125,16 @@ def read_video(path: Path, layout: str = "rgb24") -> Iterator[np.ndarray]:
         raise StorytellerError(f"cannot read video {path}: {error}") from None
 
 
+def last_frame(path: Path) -> np.ndarray:
+    """A video's last frame, as RGB (decoded through, one frame held at a time)."""
+    frame = None
+    for decoded in read_video(path):
+        frame = decoded
+    if frame is None:
+        raise StorytellerError(f"cannot read video {path}: it has no frames")
+    return frame
+
+
 def concat_videos(parts: list[Path], path: Path, fps: int, audio: Path | None = None) -> int:
     """Join videos encoded alike (closed GOPs, the same codec settings) into one MP4 by copying their packets,
     each part's timestamps moved on by the frames before it, and lay `audio`'s stream under them; returns
