@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 
-from planners import reading, shot_lists, shot_prose
+from planners import headings, reading, shot_lists, shot_prose
 from planners.reading import Member, SentenceReading
 from planners.shot_lists import ShotList
 from storyteller.core import lexicon as lx
@@ -92,9 +93,12 @@ class HeuristicPlanner(Planner):
         # shot prose: a sentence of direction alone (the style, the mood, a framing) is read for the camera and
         # the look, never for people; in one that also shows something, the framing's words are blanked
         directions = {s.start for s in sentences if by_paragraph and shot_prose.is_direction(s.text)} - prologue
+        sizes = Counter(s.paragraph for s in sentences)
+        titles = {s.start for s in sentences if sizes[s.paragraph] == 1 and headings.is_heading(s.text)}
         # a framing with a place in it ("Wide shot of a harbour at dawn") is read for the place and what is in
         # it; a look or mood alone ("Realistic style.", "The mood is calm.") is not read at all
-        seen = [s for s in sentences if s.start not in directions or not shot_prose.is_look(s.text)]
+        seen = [s for s in sentences if s.start not in titles]  # a heading is no one, nowhere
+        seen = [s for s in seen if s.start not in directions or not shot_prose.is_look(s.text)]
         shown = [(shot_prose.masked(s.text) if by_paragraph else s.text, s.start, s.end, s.paragraph) for s in seen]
         window = shot_prose.PRONOUN_WINDOW if by_paragraph else reading.WINDOW
         seen_readings, cast = reading.read(shown, self.names, window)
@@ -116,7 +120,7 @@ class HeuristicPlanner(Planner):
         for sentence in (found[s.start] for s in sentences if s.start in prologue and s.start in found):
             _set_scene(sentence, locations, state)  # a global caption's "The environment is a harbour at dusk"
         for index, group in enumerate(shots_text):
-            shot = self._shot(index, group, cast, locations, state, config, style, directions, by_paragraph)
+            shot = self._shot(index, group, cast, locations, state, config, style, directions | titles, by_paragraph)
             if given is not None:
                 previous = shots[-1] if shots else None
                 shot = shot_lists.as_given(shot, given.shots[index], previous, lambda cid: _entity(cast[cid]))

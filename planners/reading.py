@@ -164,7 +164,10 @@ class _Reader:
         """The member the name is, or a shorter, capitalised or transliterated form of (planners/names.py)."""
         for member in self.cast.values():
             if member.name is not None and names.answers_to(name, member.names()):
-                if name not in member.names():
+                if member.name.isupper() and not name.isupper() and names.key(name) == names.key(member.name):
+                    member.aliases.append(member.name)  # met as "TOMÁS", named as written: "Tomás"
+                    member.name = name
+                elif name not in member.names():
                     member.aliases.append(name)  # "TOMÁS", "Olga", "KIT", "van Dijk": one person
                 return member
         return None
@@ -342,7 +345,11 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
             continue
         if member is None and noun is None and _names_no_one(doc, first, head, full):
             continue  # "a white Tesla", "the Leica", "the Moon", "a can of Pocari Sweat": a thing's name
-        person_noun = noun is not None and (_animate_noun(noun, doc, fake_verbs) or _agentive(noun, head))
+        person_noun = noun is not None and (
+            _animate_noun(noun, doc, fake_verbs)
+            or _agentive(noun, head)
+            or (head.ent_type_ == "PERSON" and noun.dep_ != "compound" and _person_noun(noun, lenient=True))
+        )  # "her first mate, TOMÁS": a person's name in apposition makes the noun someone's
         if member is None and noun is not None and not person_noun:
             if lx.singular(noun.lemma_.lower()) in lx.PLACES:
                 places.append((noun, f"{noun.lemma_.lower()} of {full}", _phrase_text(noun)))
@@ -725,13 +732,14 @@ def _alter_ego_of(head: Any, mentions: dict[int, _Mention]) -> str | None:
     return None
 
 
-def _person_noun(token: Any) -> bool:
-    """A noun for someone: a known one, or one the sentence embedder puts among the living ("courier")."""
+def _person_noun(token: Any, lenient: bool = False) -> bool:
+    """A noun for someone: a known one, or one the sentence embedder puts among the living ("courier");
+    `lenient`: any noun no list calls a place or a thing (a name the NER calls a person's vouches for it)."""
     lemma = lx.singular(token.lemma_.lower())
     if lemma in lx.ANIMATE:
         return True
     known = lx.PLACES | lx.INANIMATE | lx.NOT_ENTITIES | lx.BODY_PARTS | lx.ABSTRACT
-    return lemma.isalpha() and lemma not in known and animacy.is_alive(lemma)
+    return lemma.isalpha() and lemma not in known and (lenient or animacy.is_alive(lemma))
 
 
 def _only_words_of_quote(doc: Any, first: int, last: int, quoted: list[bool]) -> int:

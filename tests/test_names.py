@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from planners import names
+from planners.headings import is_heading
 from planners.heuristic import HeuristicPlanner
 from storyteller.core.models import PlanConfig, StoryPlan
 
@@ -71,3 +72,49 @@ def test_keys_fold_script_case_and_punctuation():
     assert names.key("Ольга") == names.key("Olga")
     assert names.answers_to("KIT", ["KIT-9"]) and names.answers_to("van Dijk", ["Pieter van Dijk"])
     assert not names.answers_to("Pieter", ["Akosua Mensah"])
+
+
+BOOK = """The Salt Road
+
+Chapter 1: The Wrong Tide
+
+Captain Amara Diallo stood on the quay of Porto Salvo and watched the fog roll in. Her first mate, TOMÁS, \
+coiled a rope at her feet.
+
+Chapter 2: Learning the Ropes
+
+Tomás taught the new boy, Kofi, to tie a bowline. Kofi dropped the rope twice and laughed.
+
+* * *
+
+## Part Two: Lanterns
+
+Ольга sold lanterns in the market. Olga waved at the captain as the ship passed.
+
+PART THREE
+
+The fog lifted. Amara smiled at Tomás and Kofi.
+"""
+
+
+def test_a_book_s_headings_are_never_characters_or_narration_and_one_person_has_one_id():
+    result = plan(BOOK)
+    assert {c.name: c.kind for c in result.characters} == {
+        "Amara Diallo": "captain", "Tomás": "mate", "Kofi": "boy", "Ольга": "person",
+    }  # fmt: skip
+    tomas = next(c for c in result.characters if c.name == "Tomás")
+    assert "TOMÁS" in tomas.aliases  # met in capitals, named as the text writes it
+    headings = [s for s in result.shots if s.text.startswith(("Chapter", "* * *", "##", "PART"))]
+    assert len(headings) == 5 and all(s.said == "" and not s.characters for s in headings)
+    assert not any(w in {c.name for c in result.characters} for w in ("Wrong", "Ropes", "Lanterns", "Porto"))
+    assert result.shots[-1].characters == ["amara", "tomas", "kofi"]
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [("Chapter 3: The Salt Market", True), ("CHAPTER IV", True), ("## Part Two", True), ("* * *", True),
+     ("PART TWO", True), ("Prologue", True), ("The End of the pier was quiet.", False), ("Chapter and verse.", False),
+     ("HELP!", False), ("Part of the wall fell down and the dog ran out.", False)],
+)  # fmt: skip
+def test_headings_are_told_from_sentences(line, heading):
+    assert is_heading(line) is heading
