@@ -3,12 +3,14 @@ a dot, a mood, a vending machine, a Tesla are not.
 
 The project's offline sentence embedder (MiniLM, `storyteller.core.embedding`) places "a trucker" nearer
 to people and animals than to objects, places, vehicles, ideas and weather; the margin between the two
-nearest prototypes decides. It is asked only about nouns no list knows, once per noun per process, and
-its margin is rounded so the answer does not hang on the last bits of a float.
+nearest prototypes decides. It is asked only about nouns no list knows, once per noun per process (a
+story's nouns are embedded in batches: `prime`), and margins are rounded so an answer does not hang on the
+last bits of a float.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -21,8 +23,13 @@ NOT_ALIVE = (
     "an object", "a thing", "a place", "a machine", "a tool", "a vehicle", "a building", "an idea", "a feeling",
     "weather", "light", "a plant", "food", "clothing", "a picture",
 )  # fmt: skip
+PEOPLE = ("a person", "a man", "a woman", "a child", "a worker")
+ANIMALS = ("an animal", "a dog", "a bird", "a fish", "an insect", "a monster")
 MARGIN = 0.03  # how much nearer the living a noun must be (a measured gap: "egg" +0.02, "ninja" +0.04)
 DOER_MARGIN = -0.07  # a doer's noun ("trucker" -0.06, "passenger" -0.01) needs less: its ending says who
+BATCH = 64
+
+_vectors: dict[str, np.ndarray] = {}  # "a <noun>" embedded, per noun, for this process
 
 
 def is_alive(noun: str) -> bool:
@@ -31,29 +38,37 @@ def is_alive(noun: str) -> bool:
     return margin(noun) > needed
 
 
-@lru_cache(maxsize=65536)
 def margin(noun: str) -> float:
     """How much nearer "a <noun>" lies to the living prototypes than to the rest (cosine, to 2 places)."""
-    prototypes = _prototypes()
-    vector = load_embedder().encode([f"a {noun}"], normalize_embeddings=True)[0]
-    alive, dead = prototypes[: len(ALIVE)] @ vector, prototypes[len(ALIVE) :] @ vector
-    return round(float(alive.max() - dead.max()), 2)
+    return nearer(noun, ALIVE, NOT_ALIVE)
 
 
-PEOPLE = ("a person", "a man", "a woman", "a child", "a worker")
-ANIMALS = ("an animal", "a dog", "a bird", "a fish", "an insect", "a monster")
-
-
-@lru_cache(maxsize=65536)
 def is_human(noun: str) -> bool:
     """Whether a living `noun` is a person rather than an animal ("busker" is, "sheepdog" is not)."""
-    prototypes = _prototypes()
-    vector = load_embedder().encode([f"a {noun}"], normalize_embeddings=True)[0]
-    start = len(ALIVE) + len(NOT_ALIVE)
-    people, animals = prototypes[start : start + len(PEOPLE)] @ vector, prototypes[start + len(PEOPLE) :] @ vector
-    return round(float(people.max() - animals.max()), 2) > 0
+    return nearer(noun, PEOPLE, ANIMALS) > 0
 
 
-@lru_cache(maxsize=1)
-def _prototypes() -> np.ndarray:
-    return np.asarray(load_embedder().encode([*ALIVE, *NOT_ALIVE, *PEOPLE, *ANIMALS], normalize_embeddings=True))
+def nearer(noun: str, these: tuple[str, ...], those: tuple[str, ...]) -> float:
+    """How much nearer "a <noun>" lies to the nearest of `these` phrases than to the nearest of `those`."""
+    vector = vector_of(noun)
+    return round(float((_encoded(these) @ vector).max() - (_encoded(those) @ vector).max()), 2)
+
+
+def vector_of(noun: str) -> np.ndarray:
+    if noun not in _vectors:
+        prime([noun])
+    return _vectors[noun]
+
+
+def prime(nouns: Iterable[str]) -> None:
+    """Embed every noun not embedded yet, in batches (one model call for many nouns)."""
+    missing = sorted({n for n in nouns if n and n not in _vectors})
+    for start in range(0, len(missing), BATCH):
+        part = missing[start : start + BATCH]
+        encoded = load_embedder().encode([f"a {n}" for n in part], normalize_embeddings=True, batch_size=BATCH)
+        _vectors.update(zip(part, np.asarray(encoded), strict=True))
+
+
+@lru_cache(maxsize=16)
+def _encoded(phrases: tuple[str, ...]) -> np.ndarray:
+    return np.asarray(load_embedder().encode(list(phrases), normalize_embeddings=True))

