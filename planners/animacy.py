@@ -32,10 +32,16 @@ BATCH = 64
 _vectors: dict[str, np.ndarray] = {}  # "a <noun>" embedded, per noun, for this process
 
 
+TOOLS = ("a tool", "a machine", "a device", "a part", "an appliance", "a container")
+
+
 def is_alive(noun: str) -> bool:
     """Whether `noun` (a lowercase singular noun, one or two words) names a living being."""
-    needed = DOER_MARGIN if noun.endswith(lx.AGENTIVE_ENDINGS) else MARGIN
-    return margin(noun) > needed
+    found = margin(noun)
+    if found > MARGIN:
+        return True
+    # a doer's ending gives a noun the benefit of the doubt, if it is nearer people than tools (a wiper is not)
+    return noun.endswith(lx.AGENTIVE_ENDINGS) and found > DOER_MARGIN and nearer(noun, PEOPLE, TOOLS) > 0.05
 
 
 def margin(noun: str) -> float:

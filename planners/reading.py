@@ -319,6 +319,8 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
         full = re.sub(r"['’]s$", "", full)
         given = re.split(r"\s+", full)[0]
         member = reader.by_name(full) or reader.by_name(given)
+        if member is not None and full != given and member.full_name is None and member.name == given:
+            member.full_name = full  # "a message from Akosua" ... "the engineer Akosua Mensah": the name grows
         kin = lx.KIN.get(given.lower()) if full == given else None
         if member is None and kin is not None:  # "her grandmother ... Grandmother whispered": the one we met
             met = reader.by_kind(kin) or reader.by_kind(given.lower())
@@ -355,7 +357,7 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
                     full = f"{before.text} {full}"  # "5th Avenue"
                 places.append((head, full, _phrase_text(head)))  # else "the harbour of X" names the place
             continue
-        if member is None and noun is None and _names_no_one(doc, first, head, full):
+        if member is None and noun is None and _names_no_one(doc, first, head, full, fake_verbs):
             continue  # "a white Tesla", "the Leica", "the Moon", "a can of Pocari Sweat": a thing's name
         person_noun = noun is not None and (
             _animate_noun(noun, doc, fake_verbs)
@@ -394,6 +396,9 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
                 member.roles.append(outer.lemma_.lower())
             mentions[outer.i] = _Mention(outer, [member.id], True, present=_counts(head, quoted))
         shown = head.dep_ != "poss" or _shows_owner(head.head)  # "Kofi's goat ate": Kofi need not be there
+        prep = head.head
+        if head.dep_ == "pobj" and prep.lower_ in ("from", "by") and prep.head.pos_ == "NOUN":
+            shown = lx.singular(prep.head.lemma_.lower()) in lx.PLACES  # "a message from Akosua": only her words
         mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted) and shown)
         if noun is not None and noun.i not in in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
             mentions[noun.i] = _Mention(noun, [member.id], True, present=_counts(head, quoted))
@@ -845,7 +850,7 @@ def _is_place_name(doc: Any, head: Any, quoted: list[bool]) -> bool:
 _THING_ENTITIES = {"ORG", "PRODUCT", "NORP", "WORK_OF_ART", "EVENT", "LAW", "LANGUAGE"}
 
 
-def _names_no_one(doc: Any, first: int, head: Any, full: str) -> bool:
+def _names_no_one(doc: Any, first: int, head: Any, full: str, fake_verbs: dict[int, int]) -> bool:
     """A name that is no character's: a celestial body ("the Moon", "Mars"), a brand or a thing with an
     article ("a white Tesla", "raises the Leica"; "the Night Fox leaps" is someone's epithet), what a
     container holds ("a can of Pocari Sweat"), what the NER calls an organisation or a product, or a word
@@ -858,7 +863,14 @@ def _names_no_one(doc: Any, first: int, head: Any, full: str) -> bool:
     articles = {c.lower_ for c in head.children if c.dep_ == "det"} | ({doc[first - 1].lower_} if first else set())
     verb = head.head
     subject = head.dep_ in ("nsubj", "nsubjpass") and verb.pos_ in ("VERB", "AUX")
+    if fake_verbs.get(verb.i) == head.i:
+        return False  # "Ольга waves from the bridge", read by the parser as a compound
     if articles & {"a", "an"}:
+        return True
+    # "a Pocari Sweat vending machine", "a Honda scooter": a maker's name on a thing
+    modified = verb if verb.pos_ == "NOUN" else verb.head if verb.pos_ == "VERB" and verb.dep_ == "compound" else None
+    on_thing = modified is not None and modified.i > head.i and not _person_noun(modified)
+    if head.dep_ in ("compound", "npadvmod", "nmod") and on_thing:
         return True
     if articles & {"the", "this", "that"}:
         return not (subject and len(full.split()) > 1)
@@ -938,12 +950,14 @@ def _of_object(token: Any) -> Any | None:
 
 def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things: Iterable[str] = ()) -> bool:
     lemma = lx.singular(token.lemma_.lower())
+    if _modifies(token):
+        return False  # "the fox-masked figure"
     if lemma in lx.ANIMATE or token.lower_ in lx.ANIMATE or _noun_label(token) in lx.ANIMATE:
         return True
     if lemma in lx.PLACES or lemma in lx.BODY_PARTS or lemma in lx.NOT_ENTITIES or lemma in lx.INANIMATE:
         return False
-    if lemma in lx.CELESTIAL or token.lower_ in lx.CELESTIAL or _modifies(token):
-        return False  # "Phobos hangs in the sky", "the fox-masked figure"
+    if lemma in lx.CELESTIAL or token.lower_ in lx.CELESTIAL:
+        return False  # "Phobos hangs in the sky"
     # "the stranger smiled", "said the skipper", "a bearded trucker stares": a noun no list knows is alive
     # when it does something and the sentence embedder places it among the living ("a dot climbs" is not)
     verb = token.head if token.dep_ == "nsubj" or _inverted_speaker(token) else None

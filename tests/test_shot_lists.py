@@ -54,7 +54,7 @@ def test_cut_false_continues_the_previous_shot_with_its_place_and_people_and_no_
 
 
 def test_the_overview_is_the_bible_and_names_no_one_else(storymem):
-    assert {c.id: c.kind for c in storymem.characters} == {"mira": "woman", "pip": "cat"}
+    assert {c.id: c.kind for c in storymem.characters} == {"mira": "keeper", "pip": "cat"}  # as the overview says
     assert "ginger" in next(c.appearance for c in storymem.characters if c.id == "pip")
     assert storymem.shots[2].characters == ["pip"]  # "Close-up of Pip's ears twitching. The cat jumps down"
 
