@@ -954,6 +954,8 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
         return False  # "the fox-masked figure"
     if lemma in lx.ANIMATE or token.lower_ in lx.ANIMATE or _noun_label(token) in lx.ANIMATE:
         return True
+    if lemma in lx.MACHINES and (_inverted_speaker(token) or token.head.lemma_.lower() in lx.SPEECH_VERBS):
+        return True  # '"Hello," said the machine': a machine that talks is someone
     if lemma in lx.PLACES or lemma in lx.BODY_PARTS or lemma in lx.NOT_ENTITIES or lemma in lx.INANIMATE:
         return False
     if lemma in lx.CELESTIAL or token.lower_ in lx.CELESTIAL:
