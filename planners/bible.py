@@ -17,6 +17,8 @@ from storyteller.core import lexicon as lx
 WEAR_VERBS = {"wear", "don", "sport", "dress"}
 HOLD_VERBS = {"hold", "carry", "clutch", "grip", "cradle", "wield", "hug", "grasp", "brandish", "tote", "swing"}
 HAIR = {"braid", "plait", "ponytail", "bun", "curl", "dreadlock", "fringe", "bang", "mohawk", "pigtail", "afro"}
+THINGS = ("an object", "a tool", "a bag", "a box", "an instrument", "a weapon", "a toy", "a book")
+NOT_THINGS = ("a facial expression", "a feeling", "a sound", "a gesture", "a place", "weather", "a mood")
 WEARABLE = ("clothing", "a garment", "a hat", "a coat", "shoes", "a uniform", "a helmet")
 NOT_WEARABLE = ("a place", "a room", "a shape", "weather", "a feeling", "a vehicle", "a tool", "light", "a crowd")
 
@@ -31,8 +33,8 @@ def looks(doc: Any, owners: dict[int, str]) -> list[tuple[str, str, str]]:
             owner = _subject_owner(token, owners) or _owner_before(token.i, owners)
             what = "worn" if lemma in WEAR_VERBS else "held"
             for thing in _objects(token):
-                if owner is not None and not _alive(thing):
-                    found.append((owner, "worn" if what == "worn" or _wearable(thing) else what, _phrase(thing)))
+                if owner is not None and not _alive(thing) and (what == "worn" or _held(thing)):
+                    found.append((owner, what, _phrase(thing)))
         elif token.dep_ == "prep" and token.lower_ in ("in", "with", "wearing"):
             owner = _owner_before(token.i, owners)
             if owner is not None:
@@ -51,7 +53,7 @@ def _prepositional(prep: Any) -> list[tuple[str, str]]:
                 facts.append(("feature", _phrase(obj)))  # "with a grey braid", "with long silver hair"
         elif _is_clothing(obj) or (prep.lower_ == "in" and _indefinite(obj) and _wearable(obj)):
             facts.append(("worn", _phrase(obj)))  # "in a yellow oilskin", "with a scarf"
-        elif prep.lower_ == "with" and on_noun and obj.pos_ == "NOUN" and not _alive(obj) and _small(lemma):
+        elif prep.lower_ == "with" and on_noun and obj.pos_ == "NOUN" and not _alive(obj) and _held(obj):
             facts.append(("held", _phrase(obj)))  # "a street musician with a red accordion"
     return facts
 
@@ -113,10 +115,13 @@ def _alive(token: Any) -> bool:
     return lx.singular(token.lemma_.lower()) in lx.ANIMATE or token.pos_ in ("PRON",)
 
 
-def _small(lemma: str) -> bool:
-    """A thing one carries, not a place, a feeling or the weather."""
+def _held(token: Any) -> bool:
+    """A thing one carries, not a place, a feeling, an expression or the weather ("with a big grin")."""
+    lemma = lx.singular(token.lemma_.lower())
     never = lx.PLACES | lx.ABSTRACT | set(lx.WEATHER_WORDS) | lx.TIME_WORDS.keys() | lx.NOT_ENTITIES
-    return lemma not in never and not lemma.endswith(lx.ABSTRACT_ENDINGS)
+    if lemma in never or lemma.endswith(lx.ABSTRACT_ENDINGS) or not lemma.isalpha():
+        return False
+    return animacy.nearer(lemma, THINGS, NOT_THINGS) > 0
 
 
 def _wearable(token: Any) -> bool:

@@ -162,8 +162,13 @@ class _Reader:
         self.cast[cid] = member
         return member
 
+    def find(self, name: str) -> Member | None:
+        """The member the name is, or a shorter, capitalised or transliterated form of; nothing noted."""
+        return next((m for m in self.cast.values() if m.name is not None and names.answers_to(name, m.names())), None)
+
     def by_name(self, name: str) -> Member | None:
-        """The member the name is, or a shorter, capitalised or transliterated form of (planners/names.py)."""
+        """The member the name is, or a shorter, capitalised or transliterated form of (planners/names.py);
+        a new form is noted as an alias."""
         for member in self.cast.values():
             if member.name is not None and names.answers_to(name, member.names()):
                 if member.name.isupper() and not name.isupper() and names.key(name) == names.key(member.name):
@@ -318,7 +323,10 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
         full = doc[name_tokens[0].i : last + 1].text if name_tokens else doc[first : last + 1].text
         full = re.sub(r"['’]s$", "", full)
         given = re.split(r"\s+", full)[0]
-        member = reader.by_name(full) or reader.by_name(given)
+        member = reader.by_name(full)
+        namesake = reader.find(given) if member is None else None
+        if namesake is not None and (full == given or not _other_family(namesake, full)):
+            member = reader.by_name(given)  # (Steve Wozniak is not Steve Jobs)
         if member is not None and full != given and member.full_name is None and member.name == given:
             member.full_name = full  # "a message from Akosua" ... "the engineer Akosua Mensah": the name grows
         kin = lx.KIN.get(given.lower()) if full == given else None
@@ -349,7 +357,8 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
             consumed.add(outer.i)
             if noun.lemma_.lower() in lx.GENERIC_PEOPLE:
                 noun, outer = outer, noun
-        if member is None and noun is None and _is_place_name(doc, head, quoted):
+        inside = head.dep_ == "pobj" and head.head.lower_ in lx.INSIDE_PREPOSITIONS  # "In Xianyang, the scholar …"
+        if member is None and (noun is None or inside) and _is_place_name(doc, head, quoted):
             prep = head.head
             if not (head.dep_ == "pobj" and prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES):
                 before = doc[first - 1] if first > 0 else None
@@ -362,7 +371,7 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
         person_noun = noun is not None and (
             _animate_noun(noun, doc, fake_verbs)
             or _agentive(noun, head)
-            or (head.ent_type_ == "PERSON" and noun.dep_ != "compound" and _person_noun(noun, lenient=True))
+            or ("appos" in (head.dep_, noun.dep_) and head.ent_type_ == "PERSON" and _person_noun(noun, lenient=True))
         )  # "her first mate, TOMÁS": a person's name in apposition makes the noun someone's
         if member is None and noun is not None and not person_noun:
             if lx.singular(noun.lemma_.lower()) in lx.PLACES:
@@ -728,6 +737,11 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
     return None
 
 
+def _other_family(member: Member, full: str) -> bool:
+    """Whether a full name is another person's than the member's who shares its first word."""
+    return member.full_name is not None and names.key(member.full_name) != names.key(full)
+
+
 def _alter_ego_of(head: Any, mentions: dict[int, _Mention]) -> str | None:
     """The character a new name is another name of, where the sentence ties them: in apposition ("Kenji,
     the Night Fox,"), after "as" ("Clark Kent flies over the city as Superman"), "known as", "alias"."""
@@ -742,10 +756,16 @@ def _alter_ego_of(head: Any, mentions: dict[int, _Mention]) -> str | None:
         governor = head.head.head  # "known as X" hangs on the name; "flies ... as X" on the verb
         if governor.lower_ == "known":
             governor = governor.head
-        if governor.i in mentions:
+        if governor.i in mentions and governor.dep_ in ("nsubj", "appos", "ROOT"):
             return one(governor)
-        subject = next((c for c in governor.children if c.dep_ == "nsubj"), None)
-        return one(subject) if subject is not None else None
+        for _ in range(6):  # "… then flies over Metropolis as Superman": the one who flies
+            subject = next((c for c in governor.children if c.dep_ == "nsubj"), None)
+            if subject is not None and governor.pos_ in ("VERB", "AUX"):
+                return one(subject)
+            if governor.head == governor:
+                break
+            governor = governor.head
+    return None
     return None
 
 

@@ -118,3 +118,16 @@ def test_a_book_s_headings_are_never_characters_or_narration_and_one_person_has_
 )  # fmt: skip
 def test_headings_are_told_from_sentences(line, heading):
     assert is_heading(line) is heading
+
+
+def test_two_people_who_share_a_first_name_stay_two_and_a_place_before_a_person_stays_a_place():
+    result = plan(
+        "Steve Jobs solders a circuit board in the garage. His friend Steve Wozniak bursts in with a box of chips. "
+        "In Xianyang, the scholar Lin Daiyu reads a letter. Clark Kent adjusts his glasses, then flies over "
+        "Metropolis as Superman."
+    )
+    names_now = cast(result)
+    assert {"Steve Jobs", "Steve Wozniak", "Lin Daiyu", "Clark Kent"} <= set(names_now)
+    assert not {"Xianyang", "Metropolis", "Superman"} & set(names_now)
+    assert "Superman" in names_now["Clark Kent"]
+    assert "xianyang" in {loc.id for loc in result.locations}

@@ -551,7 +551,10 @@ ANIMAL_PARTS = {
     "talon",
 }
 # Prepositions after which a proper noun is a place even if the NER calls it a person ("near Kraków").
-INSIDE_PREPOSITIONS = {"in", "inside", "into", "near", "outside", "across", "through", "around", "beyond", "within"}
+INSIDE_PREPOSITIONS = {
+    "in", "inside", "into", "near", "outside", "across", "through", "around", "beyond", "within", "over", "above",
+    "throughout",
+}  # fmt: skip
 PEOPLE |= {"conductor", "driver", "porter", "stationmaster", "ticket collector", "passenger"}
 ANIMATE |= PEOPLE
 # Verbs done to someone else's body: "avoids her eyes", "took his hand", "kissed her cheek".
