@@ -1128,6 +1128,8 @@ def _resolve_pronoun(
     if person in (1, 2):
         return []  # inside a quote: the speaker or the one spoken to, known once the speaker is (_dialogue)
     bound = _clause_subject(token) if token.dep_ in ("dobj", "pobj", "dative") else None
+    if token.dep_ == "nsubj" and token.head.dep_ in ("ccomp", "xcomp") and token.lower_ in ("him", "her", "them"):
+        bound = _clause_subject(token.head)  # "Akosua helps him twist off his helmet": not Akosua
     excluded = set(mentions[bound.i].ids) if bound is not None and bound.i in mentions else set()
     if token.lower_.endswith(("self", "selves")):
         excluded = set()
@@ -1231,7 +1233,7 @@ def _plural_referent(token: Any, reader: _Reader, candidates: list[_Seen], exclu
     wanted = lx.NUMBERS[token.head.head.lower_] if counted else 2
     characters: list[str] = []
     for back in range(reader.window if counted else 3):  # the latest sentences that, together, name enough
-        for seen in reversed(candidates):
+        for seen in reversed([c for c in candidates if c.id not in excluded]):
             alone = seen.id in reader.cast and not reader.cast[seen.id].group
             fresh = seen.character and reader.number - seen.sentence == back and seen.id not in characters
             if fresh and (alone or not counted):
