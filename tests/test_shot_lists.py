@@ -116,3 +116,10 @@ def test_a_shot_list_renders_end_to_end_one_shot_per_given_shot(tmp_path, tiny, 
     assert len(decord.VideoReader(str(result.video))) == result.plan.total_frames
     srt = result.subtitles.read_text()
     assert "{" not in srt and "[shot cut]" not in srt and "Wide shot" not in srt  # directions are not read
+
+
+def test_storyteller_make_takes_a_storymem_script_as_it_is(tmp_path):
+    made = run("make", STORYMEM, *TINY, "--runs", tmp_path / "runs", "--quiet", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    plan = json.loads((tmp_path / "runs" / "lighthouse.storymem" / "plan.json").read_text())
+    assert plan["shots_by"] == "list" and [s["continues"] for s in plan["shots"]].count(True) == 2
