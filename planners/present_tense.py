@@ -1,0 +1,50 @@
+"""Shot prose's present tense, as the small parser misreads it.
+
+Scripts for video models are written in the present ("the dog barks and darts toward the farmhouse",
+"the farmer waves from the doorway", "Morning light filters through the window"); spaCy's small English
+pipeline often reads a subject and its "-s" verb as one compound noun ("dog barks", "farmer waves"). `slip`
+tells those from real compounds ("the tram rails", "tiny paw prints", "the fishing boats").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from planners import animacy
+from storyteller.core import lexicon as lx
+
+_VERB_WORDS: dict[str, bool] = {}  # word -> whether the parser reads it as a verb after a subject
+
+
+def slip(doc: Any, token: Any, nlp: Callable[[str], Any]) -> bool:
+    """Whether `token` (a plural-looking noun) is really the verb of the noun before it: a living being's
+    noun (or a name) then the "-s" word with no verb after it; or, in a sentence with no verb at all, a
+    thing then a word the parser reads as a verb after "It" (`nlp`: the pipeline, to ask it)."""
+    if token.pos_ != "NOUN" or token.tag_ != "NNS" or not token.lower_.endswith("s") or token.i == 0:
+        return False
+    before, after = doc[token.i - 1], doc[token.i + 1] if token.i + 1 < len(doc) else None
+    named = before.text[:1].isupper() and before.lower_ not in lx.PERSONAL and before.dep_ == "poss"  # "Zoë grins"
+    if (not named and (before.dep_ != "compound" or before.tag_ not in ("NN", "NNP"))) or before.head != token:
+        return False
+    if any(c.dep_ == "case" for c in before.children):
+        return False  # "Zoë's grins": a possessive after all
+    if after is not None and after.pos_ in ("VERB", "AUX", "NOUN", "PROPN"):
+        return False
+    if any(c.dep_ in ("amod", "nummod", "poss") and c != before for c in token.children):
+        return False  # "tiny paw prints", "two dog bowls", "his dog tags": a noun phrase
+    low = lx.singular(before.lemma_.lower())
+    if low.endswith("ing") or low in lx.BODY_PARTS:
+        return False  # "the fishing boats", "paw prints"
+    if before.pos_ == "PROPN" or low in lx.ANIMATE or (low not in lx.INANIMATE and animacy.is_alive(low)):
+        return True
+    # a thing does it, in a sentence with no verb otherwise: "Morning light filters through the window"
+    verbless = not any(t.pos_ in ("VERB", "AUX") for t in doc)
+    return verbless and after is not None and after.pos_ in ("ADP", "ADV", "PART") and _can_be_verb(token.lower_, nlp)
+
+
+def _can_be_verb(word: str, nlp: Callable[[str], Any]) -> bool:
+    """Whether the parser reads `word` as a verb after a subject ("It filters."): a noun-or-verb word."""
+    if word not in _VERB_WORDS:
+        _VERB_WORDS[word] = nlp(f"It {word}.")[1].tag_ == "VBZ"
+    return _VERB_WORDS[word]
