@@ -224,7 +224,7 @@ def test_sigterm_and_ctrl_c_are_one_line_without_worker_tracebacks(tmp_path, how
     else:
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole group
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 130
+    assert process.returncode == 130, f"the make ended {process.returncode}: {err[-600:]}"
     lines = [
         line for line in err.strip().splitlines() if "resource_tracker" not in line and "warnings.warn" not in line
     ]
@@ -530,7 +530,7 @@ def test_sigterm_while_a_clip_is_written_leaves_no_temporary(tmp_path):
     assert any(scratch.iterdir()), "no clip was being written"
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 130 and "interrupted" in err
+    assert process.returncode == 130, f"the make ended {process.returncode}: {err[-600:]}" and "interrupted" in err
     assert not list(scratch.iterdir()), "temporaries outlived the run"
 
 
