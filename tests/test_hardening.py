@@ -174,13 +174,22 @@ def start_make(tmp_path):
     command = [sys.executable, "-m", "storyteller", "make", str(story), "--runs", str(tmp_path / "runs"),
                "--executor", "local", "--workers", "2", "--minutes", "3", "-q"]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+                               env={**os.environ, "PYTHONPATH": str(root)}, preexec_fn=at_a_terminal)  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len([p for p in children(process.pid) if ignores_ctrl_c(p)]) < 4:
         time.sleep(0.1)  # two workers past their start-up (they ignore Ctrl-C from then on), the speech
         # server (the same, from its first instruction) and the tracker
     assert len(children(process.pid)) >= 4, "the worker pool did not start"
     return process, children(process.pid)
+
+
+def at_a_terminal() -> None:
+    """The make starts as a command typed at a terminal does, with Ctrl-C at its default: a test run started in
+    the background by a non-interactive shell (CI) inherits SIGINT ignored, and a process started ignoring
+    it keeps ignoring it, as it should."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def ignores_ctrl_c(pid: int) -> bool:
