@@ -51,7 +51,7 @@ def _prepositional(prep: Any) -> list[tuple[str, str]]:
         if lemma in lx.BODY_PARTS or lemma in lx.MARKS or lemma in HAIR:
             if prep.lower_ == "with" and (_adjectives(obj) or lemma in lx.MARKS or lemma in HAIR):
                 facts.append(("feature", _phrase(obj)))  # "with a grey braid", "with long silver hair"
-        elif _is_clothing(obj) or (prep.lower_ == "in" and _indefinite(obj) and _wearable(obj)):
+        elif is_clothing(obj) or (prep.lower_ == "in" and _indefinite(obj) and _wearable(obj)):
             facts.append(("worn", _phrase(obj)))  # "in a yellow oilskin", "with a scarf"
         elif prep.lower_ == "with" and on_noun and obj.pos_ == "NOUN" and not _alive(obj) and _held(obj):
             facts.append(("held", _phrase(obj)))  # "a street musician with a red accordion"
@@ -106,7 +106,8 @@ def _indefinite(token: Any) -> bool:
     return any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in token.children) or token.tag_ == "NNS"
 
 
-def _is_clothing(token: Any) -> bool:
+def is_clothing(token: Any) -> bool:
+    """ "jacket", "gloves", and compounds of them: "raincoat", "snowboots"."""
     lemma = lx.singular(token.lemma_.lower())
     return lemma in lx.CLOTHING or lemma == "glove" or lemma.endswith(lx.CLOTHING_ENDINGS)
 

@@ -168,15 +168,15 @@ class _Reader:
     def by_name(self, name: str) -> Member | None:
         """The member the name is, or a shorter, capitalised or transliterated form of (planners/names.py);
         a new form is noted as an alias."""
-        for member in self.cast.values():
-            if member.name is not None and names.answers_to(name, member.names()):
-                if member.name.isupper() and not name.isupper() and names.key(name) == names.key(member.name):
-                    member.aliases.append(member.name)  # met as "TOMÁS", named as written: "Tomás"
-                    member.name = name
-                elif name not in member.names():
-                    member.aliases.append(name)  # "TOMÁS", "Olga", "KIT", "van Dijk": one person
-                return member
-        return None
+        member = self.find(name)
+        if member is None or member.name is None:
+            return member
+        if member.name.isupper() and not name.isupper() and names.key(name) == names.key(member.name):
+            member.aliases.append(member.name)  # met as "TOMÁS", named as written: "Tomás"
+            member.name = name
+        elif name not in member.names():
+            member.aliases.append(name)  # "TOMÁS", "Olga", "KIT", "van Dijk": one person
+        return member
 
     def by_kind(self, kind: str) -> Member | None:
         """The latest character of this kind, or of a kind the story uses for the same role."""
@@ -1235,7 +1235,7 @@ def _number(token: Any) -> int:
 def _shows_owner(owned: Any) -> bool:
     """ "his shoulder", "her scarf": the owner is in the picture; "his sister", "her house" need not be."""
     lemma = lx.singular(owned.lemma_.lower())
-    return lemma in lx.BODY_PARTS or _is_clothing(owned)
+    return lemma in lx.BODY_PARTS or bible.is_clothing(owned)
 
 
 def _dialogue(
@@ -1307,7 +1307,7 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
         for child in head.children:  # "a girl in a red jacket", "a man with a scar"
             if child.dep_ == "prep" and child.lower_ in ("in", "with"):
                 for obj in child.children:
-                    if obj.dep_ == "pobj" and _is_clothing(obj):
+                    if obj.dep_ == "pobj" and bible.is_clothing(obj):
                         _wear(member, obj)
                     elif obj.dep_ == "pobj" and child.lower_ == "with" and _is_feature(obj):
                         feature = " ".join([*_adjectives(obj), obj.lower_])
@@ -1320,7 +1320,7 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
                 feature = " ".join([*looks, owned.lower_])
                 if feature not in member.features:
                     member.features.append(feature)
-            elif _is_clothing(owned):
+            elif bible.is_clothing(owned):
                 _wear(member, owned)
         verb = head.head if head.dep_ == "nsubj" else None
         if verb is not None and verb.lemma_ == "have":  # "Lila had long red hair"
@@ -1333,11 +1333,11 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
         for child in verb.children if verb is not None else ():  # "With gloves and a cozy jacket, she walked"
             if child.dep_ == "prep" and child.lower_ == "with":
                 for item in child.subtree:
-                    if item.pos_ == "NOUN" and _is_clothing(item):
+                    if item.pos_ == "NOUN" and bible.is_clothing(item):
                         _wear(member, item)
         if verb is not None and verb.lemma_ in ("wear", "put"):
             for obj in verb.children:
-                if obj.dep_ == "dobj" and _is_clothing(obj):
+                if obj.dep_ == "dobj" and bible.is_clothing(obj):
                     _wear(member, obj)
 
 
@@ -1349,12 +1349,6 @@ def _read_looks(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> Non
         facts = {"worn": member.worn, "held": member.held, "feature": member.features}[kind]
         if phrase not in facts and not any(phrase in f or f in phrase for f in member.worn + member.held):
             facts.append(phrase)
-
-
-def _is_clothing(token: Any) -> bool:
-    """ "jacket", "gloves", and compounds of them: "raincoat", "snowboots"."""
-    lemma = lx.singular(token.lemma_.lower())
-    return lemma in lx.CLOTHING or lemma == "glove" or lemma.endswith(lx.CLOTHING_ENDINGS)
 
 
 def _is_feature(token: Any) -> bool:
@@ -1499,7 +1493,7 @@ def _relations(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> list
             subjects = [cid for s in _subjects(owner, {}, doc) for cid in _ids(s, mentions)]
         predicate = lx.PREPOSITIONS[token.lower_]
         pobj = next(c for c in token.children if c.dep_ == "pobj")
-        if _is_clothing(pobj) and token.lower_ in ("in", "with"):
+        if bible.is_clothing(pobj) and token.lower_ in ("in", "with"):
             predicate = "wears"
         add(subjects, predicate, objects)
     for verb in doc:

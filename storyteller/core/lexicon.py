@@ -469,7 +469,6 @@ AGENTIVE_ENDINGS = ("er", "or", "ist", "ian", "ess", "man", "woman", "maker", "s
 MACHINES = {"robot", "droid", "android", "cyborg", "automaton", "bot", "machine", "drone"}
 ANIMATE |= MACHINES - {"machine", "drone"} | {"skipper", "clockmaker", "shopkeeper", "stallholder"}  # a coffee machine
 PEOPLE |= {"skipper", "clockmaker", "stallholder", "master", "mistress"}
-ANIMATE |= {"master", "mistress"}
 # Verbs that state rather than act: relations or nothing, never a timed action.
 STATE_VERBS = {"be", "have", "name", "call", "wear", "own", "contain", "seem", "appear_as", "belong", "remain"}
 
