@@ -31,3 +31,11 @@ def is_heading(text: str) -> bool:
     letters = [c for c in line if c.isalpha()]
     shouting = len(letters) >= 4 and all(c.isupper() for c in letters) and len(line.split()) <= 6
     return bool(_NAMED_PART.match(line)) or shouting
+
+
+def title_of(text: str) -> str:
+    """The heading as a title card shows it: "## The Salt Market" is "The Salt Market"; a scene break has none."""
+    line = text.strip()
+    if _BREAK.match(line):
+        return ""
+    return line.lstrip("#").strip().rstrip(".").strip()

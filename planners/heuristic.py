@@ -26,6 +26,7 @@ from storyteller.core.models import (
     Location,
     PlanConfig,
     Relation,
+    Scene,
     SceneGraph,
     Shot,
     StoryPlan,
@@ -119,12 +120,19 @@ class HeuristicPlanner(Planner):
         state = {"location": None, "time": "day", "weather": "clear"}
         for sentence in (found[s.start] for s in sentences if s.start in prologue and s.start in found):
             _set_scene(sentence, locations, state)  # a global caption's "The environment is a harbour at dusk"
+        chapters = Chapters([] if given else readings, titles, found)
         for index, group in enumerate(shots_text):
-            shot = self._shot(index, group, cast, locations, state, config, style, directions | titles, by_paragraph)
+            if chapters.opens(group[0].start):  # a heading: the scene's title card and its place, never a shot
+                shots += chapters.open(group[0], locations, state, style, len(shots))
+                if group[0].start in titles:
+                    continue
+            shot = self._shot(
+                len(shots), group, cast, locations, state, config, style, directions | titles, by_paragraph
+            )
             if given is not None:
                 previous = shots[-1] if shots else None
                 shot = shot_lists.as_given(shot, given.shots[index], previous, lambda cid: _entity(cast[cid]))
-            shots.append(shot)
+            shots.append(shot.model_copy(update={"scene": chapters.current}))
         if config.minutes:  # stretch or squeeze every shot, and its actions, to the asked length
             scale = config.minutes * 60 / sum(s.duration for s in shots)
             shots = [scaled(s, s.duration * scale) for s in shots]
@@ -147,6 +155,7 @@ class HeuristicPlanner(Planner):
             language=lx.detect_language(story),
             characters=characters,
             locations=list(locations.values()),
+            scenes=chapters.scenes,
             shots=shots,
             **config.picture(),
         )
@@ -243,6 +252,78 @@ class HeuristicPlanner(Planner):
             transition=transition,
             graph=graph,
         )
+
+
+CARD_SECONDS, ESTABLISHING_SECONDS = 3.0, 3.5
+SCENE_FADE = Transition(kind="crossfade", duration=0.5)  # into a chapter's card, and from the card to its place
+
+
+class Chapters:
+    """The story's headings as scenes: each opens with a title card (a chapter's heading; a scene break has
+    none) and an establishing shot of the place its text first names, and its place and time of day hold
+    from its first shot until its text moves them. A story without headings is one scene, and has none."""
+
+    def __init__(self, readings: list[SentenceReading], titles: set[int], found: dict[int, SentenceReading]) -> None:
+        self.scenes: list[Scene] = []
+        self.current: str | None = None
+        self._titles = {r.start: headings.title_of(r.text) for r in readings if r.start in titles}
+        self._opening: dict[int, tuple[tuple[str, str] | None, str | None]] = {}
+        if not self._titles:
+            return
+        starts, place, time = None, None, None
+        for sentence in readings:  # the place and time each scene's text names first
+            if sentence.start in self._titles or starts is None:
+                if starts is not None:
+                    self._opening[starts] = (place, time)
+                starts, place, time = sentence.start, None, None
+            if (read := found.get(sentence.start)) is not None and sentence.start not in self._titles:
+                place = place or read.place
+                words = (w.lower() for w in _WORD.findall(read.text))
+                time = time or next((lx.TIME_WORDS[w] for w in words if w in lx.TIME_WORDS), None)
+        if starts is not None:
+            self._opening[starts] = (place, time)
+
+    def opens(self, start: int) -> bool:
+        return start in self._opening
+
+    def open(
+        self, first: SentenceReading, locations: dict[str, Location], state: dict, style: str, count: int
+    ) -> list[Shot]:
+        """Begin the scene that starts at `first`: set its place and time in `state`; its card and establishing
+        shot (numbered from `count`)."""
+        place, time = self._opening[first.start]
+        if place is not None:
+            lid = reading.slug(place[0])
+            locations.setdefault(lid, Location(id=lid, name=place[0], description=place[1]))
+            state["location"] = lid
+        state["time"] = time or state["time"]
+        scene = Scene(
+            id=f"scene_{len(self.scenes) + 1:02d}",
+            title=self._titles.get(first.start, ""),
+            location=state["location"],
+            time_of_day=state["time"],
+        )
+        self.scenes.append(scene)
+        self.current = scene.id
+        if first.start not in self._titles:  # the opening, before any heading
+            return []
+        graph = SceneGraph(time_of_day=state["time"], weather=state["weather"])
+        common = {"scene": scene.id, "graph": graph, "negative_prompt": NEGATIVE_PROMPT}
+        shots = []
+        if scene.title:
+            card = {"text": first.text.strip(), "narration": "", "span": (first.start, first.end)}
+            fade = SCENE_FADE if count else Transition()
+            shots.append(Shot(id="card", duration=CARD_SECONDS, prompt=scene.title, card=scene.title,
+                              transition=fade, **card, **common))  # fmt: skip
+        location = locations.get(scene.location) if scene.location else None
+        if location is not None:
+            light = _light(state["time"], state["weather"])
+            words = [style, f"establishing shot of {location.name}", location.description, "no people", light]
+            fade = SCENE_FADE if count or shots else Transition()
+            shots.append(Shot(id="establishing", text="", span=(first.end, first.end), duration=ESTABLISHING_SECONDS,
+                              camera="wide", prompt=", ".join(w for w in words if w), location=location.id,
+                              transition=fade, **common))  # fmt: skip
+        return [shot.model_copy(update={"id": f"shot_{count + n + 1:03d}"}) for n, shot in enumerate(shots)]
 
 
 # --- text -----------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ from storyteller.render_plan import (
     remembered_by,
     shot_inputs,
 )
-from storyteller.work import Worker, finish_clip, image_of
+from storyteller.work import Worker, card_clip, finish_clip, image_of
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
 
@@ -417,7 +417,7 @@ class Storyteller:
             return guides
         with self.reporter.stage("retrieve", len(plan.shots)) as advance:
             for shot in plan.shots:
-                if shot.id not in guides:
+                if shot.id not in guides and shot.card is None:  # a title card has no motion to guide
                     key = cache.key("guide", backend.name, backend.config(), shot_inputs(shot, plan))
                     found = cache.get("guide", key, ".json")
                     known = _stored_guide(found) if found else False
@@ -663,10 +663,11 @@ class Storyteller:
         plan, stride = work.plan, work.stride
         store = SegmentStore(cache.root, self.infill)
         anchors: dict[int, Path] = {}
-        for shot in missing:
+        cards = {shot.index for shot in missing if shot.shot.card is not None}  # no anchors: drawn here
+        for shot in (shot for shot in missing if shot.index not in cards):
             if found := cache.get("anchors", shot.anchors_key, ".npy"):
                 anchors[shot.index] = found
-        todo = [shot for shot in missing if shot.index not in anchors]
+        todo = [shot for shot in missing if shot.index not in anchors and shot.index not in cards]
         with self.reporter.stage("anchors", len(todo)) as advance:
             calls = (
                 Call("anchors", (plan, shot.clip, _keyframe_bytes(shot, keyframes)[0]), shot.shot.id) for shot in todo
@@ -678,7 +679,7 @@ class Storyteller:
         levels = plan_fill(stride + 1, stride, work.depth).levels
         for depth, level in enumerate(levels):
             needed = []  # (first, last, times) of every segment of this level not yet in the store
-            for shot in missing:
+            for shot in (shot for shot in missing if shot.index not in cards):
                 for first, last in itertools.pairwise(np.load(anchors[shot.index], mmap_mode="r")):
                     known = store.known(first, last, list(levels[:depth]), stride)
                     for segment in level:
@@ -691,6 +692,9 @@ class Storyteller:
                     store.put(first, last, times, frames)
                     advance(1)
         for shot in missing:
+            if shot.index in cards:
+                yield card_clip(plan, shot.clip, _keyframe_bytes(shot, keyframes)[0])
+                continue
             anchor_frames = (np.array(f) for f in np.load(anchors[shot.index], mmap_mode="r"))
             filled = fill_clip(anchor_frames, shot.frames, stride, work.depth, store)
             keyframe, reference = _keyframe_bytes(shot, keyframes)

@@ -111,6 +111,9 @@ class RenderPlan:
         first_of_place: dict[tuple, int] = {}  # (location, time of day, weather) -> its first shot
         remembered = remembered_by(plan, look, keyframer)
         for index, shot in enumerate(plan.shots):
+            if shot.card is not None:  # drawn the same under every backend: keyed by what it shows
+                shots.append(_card_work(index, shot, plan, cache))
+                continue
             inputs = shot_inputs(shot, plan)
             guide = guides.get(shot.id)
             if keyframer.takes_structure:  # the retrieved clip's structure steers the keyframe
@@ -262,6 +265,33 @@ class RenderPlan:
         }
 
 
+CARD_VERSION = 1  # bump when storyteller.core.cards draws differently
+
+
+def _card_work(index: int, shot: Shot, plan: StoryPlan, cache: Cache) -> ShotWork:
+    """A title card's part of the render: keyed by its text, size and length, never by a backend."""
+    frames = plan.shot_frames(shot)
+    look = {"card": shot.card, "size": [plan.width, plan.height]}
+    keyframe_key = cache.key("keyframe", "card", {"version": CARD_VERSION}, look)
+    clip_key = cache.key("clip", "card", {"version": CARD_VERSION}, {**look, "frames": frames, "fps": plan.fps})
+    return ShotWork(
+        index=index,
+        shot=shot,
+        frames=frames,
+        keyframe_key=keyframe_key,
+        clip=ClipJob(index=index, shot=shot, guide=None, key=clip_key),
+        colour_source=None,
+        memory={},
+        continues_from=None,
+        anchors_key=None,
+        segment_key="",
+        keyframe_cached=cache.has("keyframe", keyframe_key, ".png"),
+        clip_cached=cache.has("clip", clip_key, ".mkv"),
+        segment_cached=False,
+        clip_needed=True,
+    )
+
+
 def _entry(stage: str, key: str, suffix: str) -> str:
     return str(Cache(Path()).path(stage, key, suffix))
 
@@ -323,7 +353,7 @@ def shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:
     # The id and transition change where a shot sits, not what it shows: renumbering or a new
     # crossfade must not re-render it.
     return {
-        "shot": shot.model_dump(mode="json", exclude={"id", "transition", "guide"}),
+        "shot": shot.model_dump(mode="json", exclude={"id", "transition", "guide", "scene"}),
         "context": plan.shot_context(shot),
         "frames": plan.shot_frames(shot),
         "references": _reference_digests(shot, plan),

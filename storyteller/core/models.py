@@ -175,6 +175,21 @@ class MotionGuide(_Model):
     )
 
 
+class Scene(_Model):
+    """A part of the story under one heading (a chapter, a part, a screenplay's scene): its shots share a place
+    and a time of day, a transition opens it, and the film carries it as a chapter marker."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str = Field(
+        default="",
+        max_length=500,
+        description="The heading as the story writes it ('Chapter 3: The Salt Market'); '' for the opening "
+        "before any heading and after a scene break ('***').",
+    )
+    location: str | None = Field(default=None, description="Where the scene happens, when the text says.")
+    time_of_day: TimeOfDay = "day"
+
+
 class Shot(_Model):
     id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     text: str = Field(
@@ -205,6 +220,13 @@ class Shot(_Model):
         description="The shot goes on from the previous one without a cut (a shot list's `cut: false`): the same "
         "place and people, no transition; an image-to-video animator starts it from the previous clip's last frame.",
     )
+    scene: str | None = Field(default=None, description="The id of the scene (chapter) the shot belongs to.")
+    card: str | None = Field(
+        default=None,
+        max_length=500,
+        description="A title card: this text shown large on a plain ground instead of a picture, never read "
+        "aloud (a chapter's heading). null: a shot of the story.",
+    )
     graph: SceneGraph = SceneGraph()
     guide: MotionGuide | None = Field(default=None, description="Retrieved motion; pin or swap it by hand.")
 
@@ -234,6 +256,9 @@ class StoryPlan(_Model):
     narrator: Voice | None = Field(default=None, description="Who reads the story aloud (chosen if not set).")
     characters: list[Character] = []
     locations: list[Location] = []
+    scenes: list[Scene] = Field(
+        default=[], description="The story's chapters or scenes, in order; each shot names its own. []: one."
+    )
     shots: list[Shot] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -246,12 +271,21 @@ class StoryPlan(_Model):
             raise ValueError(f"size {self.width}x{self.height}: one side may be at most {MAX_ASPECT} times the other")
         _unique("character", [c.id for c in self.characters])
         _unique("location", [loc.id for loc in self.locations])
+        _unique("scene", [scene.id for scene in self.scenes])
         _unique("shot", [s.id for s in self.shots])
         characters = {c.id for c in self.characters}
         locations = {loc.id for loc in self.locations}
         if self.shots[0].continues:
             raise ValueError(f"shot {self.shots[0].id}: the first shot has no shot before it to continue")
+        scenes = {scene.id for scene in self.scenes}
+        for scene in self.scenes:
+            if scene.location is not None and scene.location not in locations:
+                raise ValueError(f"scene {scene.id}: location '{scene.location}' is not in the plan's locations")
         for shot in self.shots:
+            if shot.scene is not None and shot.scene not in scenes:
+                raise ValueError(f"shot {shot.id}: scene '{shot.scene}' is not in the plan's scenes")
+            if shot.card is not None and shot.continues:
+                raise ValueError(f"shot {shot.id}: a title card cannot continue the shot before it")
             for cid in shot.characters:
                 if cid not in characters:
                     raise ValueError(f"shot {shot.id}: character '{cid}' is not in the plan's characters")
@@ -300,6 +334,14 @@ class StoryPlan(_Model):
     @property
     def duration(self) -> float:
         return self.total_frames / self.fps
+
+    def chapters(self) -> list[tuple[Scene, int]]:
+        """Each scene with the index of its first shot, in the film's order (the MP4's chapter markers)."""
+        first: dict[str, int] = {}
+        for index, shot in enumerate(self.shots):
+            if shot.scene is not None:
+                first.setdefault(shot.scene, index)
+        return sorted(((s, first[s.id]) for s in self.scenes if s.id in first), key=lambda pair: pair[1])
 
     # --- lookups --------------------------------------------------------------------------------
 
