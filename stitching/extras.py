@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from storyteller.core.cache import atomic_write_text
 from storyteller.core.errors import StorytellerError
-from storyteller.core.models import StoryPlan
+from storyteller.core.models import Shot, StoryPlan
 
 # a terminal's escapes, bells, and the marks that reverse or embed the direction of text (U+202A to U+202E,
 # U+2066 to U+2069): a story's text is shown by players, never obeyed by them
@@ -65,9 +65,33 @@ def write_srt(plan: StoryPlan, path: Path, cues: list[tuple[float, float, str]] 
 MAX_SHEET_PIXELS = 2_000_000  # a feature film's sheet must not cost more memory than a short's frames
 
 
-def contact_sheet(plan: StoryPlan, keyframes: list[Path], path: Path, columns: int = 4, thumb_width: int = 320) -> None:
+def contact_sheet(
+    plan: StoryPlan,
+    keyframes: list[Path],
+    path: Path,
+    columns: int = 4,
+    thumb_width: int = 320,
+    scene: str | None = None,
+) -> None:
     """A grid of keyframes, each with its shot number, duration and camera move. Long films get more,
-    smaller thumbnails, so the sheet's size (and memory) stays bounded."""
+    smaller thumbnails, so the sheet's size (and memory) stays bounded. With `scene`, only that scene's
+    shots, under its title (a feature's sheet per chapter)."""
+    numbered = [(n, shot, kf) for n, (shot, kf) in enumerate(zip(plan.shots, keyframes, strict=True))]
+    if scene is not None:
+        numbered = [(n, shot, kf) for n, shot, kf in numbered if shot.scene == scene]
+    title = next((s.title or s.id for s in plan.scenes if s.id == scene), None)
+    _draw_sheet(plan, numbered, path, columns, thumb_width, title)
+
+
+def _draw_sheet(
+    plan: StoryPlan,
+    numbered: list[tuple[int, Shot, Path]],
+    path: Path,
+    columns: int,
+    thumb_width: int,
+    title: str | None,
+) -> None:
+    keyframes = [kf for _, _, kf in numbered]
     aspect = plan.height / plan.width
     fit = math.sqrt(MAX_SHEET_PIXELS / (len(keyframes) * aspect))
     thumb_width = max(96, min(thumb_width, int(fit)))
@@ -76,16 +100,19 @@ def contact_sheet(plan: StoryPlan, keyframes: list[Path], path: Path, columns: i
     columns = min(columns, len(keyframes))
     rows = math.ceil(len(keyframes) / columns)
     label_height, pad = 22, 8
+    top = 34 if title else 0
     sheet = Image.new(
         "RGB",
-        (columns * (thumb_width + pad) + pad, rows * (thumb_height + label_height + pad) + pad),
+        (columns * (thumb_width + pad) + pad, top + rows * (thumb_height + label_height + pad) + pad),
         (24, 24, 28),
     )
     draw = ImageDraw.Draw(sheet)
     face = ImageFont.load_default(size=13)
-    for n, (shot, keyframe) in enumerate(zip(plan.shots, keyframes, strict=True)):
-        x = pad + (n % columns) * (thumb_width + pad)
-        y = pad + (n // columns) * (thumb_height + label_height + pad)
+    if title:
+        draw.text((pad, 8), title, font=ImageFont.load_default(size=20), fill=(240, 232, 214))
+    for k, (n, shot, keyframe) in enumerate(numbered):
+        x = pad + (k % columns) * (thumb_width + pad)
+        y = top + pad + (k // columns) * (thumb_height + label_height + pad)
         with Image.open(keyframe) as image:
             thumb = image.convert("RGB").resize((thumb_width, thumb_height), Image.LANCZOS, reducing_gap=2.0)
             sheet.paste(thumb, (x, y + label_height))

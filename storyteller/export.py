@@ -3,7 +3,8 @@ Final Cut Pro XML through OTIO's adapters where they are installed.
 
 One clip per shot, each referencing its shot's own whole clip (`shots/<id>.mp4` in the run directory), cut
 where the film cuts; a crossfade is an OTIO transition centred on the cut, each side playing the frames its
-shot shares with the other; the shot's text is a marker on its clip; the film's sound is an audio track.
+shot shares with the other; the shot's text is a marker on its clip, each scene (chapter) a marker on the
+track spanning its shots; the film's sound is an audio track.
 The track's clips, in order, last exactly as long as the film's shots do on its timeline.
 """
 
@@ -78,6 +79,17 @@ def timeline(plan: StoryPlan, media: list[Path], film: Path | None) -> Any:
             )
         )
         video.append(clip)
+    chapters = plan.chapters()
+    for n, (scene, first) in enumerate(chapters):  # each scene (chapter) a marker on the track, as long as it
+        end = edges[chapters[n + 1][1]] if n + 1 < len(chapters) else plan.total_frames
+        video.markers.append(
+            otio.schema.Marker(
+                name=scene.title or f"Scene {n + 1}",
+                marked_range=span(edges[first], end - edges[first]),
+                color=otio.schema.MarkerColor.GREEN,
+                metadata={"storyteller": {"scene": scene.id, "location": scene.location}},
+            )
+        )
     result.tracks.append(video)
     if film is not None and _has_audio(film):
         audio = otio.schema.Track(name="sound", kind=otio.schema.TrackKind.Audio)

@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -79,6 +79,9 @@ from storyteller.render_plan import (
 from storyteller.work import Worker, card_clip, finish_clip, image_of
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -348,7 +351,10 @@ class Storyteller:
         subtitles = video.with_suffix(".srt") if output else run_dir / "story.srt"
         sheet = run_dir / "contact_sheet.png"
         write_srt(plan, subtitles, voiced.cues() if voiced is not None and voiced.any_speech else None)
-        publish(drawn.result(), sheet)
+        whole, chapters = drawn.result()
+        publish(whole, sheet)
+        for scene, chapter_sheet in chapters:
+            publish(chapter_sheet, run_dir / "contact_sheets" / f"{scene}.png")
         shown = []
         for shot, keyframe in zip(plan.shots, keyframes, strict=True):
             publish(keyframe, run_dir / "keyframes" / f"{shot.id}.png")
@@ -545,10 +551,14 @@ class Storyteller:
                 advance(1)
         return found  # type: ignore[return-value]  (every one is made now)
 
-    def _sheet(self, cache: Cache, work: RenderPlan, keyframes: list[Path]) -> Path:
-        """The contact sheet, from the cache or drawn."""
-        found = cache.get("sheet", work.sheet_key, ".png")
-        return found or cache.put("sheet", work.sheet_key, ".png", lambda p: contact_sheet(work.plan, keyframes, p))
+    def _sheet(self, cache: Cache, work: RenderPlan, keyframes: list[Path]) -> tuple[Path, list[tuple[str, Path]]]:
+        """The contact sheet, and one a chapter where the story has them; from the cache or drawn."""
+        sheets = [(None, work.sheet_key), *work.chapter_sheet_keys]
+        drawn = []
+        for scene, key in sheets:
+            draw = lambda p, scene=scene: contact_sheet(work.plan, keyframes, p, scene=scene)  # noqa: E731
+            drawn.append((scene or "", cache.get("sheet", key, ".png") or cache.put("sheet", key, ".png", draw)))
+        return drawn[0][1], drawn[1:]
 
     def _note_unremembered(self, plan: StoryPlan) -> None:
         """Once the keyframes are drawn: a note where characters recur and the model could not be held to
@@ -619,7 +629,7 @@ class Storyteller:
             "frames_sha256": combined(part["frames_sha256"] for part in parts),
             **(cache.facts("soundtrack", work.soundtrack_key, ".m4a") if audio and work.soundtrack_key else {}),
         }
-        join = lambda p: concat_videos(segments, p, plan.fps, audio)  # noqa: E731
+        join = lambda p: concat_videos(segments, p, plan.fps, audio, plan.chapter_marks())  # noqa: E731
         return cache.put("film", work.film_key, ".mp4", join, facts=lambda: content)
 
     def _clips(
@@ -795,10 +805,10 @@ def _save_speech(path: Path, speech: Speech) -> None:
         np.savez(out, samples=speech.samples.astype(np.float32), rate=np.int64(speech.rate))
 
 
-def _beside(function: Callable[..., Path], *args: Any) -> Future[Path]:
+def _beside(function: Callable[..., T], *args: Any) -> Future[T]:
     """`function(*args)` on a thread of its own. A daemon: a run stopped by Ctrl-C or SIGTERM does not wait
     for it (what it leaves half-written in the cache carries this process's id and is swept next time)."""
-    future: Future[Path] = Future()
+    future: Future[T] = Future()
 
     def run() -> None:
         if future.set_running_or_notify_cancel():

@@ -82,6 +82,7 @@ class RenderPlan:
     film_key: str
     film_cached: bool
     sheet_key: str  # the contact sheet: every keyframe with its shot's text
+    chapter_sheet_keys: tuple[tuple[str, str], ...]  # (scene id, key): a sheet per chapter, where there are scenes
     encoder: dict[str, Any]  # the film segments' encoder settings
     score: Score | None  # what the soundtrack is made of, and where (None: a silent film)
     soundtrack_key: str | None
@@ -184,7 +185,10 @@ class RenderPlan:
         if score is not None:
             soundtrack_key = cache.key("soundtrack", "mix", {}, score.described())
             stretch_keys = tuple(cache.key(SOUND_STRETCH, "mix", {}, score.near(*s)) for s in score.stretches())
-        film_key = cache.key("film", "concat", {}, {"segments": segment_keys, "fps": plan.fps, "audio": soundtrack_key})
+        joined = {"segments": segment_keys, "fps": plan.fps, "audio": soundtrack_key}
+        if plan.scenes:  # a film without scenes keeps the key it always had
+            joined["chapters"] = plan.chapter_marks()
+        film_key = cache.key("film", "concat", {}, joined)
         film_cached = cache.has("film", film_key, ".mp4")
         missing = set() if film_cached else {i for i, cached in enumerate(segment_cached) if not cached}
         needed = clips_needed(plan, missing)
@@ -192,6 +196,7 @@ class RenderPlan:
             shots[i] = replace(
                 work, segment_key=segment_keys[i], segment_cached=segment_cached[i], clip_needed=i in needed
             )
+        sheet_inputs = {"plan": plan.model_dump(mode="json"), "keyframes": [w.keyframe_key for w in shots]}
         return cls(
             plan=plan,
             shots=tuple(shots),
@@ -206,11 +211,10 @@ class RenderPlan:
             soundtrack_key=soundtrack_key,
             stretch_keys=stretch_keys,
             remembered=remembered,
-            sheet_key=cache.key(
-                "sheet",
-                "contact_sheet",
-                {},
-                {"plan": plan.model_dump(mode="json"), "keyframes": [w.keyframe_key for w in shots]},
+            sheet_key=cache.key("sheet", "contact_sheet", {}, sheet_inputs),
+            chapter_sheet_keys=tuple(
+                (scene.id, cache.key("sheet", "contact_sheet", {}, {**sheet_inputs, "scene": scene.id}))
+                for scene, _ in plan.chapters()
             ),
         )
 
@@ -237,6 +241,7 @@ class RenderPlan:
     def entries(self, cache: Cache) -> list[Path]:
         """The cache entries this render reads or makes (leased while it runs)."""
         paths = [cache.path("film", self.film_key, ".mp4"), cache.path("sheet", self.sheet_key, ".png")]
+        paths += [cache.path("sheet", key, ".png") for _, key in self.chapter_sheet_keys]
         if self.score is not None and self.soundtrack_key is not None:
             paths.append(cache.path("soundtrack", self.soundtrack_key, ".m4a"))
             paths += [cache.path("speech", key, ".npz") for _, _, key in self.score.lines]

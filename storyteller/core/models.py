@@ -343,6 +343,17 @@ class StoryPlan(_Model):
                 first.setdefault(shot.scene, index)
         return sorted(((s, first[s.id]) for s in self.scenes if s.id in first), key=lambda pair: pair[1])
 
+    def chapter_marks(self) -> list[tuple[int, int, str]]:
+        """The film's chapter markers: (first frame, end frame, title) of each scene; an untitled scene (the
+        opening, or one after a break) is named by its number."""
+        chapters = self.chapters()
+        starts = self.shot_starts()
+        marks = []
+        for n, (scene, first) in enumerate(chapters):
+            end = starts[chapters[n + 1][1]] if n + 1 < len(chapters) else self.total_frames
+            marks.append((starts[first], end, scene.title or f"Scene {n + 1}"))
+        return marks
+
     # --- lookups --------------------------------------------------------------------------------
 
     def character(self, cid: str) -> Character:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,10 +136,17 @@ def last_frame(path: Path) -> np.ndarray:
     return frame
 
 
-def concat_videos(parts: list[Path], path: Path, fps: int, audio: Path | None = None) -> int:
+def concat_videos(
+    parts: list[Path],
+    path: Path,
+    fps: int,
+    audio: Path | None = None,
+    chapters: Sequence[tuple[int, int, str]] = (),
+) -> int:
     """Join videos encoded alike (closed GOPs, the same codec settings) into one MP4 by copying their packets,
     each part's timestamps moved on by the frames before it, and lay `audio`'s stream under them; returns
-    the frame count. Nothing is re-encoded."""
+    the frame count. Nothing is re-encoded. `chapters` are (first frame, end frame, title): the MP4's chapter
+    markers, which players, PyAV and ffprobe list."""
     import av
 
     path = Path(path)
@@ -146,6 +154,8 @@ def concat_videos(parts: list[Path], path: Path, fps: int, audio: Path | None = 
     count = 0
     try:
         with av.open(str(tmp), mode="w", format="mp4") as container, ExitStack() as stack:
+            if chapters:  # before the header: the muxer makes room for them when it writes it
+                container.set_chapters([_chapter(n, mark, fps) for n, mark in enumerate(chapters)])
             # every stream is added before the first packet: the header is written with the first mux
             with av.open(str(parts[0])) as first:
                 stream = container.add_stream_from_template(first.streams.video[0])
@@ -177,6 +187,25 @@ def concat_videos(parts: list[Path], path: Path, fps: int, audio: Path | None = 
         if tmp.exists():
             tmp.unlink()
     return count
+
+
+def _chapter(n: int, mark: tuple[int, int, str], fps: int) -> Any:
+    first, end, title = mark
+    ms = Fraction(1, 1000)
+    return {"id": n + 1, "start": round(first * 1000 / fps), "end": round(end * 1000 / fps), "time_base": ms,
+            "metadata": {"title": title}}  # fmt: skip
+
+
+def chapters_of(path: Path) -> list[tuple[float, float, str]]:
+    """A video's chapter markers: (start seconds, end seconds, title)."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [
+            (float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]), c["metadata"].get("title", ""))
+            for c in container.chapters()
+            if c["time_base"] is not None
+        ]
 
 
 def frame_count(path: Path) -> int:
