@@ -317,13 +317,20 @@ class Chapters:
                               transition=fade, **card, **common))  # fmt: skip
         location = locations.get(scene.location) if scene.location else None
         if location is not None:
-            light = _light(state["time"], state["weather"])
-            words = [style, f"establishing shot of {location.name}", location.description, "no people", light]
-            fade = SCENE_FADE if count or shots else Transition()
-            shots.append(Shot(id="establishing", text="", span=(first.end, first.end), duration=ESTABLISHING_SECONDS,
-                              camera="wide", prompt=", ".join(w for w in words if w), location=location.id,
-                              transition=fade, **common))  # fmt: skip
+            shots.append(establishing(scene, location, graph, style, (first.start, first.end), bool(count or shots)))
         return [shot.model_copy(update={"id": f"shot_{count + n + 1:03d}"}) for n, shot in enumerate(shots)]
+
+
+def establishing(
+    scene: Scene, location: Location, graph: SceneGraph, style: str, span: tuple[int, int], fade: bool
+) -> Shot:
+    """A scene's establishing shot: its place, wide, in its light, with no one in it yet (`span`: the heading
+    that opens the scene; `fade`: faded into from what comes before)."""
+    light = _light(graph.time_of_day, graph.weather)
+    words = [style, f"establishing shot of {location.name}", location.description, "no people", light]
+    return Shot(id="establishing", text="", span=span, duration=ESTABLISHING_SECONDS, camera="wide",
+                prompt=", ".join(w for w in words if w), negative_prompt=NEGATIVE_PROMPT, location=location.id,
+                scene=scene.id, transition=SCENE_FADE if fade else Transition(), graph=graph)  # fmt: skip
 
 
 # --- text -----------------------------------------------------------------------------------------
