@@ -3,7 +3,8 @@
 Scene headings become scenes (each opened by an establishing shot of its place), locations and times of
 day; action paragraphs become shots with their actions, dialogue becomes shots captioned with the line,
 the speaker on screen talking. The screenplay's cast (every character cue) is known before the first
-shot, so names resolve wherever they appear. The shot analysis itself is the heuristic planner's: this module only reads the screenplay.
+shot, so names resolve wherever they appear. The shot analysis itself is the heuristic planner's: this
+module only reads the screenplay.
 
     storyteller make script.fountain      # picked by the extension
 """
