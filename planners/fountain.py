@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from planners.heuristic import MIN_SHOT, WORDS_PER_SECOND, HeuristicPlanner, establishing
+from planners.heuristic import MIN_SHOT, WORDS_PER_SECOND, HeuristicPlanner
+from planners.scenes import establishing
 from storyteller.core.backend import Planner
 from storyteller.core.models import PlanConfig, Scene, SceneGraph, Shot, StoryPlan, scaled
 

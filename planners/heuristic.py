@@ -13,8 +13,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from planners import headings, reading, shot_lists, shot_prose
+from planners import headings, reading, scenes, shot_lists, shot_prose
 from planners.reading import Member, SentenceReading
+from planners.scenes import NEGATIVE_PROMPT
 from planners.shot_lists import ShotList
 from storyteller.core import lexicon as lx
 from storyteller.core.backend import Planner
@@ -39,7 +40,6 @@ MIN_SHOT, MAX_SHOT = 2.5, 10.0
 # characters: a run-on sentence longer than this is parsed, shown and narrated in pieces, cut at a clause
 # (about 100 words: under a minute of narration even in a slow voice, so a shot always holds what is said)
 MAX_SENTENCE = 600
-NEGATIVE_PROMPT = "blurry, low quality, distorted, deformed, extra limbs, watermark, text"
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n\s*\n")
 _ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "mt.", "jr.", "sr.")
@@ -237,7 +237,7 @@ class HeuristicPlanner(Planner):
         prompt_parts += [cast[c].appearance() for c in characters]
         if location:
             prompt_parts.append(location.name)
-        prompt_parts.append(_light(state["time"], state["weather"]))
+        prompt_parts.append(scenes.light(state["time"], state["weather"]))
         return Shot(
             id=f"shot_{index + 1:03d}",
             text=text,
@@ -252,10 +252,6 @@ class HeuristicPlanner(Planner):
             transition=transition,
             graph=graph,
         )
-
-
-CARD_SECONDS, ESTABLISHING_SECONDS = 3.0, 3.5
-SCENE_FADE = Transition(kind="crossfade", duration=0.5)  # into a chapter's card, and from the card to its place
 
 
 class Chapters:
@@ -308,29 +304,12 @@ class Chapters:
         if first.start not in self._titles:  # the opening, before any heading
             return []
         graph = SceneGraph(time_of_day=state["time"], weather=state["weather"])
-        common = {"scene": scene.id, "graph": graph, "negative_prompt": NEGATIVE_PROMPT}
-        shots = []
-        if scene.title:
-            card = {"text": first.text.strip(), "narration": "", "span": (first.start, first.end)}
-            fade = SCENE_FADE if count else Transition()
-            shots.append(Shot(id="card", duration=CARD_SECONDS, prompt=scene.title, card=scene.title,
-                              transition=fade, **card, **common))  # fmt: skip
+        span = (first.start, first.end)
+        shots = [scenes.card(scene, first.text.strip(), span, graph, bool(count))] if scene.title else []
         location = locations.get(scene.location) if scene.location else None
         if location is not None:
-            shots.append(establishing(scene, location, graph, style, (first.start, first.end), bool(count or shots)))
+            shots.append(scenes.establishing(scene, location, graph, style, span, bool(count or shots)))
         return [shot.model_copy(update={"id": f"shot_{count + n + 1:03d}"}) for n, shot in enumerate(shots)]
-
-
-def establishing(
-    scene: Scene, location: Location, graph: SceneGraph, style: str, span: tuple[int, int], fade: bool
-) -> Shot:
-    """A scene's establishing shot: its place, wide, in its light, with no one in it yet (`span`: the heading
-    that opens the scene; `fade`: faded into from what comes before)."""
-    light = _light(graph.time_of_day, graph.weather)
-    words = [style, f"establishing shot of {location.name}", location.description, "no people", light]
-    return Shot(id="establishing", text="", span=span, duration=ESTABLISHING_SECONDS, camera="wide",
-                prompt=", ".join(w for w in words if w), negative_prompt=NEGATIVE_PROMPT, location=location.id,
-                scene=scene.id, transition=SCENE_FADE if fade else Transition(), graph=graph)  # fmt: skip
 
 
 # --- text -----------------------------------------------------------------------------------------
@@ -482,11 +461,6 @@ def _default_camera(actions: list[Action], rng: random.Random) -> str:
     if verbs & {"punch", "roar", "explode"}:
         return rng.choice(["zoom_in", "close_up"])
     return rng.choice(["static", "zoom_in", "zoom_out", "static"])
-
-
-def _light(time: str, weather: str) -> str:
-    parts = {"day": "daylight", "night": "at night"}.get(time, time)
-    return parts if weather == "clear" else f"{parts}, {weather}"
 
 
 def _dedupe(relations: list[Relation]) -> list[Relation]:

@@ -391,3 +391,34 @@ def test_a_shot_list_keeps_its_shots_the_model_enriches_them_and_may_not_recut_t
     assert plan.shots[0].keyframe_prompt == "an empty boxing ring under lights"
     assert HAMSTER_LOOKS in plan.shots[0].prompt  # the model's enrichment stays
     assert "hamster" in plan.shots[1].characters and plan.shots[1].transition.kind == "cut"
+
+
+def test_a_book_is_planned_chapter_by_chapter_with_cards_made_here_and_the_bible_carried():
+    chapters = [
+        ("Chapter 1: The Quay", "Captain Amara walked along the quay of the harbour at dawn."),
+        ("Chapter 2: The Salt Market", "Amara bought rope in the crowded market."),
+    ]
+    story = "The Salt Road\n\n" + "\n\n".join(f"{heading}\n\n{body}" for heading, body in chapters)
+    amara = {"id": "amara", "name": "Amara", "kind": "captain", "appearance": "a tall captain in a blue coat"}
+    answers = []
+    for n, ((_, body), place) in enumerate(zip(chapters, ("quay", "market"), strict=True), 1):
+        event = {"id": f"e{n}", "text": body, "agent": "amara", "action": "walk", "characters": ["amara"],
+                 "location": place, "duration": len(body.split()) / 2.4}  # fmt: skip
+        answers += script(
+            {"summary": f"chapter {n}", "characters": [amara] if n == 1 else [],
+             "locations": [{"id": place, "name": place}], "events": [event]},
+            {"shots": [{"event_id": f"e{n}", "entities": [{"id": "amara", "label": "captain"}]}]},
+            {"shots": [{"event_id": f"e{n}", "keyframe_prompt": body, "time_of_day": "dawn"}]},
+        )  # fmt: skip
+    model = Scripted(answers=answers)
+    plan = LLMPlanner(model).plan(story, PlanConfig(title="t"))  # the text's own length: 2.4 words a second
+    sent = [messages[0].content for messages in model.seen]
+    assert not any("Chapter" in prompt for prompt in sent)  # a heading is never the model's to read
+    assert "a tall captain in a blue coat" in sent[3] and "chapter 1" in sent[3]  # bible and summary carried
+    assert [s.title for s in plan.scenes] == ["Chapter 1: The Quay", "Chapter 2: The Salt Market"]
+    assert [(s.card, s.location, s.scene) for s in plan.shots] == [
+        ("Chapter 1: The Quay", None, "scene_01"), (None, "quay", "scene_01"), (None, "quay", "scene_01"),
+        ("Chapter 2: The Salt Market", None, "scene_02"), (None, "market", "scene_02"), (None, "market", "scene_02"),
+    ]  # fmt: skip
+    assert [s.location for s in plan.scenes] == ["quay", "market"]
+    assert all(s.said == "" for s in plan.shots if s.card or not s.text)  # cards and establishing shots are silent

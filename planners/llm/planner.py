@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planners import PLANNERS, shot_lists
+from planners import PLANNERS, scenes, shot_lists
 from planners.llm import prompts
 from planners.llm.calls import ModelCaller, PlanningError
 from planners.llm.schemas import ActionPlan, BibleEntry, Event, Imagination, PlaceEntry, SceneGraphs, ShotGraph
@@ -29,6 +29,7 @@ from storyteller.core.models import (
     Entity,
     Location,
     PlanConfig,
+    Scene,
     SceneGraph,
     Shot,
     StoryPlan,
@@ -92,13 +93,16 @@ class LLMPlanner(Planner):
         spans: list[tuple[int, int]] = []
         if given is not None:  # another tool's shot list: the model plans each given shot, never re-cuts
             story, spans = given.as_text()
-        words = len(story[spans[0][0] :].split()) if given else len(story.split())  # a prologue is not shown
+        pieces = _pieces(story, spans, self.chunk_chars, given)
+        words = sum(shown for *_, shown in pieces)  # a prologue, a title or a heading is not shown
         target = config.minutes * 60 if config.minutes else max(3.0, words / WORDS_PER_SECOND)
         bible: dict[str, BibleEntry] = {}
         places: dict[str, PlaceEntry] = {}
         summary, title, style = "", given.title if given else "", ""
         shots: list[Shot] = []
-        for start, chunk, listed, shown in _pieces(story, spans, self.chunk_chars, given):
+        chapters = Opening(story, given is None)
+        for start, chunk, listed, shown in pieces:
+            shots += chapters.begin(start, len(shots))  # a chapter's title card, made here, never by the model
             chunk_target = target * shown / max(1, words)
             outline = caller.ask(
                 "action planning",
@@ -156,11 +160,13 @@ class LLMPlanner(Planner):
                     shot = shot.model_copy(update={"text": story[slice(*spans[n])], "span": spans[n]})
                     previous = shots[-1] if shots else None
                     shot = shot_lists.as_given(shot, given.shots[n], previous, lambda cid: _entity_of(bible[cid]))
-                shots.append(shot)
+                shots += chapters.place(shot, places, style, len(shots))  # its establishing shot, first time
+                shots.append(shot.model_copy(update={"scene": chapters.current}))
         for index in range(1, len(shots) if given is None else 0):  # a shot list cuts as it says
-            if shots[index].location != shots[index - 1].location:
+            if shots[index].location != shots[index - 1].location and shots[index].transition.kind == "cut":
                 shots[index].transition = Transition(kind="crossfade", duration=0.5)
         used = {c for s in shots for c in s.characters}
+        shots = [s.model_copy(update={"id": f"shot_{n + 1:03d}"}) for n, s in enumerate(shots)]  # cards among them
         return StoryPlan(
             title=title or config.title,
             style=style,
@@ -173,6 +179,7 @@ class LLMPlanner(Planner):
                 if b.id in used
             ],
             locations=[Location(id=p.id, name=p.name, description=p.description) for p in places.values()],
+            scenes=chapters.scenes,
             shots=shots,
         )
 
@@ -293,14 +300,63 @@ def _shot(
     )
 
 
+class Opening:
+    """The story's chapters as scenes, chunk by chunk: a chunk never crosses a heading, the heading itself is
+    never sent to the model (it is no one and nowhere), its title card is made here, and the scene's first
+    shot with a place is preceded by an establishing shot of it."""
+
+    def __init__(self, story: str, prose: bool) -> None:
+        cut = scenes.sections(story) if prose else []
+        self._sections = {s.body[0]: s for s in cut} if any(s.heading for s in cut) else {}
+        self.scenes: list[Scene] = []
+        self.current: str | None = None
+        self._story, self._placed = story, True
+
+    def begin(self, start: int, count: int) -> list[Shot]:
+        """At a chunk starting at `start`: the card of the chapter it opens, if it opens one."""
+        section = self._sections.get(start)
+        if section is None:
+            return []
+        self.scenes.append(Scene(id=f"scene_{len(self.scenes) + 1:02d}", title=section.title))
+        self.current, self._placed = self.scenes[-1].id, False
+        if not section.title or section.heading is None:
+            return []
+        text = self._story[slice(*section.heading)].strip()
+        shot = scenes.card(self.scenes[-1], text, section.heading, SceneGraph(), bool(count))
+        return [shot.model_copy(update={"id": f"shot_{count + 1:03d}"})]
+
+    def place(self, shot: Shot, places: dict[str, PlaceEntry], style: str, count: int) -> list[Shot]:
+        """Before the scene's first shot that has a place: the scene takes that place and time, and is
+        established."""
+        if self._placed or shot.location is None or shot.location not in places:
+            return []
+        self._placed = True
+        scene = self.scenes[-1].model_copy(update={"location": shot.location, "time_of_day": shot.graph.time_of_day})
+        self.scenes[-1] = scene
+        entry = places[shot.location]
+        location = Location(id=entry.id, name=entry.name, description=entry.description)
+        graph = SceneGraph(time_of_day=shot.graph.time_of_day, weather=shot.graph.weather)
+        made = scenes.establishing(scene, location, graph, style, (shot.span[0], shot.span[0]), count > 0)
+        return [made.model_copy(update={"id": f"shot_{count + 1:03d}"})]
+
+
 def _pieces(
     story: str, spans: list[tuple[int, int]], limit: int, given: ShotList | None
 ) -> list[tuple[int, str, list[str], int]]:
-    """(offset, text to plan, the ids of its given shots, the words it shows): prose in chunks; a shot list
-    in runs of whole shots, each written as `[s3] …` under a line that says so, its prologue (who is who)
-    before the first."""
+    """(offset, text to plan, the ids of its given shots, the words it shows): prose chapter by chapter, in
+    chunks (a heading is never in one); a shot list in runs of whole shots, each written as `[s3] …` under a
+    line that says so, its prologue (who is who) before the first."""
     if given is None:
-        return [(start, chunk, [], len(chunk.split())) for start, chunk in chunks(story, limit)]
+        cut = scenes.sections(story)
+        title = ""
+        if len(cut) > 1 and cut[0].heading is None and _is_title(story[slice(*cut[0].body)]):
+            title, cut = story[slice(*cut[0].body)].strip() + "\n\n", cut[1:]  # read with the first chapter
+        pieces = [
+            (section.body[0] + start, chunk, [], len(chunk.split()))
+            for section in cut
+            for start, chunk in chunks(story[slice(*section.body)], limit)
+        ]
+        return [(pieces[0][0], title + pieces[0][1], [], pieces[0][3]), *pieces[1:]] if pieces else pieces
     pieces: list[tuple[int, str, list[str], int]] = []
     run: list[int] = []
     for n in range(len(spans) + 1):
@@ -316,6 +372,12 @@ def _pieces(
         if n < len(spans):
             run.append(n)
     return pieces
+
+
+def _is_title(text: str) -> bool:
+    """A book's title line before its first chapter: short, one line, no sentence's end."""
+    line = text.strip()
+    return bool(line) and "\n" not in line and len(line.split()) <= 10 and line[-1] not in ".!?…\"”"
 
 
 def _entity_of(entry: BibleEntry) -> Entity:
