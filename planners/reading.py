@@ -308,7 +308,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
     _read_looks(doc, mentions, reader)
     out.actions = _actions(doc, mentions, fake_verbs, quoted)
     out.relations = _relations(doc, mentions, reader)
-    out.place = _choose_place(scratch.places)
+    out.place = _choose_place([p for p in scratch.places if not quoted[p[0].i]])  # "far from home," she said
     return out
 
 
@@ -960,7 +960,8 @@ def _phrase_text(token: Any, determiners: bool = True) -> str:
 
 
 def _choose_place(places: list[tuple[Any, str, str]]) -> tuple[str, str] | None:
-    """The place the sentence happens in: "in/at/along X" beats "to/from X"."""
+    """The place the sentence happens in: "in/at/along X" beats "to/from X"; what is only seen from where the
+    story is ("over the hills", "under a white sky", "beyond the roofs") is no place it moves to."""
     best, best_rank = None, 9
     for token, name, text in places:
         prep = token.head.lower_ if token.dep_ == "pobj" else ""
@@ -968,6 +969,8 @@ def _choose_place(places: list[tuple[Any, str, str]]) -> tuple[str, str] | None:
             prep = token.head.head.head.lower_  # "in the harbour of X": the outer preposition decides
         if prep not in lx.PLACE_PREPOSITIONS and token.dep_ not in ("nsubj", "dobj", "attr"):  # "… is a harbour"
             continue
+        if prep in lx.VIEW_PREPOSITIONS or (name == "space" and prep not in ("in", "into", "through")):
+            continue  # ("a space between them" is a gap, "in space" a place)
         rank = 1 if prep in ("from", "to", "toward", "towards") else 2 if not prep else 0
         if rank < best_rank:
             best, best_rank = (name, text), rank

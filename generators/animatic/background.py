@@ -91,6 +91,8 @@ def setting_of(location: str | None, description: str = "") -> tuple[str, str | 
     the lighthouse" is indoors); what the text says of it refines a town or the sea ("the harbour town of
     Vessby" is a harbour, "the square, full of market stalls" a market)."""
     kind, building = _kind_of(location)
+    if kind == "plain" and building is None:  # "pass", said of as "the mountain pass"
+        kind, building = _kind_of(description)
     said = set(f"{location or ''} {description}".lower().replace("-", " ").replace(",", " ").split())
     if kind in ("street", "water", "nature", "plain") and said & HARBOUR:
         return "harbour", building

@@ -377,7 +377,7 @@ def _pieces(
 def _is_title(text: str) -> bool:
     """A book's title line before its first chapter: short, one line, no sentence's end."""
     line = text.strip()
-    return bool(line) and "\n" not in line and len(line.split()) <= 10 and line[-1] not in ".!?…\"”"
+    return bool(line) and "\n" not in line and len(line.split()) <= 10 and line[-1] not in '.!?…"”'
 
 
 def _entity_of(entry: BibleEntry) -> Entity:

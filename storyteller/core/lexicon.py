@@ -75,7 +75,7 @@ COMPOUNDS = {
 PLACES = {
     "ring", "path", "road", "street", "avenue", "forest", "woods", "city", "town", "village", "beach",
     "sea", "ocean", "lake", "river", "park", "garden", "house", "home", "school", "castle", "mountain",
-    "mountains", "hill", "hills", "field", "meadow", "desert", "sky", "space", "kitchen", "room",
+    "mountains", "hill", "hills", "field", "meadow", "desert", "space", "kitchen", "room",
     "bedroom", "classroom", "stage", "arena", "stadium", "market", "shop", "store", "cafe", "restaurant",
     "library", "office", "station", "airport", "harbor", "harbour", "island", "jungle", "cave", "bridge",
     "farm", "playground", "yard", "church", "palace", "tower", "valley", "square", "plaza", "alley",
@@ -86,7 +86,7 @@ PLACES = {
     "museum", "theater", "theatre", "cinema", "gym", "hospital", "prison", "factory", "workshop", "bakery",
     "laboratory", "lab", "courtyard", "rooftop", "roof", "balcony", "porch", "lighthouse",
     "mill", "inn", "tavern", "hut", "cottage", "camp", "campsite", "planet", "galaxy",
-    "grove", "dune", "oasis", "plain", "steppe", "fjord", "highway",
+    "grove", "dune", "oasis", "plain", "steppe", "fjord", "highway", "pass", "marketplace", "bazaar",
 }
 CLOTHING = {
     "gloves", "glove", "jacket", "coat", "hat", "scarf", "boots", "dress", "shirt", "helmet", "glasses",
@@ -424,6 +424,8 @@ PLACE_PREPOSITIONS = {
     "outside", "around", "along", "onto", "on", "over", "above", "below", "beneath", "under", "within",
     "throughout", "beyond", "past", "down", "up", "off",
 }
+# where a place is only seen from: "over the hills", "under a white sky" (the story stays where it was)
+VIEW_PREPOSITIONS = {"over", "above", "under", "beneath", "below", "beyond", "past"}
 PEOPLE_PLURALS = {"children", "kids", "friends", "people", "twins", "siblings", "companions", "pair"}
 NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "pair": 2, "couple": 2}
 # fmt: on
