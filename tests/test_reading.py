@@ -224,3 +224,28 @@ def test_descriptions_kin_and_whose_body_a_verb_means():
     assert set(shot_with(result, "She noticed").characters) == {"sharma", "waiter"}
     waiter = next(c for c in result.characters if c.kind == "waiter")
     assert "scar" in waiter.appearance and "boots" in waiter.appearance
+
+
+def test_the_nearness_index_answers_as_the_embedder_does():
+    from planners import animacy, bible
+
+    for noun in ("trucker", "busker", "sheepdog", "dot", "mood", "lantern", "vending machine", "scarf"):
+        for these, those in ((animacy.ALIVE, animacy.NOT_ALIVE), (bible.WEARABLE, bible.NOT_WEARABLE)):
+            indexed = animacy.nearer(noun, these, those)
+            vector = animacy.vector_of(noun)  # the embedder's own answer
+            embedded = float((animacy._encoded(these) @ vector).max() - (animacy._encoded(those) @ vector).max())
+            assert abs(indexed - embedded) <= 0.011, (noun, indexed, embedded)
+
+
+def test_a_story_of_common_words_plans_without_loading_the_embedder():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from planners.heuristic import HeuristicPlanner; from storyteller.core.models import PlanConfig\n"
+        "HeuristicPlanner().plan(open(sys.argv[1]).read(), PlanConfig())\n"
+        "print('sentence_transformers' in sys.modules)\n"
+    )
+    story = Path(__file__).parent.parent / "examples" / "the_lighthouse_cat.txt"
+    out = subprocess.run([sys.executable, "-c", code, str(story)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

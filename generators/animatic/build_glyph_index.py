@@ -12,32 +12,14 @@ records the digest of the names it was built for, and is ignored when they diffe
 
 from __future__ import annotations
 
-import csv
-import gzip
-import importlib.resources
 import time
 from pathlib import Path
 
 import numpy as np
 
 from generators.animatic.glyphs import INDEX_FILE, emoji_names, names_digest
-from storyteller.core import lexicon
 from storyteller.core.embedding import load_embedder
-
-
-def nouns() -> list[str]:
-    """Lower-case English nouns and their plurals (lemminflect's list), and every word of the lexicon."""
-    words: set[str] = set()
-    table = importlib.resources.files("lemminflect") / "resources" / "infl_lu.csv.gz"
-    with gzip.open(str(table), "rt", encoding="utf-8") as rows:
-        for lemma, pos, *forms in csv.reader(rows):
-            if pos == "noun" and lemma.isalpha() and lemma.islower():
-                words.add(lemma)
-                words.update(f for form in forms for f in form.split("/") if f.isalpha() and f.islower())
-    for value in vars(lexicon).values():
-        if isinstance(value, set | frozenset | dict | list | tuple):
-            words.update(w for w in value if isinstance(w, str) and w.replace(" ", "").isalpha() and w.islower())
-    return sorted(words)
+from storyteller.core.nouns import english_nouns
 
 
 def build(path: Path = INDEX_FILE) -> None:
@@ -49,7 +31,7 @@ def build(path: Path = INDEX_FILE) -> None:
         return np.asarray(model.encode(texts, batch_size=256, normalize_embeddings=True), dtype=np.float32)
 
     name_vectors = embed(names)
-    words = nouns()
+    words = english_nouns()
     best = np.empty(len(words), np.int16)
     score = np.empty(len(words), np.float32)
     for first in range(0, len(words), 4096):
