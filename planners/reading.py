@@ -961,7 +961,7 @@ def _phrase_text(token: Any, determiners: bool = True) -> str:
 
 def _choose_place(places: list[tuple[Any, str, str]]) -> tuple[str, str] | None:
     """The place the sentence happens in: "in/at/along X" beats "to/from X"; what is only seen from where the
-    story is ("over the hills", "under a white sky", "beyond the roofs") is no place it moves to."""
+    story is ("a storm gathered over the hills", "bells rang over the roofs") is no place it moves to."""
     best, best_rank = None, 9
     for token, name, text in places:
         prep = token.head.lower_ if token.dep_ == "pobj" else ""
@@ -969,7 +969,8 @@ def _choose_place(places: list[tuple[Any, str, str]]) -> tuple[str, str] | None:
             prep = token.head.head.head.lower_  # "in the harbour of X": the outer preposition decides
         if prep not in lx.PLACE_PREPOSITIONS and token.dep_ not in ("nsubj", "dobj", "attr"):  # "… is a harbour"
             continue
-        if prep in lx.VIEW_PREPOSITIONS or (name == "space" and prep not in ("in", "into", "through")):
+        seen_from_afar = prep in lx.VIEW_PREPOSITIONS and lx.singular(name.split()[-1]) in lx.SKYLINE
+        if seen_from_afar or (name == "space" and prep not in ("in", "into", "through")):
             continue  # ("a space between them" is a gap, "in space" a place)
         rank = 1 if prep in ("from", "to", "toward", "towards") else 2 if not prep else 0
         if rank < best_rank:

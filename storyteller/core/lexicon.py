@@ -424,8 +424,9 @@ PLACE_PREPOSITIONS = {
     "outside", "around", "along", "onto", "on", "over", "above", "below", "beneath", "under", "within",
     "throughout", "beyond", "past", "down", "up", "off",
 }
-# where a place is only seen from: "over the hills", "under a white sky" (the story stays where it was)
-VIEW_PREPOSITIONS = {"over", "above", "under", "beneath", "below", "beyond", "past"}
+# what is only seen from where the story is: "over the hills", "beyond the roofs" (the story stays there)
+VIEW_PREPOSITIONS = {"over", "above", "beyond", "past"}
+SKYLINE = {"hill", "roof", "rooftop", "mountain", "peak", "treetop"}
 PEOPLE_PLURALS = {"children", "kids", "friends", "people", "twins", "siblings", "companions", "pair"}
 NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "pair": 2, "couple": 2}
 # fmt: on

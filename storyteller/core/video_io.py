@@ -21,6 +21,7 @@ import numpy as np
 
 from storyteller.core.errors import StorytellerError
 
+X264_THREADS = 2
 _M_PERTURB = -6  # glibc's mallopt parameter (malloc.h)
 _heap_lock = threading.Lock()
 _heap_users = 0  # encoders running now, in any thread (see _defined_heap)
@@ -56,9 +57,10 @@ def write_video(
                     stream = container.add_stream("libx264", rate=Fraction(fps))
                     stream.width, stream.height = width, height
                     stream.pix_fmt = "yuv420p"
-                    stream.options = (
-                        {"qp": "0", "preset": "ultrafast"} if lossless else {"crf": str(crf), "preset": preset}
-                    )
+                    # x264 cuts its work by its thread count, and the bitstream follows the cut: a fixed count
+                    # (the one two cores pick) makes the same film on any machine, however many cores it has
+                    settings = {"qp": "0", "preset": "ultrafast"} if lossless else {"crf": str(crf), "preset": preset}
+                    stream.options = {**settings, "threads": str(X264_THREADS)}
                     stream.codec_context.time_base = Fraction(1, fps)
                 video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format=layout)
                 video_frame.pts, video_frame.time_base = count, Fraction(1, fps)
