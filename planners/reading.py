@@ -44,10 +44,28 @@ INEXACT = 3.0  # what an unknown gender costs a pronoun's candidate, against one
 _QUOTES_OPEN, _QUOTES_CLOSE, _QUOTES_BOTH = {"“"}, {"”"}, {'"', "''", "``"}
 
 
+def _spacy_without_torch() -> Any:
+    """spaCy, imported without its thinc layer loading torch, which the small English pipeline never uses
+    (two seconds of every plan); torch itself stays importable by whoever needs it later."""
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` fails: thinc goes on without it
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 @lru_cache(maxsize=1)
 def english() -> Any:
     """spaCy's small English pipeline, loaded once per process (about 0.3 s)."""
-    import spacy
+    spacy = _spacy_without_torch()
 
     for name in PIPELINES:
         try:

@@ -590,6 +590,9 @@ class Storyteller:
         plan = work.plan
         # what is really there (an entry the plan counted may turn out damaged, and is made again)
         found = [cache.get_with_facts(FILM_SEGMENT, shot.segment_key, ".mp4") for shot in work.shots]
+        if work.direct:
+            segments = self._drawn_segments(cache, work, found, keyframes, workers, rendered)
+            return self._joined(cache, work, segments, soundtrack)
         missing = {shot.index for shot, segment in zip(work.shots, found, strict=True) if segment is None}
         needed = [shot for shot in work.shots if shot.index in clips_needed(plan, missing)]
         with (
@@ -621,6 +624,50 @@ class Storyteller:
                 else:
                     tail = timeline_tail(plan, shot.index, read_planes(clip)) if clip is not None else None
                 segments.append(segment)
+        return self._joined(cache, work, segments, soundtrack)
+
+    def _drawn_segments(
+        self,
+        cache: Cache,
+        work: RenderPlan,
+        found: list[Path | None],
+        keyframes: list[Path],
+        workers: _Workers,
+        rendered: dict,
+    ) -> list[Path]:
+        """The film's segments, each missing one drawn and encoded by a worker (an animator whose clips are
+        not kept): the workers share the encoding, and no clip is written or read back."""
+        missing = [shot for shot, segment in zip(work.shots, found, strict=True) if segment is None]
+        ends, labels = _chapter_ends(work.plan), _labels(work.plan)
+        with (
+            self.reporter.stage("chapters", len(ends)) as chapters,
+            self.reporter.stage("animate", len(missing)) as animated,
+            self.reporter.stage("encode", sum(shot.frames for shot in missing)) as encoded,
+        ):
+            calls = (
+                Call("film_segment", (work.plan, shot.clip, *_keyframe_bytes(shot, keyframes),
+                                      _before(work, shot, keyframes), work.encoder), labels[shot.index],
+                     shot.frames)
+                for shot in missing
+            )  # fmt: skip
+            made = iter(zip(missing, workers.map(calls), strict=True))
+            segments = []
+            for shot, segment in zip(work.shots, found, strict=True):
+                if segment is None:
+                    done, (data, facts) = next(made)
+                    assert done is shot
+                    write = lambda p, d=data: p.write_bytes(d)  # noqa: E731
+                    segment = cache.put(FILM_SEGMENT, shot.segment_key, ".mp4", write, facts=lambda f=facts: f)
+                    rendered["segments"] += 1
+                    animated(1)
+                    encoded(shot.frames)
+                chapters(1 if shot.index in ends else 0)
+                segments.append(segment)
+        return segments
+
+    def _joined(self, cache: Cache, work: RenderPlan, segments: list[Path], soundtrack: Future[Path] | None) -> Path:
+        """The segments joined into the film by copying their packets, the soundtrack laid under them."""
+        plan = work.plan
         audio = soundtrack.result() if soundtrack is not None else None
         # the film's content: its frames (its segments' digests, in order) and its sound, before the encoders
         parts = [cache.facts(FILM_SEGMENT, shot.segment_key, ".mp4") for shot in work.shots]
@@ -850,6 +897,26 @@ def _writable(store: Path, run_dir: Path) -> Path:
     except OSError as error:
         unwritable_user_cache(error)
         return run_dir / ".cache"
+
+
+def _chapter_ends(plan: StoryPlan) -> set[int]:
+    """The index of each chapter's (scene's) last shot: the progress counts chapters done there."""
+    starts = [first for _, first in plan.chapters()]
+    return {end - 1 for end in [*starts[1:], len(plan.shots)]} if starts else set()
+
+
+def _labels(plan: StoryPlan) -> list[str]:
+    """Each shot's progress label: its id, and in a film of chapters, which chapter it is in."""
+    scenes = {scene.id: n for n, (scene, _) in enumerate(plan.chapters(), 1)}
+    return [f"ch {scenes[s.scene]}/{len(scenes)} {s.id}" if s.scene in scenes else s.id for s in plan.shots]
+
+
+def _before(work: RenderPlan, shot: ShotWork, keyframes: list[Path]) -> tuple[Any, bytes, bytes | None] | None:
+    """What a worker draws the previous shot's tail from, where a transition blends it into `shot`."""
+    if not work.plan.overlap_frames(shot.index):
+        return None
+    previous = work.shots[shot.index - 1]
+    return (previous.clip, *_keyframe_bytes(previous, keyframes))
 
 
 def _keyframe_bytes(shot: ShotWork, keyframes: list[Path]) -> tuple[bytes, bytes | None]:

@@ -78,6 +78,7 @@ class RenderPlan:
     stride: int  # the fill's stride for this frame rate; 1: no fill, every frame rendered
     depth: int
     segments_as_tasks: bool  # a model-backed infill: each infill segment is a task of its own
+    direct: bool  # no clip kept: each worker draws a shot and encodes its segment of the film (Animator.keeps_clips)
     fill_choice: dict[str, Any]  # how the fill was chosen: forced or auto, the declared costs and the reason
     film_key: str
     film_cached: bool
@@ -108,6 +109,8 @@ class RenderPlan:
         if stride > 1 and fill is not None and infill is not None:
             fill_choice["used"] = f"{infill.name}: 1 frame in {stride} drawn, the rest infilled"
         segments_as_tasks = stride > 1 and infill is not None and not infill.cheap
+        # (deflicker looks back along the clip: a tail drawn again on its own would not match the kept clip's)
+        direct = not animator.keeps_clips and stride == 1 and not look.deflicker
         shots: list[ShotWork] = []
         first_of_place: dict[tuple, int] = {}  # (location, time of day, weather) -> its first shot
         remembered = remembered_by(plan, look, keyframer)
@@ -191,7 +194,7 @@ class RenderPlan:
         film_key = cache.key("film", "concat", {}, joined)
         film_cached = cache.has("film", film_key, ".mp4")
         missing = set() if film_cached else {i for i, cached in enumerate(segment_cached) if not cached}
-        needed = clips_needed(plan, missing)
+        needed = set() if direct else clips_needed(plan, missing)
         for i, work in enumerate(shots):
             shots[i] = replace(
                 work, segment_key=segment_keys[i], segment_cached=segment_cached[i], clip_needed=i in needed
@@ -203,6 +206,7 @@ class RenderPlan:
             stride=stride,
             depth=depth,
             segments_as_tasks=segments_as_tasks,
+            direct=direct,
             fill_choice=fill_choice,
             film_key=film_key,
             film_cached=film_cached,
@@ -234,6 +238,8 @@ class RenderPlan:
     def tasks(self) -> int:
         """How many tasks this render schedules at most at once: the workers started are sized by it."""
         clips = self.missing_clips
+        if self.direct:
+            return max(len(self.missing_segments), len(self.missing_keyframes))
         if self.segments_as_tasks:  # every gap between anchors is a task, and each shot's anchors
             return sum(anchor_count(work.frames, self.stride) for work in clips)
         return max(len(clips), len(self.missing_keyframes))

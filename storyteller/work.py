@@ -11,24 +11,28 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
+import itertools
 import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from stitching.fill import anchor_count, fill_clip, one_thread_each
 from stitching.smooth import colour_match, deflicker
+from stitching.timeline import segment as timeline_segment
 from storyteller.core.backend import UNLIMITED, Animator, Backend, Infiller, KeyframeGenerator, Progress, Resources
 from storyteller.core.cards import card_frames, title_card
+from storyteller.core.content import ContentDigest
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.core.progress import Advance
-from storyteller.core.video_io import prefetch, write_video
+from storyteller.core.video_io import prefetch, to_planes, write_video
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +130,58 @@ class Worker:
             frames = fill_clip(anchors, plan.shot_frames(job.shot), job.stride, job.depth, self.infill)
         return finish_clip(frames, plan, job, image, reference, advance)
 
+    def film_segment(
+        self,
+        plan: StoryPlan,
+        job: ClipJob,
+        keyframe: bytes,
+        reference: bytes | None,
+        before: tuple[ClipJob, bytes, bytes | None] | None,
+        encoder: dict[str, Any],
+        advance: Advance = None,
+        steps: Progress | None = None,
+    ) -> tuple[bytes, dict[str, Any]]:
+        """The shot's stretch of the film, H.264, straight from its frames (an animator whose clips are not
+        kept): the transition into it blended with the previous shot's tail, drawn again here from `before`
+        (its job, keyframe and colour reference). Returns the segment's bytes and the digest of the frames
+        the encoder was given, which are those the kept-clip path gives it."""
+        overlap = plan.overlap_frames(job.index)
+        tail = []
+        if before is not None and overlap:
+            previous, previous_keyframe, previous_reference = before
+            first = plan.shot_frames(previous.shot) - overlap
+            tail = [to_planes(f) for f in self._frames(plan, previous, previous_keyframe, previous_reference, first)]
+        planes = map(to_planes, self._frames(plan, job, keyframe, reference, 0, advance))
+        given = ContentDigest()
+        frames = given.frames(timeline_segment(plan, job.index, planes, tail, []))
+        handle, name = tempfile.mkstemp(suffix=".mp4", prefix="storyteller-segment-")
+        os.close(handle)
+        try:
+            write_video(prefetch(frames), Path(name), plan.fps, crf=encoder["crf"], preset=encoder["preset"])
+            data = Path(name).read_bytes()
+        finally:
+            Path(name).unlink(missing_ok=True)
+        return_frames_to_the_os()
+        return data, given.facts("frames")
+
+    def _frames(
+        self,
+        plan: StoryPlan,
+        job: ClipJob,
+        keyframe: bytes,
+        reference: bytes | None,
+        first: int,
+        advance: Advance = None,
+    ) -> Iterator[np.ndarray]:
+        """The shot's frames from `first` on, as its clip holds them (held to the plan, colours kept)."""
+        image, count = image_of(keyframe), plan.shot_frames(job.shot)
+        if job.shot.card is not None:
+            frames: Iterable[np.ndarray] = itertools.islice(card_frames(image, count, plan.fps), first, None)
+        else:
+            self._enter("clip")
+            frames = self.animator.frames_from(image, job.shot, plan, job.guide, first)
+        return _held(frames, plan, count - first, image, reference, advance)
+
     def anchors(
         self, plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = None, steps: Progress | None = None
     ) -> bytes:
@@ -173,13 +229,10 @@ def finish_clip(
     advance: Advance = None,
 ) -> bytes:
     """Hold the frames to the plan, keep the place's colours, ease flicker, encode losslessly: the bytes."""
-    frames = exactly(frames, plan.shot_frames(job.shot), (plan.height, plan.width, 3), advance)
-    if reference is not None:
-        match = colour_match(np.asarray(image_of(reference)), np.asarray(keyframe.convert("RGB")))
-        frames = map(match, frames)
+    frames = _held(frames, plan, plan.shot_frames(job.shot), keyframe, reference, advance)
     if job.deflicker:
         frames = deflicker(frames)
-    checked = prefetch(frames)
+    checked = prefetch(map(to_planes, frames))  # stored as the film is made: I420, converted as it converts
     handle, name = tempfile.mkstemp(suffix=".mkv", prefix="storyteller-clip-")
     os.close(handle)
     try:
@@ -189,6 +242,22 @@ def finish_clip(
         Path(name).unlink(missing_ok=True)
     return_frames_to_the_os()
     return data
+
+
+def _held(
+    frames: Iterable[np.ndarray],
+    plan: StoryPlan,
+    count: int,
+    keyframe: Image.Image,
+    reference: bytes | None,
+    advance: Advance = None,
+) -> Iterator[np.ndarray]:
+    """Exactly `count` frames of the plan's size, in the colours of `reference` (a keyframe) where given."""
+    held = exactly(frames, count, (plan.height, plan.width, 3), advance)
+    if reference is None:
+        return held
+    match = colour_match(np.asarray(image_of(reference)), np.asarray(keyframe.convert("RGB")))
+    return map(match, held)
 
 
 def card_clip(plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = None) -> bytes:

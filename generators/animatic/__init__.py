@@ -173,6 +173,7 @@ class AnimaticAnimator(_Animatic, Animator):
     # frame from 256x144 to 1024x576, and the flow infill 3 to 10 times that at every size): drawing beats
     # infilling, so --fill auto draws every frame
     frame_cost = 5.0
+    keeps_clips = False  # drawing a frame again costs less than storing it losslessly and decoding it
 
     def animate(
         self,
@@ -182,11 +183,17 @@ class AnimaticAnimator(_Animatic, Animator):
         guide: MotionGuide | None = None,
         progress: Progress | None = None,
     ) -> Iterator[np.ndarray]:
+        return self.frames_from(keyframe, shot, plan, guide, 0)
+
+    def frames_from(
+        self, keyframe: Image.Image, shot: Shot, plan: StoryPlan, guide: MotionGuide | None, first: int
+    ) -> Iterator[np.ndarray]:
+        """Any frame is drawn from its time alone: a tail starts where it starts."""
         if guide is not None and shot.guide is None:
             shot = shot.model_copy(update={"guide": guide})
         backdrop = None if keyframe.info.get(MARKER) == "animatic" else keyframe
         renderer = ShotRenderer(shot, plan, shared_matcher(), backdrop=backdrop, captions=self.captions)
-        for k in range(plan.shot_frames(shot)):
+        for k in range(first, plan.shot_frames(shot)):
             yield renderer.frame(k / plan.fps)
 
 

@@ -11,6 +11,7 @@ the stage's `Adopted` class, which reads what the object offers once, here, and 
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -190,10 +191,14 @@ class Animator(Backend):
             fast or busy the machine is): milliseconds per megapixel on the reference machine (two x86-64
             cores; `benchmarks/fill.py` measures it). None: unknown, as for a model, taken as costly.
             `--fill auto` draws every frame where that costs less than infilling them.
+        keeps_clips: whether its clips are worth keeping in the cache. False (the animatic): drawing a clip
+            again costs less than storing it losslessly and reading it back, so each worker draws a shot
+            and encodes its stretch of the film straight away, and no clip is kept.
     """
 
     kind, required = "animator", "animate"
     frame_cost: float | None = None
+    keeps_clips: bool = True
     # whether a shot that continues the one before (`Shot.continues`: a shot list's "cut": false) starts from
     # that clip's last frame instead of a keyframe of its own (an image-to-video model: one take, no jump).
     # The animatic draws the plan itself and keeps the place and people the plan carries over (default: no).
@@ -209,6 +214,13 @@ class Animator(Backend):
     ) -> Iterator[np.ndarray]:
         """Yield `plan.shot_frames(shot)` RGB frames (H x W x 3, uint8), one at a time."""
         raise NotImplementedError
+
+    def frames_from(
+        self, keyframe: Image.Image, shot: Shot, plan: StoryPlan, guide: MotionGuide | None, first: int
+    ) -> Iterator[np.ndarray]:
+        """The shot's frames from frame `first` on (a crossfade's tail, drawn again). Optional: by default the
+        frames before it are drawn and dropped; an animator that can start anywhere says so by overriding."""
+        return itertools.islice(self.animate(keyframe, shot, plan, guide), first, None)
 
 
 class Infiller(Backend):

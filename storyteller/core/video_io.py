@@ -108,6 +108,15 @@ def _defined_heap() -> Iterator[None]:
                 mallopt(_M_PERTURB, 0)
 
 
+def to_planes(frame: np.ndarray) -> np.ndarray:
+    """An RGB frame as I420 planes (H*3/2 x W), BT.601 as players read H.264: the one conversion every frame
+    of the film goes through, whichever way it is made (OpenCV's fixed-point conversion: seven times
+    faster than FFmpeg's scaler, and the same on every machine)."""
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2YUV_I420)
+
+
 def blend(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
     """`a` and `b` mixed, `weight` of `b`: a crossfade's frame, or a frame between two (RGB or I420)."""
     mixed = a.astype(np.float32) * (1 - weight) + b.astype(np.float32) * weight
