@@ -144,7 +144,7 @@ def _setting(heading: str, speakers: list[str]) -> str:
         place = re.sub(rf"\b{re.escape(name.lower())}\b", name, place)
     when = _TIMES.get(time.strip().upper().split()[0], "") if time.strip() else ""
     article = "" if place[:1].isupper() else "the "  # "In Zosia's kitchen", "In the school yard"
-    return f"In {article}{place}{' at ' + when if when and when != 'day' else ' by day' if when else ''},"
+    return f"In {article}{place}{' at ' + when if when and when != 'day' else ' in the daytime' if when else ''},"
 
 
 def _slugline(script: str, heading: Element) -> str:

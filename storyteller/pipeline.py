@@ -7,6 +7,7 @@ result.video  # runs/story/story.mp4
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import itertools
@@ -76,7 +77,7 @@ from storyteller.render_plan import (
     remembered_by,
     shot_inputs,
 )
-from storyteller.work import Worker, card_clip, finish_clip, image_of
+from storyteller.work import ClipJob, Worker, card_clip, finish_clip, image_of
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
 
@@ -534,7 +535,11 @@ class Storyteller:
             while missing:
                 ready = [s for s in missing if all(found[source] is not None for source in s.memory.values())]
                 calls = (
-                    Call("keyframe", (shot.shot, _held(work.plan, shot, found)), f"{shot.shot.id} keyframe")
+                    Call(
+                        "keyframe",
+                        (shot.shot, _around(_held(work.plan, shot, found), shot.index)[0]),
+                        f"{shot.shot.id} keyframe",
+                    )
                     for shot in ready
                 )
                 for shot, png in zip(ready, workers.map(calls), strict=True):
@@ -645,7 +650,7 @@ class Storyteller:
             self.reporter.stage("encode", sum(shot.frames for shot in missing)) as encoded,
         ):
             calls = (
-                Call("film_segment", (work.plan, shot.clip, *_keyframe_bytes(shot, keyframes),
+                Call("film_segment", (*_task_of(work.plan, shot), *_keyframe_bytes(shot, keyframes),
                                       _before(work, shot, keyframes), work.encoder), labels[shot.index],
                      shot.frames)
                 for shot in missing
@@ -698,7 +703,7 @@ class Storyteller:
             results = self._filled_by_segments(cache, work, missing, keyframes, workers)
         else:  # a cheap infill runs inside the shot's task: shipping its frames would cost more than making them
             calls = (
-                Call("clip", (work.plan, shot.clip, *_keyframe_bytes(shot, keyframes)), shot.shot.id, shot.frames)
+                Call("clip", (*_task_of(work.plan, shot), *_keyframe_bytes(shot, keyframes)), shot.shot.id, shot.frames)
                 for shot in missing
             )
             results = workers.map(calls)
@@ -727,7 +732,8 @@ class Storyteller:
         todo = [shot for shot in missing if shot.index not in anchors and shot.index not in cards]
         with self.reporter.stage("anchors", len(todo)) as advance:
             calls = (
-                Call("anchors", (plan, shot.clip, _keyframe_bytes(shot, keyframes)[0]), shot.shot.id) for shot in todo
+                Call("anchors", (*_task_of(plan, shot), _keyframe_bytes(shot, keyframes)[0]), shot.shot.id)
+                for shot in todo
             )
             for shot, data in zip(todo, workers.map(calls), strict=True):
                 write = lambda path, data=data: path.write_bytes(data)  # noqa: E731
@@ -897,6 +903,20 @@ def _writable(store: Path, run_dir: Path) -> Path:
     except OSError as error:
         unwritable_user_cache(error)
         return run_dir / ".cache"
+
+
+def _around(plan: StoryPlan, index: int) -> tuple[StoryPlan, int]:
+    """The plan as one shot's task sees it: that shot and its neighbours (whose transitions touch it), and
+    the shot's index among them. A task of a feature film then carries kilobytes, not the whole book, to a
+    worker that would otherwise unpickle every shot of it for every shot it draws."""
+    first = max(0, index - 1)
+    return plan.model_copy(update={"shots": plan.shots[first : index + 2]}), index - first
+
+
+def _task_of(plan: StoryPlan, shot: ShotWork) -> tuple[StoryPlan, ClipJob]:
+    """(plan, clip job) of a shot's task, both seen from the shot's neighbourhood (`_around`)."""
+    near, index = _around(plan, shot.index)
+    return near, dataclasses.replace(shot.clip, index=index)
 
 
 def _chapter_ends(plan: StoryPlan) -> set[int]:

@@ -64,11 +64,12 @@ def reference(tmp_path_factory):
     return file_digest(where / "runs" / "story" / "story.mp4"), len(plan["shots"])
 
 
+# (the animatic keeps no clips: each worker draws a shot and encodes its segment of the film)
 MOMENTS = {
     "while drawing keyframes": lambda cache, shots: count(sealed(cache), "keyframe") >= 1,
-    "after the first clip": lambda cache, shots: count(sealed(cache), "clip") >= 1,
-    "between clips": lambda cache, shots: count(sealed(cache), "clip") >= shots - 1,
-    "while encoding the film": lambda cache, shots: count(sealed(cache), "clip") >= shots,
+    "after the first segment": lambda cache, shots: count(sealed(cache), "film-segment") >= 1,
+    "between segments": lambda cache, shots: count(sealed(cache), "film-segment") >= shots // 2,
+    "while joining the film": lambda cache, shots: count(sealed(cache), "film-segment") >= shots,
 }
 
 
@@ -89,7 +90,7 @@ def test_a_killed_run_resumes_without_redoing_finished_work(tmp_path, reference,
     for entry, identity in before.items():
         assert after[entry] == identity, f"{entry} finished before the kill and was made again"
     record = json.loads((tmp_path / "runs" / "story" / "run.json").read_text())
-    assert record["rendered"]["clips"] == shots - count(before, "clip")
+    assert record["rendered"]["segments"] == shots - count(before, "film-segment")
     assert record["rendered"]["keyframes"] == shots - count(before, "keyframe")
     leftovers = [p.name for p in cache.rglob(".*") if p.is_file()]
     assert not leftovers, f"temporaries of the killed run were left behind: {leftovers}"
@@ -102,7 +103,7 @@ def test_damaged_entries_of_every_kind_are_rebuilt(tmp_path, reference):
     command = make_command(story, tmp_path / "runs", "--executor", "serial")
     subprocess.run(command, check=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
     cache = store()
-    for stage in ("keyframe", "clip", "film-segment", "film"):
+    for stage in ("keyframe", "film-segment", "film"):
         entry = sorted(p for p in cache.glob(f"{stage}/*/*") if not p.name.endswith(".json"))[0]
         data = bytearray(entry.read_bytes())
         data[len(data) // 2] ^= 0xFF  # one flipped byte: same size, wrong hash
@@ -110,13 +111,11 @@ def test_damaged_entries_of_every_kind_are_rebuilt(tmp_path, reference):
     subprocess.run(command, check=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
     record = json.loads((tmp_path / "runs" / "story" / "run.json").read_text())
     assert record["rendered"]["keyframes"] == 1 and record["rendered"]["films"] == 1
-    assert record["rendered"]["segments"] == 1  # the damaged segment
-    # its clip, and the previous one across a transition, are read: made again if damaged
-    assert record["rendered"]["clips"] <= 2
+    assert record["rendered"]["segments"] == 1  # the damaged segment, drawn again (the animatic keeps no clips)
     assert file_digest(tmp_path / "runs" / "story" / "story.mp4") == film
 
 
-FULL_AFTER_TWO_CLIPS = """
+FULL_AFTER_TWO_SEGMENTS = """
 import errno, os, sys
 from storyteller import cli
 from storyteller.core import cache
@@ -125,7 +124,7 @@ real, sealed = os.replace, []
 
 
 def replace(source, target, *args, **kwargs):
-    if "/clip/" in str(target) and str(target).endswith(".mkv"):
+    if "/film-segment/" in str(target) and str(target).endswith(".mp4"):
         if len(sealed) == 2:
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
         sealed.append(target)
@@ -143,16 +142,16 @@ def test_a_full_disk_is_one_line_and_keeps_finished_work(tmp_path, reference):
     story.write_text(STORY)
     command = make_command(story, tmp_path / "runs", "--executor", "serial")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    # the disk fills up as the third clip is stored
-    full = [sys.executable, "-c", FULL_AFTER_TWO_CLIPS, *command[3:]]
+    # the disk fills up as the third segment of the film is stored
+    full = [sys.executable, "-c", FULL_AFTER_TWO_SEGMENTS, *command[3:]]
     result = subprocess.run(full, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert_clear_error(result, "No space left on device")
     kept = sealed(store())
-    assert count(kept, "keyframe") == shots and count(kept, "clip") == 2
+    assert count(kept, "keyframe") == shots and count(kept, "film-segment") == 2
 
     subprocess.run(command, check=True, cwd=tmp_path, env=env)  # space freed: the same command finishes
     record = json.loads((tmp_path / "runs" / "story" / "run.json").read_text())
-    made = {"keyframes": 0, "clips": shots - 2, "segments": shots - count(kept, "film-segment"), "films": 1}
+    made = {"keyframes": 0, "clips": 0, "segments": shots - 2, "films": 1}
     assert record["rendered"] == made
     assert file_digest(tmp_path / "runs" / "story" / "story.mp4") == film
     assert all(sealed(store())[k] == v for k, v in kept.items())
