@@ -39,6 +39,7 @@ class Element:
 class FountainPlanner(Planner):
     name = "fountain"
     deterministic = True
+    apart = True  # spaCy and the embedder stay out of the rendering process
 
     def config(self) -> dict:
         return {"reader": 1}

@@ -59,6 +59,7 @@ class HeuristicPlanner(Planner):
 
     name = "heuristic"
     deterministic = True
+    apart = True  # spaCy and the embedder stay out of the rendering process
 
     def __init__(
         self, words_per_second: float = WORDS_PER_SECOND, names: list[str] | None = None, shots: str = "auto"

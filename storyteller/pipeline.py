@@ -59,6 +59,7 @@ from storyteller.core.content import ContentDigest, combined
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
+from storyteller.core.executors.local import apart
 from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
 from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, Voice, read_plan, stable_hash
 from storyteller.core.outputs import check_film_output, check_run_dir
@@ -248,7 +249,10 @@ class Storyteller:
             key = cache.key("plan", planner.name, {**planner.config(), "code": code}, inputs)
         with self.reporter.stage("plan", 1) as advance:
             found = cache.get("plan", key, ".json") if key else None
-            plan = read_plan(found) if found else planner.plan(story, config)
+            if found:
+                plan = read_plan(found)
+            else:
+                plan = apart(planner.plan, story, config) if planner.apart else planner.plan(story, config)
             if key and not found and isinstance(plan, StoryPlan):
                 text = plan.model_dump_json()
                 with contextlib.suppress(OSError, StorytellerError):  # a store that cannot be written: planned again

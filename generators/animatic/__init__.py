@@ -46,9 +46,7 @@ class ShotRenderer:
         graph = shot.graph
         if backdrop is None:
             name, description = (location.name, location.description) if location else (None, "")
-            self.background = paint_background(
-                self.world, name, graph.time_of_day, graph.weather, plan.seed, description
-            )
+            self.background = _background(self.world, name, graph.time_of_day, graph.weather, plan.seed, description)
             self.sprites = layout(shot, plan)
         else:  # another backend's keyframe already shows the subjects: move the camera over it
             self.background = backdrop.convert("RGB").resize(self.world, Image.BICUBIC)
@@ -228,6 +226,15 @@ def _kind_of(kind: str) -> str:
 
 
 # --- drawing helpers ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _background(
+    size: tuple[int, int], location: str | None, time: str, weather: str, seed: int, description: str
+) -> Image.Image:
+    """The painted place, once per place and light in a process: a scene's shots share it (never drawn on:
+    every frame copies it)."""
+    return paint_background(size, location, time, weather, seed, description)
 
 
 @lru_cache(maxsize=16)

@@ -142,12 +142,16 @@ class Planner(Backend):
         stats: model calls and tokens of the last plan, for the summary (None: no model).
         deterministic: the same story, config() and code always give the same plan, so a plan is cached
             (keyed by those, the code by a digest of its package's source) and a second make skips it.
+        apart: a make plans in a process of its own (the planner is pickled there): what it loads (a parser,
+            a sentence embedder) goes back to the OS before the render, which never needs it. For a planner
+            that holds nothing a process cannot rebuild (not a live model client).
     """
 
     kind, required = "planner", "plan"
     outcome: dict[str, str] | None = None
     stats: Any = None
     deterministic: bool = False  # the same story and config always plan alike: the plan is then cached
+    apart: bool = False
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         """The plan of `story`: characters, places, shots and their scene graphs."""

@@ -7,16 +7,17 @@ import importlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from multiprocessing.context import SpawnContext, SpawnProcess
-from typing import Any
+from typing import Any, TypeVar
 
 from storyteller.core.errors import StorytellerError
 from storyteller.core.executors import DEFAULT_WORKERS, Call, Relay, Resources, check_workers, perform, windowed
 from storyteller.core.executors.serial import SerialExecutor
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+T = TypeVar("T")
 
 
 class QuietProcess(SpawnProcess):
@@ -119,6 +120,43 @@ def run_guarded(target: str, *args: Any) -> None:
     die_with_parent()
     module, _, name = target.partition(":")
     getattr(importlib.import_module(module), name)(*args)
+
+
+def apart(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in a process of its own, its result sent back: whatever it loads (a parser, a
+    sentence embedder) goes back to the OS when it returns, instead of staying in this process for the rest of
+    a long render. Ctrl-C is this process's to answer: the helper ignores it and is stopped."""
+    context = QuietSpawn()
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_apart, args=(send, function, args), daemon=True)
+    process.start()
+    send.close()
+    try:
+        succeeded, value = receive.recv()
+    except EOFError:
+        raise StorytellerError("a helper process died (out of memory?); run again") from None
+    finally:
+        receive.close()
+        if process.is_alive():
+            process.join(timeout=5)
+        if process.is_alive():  # interrupted: stopped, not waited for
+            process.terminate()
+            process.join()
+    if not succeeded:
+        raise value
+    return value
+
+
+def _apart(send: Any, function: Callable[..., Any], args: tuple) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    die_with_parent()
+    try:
+        result: tuple[bool, Any] = (True, function(*args))
+    except Exception as error:  # sent back and raised there, as if it were raised in the caller
+        result = (False, error)
+    send.send(result)
+    send.close()
 
 
 def die_with_parent() -> None:
