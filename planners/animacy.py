@@ -84,6 +84,12 @@ def _index() -> tuple[dict[str, int], dict[str, int], np.ndarray] | None:
     return {n: i for i, n in enumerate(nouns)}, {p: j for j, p in enumerate(sets)}, cosines
 
 
+def is_noun(word: str) -> bool:
+    """Whether `word` (lower case) is one of the English nouns (or plurals) the index holds."""
+    index = _index()
+    return index is not None and word in index[0]
+
+
 def set_key(phrases: tuple[str, ...]) -> str:
     return "|".join(phrases)
 

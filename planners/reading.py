@@ -629,11 +629,15 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
         if token.text in reader.names_seen:
             return True  # capitalised in the middle of a sentence somewhere in the story: a name
         common = _is_known_noun(low) or low in lx.VERB_FORMS or _common_word(low)
+        # a plural English noun the NER does not call a person ("Stalls of salt filled the square")
+        common = common or (low != lx.singular(low) and animacy.is_noun(low) and token.ent_type_ != "PERSON")
         if not token.text.isascii() and token.text.isalpha():
             return True  # "Ольга", "Nguyễn": no English word is spelt so
         nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
         if nxt is not None and token.whitespace_ and _capitalised(nxt) and nxt.pos_ == "PROPN" and not common:
             return True  # "Nguyễn Thi Lan waited": a name of several words
+        if any(c.dep_ == "appos" and lx.singular(c.lemma_.lower()) in lx.ANIMATE for c in token.children):
+            return True  # "Pepper, a grey dog, barked": whatever else the word means, here it names the dog
         if token.dep_ not in ("nsubj", "nsubjpass", "poss", "compound", "appos"):
             return False  # "Hurry, the tide is turning!": a first word that acts as no one is no name
         if common:
