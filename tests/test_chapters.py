@@ -5,6 +5,7 @@ encoded in the workers, are the frames the kept-clip path makes."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -159,3 +160,10 @@ def test_the_film_carries_a_chapter_marker_per_scene_and_a_contact_sheet_per_cha
     assert sorted(p.name for p in (folder / "contact_sheets").iterdir()) == [f"{s.id}.png" for s in plan.scenes]
     record = json.loads((folder / "run.json").read_text())
     assert record["rendered"]["clips"] == 0 and record["rendered"]["segments"] == len(plan.shots)
+    # an editor sees the chapters too: each scene a marker on the track, as long as its shots
+    exported = run("export", folder, "--otio", tmp_path / "book.otio", "-q")
+    assert exported.returncode == 0, exported.stderr
+    track = json.loads((tmp_path / "book.otio").read_text())["tracks"]["children"][0]
+    markers = [(m["name"], m["marked_range"]["start_time"]["value"]) for m in track["markers"]]
+    assert [name for name, _ in markers] == [title for *_, title in marks]
+    assert markers[0][1] == 0 and all(a[1] < b[1] for a, b in itertools.pairwise(markers))
