@@ -85,10 +85,20 @@ def read(text: str) -> ShotList | None:
     script with a field of the wrong kind is an error naming the field."""
     stripped = text.strip()
     if stripped.startswith("{") and any(f'"{key}"' in stripped for key in STORYMEM_KEYS):
+        if _is_plan(stripped):  # storyteller's own plan.json (whose chapters are its "scenes"): no shot list
+            return None
         return _storymem(stripped)
     if _HOLOCINE.search(text):
         return _holocine(text)
     return None
+
+
+def _is_plan(text: str) -> bool:
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(found, dict) and "schema_version" in found and "shots" in found
 
 
 # --- StoryMem --------------------------------------------------------------------------------------

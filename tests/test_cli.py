@@ -66,7 +66,7 @@ def test_make_then_edit_and_render(tmp_path):
     out = tmp_path / "edited.mp4"
     rendered = run("render", plan_path, "-o", out, cwd=tmp_path)
     assert rendered.returncode == 0, rendered.stderr
-    assert re.search(r"rendered 1 keyframes, 1 clips, [12] segments, 1 films", rendered.stdout)
+    assert re.search(r"rendered 1 keyframes, 0 clips, [12] segments, 1 films", rendered.stdout)
     assert out.exists() and (tmp_path / "edited.srt").read_text().startswith("1\n")
 
 

@@ -85,15 +85,16 @@ def test_serial_and_local_pool_make_the_same_bytes_and_record_the_executor(tmp_p
     serial = make(tmp_path, "serial", executor="serial")
     local = make(tmp_path, "local", executor="local", workers=2)
     assert file_digest(serial.video) == file_digest(local.video)
-    assert serial.rendered == local.rendered == {"keyframes": 3, "clips": 3, "segments": 3, "films": 1}
+    # (the animatic keeps no clips: the workers draw and encode each shot's segment of the film)
+    assert serial.rendered == local.rendered == {"keyframes": 3, "clips": 0, "segments": 3, "films": 1}
     assert json.loads((tmp_path / "local" / "run.json").read_text())["executor"] == "local"
-    assert json.loads((tmp_path / "serial" / "run.json").read_text())["rendered"]["clips"] == 3
+    assert json.loads((tmp_path / "serial" / "run.json").read_text())["rendered"]["segments"] == 3
 
 
 def test_cached_work_is_never_scheduled(tmp_path):
     counted = Counted()
     first = make(tmp_path, "x", executor=counted)
-    assert counted.pools == 1 and counted.calls == ["keyframe"] * 3 + ["clip"] * 3
+    assert counted.pools == 1 and counted.calls == ["keyframe"] * 3 + ["film_segment"] * 3
     again = make(tmp_path, "x", executor=counted)
     assert counted.pools == 1, "a render with everything cached starts no workers"
     assert again.rendered == {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
