@@ -229,7 +229,7 @@ def test_colour_match_keeps_one_look_per_place(tmp_path):
 
         def keyframe(self, shot, plan):
             image = np.asarray(self.inner.keyframe(shot, plan)).astype(np.float32)
-            warmth = 30 * plan.shots.index(shot)
+            warmth = 30 * (int(shot.id.rsplit("_", 1)[1]) - 1)  # (a task sees its shot's neighbours, not all)
             image[..., 0] += warmth
             image[..., 2] -= warmth
             return Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
@@ -254,4 +254,6 @@ def test_colour_match_keeps_one_look_per_place(tmp_path):
     first, second = red_minus_blue(plain.video)
     first_kept, second_kept = red_minus_blue(kept.video)
     assert second - first > 25  # the drift is there without the match
-    assert abs(second_kept - first_kept) < (second - first) / 2  # global statistics: content differs too
+    assert second - second_kept > 25  # the warm drift is taken out
+    # (global statistics, and content differs too; measured after the film's YUV 4:2:0 round trip)
+    assert abs(second_kept - first_kept) < (second - first) * 0.6

@@ -57,10 +57,10 @@ def test_the_store_prunes_to_its_cap_least_recently_used_first_and_keeps_what_is
     cache = Cache(store())
     entries = sorted(cache.entries(), key=lambda e: e.used)
     total = sum(e.size for e in entries)
-    assert {e.stage for e in entries} >= {"keyframe", "clip", "film-segment", "film"}
-    held = [e for e in entries if e.stage == "clip"]
+    assert {e.stage for e in entries} >= {"keyframe", "film-segment", "film"}
+    held = [e for e in entries if e.stage == "film-segment"]
     os.utime(held[0].path.with_name(held[0].path.name + ".json"), (1, 1))  # the least recently used of all
-    with cache.lease([e.path for e in held]):  # a render elsewhere is using the clips
+    with cache.lease([e.path for e in held]):  # a render elsewhere is using the segments
         removed, freed = cache.prune(total // 4)
     left = list(cache.entries())
     assert all(e.path.exists() for e in held)  # leased: kept, even the oldest
@@ -91,9 +91,11 @@ def test_a_bad_cache_size_is_one_line(tmp_path):
 
 
 class CountingPlanner(HeuristicPlanner):
-    """The heuristic planner, counting its plans (it is deterministic: its plans are cached)."""
+    """The heuristic planner, counting its plans (it is deterministic: its plans are cached); it plans in this
+    process, where the count is kept."""
 
     calls = 0
+    apart = False
 
     def plan(self, story, config):
         CountingPlanner.calls += 1

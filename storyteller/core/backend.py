@@ -169,7 +169,12 @@ class Retriever(Backend):
 
 
 class KeyframeGenerator(Backend):
-    """Stage 3a: a shot's first frame (text-to-image), as in MicroCinema."""
+    """Stage 3a: a shot's first frame (text-to-image), as in MicroCinema.
+
+    Every render stage sees `plan` as the shot's task carries it: the film's settings, every character and
+    place, and the shot with its neighbours (whose transitions touch it), never all the shots of a long
+    film (a worker would unpickle a whole book for every shot it draws).
+    """
 
     kind, required = "keyframe backend", "keyframe"
     # whether a character's `reference` image steers its keyframes (an IP-Adapter): then a character is
