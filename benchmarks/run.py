@@ -233,7 +233,7 @@ def novel_rows(tmp_path: Path, user: dict[str, str], words: int) -> list[tuple[s
     # killed half-way (every process of the make, as a power cut would), then the same command again
     again = {**env, "STORYTELLER_CACHE": str(tmp_path / "resume-store")}
     runs = tmp_path / "resumed"
-    command = [*make_command[:5], str(runs), "-q"]
+    command = [*make_command[:6], str(runs), "-q"]
     segments = Path(again["STORYTELLER_CACHE"]) / "film-segment"
     half = len(plan.shots) // 2
     killed = kill_when(command, again, lambda: len(list(segments.glob("*/*.mp4"))) >= half)

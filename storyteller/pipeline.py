@@ -325,6 +325,10 @@ class Storyteller:
 
         # Only work that is not in the cache is scheduled; the workers start only if there is some
         cache.hold(work.entries(cache))
+        if work.missing_keyframes or work.missing_segments:
+            for backend in {id(b): b for b in (self.keyframer, self.animator)}.values():
+                if (prepare := getattr(backend, "prepare_plan", None)) is not None:
+                    prepare(plan)
         worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
         with _Workers(self.executor, worker, self.reporter, work.tasks) as workers:
             # the soundtrack needs no frame: it is mixed beside the drawing (numpy and the encoder let go

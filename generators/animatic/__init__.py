@@ -18,10 +18,11 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from generators.animatic.background import paint_background, setting_of, weather_layer
-from generators.animatic.glyphs import GlyphMatcher, glyph_image, shared_matcher
+from generators.animatic.glyphs import GlyphMatcher, glyph_image, match_all, shared_matcher
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
 from storyteller.core import lexicon as lx
 from storyteller.core.backend import Animator, Backend, KeyframeGenerator, Progress
+from storyteller.core.executors.local import apart
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 
 VERSION = "4"  # bump when the drawing changes, so cached renders are redone
@@ -151,6 +152,15 @@ class _Animatic(Backend):
 
     def config(self) -> dict[str, Any]:
         return {"version": VERSION, "captions": self.captions}
+
+    def prepare_plan(self, plan: StoryPlan) -> None:
+        """Match every noun of the plan no memo or index knows, once, in a helper process that remembers the
+        matches in the user cache: no worker then loads the sentence embedder (half a gigabyte each)."""
+        nouns = {e.label for shot in plan.shots for e in shot.graph.entities} | {c.kind for c in plan.characters}
+        matcher = GlyphMatcher()
+        unknown = sorted(n for n in nouns if matcher.needs_embedder(n))
+        if unknown:
+            apart(match_all, unknown)
 
 
 class AnimaticKeyframes(_Animatic, KeyframeGenerator):

@@ -202,28 +202,41 @@ class GlyphMatcher:
 
         _remember(self._matches_file, merge, locked=True)
 
+    def needs_embedder(self, noun: str) -> bool:
+        """Whether matching `noun` would load the embedder (no memo, rule or shipped index knows it)."""
+        noun = noun.lower().strip()
+        return bool(noun) and noun not in self._matches and self._known(noun) is None
+
     def _match(self, noun: str) -> tuple[str | None, bool]:
         """The noun's glyph, and whether finding it took the embedder."""
-        candidates = (noun, singular(noun), noun.split()[-1], singular(noun.split()[-1]))
-        for candidate in candidates:
-            if candidate in ALIASES:
-                alias = ALIASES[candidate]
-                return (self._exact.get(alias.lower()) if alias else None), False
-            if candidate in self._exact:
-                return self._exact[candidate], False
-        for candidate in candidates:  # people no emoji names ("fisherman") are drawn as people, not as fish
-            if candidate in lexicon.PEOPLE:
-                gender = "woman" if candidate in lexicon.FEMALE else "man" if candidate in lexicon.MALE else "person"
-                return self._exact[gender], False
-        index = shipped_index()
-        if index is not None and noun in index["nearest"]:
-            best, score = index["nearest"][noun]
-            return (emoji_names()[1][best] if score >= self.threshold else None), False
+        known = self._known(noun)
+        if known is not None:
+            return known[0], False
         # to four places: the embedder's last bits vary with the machine's cores and kernels, and a near tie
         # must not pick another glyph there (argmax takes the first of equals)
         scores = np.round(self._vectors() @ self._embed([noun])[0], 4)
         best = int(np.argmax(scores))
         return (emoji_names()[1][best] if scores[best] >= self.threshold else None), True
+
+    def _known(self, noun: str) -> tuple[str | None] | None:
+        """(the glyph or None) where the aliases, emoji names, people or the shipped index decide; None
+        where only the embedder can."""
+        candidates = (noun, singular(noun), noun.split()[-1], singular(noun.split()[-1]))
+        for candidate in candidates:
+            if candidate in ALIASES:
+                alias = ALIASES[candidate]
+                return ((self._exact.get(alias.lower()) if alias else None),)
+            if candidate in self._exact:
+                return (self._exact[candidate],)
+        for candidate in candidates:  # people no emoji names ("fisherman") are drawn as people, not as fish
+            if candidate in lexicon.PEOPLE:
+                gender = "woman" if candidate in lexicon.FEMALE else "man" if candidate in lexicon.MALE else "person"
+                return (self._exact[gender],)
+        index = shipped_index()
+        if index is not None and noun in index["nearest"]:
+            best, score = index["nearest"][noun]
+            return ((emoji_names()[1][best] if score >= self.threshold else None),)
+        return None
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
@@ -246,6 +259,13 @@ class GlyphMatcher:
                 self._name_vectors = self._embed(names)
                 _remember(path, lambda tmp: np.save(tmp, self._name_vectors))
         return self._name_vectors
+
+
+def match_all(nouns: list[str]) -> None:
+    """Match each noun, remembering what the embedder found in the user cache's memo."""
+    matcher = GlyphMatcher()
+    for noun in nouns:
+        matcher.match(noun)
 
 
 @lru_cache(maxsize=1)

@@ -79,6 +79,11 @@ class Backend:
         """What one worker running this backend needs (default: one CPU)."""
         return Resources()
 
+    def prepare_plan(self, plan: StoryPlan) -> None:
+        """Optional: called once in the driver, before the render's first task, with the whole plan. Work
+        done here once (the animatic matches every noun to a glyph) is not done again by every worker.
+        Default: nothing."""
+
     def close(self) -> None:
         """Free models and memory once the stage is over; the backend may be used again after."""
 
