@@ -159,7 +159,7 @@ class _Animatic(Backend):
         nouns = {e.label for shot in plan.shots for e in shot.graph.entities} | {c.kind for c in plan.characters}
         matcher = GlyphMatcher()
         unknown = sorted(n for n in nouns if matcher.needs_embedder(n))
-        if unknown:
+        if unknown and matcher.can_remember():  # (else each worker matches its own, and notes the cache once)
             apart(match_all, unknown)
 
 

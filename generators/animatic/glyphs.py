@@ -202,6 +202,15 @@ class GlyphMatcher:
 
         _remember(self._matches_file, merge, locked=True)
 
+    def can_remember(self) -> bool:
+        """Whether the memo in the user cache can be written (what another process matches then reaches this one)."""
+        folder = self._matches_file.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(folder, os.W_OK)
+
     def needs_embedder(self, noun: str) -> bool:
         """Whether matching `noun` would load the embedder (no memo, rule or shipped index knows it)."""
         noun = noun.lower().strip()
