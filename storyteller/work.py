@@ -154,14 +154,7 @@ class Worker:
         planes = map(to_planes, self._frames(plan, job, keyframe, reference, 0, advance))
         given = ContentDigest()
         frames = given.frames(timeline_segment(plan, job.index, planes, tail, []))
-        handle, name = tempfile.mkstemp(suffix=".mp4", prefix="storyteller-segment-")
-        os.close(handle)
-        try:
-            write_video(prefetch(frames), Path(name), plan.fps, crf=encoder["crf"], preset=encoder["preset"])
-            data = Path(name).read_bytes()
-        finally:
-            Path(name).unlink(missing_ok=True)
-        return_frames_to_the_os()
+        data = _encoded(prefetch(frames), ".mp4", plan.fps, crf=encoder["crf"], preset=encoder["preset"])
         return data, given.facts("frames")
 
     def _frames(
@@ -233,10 +226,16 @@ def finish_clip(
     if job.deflicker:
         frames = deflicker(frames)
     checked = prefetch(map(to_planes, frames))  # stored as the film is made: I420, converted as it converts
-    handle, name = tempfile.mkstemp(suffix=".mkv", prefix="storyteller-clip-")
+    return _encoded(checked, ".mkv", plan.fps, lossless=True)
+
+
+def _encoded(frames: Iterable[np.ndarray], suffix: str, fps: int, **settings: Any) -> bytes:
+    """The frames encoded (write_video's `settings`) through a temporary file: the video's bytes. Only the
+    driver writes the run directory, so a worker hands back bytes, never a path."""
+    handle, name = tempfile.mkstemp(suffix=suffix, prefix="storyteller-")
     os.close(handle)
     try:
-        write_video(checked, Path(name), plan.fps, lossless=True)
+        write_video(frames, Path(name), fps, **settings)
         data = Path(name).read_bytes()
     finally:
         Path(name).unlink(missing_ok=True)
