@@ -7,7 +7,7 @@ from typing import Any
 
 from retrieval.library import Library
 from storyteller.core.backend import Retriever
-from storyteller.core.models import MotionGuide, Shot, StoryPlan
+from storyteller.core.models import SPEAK, Action, MotionGuide, Shot, StoryPlan
 
 
 class LibraryRetriever(Retriever):
@@ -34,12 +34,12 @@ class LibraryRetriever(Retriever):
         labels = {e.id: e.label for e in shot.graph.entities}
         actions = [
             " ".join(w for w in (labels.get(a.agent, a.agent), a.verb, labels.get(a.object or "", "")) if w)
-            for a in shot.graph.actions
+            for a in _moving(shot)
         ]
         return ". ".join([*actions, shot.text])
 
     def guide(self, shot: Shot, plan: StoryPlan) -> MotionGuide | None:
-        if not shot.graph.actions and shot.camera == "static":
+        if not _moving(shot) and shot.camera == "static":
             return None  # nothing moves: no motion to borrow
         hits = self.library.search(
             self.query(shot),
@@ -57,3 +57,8 @@ class LibraryRetriever(Retriever):
             camera=best.camera,
             structure=best.structure,
         )
+
+
+def _moving(shot: Shot) -> list[Action]:
+    """The shot's actions but its lines (`speak`, timed by the sound after retrieval): what moves in it."""
+    return [a for a in shot.graph.actions if a.verb != SPEAK]

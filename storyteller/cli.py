@@ -34,7 +34,7 @@ from retrieval.retriever import LibraryRetriever
 from stitching.extras import read_cues
 from stitching.fill import AUTO, FillSettings
 from stitching.metrics import evaluate_sound, evaluate_video
-from stitching.sound import NARRATION_MODES
+from stitching.sound import DEFAULT_SPEAKER, NARRATION_MODES
 from storyteller import __version__
 from storyteller.core.backend import Planner
 from storyteller.core.cache import DEFAULT_CACHE_BYTES, Cache, atomic_write_text, user_store
@@ -184,9 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--voice",
-            default="espeak",
+            default=DEFAULT_SPEAKER,
             metavar="BACKEND",
-            help="speech backend: espeak (default, offline), transformers:MODEL_OR_FOLDER, piper:VOICE.onnx",
+            help="speech backend: auto (default: the neural voice, else espeak), piper, piper:VOICE.onnx, "
+            "piper:FOLDER, espeak, transformers:MODEL_OR_FOLDER",
         )
         p.add_argument("--language", help="the story's language for speech, e.g. de, pl (default: the plan's)")
         p.add_argument("--music", type=Path, help="an audio file to play under the film, ducked under speech")

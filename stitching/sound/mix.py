@@ -27,6 +27,7 @@ from storyteller.core.models import Shot, StoryPlan
 
 RATE = 24_000  # Hz: the film's audio (speech from espeak is 22,050 Hz: more would only cost time)
 TARGET_LUFS = -16.0
+LIMIT_PASSES = 3  # at most: one, unless limiting took more than half a dB off (then the gain is raised)
 PEAK_CEILING_DB = -2.0  # true peak, with a dB to spare for the AAC encoder's own overshoot
 BED_DB = -30.0  # the ambience bed, before ducking, against full scale
 MUSIC_DB = -22.0
@@ -215,7 +216,7 @@ def read_music(path: Path) -> np.ndarray:
 
 # --- the whole soundtrack, shot by shot: memory does not grow with the film -------------------------
 
-MIX_VERSION = 3  # part of every mix's cache key: raise it when the mix sounds different
+MIX_VERSION = 4  # part of every mix's cache key: raise it when the mix sounds different
 MARGIN = RATE // 2  # context either side of a stretch, for the ducking's filters (they reach 0.28 s)
 BLOCK = 10 * RATE  # samples normalised, limited and encoded at a time
 BED_FADE = RATE // 2  # a bed fades in over its shot's first half second and out over the next shot's
@@ -413,23 +414,32 @@ def write_soundtrack(
                 out.write(stretch.astype(np.float32).tobytes())
         loudness = meter.integrated()
         gain = 10 ** ((TARGET_LUFS - loudness) / 20) if np.isfinite(loudness) else 1.0
-        ceiling = 10 ** (PEAK_CEILING_DB / 20)
-        after = LoudnessMeter()
-        with open(limited, "wb") as out:
-            for block, before, following in _blocks(scratch, score.total, 64):
-                context = np.concatenate([before, block, following]) * np.float32(gain)
-                block = limit(context, ceiling)[len(before) : len(before) + len(block)]
-                after.feed(block)
-                out.write(block.astype(np.float32).tobytes())
-        # limiting took a little loudness off the peaks: give it back, at most half a dB (which the
-        # ceiling's spare dB allows)
-        settled = after.integrated()
+        for _ in range(LIMIT_PASSES):
+            settled = _limited(scratch, limited, score.total, gain)
+            if not np.isfinite(settled) or settled > TARGET_LUFS - 0.5:
+                break
+            # limiting took more than half a dB off (a voice whose peaks stand high over its loudness, as
+            # a neural voice's do): limit again from a gain that much higher
+            gain *= 10 ** ((TARGET_LUFS - settled) / 20)
+        # what is left, at most half a dB, given back (which the ceiling's spare dB allows)
         correction = min(10 ** (0.5 / 20), 10 ** ((TARGET_LUFS - settled) / 20)) if np.isfinite(settled) else 1.0
         given = ContentDigest()
         write_aac(
             given.samples(block * np.float32(correction) for block, _, _ in _blocks(limited, score.total, 0)), path
         )
         return given.facts("samples")
+
+
+def _limited(scratch: Path, limited: Path, total: int, gain: float) -> float:
+    """The mix in `scratch` at `gain`, limited under the ceiling into `limited`; its loudness, LUFS."""
+    ceiling, after = 10 ** (PEAK_CEILING_DB / 20), LoudnessMeter()
+    with open(limited, "wb") as out:
+        for block, before, following in _blocks(scratch, total, 64):
+            context = np.concatenate([before, block, following]) * np.float32(gain)
+            block = limit(context, ceiling)[len(before) : len(before) + len(block)]
+            after.feed(block)
+            out.write(block.astype(np.float32).tobytes())
+    return after.integrated()
 
 
 def _blocks(path: Path, total: int, context: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

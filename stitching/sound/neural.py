@@ -1,7 +1,7 @@
-"""Neural voices: any transformers text-to-speech model (VITS / MMS-TTS, SpeechT5, Bark ...), and Piper.
+"""Neural voices through transformers: any text-to-speech model (VITS / MMS-TTS, SpeechT5, Bark ...).
 
-Both load on first use, by model id or local folder (transformers) or voice file (Piper); nothing is
-fetched at run time that the user did not name.
+Loaded on first use, by model id or local folder; nothing is fetched at run time that the user did not
+name. (Piper voices: stitching.sound.piper.)
 """
 
 from __future__ import annotations
@@ -79,48 +79,3 @@ class TransformersSpeaker(_ModelSpeaker):
         torch.manual_seed(int(hashlib.sha256(f"{text}|{voice.model_dump_json()}".encode()).hexdigest()[:15], 16))
         out = pipe(text)
         return Speech(np.asarray(out["audio"], dtype=np.float32).reshape(-1), int(out["sampling_rate"]))
-
-
-class PiperSpeaker(_ModelSpeaker):
-    """`--voice piper:VOICE.onnx`: a Piper voice (its .onnx.json beside it); needs `pip install piper-tts`.
-
-    A voice's `rate` sets Piper's length scale (165 words a minute: the voice's own pace); its `name` picks
-    the speaker of a voice with several (a name from the voice's speaker map, a number, or any other name
-    mapped to one of them, the same every time). Piper has no pitch control: `pitch` is not used.
-
-    Args:
-        model (`str`): the voice's .onnx file.
-    """
-
-    name = "piper"
-    version = 2
-
-    def _open(self) -> Any:
-        try:
-            from piper import PiperVoice
-        except ImportError:
-            raise StorytellerError("a Piper voice needs Piper: pip install piper-tts") from None
-        try:
-            return PiperVoice.load(self.model)
-        except Exception as error:  # a missing or broken file, a config without a key, onnxruntime's own
-            raise StorytellerError(f"cannot load the Piper voice {self.model}: {first_line(error)}") from None
-
-    def speaker_id(self, voice: Voice) -> int | None:
-        """Which of the voice file's speakers says `voice`'s lines (None: it has one)."""
-        config = self._load().config
-        if config.num_speakers <= 1:
-            return None
-        if voice.name in config.speaker_id_map:
-            return int(config.speaker_id_map[voice.name])
-        if voice.name.isdigit():
-            return int(voice.name) % config.num_speakers
-        return int(hashlib.sha256(voice.name.encode()).hexdigest(), 16) % config.num_speakers
-
-    def speak(self, text: str, voice: Voice) -> Speech:
-        from piper import SynthesisConfig
-
-        piper = self._load()
-        settings = SynthesisConfig(speaker_id=self.speaker_id(voice), length_scale=165 / voice.rate)
-        chunks = list(piper.synthesize(text, syn_config=settings))
-        samples = np.concatenate([c.audio_float_array for c in chunks]) if chunks else np.zeros(0, np.float32)
-        return Speech(samples.astype(np.float32), int(piper.config.sample_rate))

@@ -283,6 +283,15 @@ class Speaker(Backend):
         """Whether this backend has a voice for the language (an espeak code: en, de, pl ...)."""
         return language.split("-")[0] == "en"
 
+    def spec(self) -> str | None:
+        """How `--voice` and plan.json name this backend as it is ("piper", "piper:voices/"), if they can."""
+        return None
+
+    def voice_name(self, language: str, female: bool | None, draw: int) -> str:
+        """A voice of this backend's for someone (female None: the narrator), `draw` a number fixed for them:
+        the backend's own voices shared out among the characters. Default: the language."""
+        return language
+
     def prepare(self) -> None:
         """Start loading what speaking needs; called before the story is planned, so the two overlap."""
 

@@ -94,12 +94,20 @@ class Relation(_Model):
     object: str
 
 
+SPEAK = "speak"  # the verb of a character saying a line: set by the sound stage, timed to the speech
+
+
 class Action(_Model):
     agent: str
     verb: str = Field(description="Canonical verb: walk, run, jump, fly, fall, punch, spin, grow, explode ...")
     object: str | None = None
     start: float = Field(ge=0, description="Seconds from the start of the shot.")
     end: float = Field(ge=0)
+    line: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="For 'speak': the words said, timed to the speech (set by the sound stage at each render).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Action:

