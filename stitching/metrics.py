@@ -183,3 +183,38 @@ def _clip_alignment(model: str, plan: StoryPlan, middles: dict[int, np.ndarray])
         image = torch.nn.functional.normalize(out.image_embeds, dim=-1)
         text = torch.nn.functional.normalize(out.text_embeds, dim=-1)
     return float((image * text).sum(dim=-1).mean())
+
+
+def median_pitch(samples: np.ndarray, rate: int) -> float | None:
+    """The median fundamental frequency of the voiced parts of speech, Hz (None: nothing voiced).
+
+    Autocorrelation per 40 ms frame (10 ms apart), normalised by the frame's energy at each lag: a frame is
+    voiced where its best lag between 60 and 500 Hz repeats it at 0.5 or better, and its pitch is the first
+    lag nearly as good (85 %: a period, never two), refined by a parabola through its neighbours."""
+    size, hop = int(0.04 * rate), int(0.01 * rate)
+    shortest, longest = int(rate / 500), int(rate / 60)
+    x = np.asarray(samples, dtype=np.float64)
+    if len(x) < size + longest:
+        return None
+    loud = np.sqrt(np.mean(x**2)) * 0.5
+    found = []
+    for start in range(0, len(x) - size - longest, hop):
+        frame = x[start : start + size + longest]
+        if np.sqrt(np.mean(frame[:size] ** 2)) < loud:
+            continue
+        spectrum = np.fft.rfft(frame[:size], 2 * (size + longest))
+        whole = np.fft.rfft(frame, 2 * (size + longest))
+        correlation = np.fft.irfft(np.conj(spectrum) * whole)[: longest + 1]
+        energy = np.sqrt(np.sum(frame[:size] ** 2) * np.convolve(frame**2, np.ones(size), "valid")[: longest + 1])
+        normalised = correlation / np.maximum(energy, 1e-12)
+        best = float(np.max(normalised[shortest:longest]))
+        if best < 0.5:
+            continue
+        # the first lag that repeats the frame nearly as well as the best: a period, not two (octave errors)
+        n = normalised
+        peaks = [k for k in range(shortest, longest) if n[k] >= 0.85 * best and n[k] >= max(n[k - 1], n[k + 1])]
+        lag = peaks[0] if peaks else shortest + int(np.argmax(normalised[shortest:longest]))
+        a, b, c = normalised[lag - 1], normalised[lag], normalised[lag + 1]
+        shift = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) != 0 else 0.0
+        found.append(rate / (lag + float(np.clip(shift, -0.5, 0.5))))
+    return float(np.median(found)) if found else None

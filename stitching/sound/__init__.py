@@ -68,9 +68,10 @@ class Line:
 # Voice.pitch bands (espeak's 0-99 scale; for a neural voice 50 is its own pitch and 5 points a semitone),
 # by who speaks: the narrator at 50, and everyone else at least APART from the narrator and each other
 NARRATOR = Voice(pitch=50, rate=160)
-_BANDS = {"man": (30, 40), "woman": (62, 72), "young": (72, 82), "small": (82, 94), "large": (16, 26), "huge": (6, 14)}
-PITCH_APART = 12  # 2.4 semitones for a neural voice: a difference a listener hears at once
+_BANDS = {"man": (34, 42), "woman": (62, 72), "young": (72, 82), "small": (84, 96), "large": (26, 32), "huge": (22, 26)}
+PITCH_APART = 14  # about 2.3 semitones heard from a neural voice: a difference a listener hears at once
 RATE_APART = 1.2  # or 20 % faster or slower
+PITCHES = (22, 99)  # lower, a neural voice blurs (stitching.sound.piper)
 
 
 def with_voices(plan: StoryPlan, backend: str | None = None, names: VoiceNames | None = None) -> StoryPlan:
@@ -143,7 +144,7 @@ def _apart(voice: Voice, taken: list[Voice]) -> Voice:
         for pace in (1.0, RATE_APART, 1 / RATE_APART)
     ]
     for pitch, rate in candidates:
-        if 0 <= pitch <= 99 and 80 <= rate <= 450 and distinct(pitch, rate):
+        if PITCHES[0] <= pitch <= PITCHES[1] and 80 <= rate <= 450 and distinct(pitch, rate):
             return voice.model_copy(update={"pitch": pitch, "rate": rate})
     return voice
 
