@@ -42,19 +42,27 @@ def srt(plan: StoryPlan, cues: list[tuple[float, float, str]] | None = None) -> 
 
 def read_cues(path: Path) -> list[tuple[float, float]]:
     """The (start, end) seconds of every subtitle in an SRT file."""
+    return [(start, end) for start, end, _ in read_subtitles(path)]
+
+
+def read_subtitles(path: Path) -> list[tuple[float, float, str]]:
+    """Every subtitle in an SRT file: (start, end, its text on one line)."""
 
     def seconds(stamp: str) -> float:
         hours, minutes, rest = stamp.strip().replace(",", ".").split(":")
         return int(hours) * 3600 + int(minutes) * 60 + float(rest)
 
-    cues = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if " --> " in line:
-            try:
-                start, end = (seconds(part) for part in line.split(" --> ")[:2])
-            except ValueError:
-                continue
-            cues.append((start, end))
+    cues: list[tuple[float, float, str]] = []
+    for block in path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").split("\n\n"):
+        rows = block.strip().splitlines()
+        timed = next((k for k, row in enumerate(rows) if " --> " in row), None)
+        if timed is None:
+            continue
+        try:
+            start, end = (seconds(part) for part in rows[timed].split(" --> ")[:2])
+        except ValueError:
+            continue
+        cues.append((start, end, " ".join(rows[timed + 1 :])))
     return cues
 
 

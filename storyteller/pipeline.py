@@ -55,6 +55,7 @@ from storyteller.core.backend import (
     Retriever,
     Speaker,
     Speech,
+    SpeechTiming,
     adopt,
 )
 from storyteller.core.cache import (
@@ -348,7 +349,7 @@ class Storyteller:
             # of the interpreter), while the workers start and draw
             soundtrack = None
             if voiced is not None and not work.film_cached:
-                soundtrack = _beside(self._soundtrack, cache, work)
+                soundtrack = _beside(self._soundtrack, cache, work, voiced.later)
             # 4. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
@@ -361,7 +362,7 @@ class Storyteller:
             film = cache.get_with_facts("film", work.film_key, ".mp4")
             if film is None:
                 if voiced is not None and soundtrack is None:  # the film was counted cached, but is not
-                    soundtrack = _beside(self._soundtrack, cache, work)
+                    soundtrack = _beside(self._soundtrack, cache, work, voiced.later)
                 film = self._film(cache, work, keyframes, workers, rendered, soundtrack)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
@@ -467,6 +468,7 @@ class Storyteller:
         plan = self._voiced(plan)
         said = [lines(plan, shot, self.narration) for shot in plan.shots]
         spoken: list[list[Said]] = []
+        later: dict[str, tuple[Speaker, Line, SpeechTiming]] = {}
         with self.reporter.stage("speech", sum(len(s) for s in said)) as advance:
             for shot_lines in said:
                 spoken.append([])
@@ -475,15 +477,20 @@ class Storyteller:
                     inputs = {"text": line.text, "voice": line.voice.model_dump(mode="json")}
                     key = cache.key("speech", voice_speaker.name, voice_speaker.config(), inputs)
                     found = cache.get("speech", key, ".npz")
+                    timing = _timed(voice_speaker, line) if found is None else None
                     if found is not None:
-                        speech = _load_speech(found)
+                        seconds = _load_speech(found).seconds
+                    elif timing is not None:  # timed now, spoken beside the drawing (_soundtrack)
+                        later[key], seconds = (voice_speaker, line, timing), timing.seconds
                     else:
                         speech = _spoken(voice_speaker, line)
                         cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
-                    spoken[-1].append(Said(key, speech.seconds))  # its samples wait in the cache
+                        seconds = speech.seconds
+                    spoken[-1].append(Said(key, seconds))  # its samples wait in the cache
                     advance(1)
         fitted_plan = with_speaking(fitted(plan, spoken), said, spoken)
-        return Voiced(plan=fitted_plan, lines=said, spoken=spoken, starts=placements(fitted_plan, spoken))
+        starts = placements(fitted_plan, spoken)
+        return Voiced(plan=fitted_plan, lines=said, spoken=spoken, starts=starts, later=later)
 
     def _voiced(self, plan: StoryPlan) -> StoryPlan:
         """The plan in the language it is spoken in, with a voice for the narrator and everyone in it (chosen
@@ -525,12 +532,25 @@ class Storyteller:
         music = file_digest(self.music) if self.music is not None else None
         return Score.of(plan, placed, beds if self.ambience else None, music)
 
-    def _soundtrack(self, cache: Cache, work: RenderPlan) -> Path:
+    def _soundtrack(self, cache: Cache, work: RenderPlan, later: dict[str, tuple[Speaker, Line, SpeechTiming]]) -> Path:
+        """The film's soundtrack (on a thread beside the drawing): each line the render was only timed by is
+        spoken when the mix first needs it, to the length it was timed at, and cached."""
         found = cache.get_with_facts("soundtrack", work.soundtrack_key, ".m4a")
         if found is not None:
             return found
         assert work.score is not None and work.soundtrack_key is not None
-        load = lambda key: _load_speech(cache.path("speech", key, ".npz"))  # noqa: E731  (the mix keeps what it needs)
+
+        def load(key: str) -> Speech:  # the mix keeps what it needs
+            if key in later and cache.get("speech", key, ".npz") is None:
+                speaker, line, timing = later[key]
+                speech = _spoken(speaker, line)
+                if len(speech.samples) != timing.samples:  # as long as it was timed, whatever the backend gave
+                    fitted = np.zeros(timing.samples, np.float32)
+                    fitted[: min(timing.samples, len(speech.samples))] = speech.samples[: timing.samples]
+                    speech = Speech(fitted, speech.rate)
+                cache.put("speech", key, ".npz", lambda p: _save_speech(p, speech))
+                return speech
+            return _load_speech(cache.path("speech", key, ".npz"))
 
         def premixed(index: int, mix: Callable[[], np.ndarray]) -> np.ndarray:
             key = work.stretch_keys[index]  # a shot's stretch is kept: an edit mixes only what it touched
@@ -828,6 +848,7 @@ class Voiced:
     lines: list[list[Line]]
     spoken: list[list[Said]]
     starts: list[list[float]]
+    later: dict[str, tuple[Speaker, Line, SpeechTiming]]  # lines only timed yet: spoken by the soundtrack
 
     @property
     def any_speech(self) -> bool:
@@ -855,6 +876,18 @@ def _stored_guide(path: Path) -> MotionGuide | Literal[False] | None:
         return MotionGuide.model_validate(data) if data is not None else None
     except (OSError, ValueError):  # unreadable, not JSON, or not a guide (pydantic's errors are ValueErrors)
         return False
+
+
+def _timed(speaker: Speaker, line: Line) -> SpeechTiming | None:
+    """How long a line will last, where its backend can tell without speaking it; errors as `_spoken`'s."""
+    try:
+        return speaker.timing(line.text, line.voice)
+    except StorytellerError:
+        raise
+    except Exception as error:  # a backend's own failure, whatever its kind: the user gets one line
+        raise StorytellerError(
+            f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {first_line(error)}"
+        ) from None
 
 
 def _spoken(speaker: Speaker, line: Line) -> Speech:

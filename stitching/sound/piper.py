@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from stitching.sound.espeak import engine
-from storyteller.core.backend import Speaker, Speech
+from storyteller.core.backend import Speaker, Speech, SpeechTiming
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import Voice
 
@@ -50,7 +49,6 @@ SEMITONES = (-7.0, 12.5)
 _SENTENCE_END = ".!?"
 _CLAUSE_END = ",:;"
 _NOISE_INPUT = "storyteller_noise_{}"  # the graph inputs that replace RandomNormalLike
-_DURATIONS = "storyteller_durations"
 
 
 @dataclass(frozen=True)
@@ -168,59 +166,77 @@ def sentences(text: str, engine: Any, language: str) -> list[str]:
 
 
 class VoiceModel:
-    """One voice file's ONNX session, its noise made an input and its durations an output."""
+    """One voice file's ONNX sessions: the whole voice, its noise made inputs, and its timing alone (the text
+    encoder and duration predictor, a tenth of the work: how long each phoneme lasts, without the sound)."""
 
     def __init__(self, voice: VoiceFile) -> None:
-        import onnxruntime
-
         self.voice = voice
-        graph, self.noises, self.has_durations = _patched(voice.model)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
-        options.log_severity_level = 3
-        try:
-            self.session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime's own errors are of its own kinds
-            raise StorytellerError(f"cannot load the Piper voice {voice.model}: {first_line(error)}") from None
-        self.takes_speaker = any(i.name == "sid" for i in self.session.get_inputs())
-        self.lock = threading.Lock()
+        whole, timing, self.noises = _graphs(voice.model)
+        self.session = _session(whole, voice.model)
+        self.timer = _session(timing, voice.model) if timing is not None else None
 
-    def sentence(self, ids: list[int], speaker: int | None, length: float, seed: int) -> tuple[np.ndarray, float]:
-        """One sentence's audio and how many samples it would last at `length` alone (see the module's note
-        on pitch: the caller asks for `length` x k and plays it k times faster)."""
+    def frames(self, ids: list[int], speaker: int | None, length: float, seed: int, k: float) -> int | None:
+        """How many frames the sentence lasts spoken at `length` / k (None: the voice has no duration
+        predictor to ask): the durations asked at `length`, divided by k, each rounded up as the voice does."""
+        if self.timer is None:
+            return None
+        outputs = self._run(self.timer, ids, speaker, length, seed, size=64 * len(ids))
+        return int(np.ceil(np.asarray(outputs[0], dtype=np.float64).reshape(-1) / k).sum())
+
+    def sentence(self, ids: list[int], speaker: int | None, length: float, seed: int) -> np.ndarray:
+        """One sentence's audio at `length`. The noise of the sound is as long as its frames, unknown until
+        it is spoken: asked with too little, the graph's Reshape refuses, and it is asked again with more."""
+        size = 4096 * len(ids) * max(1.0, length)
+        for _ in range(4):
+            try:
+                return np.asarray(self._run(self.session, ids, speaker, length, seed, int(size))[0]).reshape(-1)
+            except _TooLittleNoise:
+                size *= 4
+        raise StorytellerError(f"the Piper voice {self.voice.model.name} could not speak a sentence")
+
+    def _run(self, session: Any, ids: list[int], speaker: int | None, length: float, seed: int, size: int) -> list:
         inputs: dict[str, np.ndarray] = {
             "input": np.array([ids], dtype=np.int64),
             "input_lengths": np.array([len(ids)], dtype=np.int64),
             "scales": np.array([self.voice.noise_scale, length, self.voice.noise_w], dtype=np.float32),
         }
-        if self.takes_speaker:
+        wanted = {i.name for i in session.get_inputs()}
+        if "sid" in wanted:
             inputs["sid"] = np.array([speaker or 0], dtype=np.int64)
-        size = 4096 * len(ids) * max(1.0, length)
-        for _ in range(4):  # the sound's noise is as long as its frames, unknown until it is spoken
-            for index, name in enumerate(self.noises):
-                rng = np.random.Generator(np.random.PCG64([seed, index]))
-                inputs[name] = rng.standard_normal(int(size), dtype=np.float32)
-            try:
-                with self.lock:
-                    outputs = self.session.run(None, inputs)
-                break
-            except Exception as error:  # too little noise for a long sentence: Reshape refuses; more, again
-                if "reshape" not in str(error).lower() or not self.noises:
-                    problem = f"the Piper voice {self.voice.model.name} failed: {first_line(error)}"
-                    raise StorytellerError(problem) from None
-                size *= 4
-        else:
-            raise StorytellerError(f"the Piper voice {self.voice.model.name} could not speak a sentence")
-        audio = np.asarray(outputs[0], dtype=np.float32).reshape(-1)
-        durations = np.asarray(outputs[1], dtype=np.float32).reshape(-1) if self.has_durations else None
-        return audio, durations
+        for index, name in enumerate(self.noises):
+            if name in wanted:  # the same draws in both graphs: a PCG64 stream's first values do not depend on
+                rng = np.random.Generator(np.random.PCG64([seed, index]))  # how many are drawn
+                inputs[name] = rng.standard_normal(size, dtype=np.float32)
+        try:
+            return session.run(None, inputs)
+        except Exception as error:  # onnxruntime's own kinds
+            if "reshape" in str(error).lower() and self.noises:
+                raise _TooLittleNoise from None
+            raise StorytellerError(f"the Piper voice {self.voice.model.name} failed: {first_line(error)}") from None
 
 
-def _patched(model: Path) -> tuple[bytes, list[str], bool]:
-    """The voice's graph with its random draws read from inputs, and its durations (the Ceil's input) an
-    output; the names of the noise inputs; whether it has the durations."""
+class _TooLittleNoise(Exception):
+    pass
+
+
+def _session(graph: bytes, model: Path) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+    options.log_severity_level = 3
+    try:
+        return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime's own errors are of its own kinds
+        raise StorytellerError(f"cannot load the Piper voice {model}: {first_line(error)}") from None
+
+
+def _graphs(model: Path) -> tuple[bytes, bytes | None, list[str]]:
+    """The voice's graph with its random draws read from inputs; the part of it that gives the phoneme
+    durations (the Ceil's input), if it has one; the names of the noise inputs."""
     try:
         import onnx
+        import onnx.utils
         from onnx import TensorProto, helper
     except ImportError:
         raise StorytellerError("a Piper voice needs onnx and onnxruntime: pip install onnx onnxruntime") from None
@@ -247,10 +263,13 @@ def _patched(model: Path) -> tuple[bytes, list[str], bool]:
     del graph.node[:]
     graph.node.extend(nodes)
     ceil = [n for n in graph.node if n.op_type == "Ceil"]
-    if len(ceil) == 1:
-        graph.node.append(helper.make_node("Identity", [ceil[0].input[0]], [_DURATIONS]))
-        graph.output.append(helper.make_tensor_value_info(_DURATIONS, TensorProto.FLOAT, None))
-    return proto.SerializeToString(), noises, len(ceil) == 1
+    if len(ceil) != 1:
+        return proto.SerializeToString(), None, noises
+    timing = onnx.utils.Extractor(proto).extract_model([i.name for i in graph.input], [ceil[0].input[0]])
+    used = {name for node in timing.graph.node for name in node.input}
+    for unused in [i for i in timing.graph.input if i.name not in used]:
+        timing.graph.input.remove(unused)
+    return proto.SerializeToString(), timing.SerializeToString(), noises
 
 
 @lru_cache(maxsize=8)
@@ -352,21 +371,38 @@ class PiperSpeaker(Speaker):
         known = ", ".join(self.voice_names(next(iter(self.files.values())).language)[:12])
         raise StorytellerError(f"the Piper voice has no speaker '{name}' (it has: {known})")
 
+    def timing(self, text: str, voice: Voice) -> SpeechTiming | None:
+        """How long the line lasts, from the voice's duration predictor alone: the render is timed by this
+        while the sound is made beside the drawing. Exactly the length `speak` gives."""
+        file, model, pieces = self._pieces(text, voice)
+        frames = [model.frames(ids, sid, length, seed, k) for ids, sid, length, seed, k in pieces]
+        if any(f is None for f in frames):
+            return None
+        return SpeechTiming(sum(f or 0 for f in frames) * HOP, file.sample_rate)
+
     def speak(self, text: str, voice: Voice) -> Speech:
-        file, sid = self.resolve(voice.name)
-        model = voice_model(file.model)
-        k = 2 ** (min(max((voice.pitch - 50) * SEMITONES_PER_PITCH, SEMITONES[0]), SEMITONES[1]) / 12)
-        length = file.length_scale * 165 / voice.rate
-        pieces = []
-        for index, phonemes in enumerate(sentences(text, engine(), file.espeak_voice)):
-            seed = line_seed(f"{index}|{text}", voice.name, voice.rate)
-            audio, durations = model.sentence(file.ids(phonemes), sid, length * k, seed)
-            if k != 1:  # back to the unshifted length: see the module's note
-                frames = int(np.ceil(durations / k - 1e-4).sum()) if durations is not None else len(audio) / HOP / k
-                audio = shifted(audio, round(frames * HOP))
-            pieces.append(audio)
-        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        file, model, pieces = self._pieces(text, voice)
+        sounds = []
+        for ids, sid, length, seed, k in pieces:
+            audio = model.sentence(ids, sid, length, seed)
+            frames = model.frames(ids, sid, length, seed, k)
+            # as long as its timing said (the unshifted length, see the module's note), to the sample
+            sounds.append(shifted(audio, frames * HOP if frames is not None else round(len(audio) / k)))
+        samples = np.concatenate(sounds) if sounds else np.zeros(0, np.float32)
         return Speech(np.clip(samples, -1.0, 1.0).astype(np.float32), file.sample_rate)
+
+    def _pieces(self, text: str, voice: Voice) -> tuple[VoiceFile, VoiceModel, list[tuple]]:
+        """The voice file, its model, and each sentence as (ids, speaker, length scale asked, seed, k): k the
+        pitch's factor, the length asked k times the voice's pace."""
+        file, sid = self.resolve(voice.name)
+        semitones = min(max((voice.pitch - 50) * SEMITONES_PER_PITCH, SEMITONES[0]), SEMITONES[1])
+        k = 2 ** (semitones / 12)
+        length = file.length_scale * 165 / voice.rate * k
+        pieces = [
+            (file.ids(phonemes), sid, length, line_seed(phonemes, voice.name, voice.rate), k)
+            for phonemes in sentences(text, engine(), file.espeak_voice)
+        ]
+        return file, voice_model(file.model), pieces
 
 
 def _stamp(path: Path) -> tuple[int, int]:

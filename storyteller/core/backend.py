@@ -270,6 +270,18 @@ class Speech:
         return len(self.samples) / self.rate
 
 
+@dataclass(frozen=True)
+class SpeechTiming:
+    """How long a line will last, known before it is spoken: `samples` at `rate` Hz."""
+
+    samples: int
+    rate: int
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / self.rate
+
+
 class Speaker(Backend):
     """Stage 4's voice: text spoken in a voice (narration, and each character's lines)."""
 
@@ -282,6 +294,12 @@ class Speaker(Backend):
     def has_language(self, language: str) -> bool:
         """Whether this backend has a voice for the language (an espeak code: en, de, pl ...)."""
         return language.split("-")[0] == "en"
+
+    def timing(self, text: str, voice: Voice) -> SpeechTiming | None:
+        """How long `text` will last in `voice`, where the backend can tell at a fraction of speaking it (a
+        neural voice's duration predictor): the render is timed by it and the line spoken beside the drawing,
+        to exactly that length. None (the default): speak it to know."""
+        return None
 
     def spec(self) -> str | None:
         """How `--voice` and plan.json name this backend as it is ("piper", "piper:voices/"), if they can."""
