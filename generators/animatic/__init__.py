@@ -103,7 +103,7 @@ class ShotRenderer:
         # zoom 1 shows the whole world canvas; the crop is scaled to the frame in one affine warp
         frame = cv2.warpAffine(np.asarray(canvas), self._warp(t), self.size, flags=cv2.INTER_LINEAR)
         for sprite in self.sprites:  # over the picture, under the caption: who is speaking, and what
-            line = speaking(sprite.actions, t)
+            line = speaking(sprite.lines, t)
             if line is not None and line.line and sprite.copies == 1:
                 x0, y0, x1, _ = self.screen_box(sprite.id, t)
                 image = bubble(self.names.get(sprite.id, sprite.caption), line.line, sprite.colour, *self.size)

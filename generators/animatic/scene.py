@@ -31,6 +31,7 @@ class Sprite:
     offset: tuple[float, float] = (0.0, 0.0)
     copies: int = 1  # a crowd is several glyphs
     actions: list[Action] = field(default_factory=list)
+    lines: list[Action] = field(default_factory=list)  # its `speak` actions: when it says what
     sky: bool = False
 
 
@@ -76,8 +77,9 @@ def layout(shot: Shot, plan: StoryPlan) -> list[Sprite]:
             sky=sky,
             z=1 if character else 0,
         )
-    for action in graph.actions:
-        sprites[action.agent].actions.append(action)
+    for action in graph.actions:  # a line said moves no one and leads no camera: kept apart
+        sprite = sprites[action.agent]
+        (sprite.lines if action.verb == SPEAK else sprite.actions).append(action)
 
     for rel in graph.relations:  # attachments first: worn and held things move with their owner
         if rel.predicate in ("wears", "holds") and rel.object in sprites:
@@ -188,7 +190,7 @@ def _direction(sprite: Sprite, action: Action, sprites: dict[str, Sprite], shot:
 def pose(sprite: Sprite, t: float, sprites: dict[str, Sprite], shot: Shot, guide: MotionGuide | None) -> Pose:
     """Where the sprite is and how it looks at time t (seconds into the shot)."""
     p = Pose(sprite.x, sprite.y)
-    for action in sprite.actions:
+    for action in [*sprite.actions, *sprite.lines]:
         _apply(p, sprite, action, t, sprites, shot)
     if guide is not None and guide.trajectory and sprite.actions and sprite is _lead(sprites):
         gx, gy = _sample(guide.trajectory, t / shot.duration)

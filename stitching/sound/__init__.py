@@ -72,6 +72,7 @@ _BANDS = {"man": (34, 42), "woman": (62, 72), "young": (72, 82), "small": (84, 9
 PITCH_APART = 14  # about 2.3 semitones heard from a neural voice: a difference a listener hears at once
 RATE_APART = 1.2  # or 20 % faster or slower
 PITCHES = (22, 99)  # lower, a neural voice blurs (stitching.sound.piper)
+RATES = (105, 260)  # words a minute: from a slow giant to a quick hamster
 
 
 def with_voices(plan: StoryPlan, backend: str | None = None, names: VoiceNames | None = None) -> StoryPlan:
@@ -137,14 +138,15 @@ def _apart(voice: Voice, taken: list[Voice]) -> Voice:
             for other in taken
         )
 
+    away = 1 if voice.pitch >= NARRATOR.pitch else -1  # a low voice goes lower first, a high one higher
     candidates = [
         (voice.pitch + step * PITCH_APART * sign, round(voice.rate * pace))
         for step in range(4)
-        for sign in ((1, -1) if step else (1,))
-        for pace in (1.0, RATE_APART, 1 / RATE_APART)
+        for sign in ((away, -away) if step else (1,))
+        for pace in (1.0, RATE_APART, 1 / RATE_APART, RATE_APART**2, RATE_APART**-2)
     ]
     for pitch, rate in candidates:
-        if PITCHES[0] <= pitch <= PITCHES[1] and 80 <= rate <= 450 and distinct(pitch, rate):
+        if PITCHES[0] <= pitch <= PITCHES[1] and RATES[0] <= rate <= RATES[1] and distinct(pitch, rate):
             return voice.model_copy(update={"pitch": pitch, "rate": rate})
     return voice
 
