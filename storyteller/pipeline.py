@@ -6,6 +6,7 @@ result.video  # runs/story/story.mp4
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import errno
@@ -113,6 +114,10 @@ class RunResult:
     models: dict[str, str] = field(default_factory=dict)  # what each model ran at (size, frames a call, rate)
     # what the film is made of, before the encoders: frame and sample counts and digests (ContentDigest)
     content: dict[str, Any] = field(default_factory=dict)
+
+
+# lines the render is timed by but that are not spoken yet, by cache key: who says them, what, how long
+Later = dict[str, tuple[Speaker, Line, SpeechTiming]]
 
 
 class Storyteller:
@@ -344,12 +349,12 @@ class Storyteller:
                 if (prepare := getattr(backend, "prepare_plan", None)) is not None:
                     prepare(plan)
         worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
-        with _Workers(self.executor, worker, self.reporter, work.tasks) as workers:
-            # the soundtrack needs no frame: it is mixed beside the drawing (numpy and the encoder let go
-            # of the interpreter), while the workers start and draw
-            soundtrack = None
+        soundtrack, stop = None, threading.Event()
+        with _Workers(self.executor, worker, self.reporter, work.tasks) as workers, _settling(stop, lambda: soundtrack):
+            # the soundtrack needs no frame: it is spoken and mixed beside the drawing (the voice, numpy and the
+            # encoder let go of the interpreter), while the workers start and draw
             if voiced is not None and not work.film_cached:
-                soundtrack = _beside(self._soundtrack, cache, work, voiced.later)
+                soundtrack = _beside(self._soundtrack, cache, work, voiced.later, stop)
             # 4. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
@@ -362,7 +367,7 @@ class Storyteller:
             film = cache.get_with_facts("film", work.film_key, ".mp4")
             if film is None:
                 if voiced is not None and soundtrack is None:  # the film was counted cached, but is not
-                    soundtrack = _beside(self._soundtrack, cache, work, voiced.later)
+                    soundtrack = _beside(self._soundtrack, cache, work, voiced.later, stop)
                 film = self._film(cache, work, keyframes, workers, rendered, soundtrack)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
@@ -468,7 +473,7 @@ class Storyteller:
         plan = self._voiced(plan)
         said = [lines(plan, shot, self.narration) for shot in plan.shots]
         spoken: list[list[Said]] = []
-        later: dict[str, tuple[Speaker, Line, SpeechTiming]] = {}
+        later: Later = {}
         with self.reporter.stage("speech", sum(len(s) for s in said)) as advance:
             for shot_lines in said:
                 spoken.append([])
@@ -532,7 +537,13 @@ class Storyteller:
         music = file_digest(self.music) if self.music is not None else None
         return Score.of(plan, placed, beds if self.ambience else None, music)
 
-    def _soundtrack(self, cache: Cache, work: RenderPlan, later: dict[str, tuple[Speaker, Line, SpeechTiming]]) -> Path:
+    def _soundtrack(
+        self,
+        cache: Cache,
+        work: RenderPlan,
+        later: dict[str, tuple[Speaker, Line, SpeechTiming]],
+        stop: threading.Event,
+    ) -> Path:
         """The film's soundtrack (on a thread beside the drawing): each line the render was only timed by is
         spoken when the mix first needs it, to the length it was timed at, and cached."""
         found = cache.get_with_facts("soundtrack", work.soundtrack_key, ".m4a")
@@ -542,6 +553,8 @@ class Storyteller:
 
         def load(key: str) -> Speech:  # the mix keeps what it needs
             if key in later and cache.get("speech", key, ".npz") is None:
+                if stop.is_set():  # the render is over (stopped, or failed): no voice is left running at exit
+                    raise StorytellerError("the soundtrack was stopped")
                 speaker, line, timing = later[key]
                 speech = _spoken(speaker, line)
                 if len(speech.samples) != timing.samples:  # as long as it was timed, whatever the backend gave
@@ -848,7 +861,7 @@ class Voiced:
     lines: list[list[Line]]
     spoken: list[list[Said]]
     starts: list[list[float]]
-    later: dict[str, tuple[Speaker, Line, SpeechTiming]]  # lines only timed yet: spoken by the soundtrack
+    later: Later  # lines only timed yet: spoken by the soundtrack
 
     @property
     def any_speech(self) -> bool:
@@ -921,6 +934,20 @@ def _load_speech(path: Path) -> Speech:
 def _save_speech(path: Path, speech: Speech) -> None:
     with open(path, "wb") as out:  # np.savez on a path would add its own suffix to the temporary name
         np.savez(out, samples=speech.samples.astype(np.float32), rate=np.int64(speech.rate))
+
+
+@contextlib.contextmanager
+def _settling(stop: threading.Event, running: Callable[[], Future | None]) -> Iterator[None]:
+    """On the way out, however it goes: `stop` set, and the work `running` on a thread beside given a
+    moment to see it, so no model is mid-call when the interpreter exits (ONNX Runtime aborts the process
+    if its runtime is torn down under a running session)."""
+    try:
+        yield
+    finally:
+        stop.set()
+        future = running()
+        if future is not None:
+            concurrent.futures.wait([future], timeout=30)
 
 
 def _beside(function: Callable[..., T], *args: Any) -> Future[T]:

@@ -178,7 +178,7 @@ def test_ltx_animates_a_shot_through_the_orchestrator(models, plan, tmp_path):
     result = teller.render(plan, tmp_path / "ltx")
     import decord
 
-    assert len(decord.VideoReader(str(result.video))) == plan.total_frames
+    assert len(decord.VideoReader(str(result.video))) == result.plan.total_frames
     assert teller.animator._pipe is None and teller.keyframer._pipe is None  # freed once their stage is over
 
 
@@ -567,7 +567,7 @@ def test_ltx_infill_fills_between_two_frames_and_runs_in_the_fill_stage(models, 
     result = Storyteller(runs_dir=tmp_path, fill=fill).render(plan, tmp_path / "ltx-fill")
     import decord
 
-    assert len(decord.VideoReader(str(result.video))) == plan.total_frames
+    assert len(decord.VideoReader(str(result.video))) == result.plan.total_frames
     # every segment is kept in the run's cache: a shot made again asks the model for none of them
     segments = list((store() / "segment").glob("*/*.npy"))
     assert len(segments) >= len(plan.shots)

@@ -23,9 +23,12 @@ a change of pitch alone moves no word and no lip in the film.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -220,6 +223,8 @@ class _TooLittleNoise(Exception):
 
 
 def _session(graph: bytes, model: Path) -> Any:
+    # ONNX Runtime's telemetry would write a device id under the user's home (and warn where it cannot): off
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -272,9 +277,16 @@ def _graphs(model: Path) -> tuple[bytes, bytes | None, list[str]]:
     return proto.SerializeToString(), timing.SerializeToString(), noises
 
 
-@lru_cache(maxsize=8)
+_MODELS: dict[Path, VoiceModel] = {}
+_LOADING = threading.Lock()
+
+
 def voice_model(model: Path) -> VoiceModel:
-    return VoiceModel(VoiceFile.read(model))
+    """The voice's model, loaded once per process (by whichever thread asks first: see PiperSpeaker.prepare)."""
+    with _LOADING:
+        if model not in _MODELS:
+            _MODELS[model] = VoiceModel(VoiceFile.read(model))
+        return _MODELS[model]
 
 
 @lru_cache(maxsize=32)
@@ -326,6 +338,18 @@ class PiperSpeaker(Speaker):
     def __init__(self, model: str = "") -> None:
         self.model = model
         self.files = {path.stem: VoiceFile.read(path) for path in voice_files(model)}
+
+    def prepare(self) -> None:
+        """Load the voices on a thread while the story is planned (in a process of its own): a second saved."""
+
+        def load() -> None:
+            for voice in self.files.values():
+                with contextlib.suppress(StorytellerError):  # said again, and then raised, when it speaks
+                    voice_model(voice.model)
+
+        # not a daemon: a run stopped meanwhile waits for the load to end (ONNX Runtime aborts the process if
+        # its runtime is torn down under a session being made)
+        threading.Thread(target=load, name="storyteller-voice", daemon=False).start()
 
     def config(self) -> dict[str, Any]:
         digests = {stem: voice_digest(f.model, *_stamp(f.model)) for stem, f in self.files.items()}
