@@ -43,7 +43,11 @@ from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import Voice
 
 HOP = 256  # samples per frame of every Piper voice's decoder
-THREADS = 2  # fixed, never the machine's count: the film must not depend on its cores
+# One thread, fixed (never the machine's count: the film must not depend on its cores). The voice speaks
+# beside the drawing, which has the other cores; a second thread costs more CPU than it saves (71 against
+# 79 ms a second of speech), and never spins waiting for work (which would take the workers' time).
+THREADS = 1
+NOISE_CHANNELS = 256  # floats of noise a frame of sound takes, at least (a VITS voice's flow has 192)
 # Voice.pitch 50 is the voice's own pitch; a point asks for a quarter of a semitone, of which about two thirds
 # are heard (a VITS voice spoken slower is also spoken a little lower). Down, the voice is asked to speak at
 # most 7 semitones' worth faster: beyond that its words blur (Whisper's error rate 0.05 -> 0.7 at -9).
@@ -177,19 +181,26 @@ class VoiceModel:
         whole, timing, self.noises = _graphs(voice.model)
         self.session = _session(whole, voice.model)
         self.timer = _session(timing, voice.model) if timing is not None else None
+        self._durations: dict[tuple, np.ndarray] = {}
 
-    def frames(self, ids: list[int], speaker: int | None, length: float, seed: int, k: float) -> int | None:
-        """How many frames the sentence lasts spoken at `length` / k (None: the voice has no duration
-        predictor to ask): the durations asked at `length`, divided by k, each rounded up as the voice does."""
+    def durations(self, ids: list[int], speaker: int | None, length: float, seed: int) -> np.ndarray | None:
+        """Each phoneme id's frames at `length`, before rounding (None: the voice has no duration predictor
+        to ask). Remembered for the sentence's sound, which the render first asks only to be timed by."""
         if self.timer is None:
             return None
-        outputs = self._run(self.timer, ids, speaker, length, seed, size=64 * len(ids))
-        return int(np.ceil(np.asarray(outputs[0], dtype=np.float64).reshape(-1) / k).sum())
+        key = (tuple(ids), speaker, length, seed)
+        if key not in self._durations:
+            outputs = self._run(self.timer, ids, speaker, length, seed, size=64 * len(ids))
+            if len(self._durations) > 4096:
+                self._durations.clear()
+            self._durations[key] = np.asarray(outputs[0], dtype=np.float64).reshape(-1)
+        return self._durations[key]
 
     def sentence(self, ids: list[int], speaker: int | None, length: float, seed: int) -> np.ndarray:
-        """One sentence's audio at `length`. The noise of the sound is as long as its frames, unknown until
-        it is spoken: asked with too little, the graph's Reshape refuses, and it is asked again with more."""
-        size = 4096 * len(ids) * max(1.0, length)
+        """One sentence's audio at `length`. Its sound's noise is as long as its frames (known from the
+        durations, where the voice tells them); too little, the graph's Reshape refuses: more, again."""
+        durations = self.durations(ids, speaker, length, seed)
+        size = NOISE_CHANNELS * int(np.ceil(durations).sum()) if durations is not None else 4096 * len(ids) * length
         for _ in range(4):
             try:
                 return np.asarray(self._run(self.session, ids, speaker, length, seed, int(size))[0]).reshape(-1)
@@ -229,6 +240,7 @@ def _session(graph: bytes, model: Path) -> Any:
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     try:
         return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
@@ -399,7 +411,7 @@ class PiperSpeaker(Speaker):
         """How long the line lasts, from the voice's duration predictor alone: the render is timed by this
         while the sound is made beside the drawing. Exactly the length `speak` gives."""
         file, model, pieces = self._pieces(text, voice)
-        frames = [model.frames(ids, sid, length, seed, k) for ids, sid, length, seed, k in pieces]
+        frames = [_unshifted(model.durations(ids, sid, length, seed), k) for ids, sid, length, seed, k in pieces]
         if any(f is None for f in frames):
             return None
         return SpeechTiming(sum(f or 0 for f in frames) * HOP, file.sample_rate)
@@ -409,7 +421,7 @@ class PiperSpeaker(Speaker):
         sounds = []
         for ids, sid, length, seed, k in pieces:
             audio = model.sentence(ids, sid, length, seed)
-            frames = model.frames(ids, sid, length, seed, k)
+            frames = _unshifted(model.durations(ids, sid, length, seed), k)
             # as long as its timing said (the unshifted length, see the module's note), to the sample
             sounds.append(shifted(audio, frames * HOP if frames is not None else round(len(audio) / k)))
         samples = np.concatenate(sounds) if sounds else np.zeros(0, np.float32)
@@ -427,6 +439,12 @@ class PiperSpeaker(Speaker):
             for phonemes in sentences(text, engine(), file.espeak_voice)
         ]
         return file, voice_model(file.model), pieces
+
+
+def _unshifted(durations: np.ndarray | None, k: float) -> int | None:
+    """Frames a sentence lasts once played k times faster: its durations divided by k, each rounded up as the
+    voice rounds them."""
+    return int(np.ceil(durations / k).sum()) if durations is not None else None
 
 
 def _stamp(path: Path) -> tuple[int, int]:
