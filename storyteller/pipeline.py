@@ -118,6 +118,7 @@ class RunResult:
 
 # lines the render is timed by but that are not spoken yet, by cache key: who says them, what, how long
 Later = dict[str, tuple[Speaker, Line, SpeechTiming]]
+VOICE_THREADS = 2  # lines spoken at once (each on one thread: the voice's own is one); the film is the same
 
 
 class Storyteller:
@@ -537,33 +538,18 @@ class Storyteller:
         music = file_digest(self.music) if self.music is not None else None
         return Score.of(plan, placed, beds if self.ambience else None, music)
 
-    def _soundtrack(
-        self,
-        cache: Cache,
-        work: RenderPlan,
-        later: dict[str, tuple[Speaker, Line, SpeechTiming]],
-        stop: threading.Event,
-    ) -> Path:
-        """The film's soundtrack (on a thread beside the drawing): each line the render was only timed by is
-        spoken when the mix first needs it, to the length it was timed at, and cached."""
+    def _soundtrack(self, cache: Cache, work: RenderPlan, later: Later, stop: threading.Event) -> Path:
+        """The film's soundtrack (on a thread beside the drawing): the lines the render was only timed by
+        are spoken meanwhile (`_SpokenLater`), each waited for when the mix first needs it."""
         found = cache.get_with_facts("soundtrack", work.soundtrack_key, ".m4a")
         if found is not None:
             return found
         assert work.score is not None and work.soundtrack_key is not None
+        with _SpokenLater(cache, later, stop) as spoken:
+            return self._mixed(cache, work, spoken.load)
 
-        def load(key: str) -> Speech:  # the mix keeps what it needs
-            if key in later and cache.get("speech", key, ".npz") is None:
-                if stop.is_set():  # the render is over (stopped, or failed): no voice is left running at exit
-                    raise StorytellerError("the soundtrack was stopped")
-                speaker, line, timing = later[key]
-                speech = _spoken(speaker, line)
-                if len(speech.samples) != timing.samples:  # as long as it was timed, whatever the backend gave
-                    fitted = np.zeros(timing.samples, np.float32)
-                    fitted[: min(timing.samples, len(speech.samples))] = speech.samples[: timing.samples]
-                    speech = Speech(fitted, speech.rate)
-                cache.put("speech", key, ".npz", lambda p: _save_speech(p, speech))
-                return speech
-            return _load_speech(cache.path("speech", key, ".npz"))
+    def _mixed(self, cache: Cache, work: RenderPlan, load: Callable[[str], Speech]) -> Path:
+        assert work.score is not None and work.soundtrack_key is not None
 
         def premixed(index: int, mix: Callable[[], np.ndarray]) -> np.ndarray:
             key = work.stretch_keys[index]  # a shot's stretch is kept: an edit mixes only what it touched
@@ -916,6 +902,41 @@ def _spoken(speaker: Speaker, line: Line) -> Speech:
     if not len(speech.samples) or not np.all(np.isfinite(speech.samples)):
         raise StorytellerError(f"the speech backend {speaker.name} gave no usable audio for {line.text[:40]!r}")
     return speech
+
+
+class _SpokenLater:
+    """The lines a render was only timed by, spoken on VOICE_THREADS threads in the film's order while the
+    workers draw, each into the cache (the samples are never held: memory does not grow with the film), to
+    exactly the length it was timed at. Leaving, it waits for the lines being spoken, and drops the rest."""
+
+    def __init__(self, cache: Cache, later: Later, stop: threading.Event) -> None:
+        self.cache, self.later, self.stop = cache, later, stop
+        self.pool = concurrent.futures.ThreadPoolExecutor(VOICE_THREADS, thread_name_prefix="storyteller-voice")
+        self.pending = {key: self.pool.submit(self._speak, key) for key in later}
+
+    def __enter__(self) -> _SpokenLater:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _speak(self, key: str) -> None:
+        if self.stop.is_set():  # the render is over (stopped, or failed): no voice is left running at exit
+            raise StorytellerError("the soundtrack was stopped")
+        if self.cache.get("speech", key, ".npz") is not None:
+            return
+        speaker, line, timing = self.later[key]
+        speech = _spoken(speaker, line)
+        if len(speech.samples) != timing.samples:  # as long as it was timed, whatever the backend gave
+            fitted = np.zeros(timing.samples, np.float32)
+            fitted[: min(timing.samples, len(speech.samples))] = speech.samples[: timing.samples]
+            speech = Speech(fitted, speech.rate)
+        self.cache.put("speech", key, ".npz", lambda p: _save_speech(p, speech))
+
+    def load(self, key: str) -> Speech:
+        if key in self.pending:
+            self.pending[key].result()
+        return _load_speech(self.cache.path("speech", key, ".npz"))
 
 
 @dataclass(frozen=True)
