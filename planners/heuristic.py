@@ -389,8 +389,12 @@ def _sentences(story: str, start: int) -> list[Sentence]:
     return sentences
 
 
+QUOTE_WORDS = 60  # a quoted speech longer than this is cut between its sentences after all
+
+
 def _group_into_shots(sentences: list[SentenceReading]) -> list[list[SentenceReading]]:
-    """One sentence a shot; a very short one joins the next in its paragraph."""
+    """One sentence a shot; a very short one joins the next in its paragraph, and a quote that runs on over
+    sentences is kept whole in one shot (who says it is heard and seen saying all of it)."""
     groups: list[list[SentenceReading]] = []
     pending: list[SentenceReading] = []
     for sentence in sentences:
@@ -398,7 +402,8 @@ def _group_into_shots(sentences: list[SentenceReading]) -> list[list[SentenceRea
             groups.append(pending)
             pending = []
         pending.append(sentence)
-        if sum(s.words for s in pending) >= 6:
+        words = sum(s.words for s in pending)
+        if words >= 6 and (not _quote_open(" ".join(s.text for s in pending)) or words >= QUOTE_WORDS):
             groups.append(pending)
             pending = []
     if pending:
@@ -407,6 +412,11 @@ def _group_into_shots(sentences: list[SentenceReading]) -> list[list[SentenceRea
         else:
             groups.append(pending)
     return groups
+
+
+def _quote_open(text: str) -> bool:
+    """Whether the text opens a quotation it does not close."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”") or text.count("«") > text.count("»")
 
 
 LONG_PARAGRAPH = 80  # words: a paragraph of shot prose longer than this is read a sentence at a time
