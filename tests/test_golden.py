@@ -37,6 +37,7 @@ VARIANTS = {
     "snow_day": ["examples/snow_day.fountain"],
     "the_lighthouse_cat": ["examples/the_lighthouse_cat.txt"],
     "zosia_walks_home": ["examples/zosia_walks_home.txt"],
+    "the_bear_at_the_jetty": ["examples/the_bear_at_the_jetty.txt"],  # dialogue: voices, speech bubbles
     "lighthouse_colour": ["examples/the_lighthouse_cat.txt", "--colour-match", "--deflicker", "--fill", "none"],
     "lighthouse_storymem": ["examples/lighthouse.storymem.json"],  # another tool's shot lists
     "harbour_holocine": ["examples/harbour.holocine.txt"],
