@@ -473,27 +473,33 @@ class Storyteller:
         assert speaker is not None
         plan = self._voiced(plan)
         said = [lines(plan, shot, self.narration) for shot in plan.shots]
-        spoken: list[list[Said]] = []
+        asked = []  # each line: who says it, its key, its cached samples if any
+        for line in (line for shot_lines in said for line in shot_lines):
+            voice_speaker = self._speaker_of(line.voice)
+            inputs = {"text": line.text, "voice": line.voice.model_dump(mode="json")}
+            key = cache.key("speech", voice_speaker.name, voice_speaker.config(), inputs)
+            asked.append((line, voice_speaker, key, cache.get("speech", key, ".npz")))
         later: Later = {}
-        with self.reporter.stage("speech", sum(len(s) for s in said)) as advance:
-            for shot_lines in said:
-                spoken.append([])
-                for line in shot_lines:
-                    voice_speaker = self._speaker_of(line.voice)
-                    inputs = {"text": line.text, "voice": line.voice.model_dump(mode="json")}
-                    key = cache.key("speech", voice_speaker.name, voice_speaker.config(), inputs)
-                    found = cache.get("speech", key, ".npz")
-                    timing = _timed(voice_speaker, line) if found is None else None
-                    if found is not None:
-                        seconds = _load_speech(found).seconds
-                    elif timing is not None:  # timed now, spoken beside the drawing (_soundtrack)
-                        later[key], seconds = (voice_speaker, line, timing), timing.seconds
-                    else:
-                        speech = _spoken(voice_speaker, line)
-                        cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
-                        seconds = speech.seconds
-                    spoken[-1].append(Said(key, seconds))  # its samples wait in the cache
-                    advance(1)
+        seconds: list[float] = []
+        # the lines not cached are timed where their backend can tell without speaking (on two threads)
+        threads = concurrent.futures.ThreadPoolExecutor(VOICE_THREADS)
+        with self.reporter.stage("speech", len(asked)) as advance, threads as pool:
+            timings = pool.map(lambda a: _timed(a[1], a[0]) if a[3] is None else None, asked)
+            for (line, voice_speaker, key, found), timing in zip(asked, timings, strict=True):
+                if found is not None:
+                    seconds.append(_load_speech(found).seconds)
+                elif timing is not None:  # timed now, spoken beside the drawing (_soundtrack)
+                    later[key] = (voice_speaker, line, timing)
+                    seconds.append(timing.seconds)
+                else:
+                    speech = _spoken(voice_speaker, line)
+                    cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
+                    seconds.append(speech.seconds)
+                advance(1)
+        lengths = iter(zip(asked, seconds, strict=True))
+        spoken: list[list[Said]] = []
+        for shot_lines in said:  # its samples wait in the cache
+            spoken.append([Said(key, length) for (_, _, key, _), length in itertools.islice(lengths, len(shot_lines))])
         fitted_plan = with_speaking(fitted(plan, spoken), said, spoken)
         starts = placements(fitted_plan, spoken)
         return Voiced(plan=fitted_plan, lines=said, spoken=spoken, starts=starts, later=later)

@@ -166,9 +166,17 @@ def _short_data_path(path: str) -> str:
     return str(link)
 
 
-@lru_cache(maxsize=1)
+_ENGINE: list[_Engine] = []
+_STARTING = threading.Lock()
+
+
 def engine() -> _Engine:
-    return _Engine()
+    """The process's one engine (the library is one global state: two would corrupt it), made by whichever
+    thread asks first."""
+    with _STARTING:
+        if not _ENGINE:
+            _ENGINE.append(_Engine())
+        return _ENGINE[0]
 
 
 @lru_cache(maxsize=256)
@@ -192,7 +200,9 @@ def speak_afresh(text: str, voice: Voice) -> np.ndarray:
     if pid == 0:  # the child: C calls and raw writes only, then leave without running any Python cleanup
         status = 1
         try:
-            samples = engine().speak(text, voice).astype(np.float32).tobytes()
+            loaded = _ENGINE[0]  # not through engine(): a lock another thread held at the fork stays held here
+            loaded.lock = threading.Lock()  # (this child has one thread: a fresh lock)
+            samples = loaded.speak(text, voice).astype(np.float32).tobytes()
             view = memoryview(samples)
             while view:
                 view = view[os.write(write, view) :]
