@@ -94,8 +94,11 @@ def plan_with(kinds: list[str]) -> StoryPlan:
     characters = [
         Character(id=f"c{n}", name=f"C{n}", kind=kind, appearance=f"a {kind}") for n, kind in enumerate(kinds)
     ]
-    shot = Shot(id="s1", text="They met.", span=(0, 9), duration=2.0, prompt="they met", characters=[])
-    return StoryPlan(title="t", characters=characters, shots=[shot])
+    shots = [  # each says something
+        Shot(id=f"s{n}", text=f'"Hello," said C{n}.', span=(0, 16), duration=2.0, prompt="hello", characters=[c.id])
+        for n, c in enumerate(characters)
+    ]
+    return StoryPlan(title="t", characters=characters, shots=shots)
 
 
 def test_every_two_voices_of_a_film_are_apart_in_pitch_or_pace():

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from stitching.sound.espeak import EspeakSpeaker
 from stitching.sound.piper import PiperSpeaker, default_voice
 from storyteller.core import lexicon
@@ -68,10 +70,19 @@ class Line:
 # Voice.pitch bands (espeak's 0-99 scale; for a neural voice 50 is its own pitch and 5 points a semitone),
 # by who speaks: the narrator at 50, and everyone else at least APART from the narrator and each other
 NARRATOR = Voice(pitch=50, rate=160)
-_BANDS = {"man": (34, 42), "woman": (62, 72), "young": (72, 82), "small": (84, 96), "large": (26, 32), "huge": (22, 26)}
-PITCH_APART = 14  # about 2.3 semitones heard from a neural voice: a difference a listener hears at once
+# (a neural voice speaks its narration about 1.5 semitones lower than its dialogue: a man, a semitone or two
+# under the narrator by pitch alone, would not be heard apart; he is slower too)
+_BANDS = {
+    "man": (28, 33), "woman": (70, 78), "young": (74, 84), "small": (86, 96), "large": (26, 30), "huge": (26, 28),
+}  # fmt: skip
+# and paces, words a minute (the narrator's 160): a child quicker, a giant slower
+_PACES = {
+    "man": (118, 133), "woman": (165, 185), "young": (180, 200), "small": (195, 215), "large": (110, 125),
+    "huge": (100, 112),
+}  # fmt: skip
+PITCH_APART = 15  # 3 semitones heard (a neural voice: 0.2 a point): a difference a listener hears at once
 RATE_APART = 1.2  # or 20 % faster or slower
-PITCHES = (22, 99)  # lower, a neural voice blurs (stitching.sound.piper)
+PITCHES = (26, 99)  # lower, a neural voice blurs (stitching.sound.piper)
 RATES = (105, 260)  # words a minute: from a slow giant to a quick hamster
 
 
@@ -86,13 +97,16 @@ def with_voices(plan: StoryPlan, backend: str | None = None, names: VoiceNames |
     names = names or _language_names
     narrator = plan.narrator or NARRATOR.model_copy(update={"backend": backend, "name": names(plan.language, None, 0)})
     taken = [narrator, *(c.voice for c in plan.characters if c.voice)]
-    characters = []
-    for character in plan.characters:
+    speaking = _speaking(plan)
+    voices = {c.id: c.voice for c in plan.characters if c.voice}
+    # who says something is voiced first, apart from everyone voiced before; the rest are voiced too (a
+    # line may be given them), but the distinct voices are not spent on them
+    for character in sorted(plan.characters, key=lambda c: c.id not in speaking):
         if character.voice is None:
-            voice = _apart(_voice_for(character, plan, backend, names), taken)
-            taken.append(voice)
-            character = character.model_copy(update={"voice": voice})
-        characters.append(character)
+            voices[character.id] = _apart(_voice_for(character, plan, backend, names), taken)
+            if character.id in speaking:
+                taken.append(voices[character.id])
+    characters = [c if c.voice else c.model_copy(update={"voice": voices[c.id]}) for c in plan.characters]
     if narrator == plan.narrator and characters == plan.characters:
         return plan
     return plan.model_copy(update={"narrator": narrator, "characters": characters})
@@ -123,32 +137,43 @@ def _voice_for(character: Character, plan: StoryPlan, backend: str | None, names
         band = "large"
     elif kind in lexicon.YOUNG_KINDS:  # a child speaks higher
         band = "young"
-    low, high = _BANDS[band]
-    pitch = low + (draw >> 8) % (high - low + 1)
-    return Voice(backend=backend, name=names(plan.language, female, draw), pitch=pitch, rate=150 + (draw >> 16) % 35)
+    (low, high), (slow, fast) = _BANDS[band], _PACES[band]
+    pitch, rate = low + (draw >> 8) % (high - low + 1), slow + (draw >> 16) % (fast - slow + 1)
+    return Voice(backend=backend, name=names(plan.language, female, draw), pitch=pitch, rate=rate)
+
+
+def _speaking(plan: StoryPlan) -> set[str]:
+    """Who says a quoted line somewhere in the plan."""
+    found = set()
+    for shot in plan.shots:
+        parts = _parts(shot.said)
+        for index, (_, quoted) in enumerate(parts):
+            speaker = _speaker(plan, shot, parts, index) if quoted else None
+            if speaker is not None:
+                found.add(speaker.id)
+    return found
 
 
 def _apart(voice: Voice, taken: list[Voice]) -> Voice:
-    """`voice`, or the nearest voice to it that is apart from every one `taken` (in pitch or in pace);
-    as it is, where none is (more characters than there are distinct voices)."""
+    """`voice`, or the voice nearest to it (a pitch point counting as much as 1/15 of the way to PITCH_APART,
+    a pace as its share of the way to RATE_APART) that is apart from every one `taken`, in pitch or in pace;
+    as it is, where none is (more speakers than there are distinct voices)."""
+    pitches, rates = np.meshgrid(np.arange(PITCHES[0], PITCHES[1] + 1), np.arange(RATES[0], RATES[1] + 1))
+    apart = np.ones(pitches.shape, bool)
+    for other in taken:
+        pace = np.maximum(rates, other.rate) / np.minimum(rates, other.rate)
+        apart &= (np.abs(pitches - other.pitch) >= PITCH_APART) | (pace >= RATE_APART)
+    if apart[voice.rate - RATES[0], voice.pitch - PITCHES[0]] if _inside(voice) else False:
+        return voice
+    if not apart.any():
+        return voice
+    distance = np.abs(pitches - voice.pitch) / PITCH_APART + np.abs(np.log(rates / voice.rate)) / np.log(RATE_APART)
+    index = np.unravel_index(np.argmin(np.where(apart, distance, np.inf)), distance.shape)
+    return voice.model_copy(update={"pitch": int(pitches[index]), "rate": int(rates[index])})
 
-    def distinct(pitch: int, rate: int) -> bool:
-        return all(
-            abs(pitch - other.pitch) >= PITCH_APART or max(rate, other.rate) / min(rate, other.rate) >= RATE_APART
-            for other in taken
-        )
 
-    away = 1 if voice.pitch >= NARRATOR.pitch else -1  # a low voice goes lower first, a high one higher
-    candidates = [
-        (voice.pitch + step * PITCH_APART * sign, round(voice.rate * pace))
-        for step in range(4)
-        for sign in ((away, -away) if step else (1,))
-        for pace in (1.0, RATE_APART, 1 / RATE_APART, RATE_APART**2, RATE_APART**-2)
-    ]
-    for pitch, rate in candidates:
-        if PITCHES[0] <= pitch <= PITCHES[1] and RATES[0] <= rate <= RATES[1] and distinct(pitch, rate):
-            return voice.model_copy(update={"pitch": pitch, "rate": rate})
-    return voice
+def _inside(voice: Voice) -> bool:
+    return PITCHES[0] <= voice.pitch <= PITCHES[1] and RATES[0] <= voice.rate <= RATES[1]
 
 
 # --- lines -----------------------------------------------------------------------------------------
