@@ -160,9 +160,11 @@ def _apart(voice: Voice, taken: list[Voice]) -> Voice:
     as it is, where none is (more speakers than there are distinct voices)."""
     pitches, rates = np.meshgrid(np.arange(PITCHES[0], PITCHES[1] + 1), np.arange(RATES[0], RATES[1] + 1))
     apart = np.ones(pitches.shape, bool)
-    for other in taken:
+    for n, other in enumerate(taken):
         pace = np.maximum(rates, other.rate) / np.minimum(rates, other.rate)
-        apart &= (np.abs(pitches - other.pitch) >= PITCH_APART) | (pace >= RATE_APART)
+        # under the narrator (taken[0]) twice as far: a voice reads narration lower than it says dialogue
+        under = 2 * PITCH_APART if n == 0 else PITCH_APART
+        apart &= (pitches - other.pitch >= PITCH_APART) | (other.pitch - pitches >= under) | (pace >= RATE_APART)
     if apart[voice.rate - RATES[0], voice.pitch - PITCHES[0]] if _inside(voice) else False:
         return voice
     if not apart.any():
