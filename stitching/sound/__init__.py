@@ -155,7 +155,7 @@ def _speaking(plan: StoryPlan) -> set[str]:
 
 
 def _apart(voice: Voice, taken: list[Voice]) -> Voice:
-    """`voice`, or the voice nearest to it (a pitch point counting as much as 1/15 of the way to PITCH_APART,
+    """`voice`, or the voice nearest to it (a pitch point counting as much as 2/15 of the way to PITCH_APART,
     a pace as its share of the way to RATE_APART) that is apart from every one `taken`, in pitch or in pace;
     as it is, where none is (more speakers than there are distinct voices)."""
     pitches, rates = np.meshgrid(np.arange(PITCHES[0], PITCHES[1] + 1), np.arange(RATES[0], RATES[1] + 1))
@@ -169,7 +169,8 @@ def _apart(voice: Voice, taken: list[Voice]) -> Voice:
         return voice
     if not apart.any():
         return voice
-    distance = np.abs(pitches - voice.pitch) / PITCH_APART + np.abs(np.log(rates / voice.rate)) / np.log(RATE_APART)
+    # a register kept (a man is not moved up among the women) before a pace
+    distance = 2 * np.abs(pitches - voice.pitch) / PITCH_APART + np.abs(np.log(rates / voice.rate)) / np.log(RATE_APART)
     index = np.unravel_index(np.argmin(np.where(apart, distance, np.inf)), distance.shape)
     return voice.model_copy(update={"pitch": int(pitches[index]), "rate": int(rates[index])})
 
