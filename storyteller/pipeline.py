@@ -252,15 +252,15 @@ class Storyteller:
         check_run_dir(run_dir, overwrite, self.cache_dir)
         if output is not None:  # before any work: a wrong -o costs nothing
             check_film_output(output, inputs=inputs, overwrite=overwrite, run_dir=run_dir)
-        if self.speaker is not None:
-            self.speaker.prepare()  # the speech engine loads while the story is planned
-        plan = self.plan(story, PlanConfig(title=name, cache_dir=self.cache_dir, **config))
+        plan = self.plan(story, PlanConfig(title=name, cache_dir=self.cache_dir, **config), speaking=True)
         note_edits(run_dir / "plan.json")  # the story's plan replaces it: say where an edited one goes
         return self.render(plan, run_dir, output, overwrite=overwrite, inputs=inputs)
 
-    def plan(self, story: str, config: PlanConfig) -> StoryPlan:
+    def plan(self, story: str, config: PlanConfig, speaking: bool = False) -> StoryPlan:
         """The story's plan, from this Storyteller's planner (from the cache, for a deterministic planner
-        that planned this story with this config and this code before)."""
+        that planned this story with this config and this code before). `speaking`: the plan will be spoken
+        (a make): the speech engine starts loading while a story is planned (not for a plan the cache has:
+        its lines are likely cached too, and nothing need load)."""
         check_story(story)
         planner, cache, key = self.planner, Cache(self.cache_dir), None
         if planner.deterministic:
@@ -272,6 +272,8 @@ class Storyteller:
             if found:
                 plan = read_plan(found)
             else:
+                if speaking and self.speaker is not None:
+                    self.speaker.prepare()
                 plan = apart(planner.plan, story, config) if planner.apart else planner.plan(story, config)
             if key and not found and isinstance(plan, StoryPlan):
                 text = plan.model_dump_json()
