@@ -411,7 +411,30 @@ def _group_into_shots(sentences: list[SentenceReading]) -> list[list[SentenceRea
             groups[-1] += pending
         else:
             groups.append(pending)
-    return groups
+    return _joined_speeches(groups)
+
+
+def _joined_speeches(groups: list[list[SentenceReading]]) -> list[list[SentenceReading]]:
+    """A shot that is only a quotation, with no tag, goes on the speech of the shot before it in its
+    paragraph (`"It's a barn owl," he said. "Leave it be."`): the same speaker, seen saying both."""
+    joined: list[list[SentenceReading]] = []
+    for group in groups:
+        text = " ".join(s.text for s in group)
+        before = " ".join(s.text for s in joined[-1]) if joined else ""
+        if (
+            joined
+            and joined[-1][-1].paragraph == group[0].paragraph
+            and _QUOTED.search(before)
+            and not re.search(r"\w", _QUOTED.sub("", text))
+            and sum(s.words for s in [*joined[-1], *group]) < QUOTE_WORDS
+        ):
+            joined[-1] = [*joined[-1], *group]
+        else:
+            joined.append(group)
+    return joined
+
+
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|«[^»]*»|„[^“”]*[“”]")
 
 
 def _quote_open(text: str) -> bool:

@@ -261,3 +261,19 @@ def test_the_default_narrator_picks_up_the_users_own_voices(tmp_path, monkeypatc
     plan = with_voices(plan_with(["girl", "boy", "man", "woman"]), speaker.spec(), speaker.voice_name)
     assert plan.narrator.name == "en_US-joe-medium"  # the installed voice reads; the characters share them all
     assert {c.voice.name for c in plan.characters} <= set(speaker.voice_names("en"))
+
+
+def test_a_speech_over_sentences_is_one_shot_and_its_speaker_says_all_of_it(tmp_path):
+    from stitching.sound import lines
+
+    story = (
+        'Tomas laughed and said, "The fish are clever this year. We must be cleverer."\n\n'
+        "Her brother Pieter came in with a lamp. “It’s only a barn owl,” he said. “Leave it be, it will fly.”"
+    )
+    plan = with_voices(Storyteller(speaker=None, runs_dir=tmp_path).plan(story, _config()))
+    said = [(line.speaker, line.text) for shot in plan.shots for line in lines(plan, shot) if line.quoted]
+    assert said == [
+        ("tomas", "The fish are clever this year. We must be cleverer."),
+        ("pieter", "It’s only a barn owl"),
+        ("pieter", "Leave it be, it will fly."),
+    ]
