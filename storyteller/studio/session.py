@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from storyteller.core.cache import atomic_write_text
 from storyteller.core.errors import StorytellerError
-from storyteller.core.models import Shot, StoryPlan, Transition, read_plan, scaled, validation_message
+from storyteller.core.models import Action, Shot, StoryPlan, Transition, read_plan, scaled, validation_message
 from storyteller.core.outputs import published_film
 from storyteller.core.progress import EventReporter, Reporter
 from storyteller.pipeline import RunResult, Storyteller
@@ -162,7 +162,7 @@ class Studio:
         merged = {**before, **data, "id": shot.id}
         actions = merged.get("graph", {}).get("actions") if isinstance(merged.get("graph"), dict) else None
         duration = merged.get("duration")
-        if actions == before["graph"]["actions"] and isinstance(duration, int | float) and duration > 0:
+        if _same_actions(actions, before["graph"]["actions"]) and isinstance(duration, int | float) and duration > 0:
             # a new length with the actions as they were: they keep their places in the shot, scaled
             moved = scaled(shot, duration).graph.actions
             merged["graph"] = {**merged["graph"], "actions": [a.model_dump(mode="json") for a in moved]}
@@ -439,3 +439,15 @@ def _middle_break(text: str) -> int | None:
         if breaks:
             return min(breaks, key=lambda b: abs(b - middle))
     return None
+
+
+def _same_actions(edited: Any, actions: list[dict]) -> bool:
+    """Whether the page sent the shot's actions as they were (it leaves out the fields it does not show,
+    a spoken line's words, which then read as their defaults)."""
+    if not isinstance(edited, list):
+        return False
+    try:
+        sent = [Action.model_validate(a).model_dump(mode="json", exclude={"line"}) for a in edited]
+        return sent == [{k: v for k, v in a.items() if k != "line"} for a in actions]
+    except ValueError:  # pydantic's errors are ValueErrors: not the actions as they were
+        return False
