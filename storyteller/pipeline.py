@@ -36,15 +36,7 @@ from stitching.schedule import plan_fill
 from stitching.sound import (
     DEFAULT_SPEAKER,
     NARRATION_MODES,
-    SPEAKERS,
-    Line,
-    fitted,
-    lines,
-    placements,
-    with_speaking,
-    with_voices,
 )
-from stitching.sound.mix import Score, ambience_of, read_music, write_soundtrack
 from stitching.timeline import read_planes
 from stitching.timeline import segment as timeline_segment
 from stitching.timeline import tail as timeline_tail
@@ -55,8 +47,6 @@ from storyteller.core.backend import (
     Planner,
     Retriever,
     Speaker,
-    Speech,
-    SpeechTiming,
     adopt,
 )
 from storyteller.core.cache import (
@@ -68,12 +58,12 @@ from storyteller.core.cache import (
     user_store,
 )
 from storyteller.core.content import ContentDigest, combined
-from storyteller.core.errors import StorytellerError, first_line
+from storyteller.core.errors import StorytellerError
 from storyteller.core.executors import Call, Executor
 from storyteller.core.executors import executor as make_executor
 from storyteller.core.executors.local import apart
 from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
-from storyteller.core.models import Location, MotionGuide, PlanConfig, StoryPlan, Voice, read_plan, stable_hash
+from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan, read_plan, stable_hash
 from storyteller.core.outputs import check_film_output, check_run_dir
 from storyteller.core.progress import Advance, QuietReporter, Reporter, note
 from storyteller.core.video_io import concat_videos, last_frame, prefetch, write_video
@@ -82,7 +72,6 @@ from storyteller.render_plan import (
     ENCODERS,
     FILM_SEGMENT,
     SHOT_MEDIA,
-    SOUND_STRETCH,
     Look,
     RenderPlan,
     ShotWork,
@@ -90,6 +79,7 @@ from storyteller.render_plan import (
     remembered_by,
     shot_inputs,
 )
+from storyteller.voicing import Voicing
 from storyteller.work import ClipJob, Worker, card_clip, finish_clip, image_of
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
@@ -114,11 +104,6 @@ class RunResult:
     models: dict[str, str] = field(default_factory=dict)  # what each model ran at (size, frames a call, rate)
     # what the film is made of, before the encoders: frame and sample counts and digests (ContentDigest)
     content: dict[str, Any] = field(default_factory=dict)
-
-
-# lines the render is timed by but that are not spoken yet, by cache key: who says them, what, how long
-Later = dict[str, tuple[Speaker, Line, SpeechTiming]]
-VOICE_THREADS = 2  # lines spoken at once (each on one thread: the voice's own is one); the film is the same
 
 
 class Storyteller:
@@ -198,20 +183,15 @@ class Storyteller:
         if cache_size < 0:
             raise StorytellerError(f"the cache size must not be negative (got {cache_size})")
         self.cache_size = cache_size
-        self.speaker: Speaker | None = None
-        self.speaker_spec: str | None = None  # how plan.json names the film's speech backend: "piper", "espeak"
-        self.voice_speakers: dict[str, Speaker] = {}  # other backends plan.json's voices name, made when asked
-        self.speaker_chosen = speaker == DEFAULT_SPEAKER  # not the user's: another may read another language
-        if speaker is not None:
-            self.speaker = adopt(SPEAKERS.create(speaker) if isinstance(speaker, str) else speaker, Speaker)
-            self.speaker_spec = self.speaker.spec() or (speaker if isinstance(speaker, str) else None)
         if narration not in NARRATION_MODES:
             raise StorytellerError(f"narration '{narration}': give one of {', '.join(NARRATION_MODES)}")
-        self.narration, self.ambience, self.language = narration, ambience, language
         self.music = local_file(str(music), "music file", MAX_MUSIC_BYTES) if music is not None else None
         self.planned_by: dict | None = None  # set by plan(): which planner made it, and any fallback
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
+        self.voicing = (
+            Voicing(speaker, narration, ambience, self.music, language, self.reporter) if speaker is not None else None
+        )
         self.executor = make_executor(executor, workers)
         if isinstance(fill, str) and fill != AUTO:
             raise StorytellerError(f"fill '{fill}': give '{AUTO}', a FillSettings, or None")
@@ -272,8 +252,8 @@ class Storyteller:
             if found:
                 plan = read_plan(found)
             else:
-                if speaking and self.speaker is not None:
-                    self.speaker.prepare()
+                if speaking and self.voicing is not None:
+                    self.voicing.speaker.prepare()
                 plan = apart(planner.plan, story, config) if planner.apart else planner.plan(story, config)
             if key and not found and isinstance(plan, StoryPlan):
                 text = plan.model_dump_json()
@@ -286,7 +266,7 @@ class Storyteller:
             self.planned_by = {**self.planned_by, "cached": "the same story, settings and planner code as before"}
         if not isinstance(plan, StoryPlan):
             raise StorytellerError(f"planner {self.planner.name} returned {type(plan).__name__}, not a StoryPlan")
-        return self._voiced(plan)
+        return self.voicing.voiced(plan) if self.voicing is not None else plan
 
     def render(
         self,
@@ -332,7 +312,7 @@ class Storyteller:
         seconds["retrieve"] = time.perf_counter() - clock
         # 2. Speak every line: a shot lasts at least as long as what is said in it, so this comes first
         clock = time.perf_counter()
-        voiced = self._speak(cache, plan) if self.speaker is not None else None
+        voiced = self.voicing.speak(cache, plan) if self.voicing is not None else None
         if voiced is not None:
             plan = voiced.plan
         seconds["speech"] = time.perf_counter() - clock
@@ -342,7 +322,7 @@ class Storyteller:
         # the pictures its characters are remembered by named
         save_plan(plan, run_dir / "plan.json")
         # 3. Key the whole render once: what is cached, what must be made
-        score = self._score(voiced) if voiced is not None else None
+        score = self.voicing.score(voiced) if self.voicing is not None and voiced is not None else None
         work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look, score)
 
         # Only work that is not in the cache is scheduled; the workers start only if there is some
@@ -356,8 +336,8 @@ class Storyteller:
         with _Workers(self.executor, worker, self.reporter, work.tasks) as workers, _settling(stop, lambda: soundtrack):
             # the soundtrack needs no frame: it is spoken and mixed beside the drawing (the voice, numpy and the
             # encoder let go of the interpreter), while the workers start and draw
-            if voiced is not None and not work.film_cached:
-                soundtrack = _beside(self._soundtrack, cache, work, voiced.later, stop)
+            if self.voicing is not None and voiced is not None and not work.film_cached:
+                soundtrack = _beside(self.voicing.soundtrack, cache, work, voiced.later, stop)
             # 4. Keyframes
             clock = time.perf_counter()
             keyframes = self._keyframes(cache, work, workers, rendered)
@@ -369,8 +349,8 @@ class Storyteller:
             clock = time.perf_counter()
             film = cache.get_with_facts("film", work.film_key, ".mp4")
             if film is None:
-                if voiced is not None and soundtrack is None:  # the film was counted cached, but is not
-                    soundtrack = _beside(self._soundtrack, cache, work, voiced.later, stop)
+                if self.voicing is not None and voiced is not None and soundtrack is None:  # counted cached, but is not
+                    soundtrack = _beside(self.voicing.soundtrack, cache, work, voiced.later, stop)
                 film = self._film(cache, work, keyframes, workers, rendered, soundtrack)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
@@ -467,114 +447,6 @@ class Storyteller:
                         guides[shot.id] = guide
                 advance(1)
         return guides
-
-    def _speak(self, cache: Cache, plan: StoryPlan) -> Voiced:
-        """Every line of every shot spoken (each cached by its text, voice and backend), and the plan fitted
-        to them: voices chosen where none is set, shots lengthened to hold what is said in them."""
-        speaker = self.speaker
-        assert speaker is not None
-        plan = self._voiced(plan)
-        said = [lines(plan, shot, self.narration) for shot in plan.shots]
-        asked = []  # each line: who says it, its key, its cached samples if any
-        for line in (line for shot_lines in said for line in shot_lines):
-            voice_speaker = self._speaker_of(line.voice)
-            inputs = {"text": line.text, "voice": line.voice.model_dump(mode="json")}
-            key = cache.key("speech", voice_speaker.name, voice_speaker.config(), inputs)
-            asked.append((line, voice_speaker, key, cache.get("speech", key, ".npz")))
-        later: Later = {}
-        seconds: list[float] = []
-        # the lines not cached are timed where their backend can tell without speaking (on two threads)
-        threads = concurrent.futures.ThreadPoolExecutor(VOICE_THREADS)
-        with self.reporter.stage("speech", len(asked)) as advance, threads as pool:
-            timings = pool.map(lambda a: _timed(a[1], a[0]) if a[3] is None else None, asked)
-            for (line, voice_speaker, key, found), timing in zip(asked, timings, strict=True):
-                if found is not None:
-                    seconds.append(_load_speech(found).seconds)
-                elif timing is not None:  # timed now, spoken beside the drawing (_soundtrack)
-                    later[key] = (voice_speaker, line, timing)
-                    seconds.append(timing.seconds)
-                else:
-                    speech = _spoken(voice_speaker, line)
-                    cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
-                    seconds.append(speech.seconds)
-                advance(1)
-        lengths = iter(zip(asked, seconds, strict=True))
-        spoken: list[list[Said]] = []
-        for shot_lines in said:  # its samples wait in the cache
-            spoken.append([Said(key, length) for (_, _, key, _), length in itertools.islice(lengths, len(shot_lines))])
-        fitted_plan = with_speaking(fitted(plan, spoken), said, spoken)
-        starts = placements(fitted_plan, spoken)
-        return Voiced(plan=fitted_plan, lines=said, spoken=spoken, starts=starts, later=later)
-
-    def _voiced(self, plan: StoryPlan) -> StoryPlan:
-        """The plan in the language it is spoken in, with a voice for the narrator and everyone in it (chosen
-        where plan.json names none): planning gives them, so a user sees and edits them before a render."""
-        if self.speaker is None:
-            return plan
-        if self.language and self.language != plan.language:
-            plan = plan.model_copy(update={"language": self.language})
-        if not self.speaker.has_language(plan.language) and self.speaker_chosen:
-            fallback = SPEAKERS.create("espeak")
-            if fallback.has_language(plan.language):  # the neural voice is English: espeak reads the rest
-                note(f"the neural voice has no '{plan.language}': espeak reads this story (about a hundred languages)")
-                self.speaker, self.speaker_spec, self.speaker_chosen = fallback, fallback.spec(), False
-        if not self.speaker.has_language(plan.language):
-            note(f"{self.speaker.name} has no voice for the language '{plan.language}': English is spoken")
-            plan = plan.model_copy(update={"language": "en"})
-        return with_voices(plan, self.speaker_spec, self.speaker.voice_name)
-
-    def _speaker_of(self, voice: Voice) -> Speaker:
-        """Who speaks in `voice`: the film's speech backend, unless the voice names another (a character
-        given a Piper voice in plan.json, say), which is made once and kept for later renders."""
-        assert self.speaker is not None
-        if voice.backend is None or voice.backend == self.speaker_spec:
-            return self.speaker
-        if voice.backend not in self.voice_speakers:
-            self.voice_speakers[voice.backend] = adopt(SPEAKERS.create(voice.backend), Speaker)
-        return self.voice_speakers[voice.backend]
-
-    def _score(self, voiced: Voiced) -> Score:
-        """Where every line, bed and the music sit: the soundtrack's key (a change to sound alone re-mixes
-        and re-muxes; no frame is drawn again)."""
-        plan = voiced.plan
-        beds = [ambience_of(s, (plan.location(s.location) or Location(id="x", name="")).name) for s in plan.shots]
-        placed = [
-            (at, said.seconds, said.key)
-            for spoken, starts in zip(voiced.spoken, voiced.starts, strict=True)
-            for said, at in zip(spoken, starts, strict=True)
-        ]
-        music = file_digest(self.music) if self.music is not None else None
-        return Score.of(plan, placed, beds if self.ambience else None, music)
-
-    def _soundtrack(self, cache: Cache, work: RenderPlan, later: Later, stop: threading.Event) -> Path:
-        """The film's soundtrack (on a thread beside the drawing): the lines the render was only timed by
-        are spoken meanwhile (`_SpokenLater`), each waited for when the mix first needs it."""
-        found = cache.get_with_facts("soundtrack", work.soundtrack_key, ".m4a")
-        if found is not None:
-            return found
-        assert work.score is not None and work.soundtrack_key is not None
-        with _SpokenLater(cache, later, stop) as spoken:
-            return self._mixed(cache, work, spoken.load)
-
-    def _mixed(self, cache: Cache, work: RenderPlan, load: Callable[[str], Speech]) -> Path:
-        assert work.score is not None and work.soundtrack_key is not None
-
-        def premixed(index: int, mix: Callable[[], np.ndarray]) -> np.ndarray:
-            key = work.stretch_keys[index]  # a shot's stretch is kept: an edit mixes only what it touched
-            found = cache.get(SOUND_STRETCH, key, ".npy")
-            if found is not None:
-                return np.load(found)
-            stretch = mix()
-            cache.put(SOUND_STRETCH, key, ".npy", lambda p: np.save(p, stretch))
-            return stretch
-
-        with self.reporter.stage("sound", 1) as advance:
-            music = read_music(self.music) if self.music is not None else None
-            given: dict[str, Any] = {}  # what the encoder was given: sealed with the entry
-            write = lambda p: given.update(write_soundtrack(p, work.score, load, music, premixed))  # noqa: E731
-            path = cache.put("soundtrack", work.soundtrack_key, ".m4a", write, facts=lambda: given)
-            advance(1)
-        return path
 
     def _keyframes(self, cache: Cache, work: RenderPlan, workers: _Workers, rendered: dict) -> list[Path]:
         """Every shot's keyframe, from the cache or drawn: in waves where characters are remembered, a shot
@@ -847,35 +719,6 @@ class _Workers:
             self.worker.close()
 
 
-@dataclass(frozen=True)
-class Voiced:
-    """A render's speech: the plan fitted to it, each shot's lines, their audio, cache keys and start times."""
-
-    plan: StoryPlan
-    lines: list[list[Line]]
-    spoken: list[list[Said]]
-    starts: list[list[float]]
-    later: Later  # lines only timed yet: spoken by the soundtrack
-
-    @property
-    def any_speech(self) -> bool:
-        return any(self.spoken)
-
-    def cues(self) -> list[tuple[float, float, str]]:
-        """Subtitles timed to the speech: (start, end, text) of every line; a character's own words after
-        its name ("Mia: Look at the waves!")."""
-        names = {c.id: c.name[:1].upper() + c.name[1:] for c in self.plan.characters}
-        return [
-            (
-                at,
-                at + speech.seconds,
-                f"{names[line.speaker]}: {line.text}" if line.quoted and line.speaker in names else line.text,
-            )
-            for shot_lines, speech_of, times in zip(self.lines, self.spoken, self.starts, strict=True)
-            for line, speech, at in zip(shot_lines, speech_of, times, strict=True)
-        ]
-
-
 def _stored_guide(path: Path) -> MotionGuide | Literal[False] | None:
     """A cached guide (None: the shot had none); False: the entry is not a guide, and is made again."""
     try:
@@ -883,86 +726,6 @@ def _stored_guide(path: Path) -> MotionGuide | Literal[False] | None:
         return MotionGuide.model_validate(data) if data is not None else None
     except (OSError, ValueError):  # unreadable, not JSON, or not a guide (pydantic's errors are ValueErrors)
         return False
-
-
-def _timed(speaker: Speaker, line: Line) -> SpeechTiming | None:
-    """How long a line will last, where its backend can tell without speaking it; errors as `_spoken`'s."""
-    try:
-        return speaker.timing(line.text, line.voice)
-    except StorytellerError:
-        raise
-    except Exception as error:  # a backend's own failure, whatever its kind: the user gets one line
-        raise StorytellerError(
-            f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {first_line(error)}"
-        ) from None
-
-
-def _spoken(speaker: Speaker, line: Line) -> Speech:
-    """One line from the speech backend; whatever goes wrong in it is one line for the user."""
-    try:
-        speech = speaker.speak(line.text, line.voice)
-    except StorytellerError:
-        raise
-    except Exception as error:  # a backend's own failure, whatever its kind: the user gets one line
-        raise StorytellerError(
-            f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {first_line(error)}"
-        ) from error
-    if not len(speech.samples) or not np.all(np.isfinite(speech.samples)):
-        raise StorytellerError(f"the speech backend {speaker.name} gave no usable audio for {line.text[:40]!r}")
-    return speech
-
-
-class _SpokenLater:
-    """The lines a render was only timed by, spoken on VOICE_THREADS threads in the film's order while the
-    workers draw, each into the cache (the samples are never held: memory does not grow with the film), to
-    exactly the length it was timed at. Leaving, it waits for the lines being spoken, and drops the rest."""
-
-    def __init__(self, cache: Cache, later: Later, stop: threading.Event) -> None:
-        self.cache, self.later, self.stop = cache, later, stop
-        self.pool = concurrent.futures.ThreadPoolExecutor(VOICE_THREADS, thread_name_prefix="storyteller-voice")
-        self.pending = {key: self.pool.submit(self._speak, key) for key in later}
-
-    def __enter__(self) -> _SpokenLater:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def _speak(self, key: str) -> None:
-        if self.stop.is_set():  # the render is over (stopped, or failed): no voice is left running at exit
-            raise StorytellerError("the soundtrack was stopped")
-        if self.cache.get("speech", key, ".npz") is not None:
-            return
-        speaker, line, timing = self.later[key]
-        speech = _spoken(speaker, line)
-        if len(speech.samples) != timing.samples:  # as long as it was timed, whatever the backend gave
-            fitted = np.zeros(timing.samples, np.float32)
-            fitted[: min(timing.samples, len(speech.samples))] = speech.samples[: timing.samples]
-            speech = Speech(fitted, speech.rate)
-        self.cache.put("speech", key, ".npz", lambda p: _save_speech(p, speech))
-
-    def load(self, key: str) -> Speech:
-        if key in self.pending:
-            self.pending[key].result()
-        return _load_speech(self.cache.path("speech", key, ".npz"))
-
-
-@dataclass(frozen=True)
-class Said:
-    """A spoken line, as the render plans with it: its cache key and its length (its samples stay cached)."""
-
-    key: str
-    seconds: float
-
-
-def _load_speech(path: Path) -> Speech:
-    with np.load(path) as stored:
-        return Speech(stored["samples"], int(stored["rate"]))
-
-
-def _save_speech(path: Path, speech: Speech) -> None:
-    with open(path, "wb") as out:  # np.savez on a path would add its own suffix to the temporary name
-        np.savez(out, samples=speech.samples.astype(np.float32), rate=np.int64(speech.rate))
 
 
 @contextlib.contextmanager
