@@ -56,6 +56,7 @@ NOISE_CHANNELS = 256  # floats of noise a frame of sound takes, at least (a VITS
 SEMITONES_PER_PITCH = 0.2
 SLOWER_IS_LOWER = 2.0
 SEMITONES = (-7.0, 12.5)
+SENTENCE_SILENCE = 0.2  # seconds between two sentences of one line (the model ends a sentence with little)
 _SENTENCE_END = ".!?"
 _CLAUSE_END = ",:;"
 _NOISE_INPUT = "storyteller_noise_{}"  # the graph inputs that replace RandomNormalLike
@@ -359,7 +360,7 @@ class PiperSpeaker(Speaker):
 
     name = "piper"
     max_workers = 1
-    version = 4  # part of the cache key: 3, noise seeded here (2 was Piper's own); 4, resampled by numpy
+    version = 5  # part of the cache key: 3, noise seeded here (2 was Piper's own); 4, numpy; 5, breaths
 
     def __init__(self, model: str = "") -> None:
         self.model = model
@@ -428,7 +429,8 @@ class PiperSpeaker(Speaker):
         frames = [_unshifted(model.durations(ids, sid, length, seed), k) for ids, sid, length, seed, k in pieces]
         if any(f is None for f in frames):
             return None
-        return SpeechTiming(sum(f or 0 for f in frames) * HOP, file.sample_rate)
+        gaps = _gap(file) * max(0, len(frames) - 1)
+        return SpeechTiming(sum(f or 0 for f in frames) * HOP + gaps, file.sample_rate)
 
     def speak(self, text: str, voice: Voice) -> Speech:
         file, model, pieces = self._pieces(text, voice)
@@ -437,6 +439,8 @@ class PiperSpeaker(Speaker):
             audio = model.sentence(ids, sid, length, seed)
             frames = _unshifted(model.durations(ids, sid, length, seed), k)
             # as long as its timing said (the unshifted length, see the module's note), to the sample
+            if sounds:  # a breath between two sentences, as a reader takes
+                sounds.append(np.zeros(_gap(file), np.float32))
             sounds.append(shifted(audio, frames * HOP if frames is not None else round(len(audio) / k)))
         samples = np.concatenate(sounds) if sounds else np.zeros(0, np.float32)
         return Speech(np.clip(samples, -1.0, 1.0).astype(np.float32), file.sample_rate)
@@ -461,6 +465,11 @@ def asked_semitones(pitch: int) -> float:
     heard = (pitch - 50) * SEMITONES_PER_PITCH
     asked = heard + SLOWER_IS_LOWER * min(max(heard, -1.0), 1.0)
     return min(max(asked, SEMITONES[0]), SEMITONES[1])
+
+
+def _gap(voice: VoiceFile) -> int:
+    """Samples of silence between two sentences of a line (Piper's own `sentence_silence`, here set)."""
+    return round(SENTENCE_SILENCE * voice.sample_rate)
 
 
 def _unshifted(durations: np.ndarray | None, k: float) -> int | None:
