@@ -9,10 +9,11 @@ the timed length. Others are spoken before the render, as their length is needed
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import itertools
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,29 +195,29 @@ class Voiced:
 
 def _timed(speaker: Speaker, line: Line) -> SpeechTiming | None:
     """How long a line will last, where its backend can tell without speaking it; errors as `_spoken`'s."""
-    try:
+    with _one_line(speaker, line):
         return speaker.timing(line.text, line.voice)
-    except StorytellerError:
-        raise
-    except Exception as error:  # a backend's own failure, whatever its kind: the user gets one line
-        raise StorytellerError(
-            f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {first_line(error)}"
-        ) from None
 
 
 def _spoken(speaker: Speaker, line: Line) -> Speech:
     """One line from the speech backend; whatever goes wrong in it is one line for the user."""
-    try:
+    with _one_line(speaker, line):
         speech = speaker.speak(line.text, line.voice)
-    except StorytellerError:
-        raise
-    except Exception as error:  # a backend's own failure, whatever its kind: the user gets one line
-        raise StorytellerError(
-            f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {first_line(error)}"
-        ) from error
     if not len(speech.samples) or not np.all(np.isfinite(speech.samples)):
         raise StorytellerError(f"the speech backend {speaker.name} gave no usable audio for {line.text[:40]!r}")
     return speech
+
+
+@contextlib.contextmanager
+def _one_line(speaker: Speaker, line: Line) -> Iterator[None]:
+    """A backend's own failure, whatever its kind, as one line for the user."""
+    try:
+        yield
+    except StorytellerError:
+        raise
+    except Exception as error:
+        problem = f"the speech backend {speaker.name} failed on {line.text[:40]!r}: {first_line(error)}"
+        raise StorytellerError(problem) from error
 
 
 class _SpokenLater:

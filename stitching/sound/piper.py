@@ -39,6 +39,7 @@ import numpy as np
 from platformdirs import user_data_dir
 
 from stitching.sound.espeak import engine
+from stitching.sound.mix import stretched
 from storyteller.core.backend import Speaker, Speech, SpeechTiming
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import Voice
@@ -325,17 +326,6 @@ def voice_digest(model: Path, size: int, mtime: int) -> str:
     return digest.hexdigest()
 
 
-def shifted(audio: np.ndarray, length: int) -> np.ndarray:
-    """`audio` played faster or slower to last exactly `length` samples (every frequency moves with it),
-    resampled through its spectrum (a sentence starts and ends in silence: treating it as periodic costs
-    nothing). numpy's FFT, not scipy's: it runs on the voice's threads, which must import nothing (an
-    import there can deadlock with a run stopped mid-import)."""
-    if length == len(audio) or len(audio) == 0:
-        return audio
-    length = max(1, length)
-    return (np.fft.irfft(np.fft.rfft(audio), length) * (length / len(audio))).astype(np.float32)
-
-
 def line_seed(text: str, name: str, rate: int) -> int:
     """The noise's seed: the line and who says it at what pace (never the pitch, which must not move it)."""
     return int(hashlib.sha256(f"{text}|{name}|{rate}".encode()).hexdigest()[:15], 16)
@@ -441,7 +431,7 @@ class PiperSpeaker(Speaker):
             # as long as its timing said (the unshifted length, see the module's note), to the sample
             if sounds:  # a breath between two sentences, as a reader takes
                 sounds.append(np.zeros(_gap(file), np.float32))
-            sounds.append(shifted(audio, frames * HOP if frames is not None else round(len(audio) / k)))
+            sounds.append(stretched(audio, frames * HOP if frames is not None else round(len(audio) / k)))
         samples = np.concatenate(sounds) if sounds else np.zeros(0, np.float32)
         return Speech(np.clip(samples, -1.0, 1.0).astype(np.float32), file.sample_rate)
 
