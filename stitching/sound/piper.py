@@ -307,12 +307,12 @@ _MODELS: dict[Path, VoiceModel] = {}
 _LOADING = threading.Lock()
 
 
-def voice_model(model: Path) -> VoiceModel:
+def voice_model(voice: VoiceFile) -> VoiceModel:
     """The voice's model, loaded once per process (by whichever thread asks first: see PiperSpeaker.prepare)."""
     with _LOADING:
-        if model not in _MODELS:
-            _MODELS[model] = VoiceModel(VoiceFile.read(model))
-        return _MODELS[model]
+        if voice.model not in _MODELS:
+            _MODELS[voice.model] = VoiceModel(voice)
+        return _MODELS[voice.model]
 
 
 @lru_cache(maxsize=32)
@@ -362,7 +362,7 @@ class PiperSpeaker(Speaker):
         def load() -> None:
             for voice in self.files.values():
                 with contextlib.suppress(StorytellerError):  # said again, and then raised, when it speaks
-                    voice_model(voice.model)
+                    voice_model(voice)
 
         # not a daemon: a run stopped meanwhile waits for the load to end (ONNX Runtime aborts the process if
         # its runtime is torn down under a session being made)
@@ -446,7 +446,7 @@ class PiperSpeaker(Speaker):
             (file.ids(phonemes), sid, length, line_seed(phonemes, voice.name, voice.rate), k)
             for phonemes in sentences(text, engine(), file.espeak_voice)
         ]
-        return file, voice_model(file.model), pieces
+        return file, voice_model(file), pieces
 
 
 def asked_semitones(pitch: int) -> float:
