@@ -28,9 +28,13 @@ CAST = [
     ("Mei Chen, a small girl,", "Mei", "girl", "she"),
     ("Brother Anselm, a monk,", "Anselm", "monk", "he"),
 ]
-# (name, as first met)
-ANIMALS = [("Pepper", "Pepper, a grey dog,"), ("Miso", "Miso, a ginger cat,"), ("Biscuit", "Biscuit, a donkey,"),
-           ("Ash", "Ash, a raven,")]  # fmt: skip
+# (name, as first met, what it does: its own kind's actions)
+ANIMALS = [
+    ("Pepper", "Pepper, a grey dog,", ["{x} barked at a gull and ran in circles.", "{x} followed {a} everywhere."]),
+    ("Miso", "Miso, a ginger cat,", ["{x} curled up by the fire and slept.", "{x} jumped onto the table."]),
+    ("Biscuit", "Biscuit, a donkey,", ["{x} trotted behind {a} with the baskets.", "{x} brayed at the gate."]),
+    ("Ash", "Ash, a raven,", ["{x} flew over the roofs and landed on the chimney.", "{x} croaked from the mast."]),
+]  # fmt: skip
 PLACES = [
     ("the harbour town of Vessby", "harbour", "Boats knocked against the quay and gulls cried over the nets."),
     ("the salt market", "market", "Stalls of salt, fish and rope filled the square under striped awnings."),
@@ -59,13 +63,6 @@ ACTIONS = [
     "{a} jumped over a puddle while {b} watched.",
     "{a} handed {b} a small wooden box.",
     "{a} waited by the door until {b} came back.",
-]
-ANIMAL_ACTIONS = [
-    "{x} barked at a gull and ran in circles.",
-    "{x} curled up by the fire and slept.",
-    "{x} followed {a} everywhere.",
-    "{x} jumped onto the table and knocked over a cup.",
-    "{x} flew over the roofs and landed on the chimney.",
 ]
 LINES = [
     '"We leave at first light," said {a}.',
@@ -103,13 +100,13 @@ def write_book(words: int, seed: int = 7) -> str:
         paragraphs = [f"{rng.choice(TIMES).capitalize()}, {_name(cast[0], met, rng)} came to {place}. {look}"]
         for _ in range(rng.randint(30, 38)):
             a, b = rng.sample(cast, 2)
-            names = {"a": _name(a, met, rng), "b": _name(b, met, rng), "x": _met(animal, met)}
-            sentences = [_capital(rng.choice(ACTIONS).format(**names))]
+            names = _Names({"a": a, "b": b}, met, rng)
+            sentences = [_capital(names.fill(rng.choice(ACTIONS)))]
             roll = rng.random()
             if roll < 0.35:
-                sentences.append(_capital(rng.choice(LINES).format(**names)))
-            elif roll < 0.5:
-                sentences.append(rng.choice(ANIMAL_ACTIONS).format(**names))
+                sentences.append(_capital(names.fill(rng.choice(LINES))))
+            elif roll < 0.5:  # the animal is met by its kind the first time it appears
+                sentences.append(names.fill(rng.choice(animal[2]).replace("{x}", _met(animal, met))))
             elif roll < 0.6:
                 sentences.append(rng.choice(WEATHER))
             pronoun = a[3].capitalize()
@@ -122,6 +119,22 @@ def write_book(words: int, seed: int = 7) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
+class _Names:
+    """The names a sentence's placeholders stand for, each decided when the sentence first uses it: someone
+    is met by their full name in the first sentence that names them, not the first that could have."""
+
+    def __init__(self, people: dict[str, tuple[str, str, str, str]], met: set[str], rng: random.Random) -> None:
+        self.people, self.met, self.rng, self.chosen = people, met, rng, {}
+
+    def fill(self, template: str) -> str:
+        for slot, person in self.people.items():
+            if "{" + slot + "}" in template:
+                if slot not in self.chosen:
+                    self.chosen[slot] = _name(person, self.met, self.rng)
+                template = template.replace("{" + slot + "}", self.chosen[slot])
+        return template
+
+
 def _name(person: tuple[str, str, str, str], met: set[str], rng: random.Random) -> str:
     """The full name the first time the book meets someone, the short form after; now and then their role."""
     full, short, kind, _ = person
@@ -131,7 +144,7 @@ def _name(person: tuple[str, str, str, str], met: set[str], rng: random.Random) 
     return f"the {kind}" if rng.random() < 0.1 else short
 
 
-def _met(animal: tuple[str, str], met: set[str]) -> str:
+def _met(animal: tuple[str, str, list[str]], met: set[str]) -> str:
     if animal[1] in met:
         return animal[0]
     met.add(animal[1])

@@ -111,8 +111,10 @@ def names_no_one(
     holder = verb.head if head.dep_ == "pobj" and verb.lower_ == "of" else None
     if holder is not None and lx.singular(holder.lemma_.lower()) in lx.QUANTITY_WORDS | lx.CONTAINERS:
         return True
-    if subject and verb.lemma_.lower() in lx.LIVING_VERBS:
+    if subject and verb.lemma_.lower() in lx.LIVING_VERBS | lx.SOCIAL_VERBS:
         return False
+    if head.dep_ in ("dobj", "dative") and verb.lemma_.lower() in lx.SOCIAL_VERBS:
+        return False  # "Tomás met Pepper": someone, though the NER calls the word a company's
     if head.ent_type_ in THING_ENTITIES:
         return True
     return head.ent_type_ != "PERSON" and animacy.margin(full) < PLACE_LIKE

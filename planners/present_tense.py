@@ -17,30 +17,40 @@ from storyteller.core import lexicon as lx
 _VERB_WORDS: dict[str, bool] = {}  # word -> whether the parser reads it as a verb after a subject
 
 
-def slip(doc: Any, token: Any, nlp: Callable[[str], Any]) -> bool:
-    """Whether `token` (a plural-looking noun) is really the verb of the noun before it: a living being's
-    noun (or a name) then the "-s" word with no verb after it; or, in a sentence with no verb at all, a
-    thing then a word the parser reads as a verb after "It" (`nlp`: the pipeline, to ask it)."""
+def slip(doc: Any, token: Any, nlp: Callable[[str], Any]) -> int | None:
+    """The subject's token index where `token` (a plural-looking noun) is really the verb of the noun before
+    it, else None: a living being's noun (or a name) then the "-s" word with no verb after it; a thing
+    worn or held by someone ("a trucker in a faded cap stares": the trucker stares); or, in a sentence with
+    no verb at all, a thing then a word the parser reads as a verb after "It" (`nlp`: the pipeline)."""
     if token.pos_ != "NOUN" or token.tag_ != "NNS" or not token.lower_.endswith("s") or token.i == 0:
-        return False
+        return None
     before, after = doc[token.i - 1], doc[token.i + 1] if token.i + 1 < len(doc) else None
     named = before.text[:1].isupper() and before.lower_ not in lx.PERSONAL and before.dep_ == "poss"  # "Zoë grins"
     if (not named and (before.dep_ != "compound" or before.tag_ not in ("NN", "NNP"))) or before.head != token:
-        return False
+        return None
     if any(c.dep_ == "case" for c in before.children):
-        return False  # "Zoë's grins": a possessive after all
+        return None  # "Zoë's grins": a possessive after all
     if after is not None and after.pos_ in ("VERB", "AUX", "NOUN", "PROPN"):
-        return False
-    if any(c.dep_ in ("amod", "nummod", "poss") and c != before for c in token.children):
-        return False  # "tiny paw prints", "two dog bowls", "his dog tags": a noun phrase
+        return None
+    if any(c.dep_ in ("amod", "nummod", "poss") and c != before and c.pos_ != "VERB" for c in token.children):
+        return None  # "tiny paw prints", "two dog bowls", "his dog tags": a noun phrase
     low = lx.singular(before.lemma_.lower())
     if low.endswith("ing") or low in lx.BODY_PARTS:
-        return False  # "the fishing boats", "paw prints"
-    if before.pos_ == "PROPN" or low in lx.ANIMATE or (low not in lx.INANIMATE and animacy.is_alive(low)):
-        return True
+        return None  # "the fishing boats", "paw prints"
+    if before.pos_ == "PROPN" or _alive(low):
+        return before.i
+    wearer = token.head.head if token.dep_ == "pobj" and token.head.lower_ in ("in", "with") else None
+    if wearer is not None and wearer.pos_ == "NOUN" and _alive(lx.singular(wearer.lemma_.lower())):
+        return wearer.i if _can_be_verb(token.lower_, nlp) else None
     # a thing does it, in a sentence with no verb otherwise: "Morning light filters through the window"
-    verbless = not any(t.pos_ in ("VERB", "AUX") for t in doc)
-    return verbless and after is not None and after.pos_ in ("ADP", "ADV", "PART") and _can_be_verb(token.lower_, nlp)
+    verbless = not any(t.pos_ in ("VERB", "AUX") and t.dep_ not in ("amod", "acl") for t in doc)
+    if verbless and after is not None and after.pos_ in ("ADP", "ADV", "PART") and _can_be_verb(token.lower_, nlp):
+        return before.i
+    return None
+
+
+def _alive(lemma: str) -> bool:
+    return lemma in lx.ANIMATE or (lemma not in lx.INANIMATE and animacy.is_alive(lemma))
 
 
 def _can_be_verb(word: str, nlp: Callable[[str], Any]) -> bool:

@@ -235,6 +235,24 @@ class _Reader:
                 return member
         return None
 
+    def pointed_at(self, noun: str, here: set[str], looks: set[str]) -> Member | None:
+        """Who "the stranger" (the latest newcomer) or "the figure" is, not counting those the sentence names
+        already (`here`), among the people of the last 15 sentences. A figure is the one whose name or
+        looks share a word with it (`looks`: "the fox-masked figure" is the Night Fox, "the hooded figure"
+        the one who wears a hood), else the one seen last."""
+        if noun not in lx.NEWCOMER_WORDS | lx.FIGURE_WORDS:
+            return None
+        recent = [s for s in self.history if self.number - s.sentence <= 15 and s.character and s.id not in here]
+        people = [self.cast[s.id] for s in recent if s.id in self.cast and not self.cast[s.id].group]
+        if noun in lx.NEWCOMER_WORDS:
+            newest = [m for m in self.cast.values() if m in people]  # the cast in the order it was met
+            return newest[-1] if newest else None
+        for member in reversed(people):
+            said = " ".join([*member.names(), member.kind, *member.attributes, *member.worn, *member.held])
+            if looks & {_stem(w) for w in re.findall(r"\w+", said.lower())}:
+                return member
+        return people[-1] if people else None
+
     def recent(self, back: int | None = None) -> list[_Seen]:
         """Mentions of the last `back` sentences (default: the reader's window), oldest first (the history
         is in reading order, so only its tail is looked at: a long story costs no more per pronoun than a
@@ -289,6 +307,7 @@ class _Mention:
     ids: list[str]
     character: bool
     present: bool = True
+    remote: bool = False  # only their words are here: "a message from Akosua scrolls across the glass"
 
 
 @dataclass
@@ -422,10 +441,13 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
                 member.roles.append(outer.lemma_.lower())
             mentions[outer.i] = _Mention(outer, [member.id], True, present=_counts(head, quoted))
         shown = head.dep_ != "poss" or _shows_owner(head.head)  # "Kofi's goat ate": Kofi need not be there
-        prep = head.head
-        if head.dep_ == "pobj" and prep.lower_ in ("from", "by") and prep.head.pos_ == "NOUN":
-            shown = lx.singular(prep.head.lemma_.lower()) in lx.PLACES  # "a message from Akosua": only her words
-        mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, quoted) and shown)
+        prep, owned = head.head, head
+        if head.dep_ == "compound" and prep.i in fake_verbs and prep.dep_ == "pobj":
+            owned, prep = prep, prep.head  # "a message from Akosua scrolls": the parser's "Akosua scrolls"
+        remote = owned.dep_ == "pobj" and prep.lower_ in ("from", "by") and prep.head.pos_ == "NOUN"
+        remote = remote and lx.singular(prep.head.lemma_.lower()) not in lx.PLACES  # (not "the girl from Oslo")
+        present = _counts(head, quoted) and shown and not remote
+        mentions[head.i] = _Mention(head, [member.id], True, present=present, remote=remote)
         if noun is not None and noun.i not in in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
             mentions[noun.i] = _Mention(noun, [member.id], True, present=_counts(head, quoted))
 
@@ -435,6 +457,7 @@ def _read_nouns_and_pronouns(s: _Scratch, reader: _Reader, out: SentenceReading)
     doc, quoted, fake_verbs, in_chain = s.doc, s.quoted, s.fake_verbs, s.in_chain
     mentions, places, consumed, inert = s.mentions, s.places, s.consumed, s.inert
     things_met = {t.label for t in reader.things.values()}
+    kinds_met = {m.kind for m in reader.cast.values() if m.kind not in ("person", "narrator")}
     for token in doc:
         i = token.i
         if i in in_chain or i in consumed or i in mentions:
@@ -449,9 +472,10 @@ def _read_nouns_and_pronouns(s: _Scratch, reader: _Reader, out: SentenceReading)
                 mentions[i] = _Mention(token, ids, character, present)
             continue
         capital_thing = token.pos_ == "PROPN" and _initial(doc, token) and _common_word(low)  # "Fireworks exploded"
-        if token.pos_ not in ("NOUN", "PROPN") or (
+        skipped = token.pos_ not in ("NOUN", "PROPN") or (
             token.text[:1].isupper() and token.pos_ == "PROPN" and not capital_thing
-        ):
+        )
+        if skipped and not _mistagged_person(doc, token):
             continue
         if token.dep_ == "compound" and i not in fake_verbs.values() and not _compound_is_head(token):
             continue
@@ -468,7 +492,8 @@ def _read_nouns_and_pronouns(s: _Scratch, reader: _Reader, out: SentenceReading)
             continue  # (a place someone builds or paints, "built a volcano", is a thing in the picture)
         if _depicted(token):
             inert.add(i)  # "painted a dragon on it", "dreaming of dolphins": a picture of one, not one
-        if i not in inert and _animate_noun(token, doc, fake_verbs, things_met):
+        met = lemma in kinds_met and lemma not in things_met  # "the trucker" again, whatever the parse
+        if i not in inert and (met or _animate_noun(token, doc, fake_verbs, things_met)):
             if token.dep_ == "poss" and not _shows_owner(token.head) and reader.by_kind(_noun_label(token)) is None:
                 continue  # "the baker's son": the baker is only talked about
             described = _described_by(token, mentions)
@@ -492,6 +517,19 @@ def _read_nouns_and_pronouns(s: _Scratch, reader: _Reader, out: SentenceReading)
                 out.things.append(thing)
             reader.things[thing.id] = thing
             mentions[i] = _Mention(token, [thing.id], False)
+
+
+def _mistagged_person(doc: Any, token: Any) -> bool:
+    """A person's noun after "the" that the tagger read as an adjective of the verb after it."""
+    after = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    return (
+        token.pos_ == "ADJ"
+        and token.i > 0
+        and doc[token.i - 1].lower_ == "the"
+        and token.lower_ in lx.PEOPLE
+        and after is not None
+        and after.pos_ in ("VERB", "AUX")
+    )
 
 
 def _read_presence(s: _Scratch, reader: _Reader, out: SentenceReading) -> None:
@@ -572,8 +610,9 @@ def _repair(doc: Any) -> dict[int, int]:
             if before.dep_ == "compound" and before.head == token and _looks_past(token):
                 fixed[token.i] = before.i
                 continue
-        if present_tense.slip(doc, token, english()):
-            fixed[token.i] = token.i - 1  # "the dog barks and darts": a living noun, then what it does
+        slipped = present_tense.slip(doc, token, english())
+        if slipped is not None:
+            fixed[token.i] = slipped  # "the dog barks and darts": a living noun, then what it does
         elif token.dep_ == "conj" and token.head.i in fixed and token.tag_ == "NNS":
             fixed[token.i] = fixed[token.head.i]  # "... kneels beside him and snaps open her bag"
     return fixed
@@ -642,7 +681,11 @@ def _namey(doc: Any, token: Any, reader: _Reader) -> bool:
             return False  # "Hurry, the tide is turning!": a first word that acts as no one is no name
         if common:
             return False  # "Fireworks exploded", "Snow fell": whatever the tagger thinks
-        return token.pos_ == "PROPN" or token.ent_type_ == "PERSON"
+        if token.pos_ == "PROPN" or token.ent_type_ == "PERSON":
+            return True
+        # "Pieter walks to the panels": no English noun, doing what only the living do
+        acting = token.dep_ == "nsubj" and token.head.lemma_.lower() in lx.LIVING_VERBS | lx.SOCIAL_VERBS
+        return acting and not animacy.is_noun(low) and not animacy.is_noun(lx.singular(low))
     return token.pos_ in ("PROPN", "NOUN", "ADJ", "X", "VERB", "ADV", "NUM") and not (
         token.pos_ == "ADJ" and token.ent_type_
     )
@@ -690,11 +733,12 @@ def _name_chains(doc: Any, reader: _Reader, quoted: list[bool]) -> list[tuple[in
 
 
 def _chain_head(doc: Any, first: int, last: int) -> Any:
+    """The name's token that hangs on the sentence; a noun before another word ("Nguyễn Thị Lan, a
+    cartographer, waited": the tagger takes "Nguyễn" for a verb and hangs it on the sentence too)."""
     span = doc[first : last + 1]
-    for token in span:
-        if not (first <= token.head.i <= last) or token.head == token:
-            return token
-    return span[-1]
+    outward = [t for t in span if not (first <= t.head.i <= last) or t.head == t]
+    nominal = [t for t in outward if t.pos_ in ("PROPN", "NOUN")] or [t for t in span if t.pos_ == "PROPN"][-1:]
+    return (nominal or outward or [span[-1]])[0]
 
 
 def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]) -> Any | None:
@@ -703,8 +747,9 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
         return head.head  # "his sister Chloé", "the violinist, Lena Hart" (not "Max talks", a verb)
     if head.dep_ in ("conj", "npadvmod") and head.head.pos_ == "NOUN" and head.head.i == head.i - 1:
         return head.head
+    person = head.ent_type_ == "PERSON"  # the NER vouches for the name: any noun for someone in apposition
     for child in head.children:
-        if child.dep_ == "appos" and child.pos_ == "NOUN" and _person_noun(child):
+        if child.dep_ == "appos" and child.pos_ == "NOUN" and _person_noun(child, lenient=person):
             return child  # "Yusuf, the baker's son," "Kenji, a delivery courier" (not "5th Avenue, front view")
     if head.dep_ in ("oprd", "attr", "dobj", "xcomp", "npadvmod") and head.head.lemma_ in ("name", "call"):
         named = head.head
@@ -900,6 +945,9 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
         return False
     if lemma in lx.CELESTIAL or token.lower_ in lx.CELESTIAL:
         return False  # "Phobos hangs in the sky"
+    if lemma in lx.FIGURE_WORDS and _of_object(token) is None:
+        # "the fox-masked figure steps forward", "two silhouettes sit" (not "the figure of a horse")
+        return token.dep_ == "nsubj" or any(c.dep_ in ("det", "nummod") and c.lower_ != "a" for c in token.children)
     # "the stranger smiled", "said the skipper", "a bearded trucker stares": a noun no list knows is alive
     # when it does something and the sentence embedder places it among the living ("a dot climbs" is not)
     verb = token.head if token.dep_ == "nsubj" or _inverted_speaker(token) else None
@@ -1209,7 +1257,8 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
                     if reader.cast[cid].gender == "?" and gender != "?":
                         reader.cast[cid].gender = gender
                 return list(group)
-        counted = bool(count) and definite and _is_human(singular)  # "the two astronauts": whoever they are
+        # "the two astronauts", "two silhouettes": whoever they are
+        counted = bool(count) and (definite and _is_human(singular) or singular in lx.FIGURE_WORDS)
         if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE or counted:
             kinds = None if token.lower_ in lx.PEOPLE_PLURALS or counted else {singular}
             met = [
@@ -1241,10 +1290,12 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
             return [kin]  # "her mother": the mother we already know
     determiner = next((c.lower_ for c in token.children if c.dep_ in ("det", "amod")), "")
     same = None if determiner in ("another", "other", "second") else reader.by_kind(label)
+    if same is None and determiner in ("the", "this", "that"):
+        here = {cid for m in mentions.values() if m.character and m.head.pos_ != "PRON" for cid in m.ids}
+        looks = {_stem(t.lower_) for t in token.subtree if t.i < token.i and t.pos_ in ("ADJ", "NOUN", "VERB")}
+        same = reader.pointed_at(label, here, looks)  # "the stranger", "the figure": someone already met
     if same is None and (determiner in ("the", "this", "that") or token.dep_ == "poss"):
         same = reader.by_role(label)  # "the boy" is the boy we have met, whatever the story called him
-    if same is None and determiner in ("the", "this", "that") and label in lx.ROLE_OF:
-        same = None  # an unintroduced role with no one like it: a new character
     if same is None:
         same = reader.new_member(label, attributes=_adjectives(token), group=label in lx.GROUP_NOUNS)
         if owner is not None:
@@ -1252,6 +1303,11 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
     else:
         same.attributes += [a for a in _adjectives(token) if a not in same.attributes]
     return [same.id]
+
+
+def _stem(word: str) -> str:
+    """ "masked" and "mask", "hooded" and "hood": a word and the participle made of it compare equal."""
+    return re.sub(r"(ed|s)$", "", word) if len(word) > 4 else word
 
 
 def _number(token: Any) -> int:
@@ -1463,13 +1519,15 @@ def _actions(
     doc: Any, mentions: dict[int, _Mention], fake_verbs: dict[int, int], quoted: list[bool]
 ) -> list[tuple[str, str, str | None]]:
     found: list[tuple[str, str, str | None]] = []
+    shown = {cid for m in mentions.values() if m.present for cid in m.ids}
+    absent = {cid for m in mentions.values() if m.remote for cid in m.ids} - shown  # "a message from Akosua"
     for verb in doc:
         if (verb.pos_ != "VERB" and verb.i not in fake_verbs) or quoted[verb.i]:
             continue  # what a quote says happens is not shown
         if verb.lemma_ in lx.STATE_VERBS or (verb.dep_ in ("amod", "acl") and verb.lemma_ in ("name",)):
             continue
         canonical = _canonical(verb)
-        agents = _agents(verb, mentions, fake_verbs, doc)
+        agents = [a for a in _agents(verb, mentions, fake_verbs, doc) if a not in absent]
         if not agents:
             continue
         target = next((cid for o in _objects(verb) for cid in _ids(o, mentions) if cid not in agents), None)

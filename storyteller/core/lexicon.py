@@ -428,6 +428,15 @@ PLACE_PREPOSITIONS = {
 VIEW_PREPOSITIONS = {"over", "above", "beyond", "past"}
 SKYLINE = {"hill", "roof", "rooftop", "mountain", "peak", "treetop"}
 PEOPLE_PLURALS = {"children", "kids", "friends", "people", "twins", "siblings", "companions", "pair"}
+# nouns that point at someone without saying who: "the stranger", "the newcomer" is whoever came in last;
+# "the figure", "two silhouettes" whoever is about and not named otherwise in the sentence
+NEWCOMER_WORDS = {"stranger", "newcomer", "intruder", "arrival"}
+FIGURE_WORDS = {"figure", "silhouette"}
+# verbs whose object is someone: "Tomás met Pepper", "she thanked Mei" (whatever the NER thinks the name is)
+SOCIAL_VERBS = {
+    "meet", "greet", "hug", "kiss", "thank", "follow", "help", "visit", "join", "warn", "tell", "ask", "answer",
+    "wake", "feed", "pet", "chase", "rescue", "save", "scold", "comfort", "call", "marry", "introduce",
+}
 NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "pair": 2, "couple": 2}
 # fmt: on
 
