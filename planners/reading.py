@@ -1258,7 +1258,7 @@ def _resolve_noun(token: Any, doc: Any, reader: _Reader, mentions: dict[int, _Me
                         reader.cast[cid].gender = gender
                 return list(group)
         # "the two astronauts", "two silhouettes": whoever they are
-        counted = bool(count) and (definite and _is_human(singular) or singular in lx.FIGURE_WORDS)
+        counted = bool(count) and ((definite and _is_human(singular)) or singular in lx.FIGURE_WORDS)
         if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE or counted:
             kinds = None if token.lower_ in lx.PEOPLE_PLURALS or counted else {singular}
             met = [
