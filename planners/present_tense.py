@@ -22,7 +22,10 @@ def slip(doc: Any, token: Any, nlp: Callable[[str], Any]) -> int | None:
     it, else None: a living being's noun (or a name) then the "-s" word with no verb after it; a thing
     worn or held by someone ("a trucker in a faded cap stares": the trucker stares); or, in a sentence with
     no verb at all, a thing then a word the parser reads as a verb after "It" (`nlp`: the pipeline)."""
-    if token.pos_ != "NOUN" or token.tag_ != "NNS" or not token.lower_.endswith("s") or token.i == 0:
+    as_verb = token.pos_ == "VERB" and token.tag_ == "VBZ" and token.dep_ == "pobj"  # "in a wool hat leans"
+    if not (as_verb or (token.pos_ == "NOUN" and token.tag_ == "NNS")) or not token.lower_.endswith("s"):
+        return None
+    if token.i == 0:
         return None
     before, after = doc[token.i - 1], doc[token.i + 1] if token.i + 1 < len(doc) else None
     named = before.text[:1].isupper() and before.lower_ not in lx.PERSONAL and before.dep_ == "poss"  # "Zoë grins"
@@ -32,16 +35,18 @@ def slip(doc: Any, token: Any, nlp: Callable[[str], Any]) -> int | None:
         return None  # "Zoë's grins": a possessive after all
     if after is not None and after.pos_ in ("VERB", "AUX", "NOUN", "PROPN"):
         return None
-    if any(c.dep_ in ("amod", "nummod", "poss") and c != before and c.pos_ != "VERB" for c in token.children):
+    wearer = token.head.head if token.dep_ == "pobj" and token.head.lower_ in ("in", "with") else None
+    if wearer is not None and wearer.pos_ == "NOUN" and _alive(lx.singular(wearer.lemma_.lower())):
+        return wearer.i if as_verb or _can_be_verb(token.lower_, nlp) else None  # "in a grey scarf hurries"
+    if as_verb or any(
+        c.dep_ in ("amod", "nummod", "poss") and c != before and c.pos_ != "VERB" for c in token.children
+    ):
         return None  # "tiny paw prints", "two dog bowls", "his dog tags": a noun phrase
     low = lx.singular(before.lemma_.lower())
     if low.endswith("ing") or low in lx.BODY_PARTS:
         return None  # "the fishing boats", "paw prints"
     if before.pos_ == "PROPN" or _alive(low):
         return before.i
-    wearer = token.head.head if token.dep_ == "pobj" and token.head.lower_ in ("in", "with") else None
-    if wearer is not None and wearer.pos_ == "NOUN" and _alive(lx.singular(wearer.lemma_.lower())):
-        return wearer.i if _can_be_verb(token.lower_, nlp) else None
     # a thing does it, in a sentence with no verb otherwise: "Morning light filters through the window"
     verbless = not any(t.pos_ in ("VERB", "AUX") and t.dep_ not in ("amod", "acl") for t in doc)
     if verbless and after is not None and after.pos_ in ("ADP", "ADV", "PART") and _can_be_verb(token.lower_, nlp):

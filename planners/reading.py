@@ -341,7 +341,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
     _read_nouns_and_pronouns(scratch, reader, out)
     _read_presence(scratch, reader, out)
     mentions = scratch.mentions
-    _describe(doc, mentions, reader)
+    _describe(doc, mentions, reader, fake_verbs)
     _read_looks(doc, mentions, reader)
     out.actions = _actions(doc, mentions, fake_verbs, quoted)
     out.relations = _relations(doc, mentions, reader)
@@ -1375,7 +1375,7 @@ def _dialogue(
 # --- looks, actions, relations -------------------------------------------------------------------
 
 
-def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
+def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader, fake_verbs: dict[int, int]) -> None:
     """Fold what the sentence says a character looks like into the character bible."""
     for mention in mentions.values():
         if not mention.character or len(mention.ids) != 1:
@@ -1389,8 +1389,13 @@ def _describe(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> None:
         for child in head.children:  # "a girl in a red jacket", "a man with a scar"
             if child.dep_ == "prep" and child.lower_ in ("in", "with"):
                 for obj in child.children:
-                    if obj.dep_ == "pobj" and bible.is_clothing(obj):
-                        _wear(member, obj)
+                    looks = None
+                    if obj.dep_ == "pobj" and obj.i in fake_verbs and obj.i > 0:
+                        worn = doc[obj.i - 1]
+                        looks = [a for a in _adjectives(obj) if worn.lower_ not in a.split()] + _adjectives(worn)
+                        obj = doc[obj.i - 1]  # "a man in a grey scarf hurries": the parser's "scarf hurries"
+                    if obj.dep_ in ("pobj", "compound") and bible.is_clothing(obj):
+                        _wear(member, obj, looks)
                     elif obj.dep_ == "pobj" and child.lower_ == "with" and _is_feature(obj):
                         feature = " ".join([*_adjectives(obj), obj.lower_])
                         if feature not in member.features:
@@ -1438,10 +1443,13 @@ def _is_feature(token: Any) -> bool:
     return lemma in lx.BODY_PARTS or lemma in lx.MARKS
 
 
-def _wear(member: Member, token: Any) -> None:
-    item = " ".join([*_adjectives(token), token.lower_])
-    if item not in member.worn:
-        member.worn.append(item)
+def _wear(member: Member, token: Any, looks: list[str] | None = None) -> None:
+    """`looks`: the item's adjectives where the parser hung them elsewhere."""
+    item = " ".join([*(looks if looks is not None else _adjectives(token)), token.lower_])
+    if any(item == w or w.endswith(" " + item) for w in member.worn):
+        return  # "a grey scarf" said already
+    member.worn[:] = [w for w in member.worn if not item.endswith(" " + w)]  # "hat", then "a wool hat"
+    member.worn.append(item)
 
 
 def _ids(token: Any, mentions: dict[int, _Mention]) -> list[str]:

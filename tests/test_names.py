@@ -134,3 +134,28 @@ def test_two_people_who_share_a_first_name_stay_two_and_a_place_before_a_person_
     assert not {"Xianyang", "Metropolis", "Superman"} & set(names_now)
     assert "Superman" in names_now["Clark Kent"]
     assert "xianyang" in {loc.id for loc in result.locations}
+
+
+def test_names_the_tagger_misreads_are_still_someone():
+    """Pet names that are also words and names the NER calls companies are someone when they act, meet or are
+    met; an unknown first word that walks is a name; a name the tagger half reads as a verb keeps its kind."""
+    result = HeuristicPlanner(shots="sentence").plan(
+        "Pieter walks to the harbour. Mei met Miso on the quay. Tomás met Pepper at the gate. "
+        "Søren carried a basket of bread to Nguyễn Thị Lan, a cartographer.",
+        PlanConfig(title="names"),
+    )
+    people = {c.name: c for c in result.characters}
+    assert {"Pieter", "Mei", "Miso", "Tomás", "Pepper", "Nguyễn Thị Lan"} <= set(people)
+    assert people["Nguyễn Thị Lan"].kind == "cartographer"
+    by_id = {c.id: c.name for c in result.characters}
+    for shot in result.shots:  # everyone the shot's text names is in it
+        assert {n for n in people if n.split()[-1] in shot.text} == {by_id[cid] for cid in shot.characters}
+
+
+def test_someone_who_only_sends_words_is_not_in_the_shot():
+    result = plan(
+        "Ana walks to the panels. A text message from Bruno scrolls across her visor. Ana reads a letter from Bruno."
+    )
+    bruno = {c.id for c in result.characters if c.name == "Bruno"}
+    assert all(not bruno & set(s.characters) for s in result.shots)
+    assert all(any(c.startswith("ana") for c in s.characters) for s in result.shots)

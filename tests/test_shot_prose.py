@@ -146,3 +146,43 @@ def test_the_narration_of_shot_prose_leaves_the_directions_out(orchard):
         assert direction not in said
     assert "Inside the farmhouse kitchen, Rui and Inês slice the pears" in said
     assert orchard.shots[0].text.startswith("Wide establishing shot")  # the text stays as written
+
+
+FERRY = """The Last Ferry
+
+Wide shot of a ferry terminal at night, rain on the glass. Inside, a sleepy clerk in a green vest sorts coins \
+behind the window. Neo-noir style.
+
+A tall porter in a wool hat leans on his trolley. Close-up on his tired eyes. The mood is quiet.
+
+The door bangs open and a man in a grey scarf hurries in out of the storm. Both the porter and the clerk look up. \
+Slow-motion wide shot.
+
+The stranger sets a brass key on the counter. Low-angle shot across the counter. Tense atmosphere.
+
+A text message from Ines lights up on the counter: "Do not sell him a ticket." Close-up of the screen.
+
+Over-the-shoulder shot from behind the clerk as the scarfed figure steps back. The clerk shakes her head. Tense \
+and quiet.
+
+The porter lifts the man's bag onto his trolley and follows him out. Tracking shot.
+
+Through the rain-streaked window, two silhouettes walk toward the ferry. Wide shot from behind the glass, \
+melancholy mood.
+"""
+
+
+def test_who_is_pointed_at_without_a_name_is_someone_already_met():
+    """'the stranger' is the newcomer, 'the scarfed figure' the one in the scarf, 'two silhouettes' the two
+    who just left; a worn thing before a verb is no subject; someone who only sends words is not there."""
+    plan = HeuristicPlanner().plan(FERRY, CONFIG)
+    kinds = {c.id: c.kind for c in plan.characters}
+    assert sorted(kinds.values()) == ["clerk", "man", "porter"]  # no stranger, figure or silhouettes
+    cast = [sorted(kinds[cid] for cid in s.characters) for s in plan.shots]
+    assert cast == [
+        ["clerk"], ["porter"], ["clerk", "man", "porter"], ["man"], [], ["clerk", "man"], ["man", "porter"],
+        ["man", "porter"],
+    ]  # fmt: skip
+    looks = {c.kind: c.appearance for c in plan.characters}
+    assert "wool hat" in looks["porter"] and "grey scarf" in looks["man"] and "green vest" in looks["clerk"]
+    assert [s.camera for s in plan.shots][:3] == ["wide", "close_up", "wide"]
