@@ -1,15 +1,18 @@
 """Story understanding of the default planner, scored against annotated stories.
 
-    python benchmarks/planner.py DIR [--planner heuristic] [--long-words 100000]
+    python benchmarks/planner.py ../shared/planner-bench/shots.py ../shared/planner-bench/stories.py
+    python benchmarks/planner.py DIR [DIR ...] [--planner heuristic] [--long-words 100000] [--novel-words 13000]
 
-DIR holds `<id>.txt` stories with `<id>.json` annotations beside them: {"characters": {id: [aliases]},
-"extras": [aliases], "sentences": [{"text", "present": [ids]}]}; the first alias of a named character
-is its proper name. A folder with a `stories.py` that writes such files (`python stories.py OUT`) is
-expanded first. For every story the table gives its shots per paragraph of its body (in a shot script
-a paragraph is a written shot: 1.00 is perfect; a fable's paragraphs hold several shots), per-shot
-character recall and precision, proper names kept exactly, characters that stand for no one annotated
-(nor an extra: a mood, a place, a brand), and planning time; then the mean, and the time to plan a long
-story made of the same stories repeated (`--long-words`).
+Each DIR holds `<id>.txt` stories with `<id>.json` annotations beside them: {"characters": {id:
+[aliases]}, "extras": [aliases], "sentences": [{"text", "present": [ids]}]}; the first alias of a named
+character is its proper name. A script that writes such files (`python shots.py OUT`), or a folder with a
+`stories.py` and no stories, is run first. For every story the table gives its shots per paragraph of its
+body (in a shot script a paragraph is a written shot: 1.00 is perfect; a fable's paragraphs hold several
+shots), per-shot character recall and precision, proper names kept exactly, characters that stand for no
+one annotated (nor an extra: a mood, a place, a brand), and planning time; then each DIR's mean. Then our
+own novel (benchmarks/novel.py, whose cast is known: how many of its people and animals are found, under
+their whole names, and how many characters are no one), and the time to plan a long story made of the
+same stories repeated (`--long-words`).
 
 Scoring: a plan character stands for the annotated character one of whose aliases appears as a word in
 its name, id, kind or appearance (the first field that names one decides); one that stands for an extra
@@ -33,9 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "benchmarks"))  # for run.py beside; last, so its names shadow no package
 
+from novel import ANIMALS, CAST, write_book  # noqa: E402  # benchmarks/novel.py, our own novel
 from run import print_table  # noqa: E402  # benchmarks/run.py, beside this script
 
 from planners import PLANNERS, animacy  # noqa: E402
+from storyteller.core.lexicon import PEOPLE, TITLES  # noqa: E402
 from storyteller.core.models import PlanConfig, StoryPlan  # noqa: E402
 
 
@@ -91,50 +96,97 @@ def written_shots(story: str) -> int:
 
 
 def stories_in(folder: Path, scratch: Path) -> list[Path]:
-    if (folder / "stories.py").exists() and not list(folder.glob("*.txt")):
-        subprocess.run([sys.executable, str(folder / "stories.py"), str(scratch)], check=True)
+    """The annotated stories of `folder`; a script that writes them (`shots.py`, or a folder with a
+    `stories.py` and no stories) is run into `scratch` first."""
+    script = folder if folder.suffix == ".py" else folder / "stories.py"
+    if script.is_file() and (script == folder or not list(folder.glob("*.txt"))):
+        subprocess.run([sys.executable, str(script), str(scratch)], check=True, stdout=subprocess.DEVNULL)
         folder = scratch
     return sorted(p for p in folder.glob("*.txt") if p.with_suffix(".json").exists())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--planner", default="heuristic")
-    parser.add_argument("--long-words", type=int, default=100_000, help="0: skip the long story")
-    args = parser.parse_args()
-    planner = PLANNERS.create(args.planner)
-    rows, totals = [], {"recall": 0.0, "precision": 0.0, "named": 0, "names": 0, "seconds": 0.0, "no one": 0}
-    with tempfile.TemporaryDirectory() as scratch:
-        paths = stories_in(args.folder, Path(scratch))
-        if not paths:
-            raise SystemExit(f"no annotated stories (*.txt with *.json beside them) in {args.folder}")
-        planner.plan("A cat sat on a mat.", PlanConfig())  # load the language pipeline outside the timings
-        animacy.is_alive("cat")  # and the sentence embedder the reader asks about unknown nouns
-        texts = []
-        for path in paths:
-            story = path.read_text(encoding="utf-8")
-            texts.append(story)
-            start = time.perf_counter()
-            plan = planner.plan(story, PlanConfig(title=path.stem))
-            seconds = time.perf_counter() - start
-            result = score(json.loads(path.with_suffix(".json").read_text(encoding="utf-8")), plan)
-            named, names = result["names"]
-            rows.append(
-                (path.stem, len(plan.shots), f"{len(plan.shots) / written_shots(story):.2f}",
-                 f"{result['recall']:.2f}", f"{result['precision']:.2f}", f"{named}/{names}",
-                 str(result["no one"]), f"{seconds * 1000:.0f}")
-            )  # fmt: skip
-            totals["no one"] += result["no one"]
-            for key in ("recall", "precision", "seconds"):
-                totals[key] += result[key] if key != "seconds" else seconds
-            totals["named"] += named
-            totals["names"] += names
+def folder_rows(planner, folder: Path, scratch: Path) -> tuple[list[tuple], list[str]]:
+    """A row per annotated story of `folder`, then their mean; and the stories' texts."""
+    rows, texts = [], []
+    totals = {"recall": 0.0, "precision": 0.0, "named": 0, "names": 0, "seconds": 0.0, "no one": 0, "per": 0.0}
+    paths = stories_in(folder, scratch)
+    if not paths:
+        raise SystemExit(f"no annotated stories (*.txt with *.json beside them) in {folder}")
+    for path in paths:
+        story = path.read_text(encoding="utf-8")
+        texts.append(story)
+        start = time.perf_counter()
+        plan = planner.plan(story, PlanConfig(title=path.stem))
+        seconds = time.perf_counter() - start
+        result = score(json.loads(path.with_suffix(".json").read_text(encoding="utf-8")), plan)
+        named, names = result["names"]
+        per = len(plan.shots) / written_shots(story)
+        rows.append(
+            (path.stem, len(plan.shots), f"{per:.2f}", f"{result['recall']:.2f}", f"{result['precision']:.2f}",
+             f"{named}/{names}", str(result["no one"]), f"{seconds * 1000:.0f}")
+        )  # fmt: skip
+        totals["no one"] += result["no one"]
+        totals["recall"] += result["recall"]
+        totals["precision"] += result["precision"]
+        totals["seconds"] += seconds
+        totals["per"] += per
+        totals["named"] += named
+        totals["names"] += names
     n = len(paths)
     rows.append(
-        ("mean", "", "", f"{totals['recall'] / n:.2f}", f"{totals['precision'] / n:.2f}",
-         f"{totals['named']}/{totals['names']}", str(totals["no one"]), f"{totals['seconds'] / n * 1000:.0f}")
+        (f"mean of {folder.name}", "", f"{totals['per'] / n:.2f}", f"{totals['recall'] / n:.2f}",
+         f"{totals['precision'] / n:.2f}", f"{totals['named']}/{totals['names']}", str(totals["no one"]),
+         f"{totals['seconds'] / n * 1000:.0f}")
     )  # fmt: skip
+    return rows, texts
+
+
+def novel_row(planner, words: int) -> tuple:
+    """The novel of benchmarks/novel.py (our own, written by rule; its cast is known): how many of its
+    people and animals the plan finds, under their whole names, and how many characters are no one of them
+    (a chapter title's word, a place, a thing). Recall and precision are not scored: it is not annotated."""
+    story = write_book(words)
+    start = time.perf_counter()
+    plan = planner.plan(story, PlanConfig(title="novel"))
+    seconds = time.perf_counter() - start
+    cast = [_whole_name(full) for full, *_ in CAST] + [name for name, *_ in ANIMALS]
+    found = {_fold(c.name) for c in plan.characters}
+    aliases = {_fold(a) for c in plan.characters for a in (c.name, *c.aliases)}
+    known = {_fold(n) for n in cast} | {_fold(n.split()[0]) for n in cast}
+    no_one = sum(1 for c in plan.characters if not {_fold(a) for a in (c.name, *c.aliases)} & known)
+    whole = sum(1 for n in cast if _fold(n) in found)
+    met = sum(1 for n in cast if _fold(n) in aliases or _fold(n.split()[0]) in aliases)
+    return (f"novel ({len(story.split())} words, {story.count('Chapter ')} chapters)", len(plan.shots), "",
+            f"cast {met}/{len(cast)}", f"{len(plan.characters)} characters", f"{whole}/{len(cast)}", str(no_one),
+            f"{seconds * 1000:.0f}")  # fmt: skip
+
+
+def _whole_name(first_met: str) -> str:
+    """ "Tomás Reyes, a sailor," -> "Tomás Reyes"; "Doctor Søren Berg" -> "Søren Berg" (a title is no name)."""
+    name = first_met.split(",")[0]
+    words = name.split()
+    titled = words[0].lower() in TITLES or words[0].lower() in PEOPLE  # "Brother Anselm": a role before it
+    return " ".join(words[1:]) if len(words) > 1 and titled else name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", type=Path, nargs="+", help="one or more folders; each gets its mean row")
+    parser.add_argument("--planner", default="heuristic")
+    parser.add_argument("--long-words", type=int, default=100_000, help="0: skip the long story")
+    parser.add_argument("--novel-words", type=int, default=13_000, help="0: skip the novel")
+    args = parser.parse_args()
+    planner = PLANNERS.create(args.planner)
+    planner.plan("A cat sat on a mat.", PlanConfig())  # load the language pipeline outside the timings
+    animacy.is_alive("cat")  # and the sentence embedder the reader asks about unknown nouns
+    rows, texts = [], []
+    for folder in args.folders:
+        with tempfile.TemporaryDirectory() as scratch:
+            found, read = folder_rows(planner, folder, Path(scratch))
+        rows += found
+        texts += read
+    if args.novel_words:
+        rows.append(novel_row(planner, args.novel_words))
     if args.long_words:
         body = "\n\n".join(t.split("\n\n", 1)[-1] for t in texts)
         repeats = max(1, args.long_words // len(body.split()) + 1)
@@ -142,18 +194,8 @@ def main() -> None:
         start = time.perf_counter()
         plan = planner.plan(long_story, PlanConfig(title="long"))
         seconds = time.perf_counter() - start
-        rows.append(
-            (
-                f"long story ({len(long_story.split())} words)",
-                len(plan.shots),
-                "",
-                "",
-                "",
-                "",
-                "",
-                f"{seconds * 1000:.0f}",
-            )
-        )
+        words = len(long_story.split())
+        rows.append((f"long story ({words} words)", len(plan.shots), "", "", "", "", "", f"{seconds * 1000:.0f}"))
     header = ("story", "shots", "per paragraph", "recall", "precision", "names kept", "no one", "plan ms")
     print_table(header, rows)
 

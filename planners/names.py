@@ -120,10 +120,12 @@ def names_no_one(
     return head.ent_type_ != "PERSON" and animacy.margin(full) < PLACE_LIKE
 
 
-def alter_ego_of(head: Any, mentions: dict[int, Any]) -> str | None:
+def alter_ego_of(head: Any, mentions: dict[int, Any]) -> str | Any | None:
     """The character a new name is another name of, where the sentence ties them: in apposition ("Kenji,
     the Night Fox,"), after "as" ("Clark Kent flies over the city as Superman"), "known as", "alias".
-    `mentions`: the sentence's mentions so far by head token index (each with `ids` and `character`)."""
+    `mentions`: the sentence's mentions so far by head token index (each with `ids` and `character`).
+    Returns the character's id; or, where the one tied is a pronoun not read yet ("he flies over the city
+    as Superman"), the pronoun's token, for the caller to resolve once pronouns are read."""
 
     def one(token: Any) -> str | None:
         mention = mentions.get(token.i)
@@ -141,7 +143,7 @@ def alter_ego_of(head: Any, mentions: dict[int, Any]) -> str | None:
     for _ in range(6):  # "… then flies over Metropolis as Superman": the one who flies
         subject = next((c for c in governor.children if c.dep_ == "nsubj"), None)
         if subject is not None and governor.pos_ in ("VERB", "AUX"):
-            return one(subject)
+            return subject if subject.pos_ == "PRON" and subject.i not in mentions else one(subject)
         if governor.head == governor:
             break
         governor = governor.head

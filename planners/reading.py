@@ -323,6 +323,7 @@ class _Scratch:
     consumed: set[int] = field(default_factory=set)  # nouns a name already took ("the cat named Max")
     called: list[tuple[Any, str, str, int]] = field(default_factory=list)  # names said in a quote, by person
     inert: set[int] = field(default_factory=set)  # nouns never characters ("a basket of fish", "painted a dragon")
+    egos: list[tuple[Any, str, Any]] = field(default_factory=list)  # (name's head, name, pronoun it is another of)
 
     @property
     def in_chain(self) -> dict[int, tuple[int, int, str | None]]:
@@ -339,6 +340,7 @@ def _read_sentence(doc: Any, out: SentenceReading, reader: _Reader) -> SentenceR
     scratch = _Scratch(doc, quoted, fake_verbs, _name_chains(doc, reader, quoted))
     _read_names(scratch, reader)
     _read_nouns_and_pronouns(scratch, reader, out)
+    _read_egos(scratch, reader)
     _read_presence(scratch, reader, out)
     mentions = scratch.mentions
     _describe(doc, mentions, reader, fake_verbs)
@@ -378,6 +380,9 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
             called.append((head, given, full, 2))  # "Welcome, ADA-2": whose name this is, the speaker's words say
             continue
         ego = names.alter_ego_of(head, mentions) if member is None else None
+        if ego is not None and not isinstance(ego, str):
+            s.egos.append((head, full, ego))  # "he flies over the city as Superman": who "he" is, is read next
+            continue
         if ego is not None:  # "Kenji, the Night Fox,", "Clark Kent ... as Superman": one character, two names
             member = reader.cast[ego]
             if full not in member.names():
@@ -404,6 +409,10 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
             continue
         if member is None and noun is None and names.names_no_one(doc, first, head, full, fake_verbs, _person_noun):
             continue  # "a white Tesla", "the Leica", "the Moon", "a can of Pocari Sweat": a thing's name
+        of = head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
+        owned = of is not None and of.head.pos_ == "NOUN" and not _person_noun(of.head)
+        if member is None and noun is None and ego is None and owned and full.lower() not in lx.ANIMATE:
+            continue  # "the frosty grounds of Hogwarts", "the logo of Apple" (not "the son of Odin")
         person_noun = noun is not None and (
             _animate_noun(noun, doc, fake_verbs)
             or _agentive(noun, head)
@@ -450,6 +459,18 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
         mentions[head.i] = _Mention(head, [member.id], True, present=present, remote=remote)
         if noun is not None and noun.i not in in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
             mentions[noun.i] = _Mention(noun, [member.id], True, present=_counts(head, quoted))
+
+
+def _read_egos(s: _Scratch, reader: _Reader) -> None:
+    """Names that are another name of someone a pronoun points at: "he flies over the city as Superman"."""
+    for head, full, pronoun in s.egos:
+        mention = s.mentions.get(pronoun.i)
+        if mention is None or not mention.character or len(mention.ids) != 1:
+            continue
+        member = reader.cast[mention.ids[0]]
+        if full not in member.names():
+            member.aliases.append(full)
+        s.mentions[head.i] = _Mention(head, [member.id], True, present=_counts(head, s.quoted))
 
 
 def _read_nouns_and_pronouns(s: _Scratch, reader: _Reader, out: SentenceReading) -> None:
@@ -937,6 +958,8 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
     lemma = lx.singular(token.lemma_.lower())
     if _modifies(token):
         return False  # "the fox-masked figure"
+    if _listed_with_things(token):
+        return False  # "stalls of salt, fish and rope": goods
     if lemma in lx.ANIMATE or token.lower_ in lx.ANIMATE or _noun_label(token) in lx.ANIMATE:
         return True
     if lemma in lx.MACHINES and (_inverted_speaker(token) or token.head.lemma_.lower() in lx.SPEECH_VERBS):
@@ -960,6 +983,19 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
     if _noun_label(token) in known_things:
         return False  # "flew a red kite ... the kite snapped free": still the kite
     return verb.lemma_.lower() in lx.SPEECH_VERBS and animacy.margin(lemma) > -0.1
+
+
+def _listed_with_things(token: Any) -> bool:
+    """A noun with no article of its own in a list whose other nouns are no living thing ("salt, fish and
+    rope", "bread, cheese and chicken"): what is sold or eaten, not a character."""
+    if any(c.dep_ in ("det", "poss", "nummod") for c in token.children):
+        return False
+    first = token
+    while first.dep_ == "conj" and first.head.pos_ in ("NOUN", "PROPN"):
+        first = first.head
+    listed = [first, *(t for t in first.subtree if t.dep_ == "conj" and t.pos_ in ("NOUN", "PROPN"))]
+    others = [t for t in listed if t != token]
+    return bool(others) and not any(lx.singular(t.lemma_.lower()) in lx.ANIMATE for t in others)
 
 
 def _modifies(token: Any) -> bool:

@@ -159,3 +159,13 @@ def test_someone_who_only_sends_words_is_not_in_the_shot():
     bruno = {c.id for c in result.characters if c.name == "Bruno"}
     assert all(not bruno & set(s.characters) for s in result.shots)
     assert all(any(c.startswith("ana") for c in s.characters) for s in result.shots)
+
+
+def test_an_alter_ego_tied_through_a_pronoun_a_place_after_of_and_goods_in_a_list_are_no_new_people():
+    result = plan(
+        "Dana Reyes files her report in a quiet newsroom. That night she soars over the harbour as Nightjar. "
+        "Tomás crosses the misty gardens of Elderwood with a basket. Stalls of salt, fish and rope line the quay."
+    )
+    people = {c.name: c for c in result.characters}
+    assert set(people) == {"Dana Reyes", "Tomás"}
+    assert "Nightjar" in people["Dana Reyes"].aliases
