@@ -54,12 +54,37 @@ def slip(doc: Any, token: Any, nlp: Callable[[str], Any]) -> int | None:
     return None
 
 
+def misread(doc: Any, token: Any, nlp: Callable[[str], Any]) -> int | None:
+    """The subject's token index where the parser took a present-tense verb for a plural noun in other
+    places than `slip`'s: one with a subject of its own ("the sound of alarms echoes"), the second of two
+    verbs ("the rocket lifts off and arcs toward Mars"), or one after a comma that closes a description
+    ("Forrest, a farm boy in a straw hat, trots along a fence"). Else None."""
+    if token.pos_ != "NOUN" or token.tag_ != "NNS" or not token.lower_.endswith("s"):
+        return None
+    after = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    if after is None or after.pos_ not in ("ADP", "ADV", "PART", "PUNCT"):
+        return None  # a verb of this kind goes on with "along", "toward", "in", "off" (or ends the clause)
+    subject = next((c for c in token.children if c.dep_ == "nsubj"), None)
+    if subject is not None:
+        found = subject.i
+    elif token.dep_ == "conj" and token.head.pos_ == "VERB":
+        found = next((c.i for c in token.head.children if c.dep_ == "nsubj"), -1)
+    elif token.dep_ == "appos" and token.i > 0 and doc[token.i - 1].text == ",":
+        found = token.head.i
+    else:
+        return None
+    return found if found >= 0 and _can_be_verb(token.lower_, nlp) else None
+
+
 def _alive(lemma: str) -> bool:
     return lemma in lx.ANIMATE or (lemma not in lx.INANIMATE and animacy.is_alive(lemma))
 
 
 def _can_be_verb(word: str, nlp: Callable[[str], Any]) -> bool:
-    """Whether the parser reads `word` as a verb after a subject ("It filters."): a noun-or-verb word."""
+    """Whether `word` is a verb in the third person: one the lexicon knows ("trots"), or one the parser reads
+    as a verb after a subject ("It filters.")."""
     if word not in _VERB_WORDS:
-        _VERB_WORDS[word] = nlp(f"It {word}.")[1].tag_ == "VBZ"
+        base = {word[:-1], word[:-2]} if word.endswith("es") else {word[:-1]}
+        known = word in lx.VERB_FORMS or bool(base & (lx.LIVING_VERBS | lx.SOCIAL_VERBS))  # "trots"
+        _VERB_WORDS[word] = known or nlp(f"It {word}.")[1].tag_ == "VBZ"
     return _VERB_WORDS[word]

@@ -631,12 +631,25 @@ def _repair(doc: Any) -> dict[int, int]:
             if before.dep_ == "compound" and before.head == token and _looks_past(token):
                 fixed[token.i] = before.i
                 continue
+        if _compound_subject(token):
+            fixed[token.i] = token.i - 1  # "a golden retriever runs": the parser's compound is the subject
+            continue
         slipped = present_tense.slip(doc, token, english())
+        if slipped is None and token.i not in fixed:
+            slipped = present_tense.misread(doc, token, english())
         if slipped is not None:
             fixed[token.i] = slipped  # "the dog barks and darts": a living noun, then what it does
         elif token.dep_ == "conj" and token.head.i in fixed and token.tag_ == "NNS":
             fixed[token.i] = fixed[token.head.i]  # "... kneels beside him and snaps open her bag"
     return fixed
+
+
+def _compound_subject(verb: Any) -> bool:
+    """A verb with no subject whose noun before it the parser made its compound ("retriever runs")."""
+    before = verb.doc[verb.i - 1] if verb.i else None
+    if verb.pos_ != "VERB" or before is None or before.dep_ != "compound" or before.head != verb:
+        return False
+    return before.pos_ == "NOUN" and not any(c.dep_ == "nsubj" for c in verb.children)
 
 
 def _looks_past(token: Any) -> bool:
@@ -768,9 +781,13 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
         return head.head  # "his sister Chloé", "the violinist, Lena Hart" (not "Max talks", a verb)
     if head.dep_ in ("conj", "npadvmod") and head.head.pos_ == "NOUN" and head.head.i == head.i - 1:
         return head.head
-    person = head.ent_type_ == "PERSON"  # the NER vouches for the name: any noun for someone in apposition
     for child in head.children:
-        if child.dep_ == "appos" and child.pos_ == "NOUN" and _person_noun(child, lenient=person):
+        # an apposition follows the name, no verb between (not "Lin Daiyu sits ..., a silk fan resting ...");
+        # the NER vouches for the name: any noun for someone right after it ("Ольга Petrova, the lantern maker")
+        if child.dep_ != "appos" or not _close_apposition(child):
+            continue
+        person = head.ent_type_ == "PERSON" and child.i - head.i <= 4
+        if child.pos_ == "NOUN" and _person_noun(child, lenient=person):
             return child  # "Yusuf, the baker's son," "Kenji, a delivery courier" (not "5th Avenue, front view")
     if head.dep_ in ("oprd", "attr", "dobj", "xcomp", "npadvmod") and head.head.lemma_ in ("name", "call"):
         named = head.head
@@ -790,6 +807,13 @@ def _linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]
         if attr is not None:
             return attr  # "Nadia was the baker of the village"
     return None
+
+
+def _close_apposition(token: Any) -> bool:
+    """An apposition that follows what it describes with no verb between: "Kenji, a courier," (not what
+    the parser hangs on the subject from the sentence's end: "Lin Daiyu sits by a window, a silk fan ...")."""
+    between = token.doc[min(token.i, token.head.i) + 1 : max(token.i, token.head.i)]
+    return not any(t.pos_ in ("VERB", "AUX") for t in between)
 
 
 def _person_noun(token: Any, lenient: bool = False) -> bool:
@@ -960,6 +984,9 @@ def _animate_noun(token: Any, doc: Any, fake_verbs: dict[int, int], known_things
         return False  # "the fox-masked figure"
     if _listed_with_things(token):
         return False  # "stalls of salt, fish and rope": goods
+    made = any(c.dep_ in ("compound", "amod") and c.lower_ in lx.MATERIALS for c in token.children)
+    if made and lemma not in lx.MACHINES:
+        return False  # "a silk fan", "a wooden horse", "a stone lion": made, not born (a brass robot is someone)
     if lemma in lx.ANIMATE or token.lower_ in lx.ANIMATE or _noun_label(token) in lx.ANIMATE:
         return True
     if lemma in lx.MACHINES and (_inverted_speaker(token) or token.head.lemma_.lower() in lx.SPEECH_VERBS):
@@ -1262,7 +1289,7 @@ def _plural_referent(token: Any, reader: _Reader, candidates: list[_Seen], exclu
 def _described_by(token: Any, mentions: dict[int, _Mention]) -> _Mention | None:
     """The character a noun only describes: an apposition to it, or what it "was"."""
     if token.dep_ == "appos":
-        described = mentions.get(token.head.i)
+        described = mentions.get(token.head.i) if _close_apposition(token) else None
     elif token.dep_ == "attr" and token.head.lemma_ == "be":
         subject = next((c for c in token.head.children if c.dep_ == "nsubj"), None)
         described = mentions.get(subject.i) if subject is not None else None

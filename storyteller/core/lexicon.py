@@ -428,15 +428,17 @@ PLACE_PREPOSITIONS = {
 VIEW_PREPOSITIONS = {"over", "above", "beyond", "past"}
 SKYLINE = {"hill", "roof", "rooftop", "mountain", "peak", "treetop"}
 PEOPLE_PLURALS = {"children", "kids", "friends", "people", "twins", "siblings", "companions", "pair"}
+# what a thing is made of: "a silk fan", "a wooden horse", "a stone lion", "a toy soldier" are things
+MATERIALS = {
+    "silk", "paper", "wooden", "wood", "stone", "plastic", "metal", "tin", "clay", "glass", "porcelain", "plush",
+    "toy", "cardboard", "brass", "bronze", "marble", "jade", "iron", "steel", "straw", "rubber", "origami",
+    "ceramic", "paper-mache", "papier-mache", "felt", "wax",  # (not "golden", "silver": a retriever, a fox)
+}  # fmt: skip
 # nouns that point at someone without saying who: "the stranger", "the newcomer" is whoever came in last;
 # "the figure", "two silhouettes" whoever is about and not named otherwise in the sentence
 NEWCOMER_WORDS = {"stranger", "newcomer", "intruder", "arrival"}
 FIGURE_WORDS = {"figure", "silhouette"}
-# verbs whose object is someone: "Tomás met Pepper", "she thanked Mei" (whatever the NER thinks the name is)
-SOCIAL_VERBS = {
-    "meet", "greet", "hug", "kiss", "thank", "follow", "help", "visit", "join", "warn", "tell", "ask", "answer",
-    "wake", "feed", "pet", "chase", "rescue", "save", "scold", "comfort", "call", "marry", "introduce",
-}
+
 NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "pair": 2, "couple": 2}
 # fmt: on
 
@@ -464,6 +466,7 @@ SOCIAL_VERBS = SPEECH_VERBS | {
     "wave", "smile", "grin", "nod", "wink", "greet", "hug", "kiss", "thank", "help", "watch", "stare",
     "glance", "follow", "join", "meet", "teach", "tell", "warn", "scold", "comfort", "beckon", "frown",
     "bow", "salute", "invite", "hear", "listen", "introduce", "lead", "guide", "rescue", "save", "feed",
+    "visit", "wake", "pet", "chase", "marry",
 }
 # "the boy", "the woman" find the person already met: (gender, age) the noun says.
 GENERIC_PEOPLE = {
