@@ -3,6 +3,9 @@ shorter, capitalised, transliterated and numberless forms and alter egos are one
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 
 from planners import names
@@ -169,3 +172,21 @@ def test_an_alter_ego_tied_through_a_pronoun_a_place_after_of_and_goods_in_a_lis
     people = {c.name: c for c in result.characters}
     assert set(people) == {"Dana Reyes", "Tomás"}
     assert "Nightjar" in people["Dana Reyes"].aliases
+
+
+def test_our_own_novel_is_planned_with_its_whole_cast_under_whole_names_and_no_one_else():
+    """benchmarks/novel.py writes a book by rule whose cast is known: every person and animal it has met is
+    a character under the whole name it was met by, and no chapter title, place or thing is one."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "novel.py"
+    spec = importlib.util.spec_from_file_location("novel_benchmark", path)
+    novel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(novel)
+    CAST, ANIMALS = novel.CAST, novel.ANIMALS  # noqa: N806
+    book = novel.write_book(3000)
+    result = plan(book)
+    met = [n.split(",")[0] for n, *_ in CAST if n.split(",")[0] in book] + [a for a, *_ in ANIMALS if a in book]
+    whole = [n.split(" ", 1)[1] if n.split()[0] in ("Captain", "Doctor", "Brother") else n for n in met]
+    names_now = {c.name for c in result.characters}
+    assert set(whole) <= names_now
+    others = {c.kind for c in result.characters if c.name not in whole}
+    assert others <= {"gull", "gulls", "bees"}  # animals its pages show, nothing else
