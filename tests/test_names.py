@@ -181,7 +181,7 @@ def test_our_own_novel_is_planned_with_its_whole_cast_under_whole_names_and_no_o
     spec = importlib.util.spec_from_file_location("novel_benchmark", path)
     novel = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(novel)
-    CAST, ANIMALS = novel.CAST, novel.ANIMALS  # noqa: N806
+    CAST, ANIMALS = novel.CAST, novel.ANIMALS
     book = novel.write_book(3000)
     result = plan(book)
     met = [n.split(",")[0] for n, *_ in CAST if n.split(",")[0] in book] + [a for a, *_ in ANIMALS if a in book]
