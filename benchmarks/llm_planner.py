@@ -29,28 +29,30 @@ from planners.llm.planner import WORDS_PER_SECOND  # noqa: E402
 from storyteller.core.models import PlanConfig, StoryPlan  # noqa: E402
 
 
-def scripted_answers(plan: StoryPlan, story: str) -> list[str]:
-    """The three answers a good model would give for `plan`, durations scaled to the planner's target."""
-    target = max(3.0, len(story.split()) / WORDS_PER_SECOND)
-    scale = target / sum(s.duration for s in plan.shots)
+def scripted_answers(plan: StoryPlan, target: float) -> list[str]:
+    """The three answers a good model would give for `plan`, durations scaled to `target` seconds (the
+    planner's: plan with `PlanConfig(minutes=target / 60)`). Title cards are the planner's, not the model's."""
+    shown = [s for s in plan.shots if not s.card]
+    scale = target / sum(s.duration for s in shown)
     events, graphs, details = [], [], []
-    for n, shot in enumerate(plan.shots, 1):
+    letter = "s" if plan.shots_by == "list" else "e"  # a shot list's events are its shots: s1, s2 ...
+    for n, shot in enumerate(shown, 1):
         duration = shot.duration * scale
         first = shot.graph.actions[0] if shot.graph.actions else None
         events.append(
-            {"id": f"e{n}", "text": shot.text, "agent": first.agent if first else "scene",
+            {"id": f"{letter}{n}", "text": shot.text, "agent": first.agent if first else "scene",
              "action": first.verb if first else "appear", "characters": shot.characters,
              "location": shot.location, "duration": duration}
         )  # fmt: skip
         graphs.append(
-            {"event_id": f"e{n}", "camera": shot.camera,
+            {"event_id": f"{letter}{n}", "camera": shot.camera,
              "entities": [e.model_dump() for e in shot.graph.entities],
              "relations": [r.model_dump() for r in shot.graph.relations],
              "actions": [{**a.model_dump(), "start": a.start * scale, "end": a.end * scale}
                          for a in shot.graph.actions]}
         )  # fmt: skip
         details.append(
-            {"event_id": f"e{n}", "time_of_day": shot.graph.time_of_day, "weather": shot.graph.weather,
+            {"event_id": f"{letter}{n}", "time_of_day": shot.graph.time_of_day, "weather": shot.graph.weather,
              "keyframe_prompt": shot.prompt, "motion_prompt": "the camera follows the action"}
         )  # fmt: skip
     outline = {
@@ -68,8 +70,8 @@ def main() -> None:
     rows = []
     for path in sorted((ROOT / "examples").glob("*.txt")):
         story = path.read_text()
-        config = PlanConfig(title=path.stem)
-        answers = scripted_answers(HeuristicPlanner().plan(story, config), story)
+        config = PlanConfig(title=path.stem, minutes=max(3.0, len(story.split()) / WORDS_PER_SECOND) / 60)
+        answers = scripted_answers(HeuristicPlanner().plan(story, config), config.minutes * 60)
         for cached in (False, True):
             with tempfile.TemporaryDirectory() as tmp:
                 run_config = config.model_copy(update={"cache_dir": Path(tmp)})

@@ -19,6 +19,16 @@ class LibraryRetriever(Retriever):
         self.k, self.diversity, self.min_score = k, diversity, min_score
         self._index_of = self.library.fingerprint()  # part of every shot's cache key: read once
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for a worker) without the library's open database and loaded models: reopened there."""
+        state = dict(self.__dict__)
+        state["library"] = self.library.root
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.library = Library.open_existing(Path(state["library"]))
+
     def config(self) -> dict[str, Any]:
         return {
             "library": str(self.library.root.resolve()),

@@ -213,7 +213,7 @@ def test_a_story_the_neural_voice_cannot_speak_is_read_by_espeak_saying_so(tmp_p
 
 
 def test_a_folder_of_voices_shares_its_speakers_out(tmp_path, piper):
-    from tests.test_sound import tiny_piper_voice
+    from tests.tiny_voices import tiny_piper_voice
 
     folder = tmp_path / "voices"
     folder.mkdir()
@@ -228,7 +228,7 @@ def test_a_folder_of_voices_shares_its_speakers_out(tmp_path, piper):
 
 
 def test_the_default_narrator_picks_up_the_users_own_voices(tmp_path, monkeypatch):
-    from tests.test_sound import tiny_piper_voice
+    from tests.tiny_voices import tiny_piper_voice
 
     folder = tmp_path / "voices"
     folder.mkdir()
