@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import typing
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -22,6 +23,7 @@ from storyteller.core.backend import Planner
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import (
     Action,
+    CameraMove,
     Character,
     Entity,
     Location,
@@ -187,7 +189,7 @@ class HeuristicPlanner(Planner):
         entities: dict[str, Entity] = {}
         relations: list[Relation] = []
         actions: list[Action] = []
-        camera = None
+        camera: str | None = None
         previous_location, previous_time = state["location"], state["time"]
         for s_index, sentence in enumerate(group):
             low = sentence.text.lower()
@@ -245,7 +247,7 @@ class HeuristicPlanner(Planner):
             narration=said if said != text else None,
             span=(start, end),
             duration=duration,
-            camera=camera,
+            camera=typing.cast(CameraMove, camera),  # one of the moves the lexicon names, checked by the model
             prompt=", ".join(p for p in prompt_parts if p),
             negative_prompt=NEGATIVE_PROMPT,
             characters=characters,

@@ -393,7 +393,7 @@ def _read_names(s: _Scratch, reader: _Reader) -> None:
             owner.full_name = full if full != given else None
         noun = _linked_noun(doc, head, in_chain, fake_verbs)
         outer = noun.head if noun is not None and noun.dep_ == "appos" and noun.head.pos_ == "NOUN" else None
-        if outer is not None and _animate_noun(outer, doc, fake_verbs):
+        if noun is not None and outer is not None and _animate_noun(outer, doc, fake_verbs):
             # "Its conductor, an old man named Ivan": the conductor is Ivan too, and says more than "man"
             consumed.add(outer.i)
             if noun.lemma_.lower() in lx.GENERIC_PEOPLE:
@@ -1211,14 +1211,14 @@ def _resolve_pronoun(
         living = [s for s in candidates if s.character]  # "a lizard watches it": the robot, not its battery
         candidates = living or candidates
     best, best_cost = None, 99.0
-    for seen in candidates:
-        fits, exact = _fits(seen, gender, reader)
+    for candidate in candidates:
+        fits, exact = _fits(candidate, gender, reader)
         if not fits:
             continue
-        cost = 2.0 * (reader.number - seen.sentence) + seen.cost + (0.0 if exact else INEXACT)
-        cost += 3.0 if reader.paragraph_of.get(seen.sentence, reader.paragraph) != reader.paragraph else 0.0
+        cost = 2.0 * (reader.number - candidate.sentence) + candidate.cost + (0.0 if exact else INEXACT)
+        cost += 3.0 if reader.paragraph_of.get(candidate.sentence, reader.paragraph) != reader.paragraph else 0.0
         if cost <= best_cost:  # ties go to the later mention
-            best, best_cost = seen, cost
+            best, best_cost = candidate, cost
     if best is None:
         return []
     if best.character and gender in "mf":
@@ -1652,12 +1652,12 @@ def _relations(doc: Any, mentions: dict[int, _Mention], reader: _Reader) -> list
             predicate = "wears"
         add(subjects, predicate, objects)
     for verb in doc:
-        predicate = {"wear": "wears", "hold": "holds", "carry": "holds", "grip": "holds"}.get(verb.lemma_)
-        if predicate is None:
+        held = {"wear": "wears", "hold": "holds", "carry": "holds", "grip": "holds"}.get(verb.lemma_)
+        if held is None:
             continue
         subjects = _agents(verb, mentions, {}, doc)
         objects = [cid for c in verb.children if c.dep_ == "dobj" for cid in _ids(c, mentions)]
-        add(subjects, predicate, objects)
+        add(subjects, held, objects)
     for mention in mentions.values():  # "a basket of fish": the fish are in the basket
         holds = _of_object(mention.head)
         if holds is not None and holds.i in mentions and not mention.character:

@@ -60,7 +60,7 @@ def clip_frames(path_of: Path_) -> list[np.ndarray]:
         cw, ch = w / zoom, h / zoom  # the view, in background pixels (the background is twice the frame)
         cx, cy = w * (0.75 + dx), h * (1.0 + dy)
         x0, y0 = cx - cw / 2, cy - ch / 2
-        warp = np.float32([[w / cw, 0, -x0 * w / cw], [0, h / ch, -y0 * h / ch]])
+        warp = np.array([[w / cw, 0, -x0 * w / cw], [0, h / ch, -y0 * h / ch]], dtype=np.float32)
         frame = cv2.warpAffine(background, warp, SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         cv2.circle(frame, (int(x * w), int(y * h)), 9, (230, 60, 40), -1)
         frames.append(frame)

@@ -16,20 +16,19 @@ import re
 import sqlite3
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from retrieval.motion import EDGE_SIZE, cuts, depth_maps, measure, structure_frames
 from retrieval.reader import probe, read_frames
-from storyteller.core.cache import file_digest
 from storyteller.core.embedding import load_embedder as offline_embedder
 from storyteller.core.errors import StorytellerError, first_line
-from storyteller.core.files import local_file
+from storyteller.core.files import file_digest, local_file
 from storyteller.core.models import Structure
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi"}
@@ -70,7 +69,7 @@ class IndexReport:
     removed: int = 0
     skipped: int = 0
     clips: int = 0
-    skipped_files: list[str] | None = None
+    skipped_files: list[str] = field(default_factory=list)
 
 
 def structure_of(edges: bytes | None, depth: bytes | None) -> Structure | None:
@@ -78,6 +77,7 @@ def structure_of(edges: bytes | None, depth: bytes | None) -> Structure | None:
     (0 or 255), each at its first, middle and last frame (`structure_frames`)."""
     width, height = EDGE_SIZE
     size = width * height
+    kind: Literal["depth", "edges"]
     if depth and len(depth) % size == 0:
         maps, kind = [depth[i : i + size] for i in range(0, len(depth), size)], "depth"
     elif edges and len(edges) % (size // 8) == 0:
@@ -96,7 +96,6 @@ class Library:
         self.root = Path(root)
         self.db_path = self.root / "library.sqlite"
         self.index_path = self.root / "index.faiss"
-        self.embedder_name = embedder
         self._model: Any = None
         self._index: Any = None
         self.root.mkdir(parents=True, exist_ok=True)
@@ -131,7 +130,7 @@ class Library:
             raise StorytellerError(f"{folder}: no such folder")
         self.index()  # the index as saved, to be changed in place
         captions = read_manifest(manifest) if manifest else {}
-        report = IndexReport(skipped_files=[])
+        report = IndexReport()
         seen = set()
         for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()):
             key = str(path.resolve())

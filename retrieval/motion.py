@@ -55,7 +55,7 @@ def measure(frames: list[np.ndarray], fps: float) -> Motion:
         return Motion(trajectory=[(0.5, 0.5)], edges=[_edges(frames[0])] if frames else [])
     grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
     height, width = grey[0].shape
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)  # type: ignore[attr-defined]
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     points, pan, zoom, magnitudes = [], np.zeros(2), 0.0, []
     for a, b in pairwise(grey):

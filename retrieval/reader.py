@@ -90,4 +90,4 @@ def read_frames(path: Path, info: VideoInfo, step: int = 1, width: int = 160) ->
     with av.open(str(path)) as container:
         for n, frame in enumerate(container.decode(container.streams.video[0])):
             if n % step == 0:
-                yield np.asarray(frame.to_image().resize((width, height), Image.BILINEAR))
+                yield np.asarray(frame.to_image().resize((width, height), Image.Resampling.BILINEAR))

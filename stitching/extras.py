@@ -122,7 +122,7 @@ def _draw_sheet(
         x = pad + (k % columns) * (thumb_width + pad)
         y = top + pad + (k // columns) * (thumb_height + label_height + pad)
         with Image.open(keyframe) as image:
-            thumb = image.convert("RGB").resize((thumb_width, thumb_height), Image.LANCZOS, reducing_gap=2.0)
+            thumb = image.convert("RGB").resize((thumb_width, thumb_height), Image.Resampling.LANCZOS, reducing_gap=2.0)
             sheet.paste(thumb, (x, y + label_height))
         draw.text(
             (x, y + 3),

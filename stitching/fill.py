@@ -69,7 +69,7 @@ def fill_gap(first: np.ndarray, last: np.ndarray, stride: int, depth: int, infil
     schedule = plan_fill(stride + 1, stride, depth)
     known: dict[int, np.ndarray] = {0: first, stride: last}
     for level in schedule.levels:
-        made = {}
+        made: dict[int, np.ndarray] = {}
         for segment in level:  # independent: each needs only frames known before this level
             frames = infiller.fill(known[segment.start], known[segment.end], list(segment.times))
             made.update(zip(segment.fill, frames, strict=True))

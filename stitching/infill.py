@@ -15,7 +15,7 @@ import numpy as np
 
 from storyteller.core.backend import Infiller
 from storyteller.core.models import MotionGuide
-from storyteller.core.registry import INFILLERS
+from storyteller.core.registry import INFILLERS as INFILLERS  # re-exported: importing it registers flow, hold
 
 INFILLERS.register("flow", "stitching.infill:FlowInfill")
 INFILLERS.register("hold", "stitching.infill:HoldInfill")  # (and generators registers "diffusers")
@@ -113,7 +113,7 @@ def flow(source: np.ndarray, target: np.ndarray, preset: str = "medium") -> np.n
         "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
         "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
     }
-    dis = cv2.DISOpticalFlow_create(presets[preset])
+    dis = cv2.DISOpticalFlow_create(presets[preset])  # type: ignore[attr-defined]  # (missing from its stubs)
     grey = [cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in (source, target)]
     return dis.calc(grey[0], grey[1], None)
 

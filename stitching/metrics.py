@@ -115,7 +115,7 @@ def evaluate_sound(path: Path, cues: list[tuple[float, float]] | None = None) ->
             if not film.streams.audio:
                 return None
             audio, video = film.streams.audio[0], film.streams.video[0]
-            lengths = [float(s.duration * s.time_base) if s.duration else 0.0 for s in (audio, video)]
+            lengths = [float(s.duration * s.time_base) if s.duration and s.time_base else 0.0 for s in (audio, video)]
             resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
             chunks = [out.to_ndarray().reshape(-1) for f in film.decode(audio=0) for out in resampler.resample(f)]
     except av.error.FFmpegError as error:

@@ -502,7 +502,7 @@ def _studio(args: argparse.Namespace) -> int:
             teller = _storyteller(args, reporter, runs_dir=run_dir.parent, planner=_planner(args, target))
             if story is not None:
                 _made(teller, story, run_dir.name, args)
-            else:
+            elif plan is not None:
                 teller.render(plan, run_dir)
     if not loopback:
         print(
@@ -510,8 +510,8 @@ def _studio(args: argparse.Namespace) -> int:
         )
     hosts = ("127.0.0.1", "localhost", "::1", args.host)
     terminal = QuietReporter() if args.quiet else PlainReporter()
-    teller = functools.partial(_storyteller, args, runs_dir=run_dir.parent)  # given each render's reporter
-    app = server.create_app(run_dir, teller, terminal=terminal, hosts=hosts)
+    make_teller = functools.partial(_storyteller, args, runs_dir=run_dir.parent)  # given each render's reporter
+    app = server.create_app(run_dir, make_teller, terminal=terminal, hosts=hosts)
 
     def ready(url: str) -> None:
         print(f"storyteller studio: {url}", flush=True)
@@ -592,8 +592,8 @@ def _storyteller(
     preset = _preset(args)
     return Storyteller(
         planner=planner or "heuristic",
-        keyframe=_generator(KEYFRAME_GENERATORS, args.keyframe, preset and preset.keyframe, args),
-        animator=_generator(ANIMATORS, args.animator, preset and preset.animator, args),
+        keyframe=_generator(KEYFRAME_GENERATORS, args.keyframe, preset.keyframe if preset else None, args),
+        animator=_generator(ANIMATORS, args.animator, preset.animator if preset else None, args),
         retriever=_retriever(args),
         fill=_fill(args),
         colour_match=args.colour_match,
@@ -638,7 +638,7 @@ def _preset(args: argparse.Namespace) -> Preset | None:
     return choice.preset
 
 
-def _generator(registry: Any, spec: str | None, preset: dict | None, args: argparse.Namespace) -> Any:
+def _generator(registry: Any, spec: str | None, preset: dict[str, Any] | None, args: argparse.Namespace) -> Any:
     """--keyframe / --animator by name, else the preset's stage, else the animatic."""
     diffusion = {"device": args.device, "low_memory": args.low_memory}
     if spec:
@@ -696,14 +696,14 @@ def _eval(args: argparse.Namespace) -> int:
     for name, value, meaning in rows:
         table.add_row(name, "-" if value is None else f"{value:.4f}", meaning)
     if sound is not None:
-        for name, value, meaning in (
+        for name, said, meaning in (
             ("integrated loudness", f"{sound.loudness:.1f} LUFS", "ITU-R BS.1770, gated (target -16)"),
             ("true peak", f"{sound.true_peak:.1f} dBFS", "4x oversampled (target under -1)"),
             ("speech in its windows", _share(sound.speech_share), "mean share of each line's subtitle time"),
             ("least speech in a window", _share(sound.speech_share_min), "the line with the least"),
             ("audio - video length", f"{sound.av_difference * 1000:+.0f} ms", "at most one frame apart"),
         ):
-            table.add_row(name, value, meaning)
+            table.add_row(name, said, meaning)
     Console().print(table)
     return 0
 
@@ -769,7 +769,7 @@ class _Progress:
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        self.rich = None
+        self.rich: RichReporter | None = None
 
     def __enter__(self) -> Reporter:
         if self.quiet:

@@ -65,7 +65,7 @@ from storyteller.core.executors.local import apart
 from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
 from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan, read_plan, stable_hash
 from storyteller.core.outputs import check_film_output, check_run_dir
-from storyteller.core.progress import Advance, QuietReporter, Reporter, note
+from storyteller.core.progress import Advance, QuietReporter, Reporter, note, still
 from storyteller.core.video_io import concat_videos, last_frame, prefetch, write_video
 from storyteller.render_plan import (
     DEFAULT_QUALITY,
@@ -186,7 +186,7 @@ class Storyteller:
         if narration not in NARRATION_MODES:
             raise StorytellerError(f"narration '{narration}': give one of {', '.join(NARRATION_MODES)}")
         self.music = local_file(str(music), "music file", MAX_MUSIC_BYTES) if music is not None else None
-        self.planned_by: dict | None = None  # set by plan(): which planner made it, and any fallback
+        self.planned_by: dict[str, Any] | None = None  # set by plan(): which planner made it, and any fallback
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
         self.voicing = (
@@ -195,7 +195,7 @@ class Storyteller:
         self.executor = make_executor(executor, workers)
         if isinstance(fill, str) and fill != AUTO:
             raise StorytellerError(f"fill '{fill}': give '{AUTO}', a FillSettings, or None")
-        settings = FillSettings() if fill == AUTO else fill
+        settings = FillSettings() if fill == AUTO or isinstance(fill, str) else fill
         if quality not in ENCODERS:
             raise StorytellerError(f"quality '{quality}': give one of {', '.join(ENCODERS)}")
         self.look = Look(
@@ -208,8 +208,7 @@ class Storyteller:
         )
         self.infill: Infiller | None = None
         if settings is not None:  # an unknown infill backend fails now, not mid-render
-            fill = settings
-            infill = INFILLERS.create(fill.infill) if isinstance(fill.infill, str) else fill.infill
+            infill = INFILLERS.create(settings.infill) if isinstance(settings.infill, str) else settings.infill
             self.infill = adopt(infill, Infiller)
 
     # --- the pipeline ---------------------------------------------------------------------------
@@ -404,13 +403,13 @@ class Storyteller:
         with cache.lease(work.entries(cache)), _Workers(self.executor, worker, self.reporter, work.tasks) as workers:
             keyframes = self._keyframes(cache, work, workers, rendered)
             with self.reporter.stage("shot media", len(work.shots)) as advance:
-                clips = self._clips(cache, work, list(work.shots), keyframes, workers, lambda n=1: None, rendered)
+                clips = self._clips(cache, work, list(work.shots), keyframes, workers, still, rendered)
                 encode = _encoder(work)
                 for shot, clip in zip(work.shots, clips, strict=True):
                     key = cache.key(SHOT_MEDIA, "x264", work.encoder, {"clip": shot.clip.key, "fps": plan.fps})
                     found = cache.get(SHOT_MEDIA, key, ".mp4")
                     if found is None:
-                        found = cache.put(SHOT_MEDIA, key, ".mp4", lambda p, c=clip: encode(read_planes(c), p))
+                        found = cache.put(SHOT_MEDIA, key, ".mp4", functools.partial(_encode_planes, encode, clip))
                     target = run_dir / "shots" / f"{shot.shot.id}.mp4"
                     publish(found, target)
                     media.append(target)
@@ -428,7 +427,7 @@ class Storyteller:
     # --- stages ---------------------------------------------------------------------------------
 
     def _retrieve(self, cache: Cache, plan: StoryPlan) -> dict[str, MotionGuide | None]:
-        guides = {shot.id: shot.guide for shot in plan.shots if shot.guide is not None}  # pinned by hand
+        guides: dict[str, MotionGuide | None] = {s.id: s.guide for s in plan.shots if s.guide is not None}  # by hand
         backend = self.retriever
         if backend is None:
             return guides
@@ -443,7 +442,7 @@ class Storyteller:
                     else:
                         guide = backend.guide(shot, plan)
                         text = guide.model_dump_json() if guide else "null"
-                        cache.put("guide", key, ".json", lambda p, t=text: p.write_text(t))
+                        cache.put("guide", key, ".json", functools.partial(_write_text, text))
                         guides[shot.id] = guide
                 advance(1)
         return guides
@@ -479,7 +478,7 @@ class Storyteller:
                 write = lambda p, clip=clip: Image.fromarray(last_frame(clip)).save(p, format="PNG")  # noqa: E731
                 found[shot.index] = cache.put("keyframe", shot.keyframe_key, ".png", write)
                 advance(1)
-        return found  # type: ignore[return-value]  (every one is made now)
+        return [path for path in found if path is not None]  # (every one is made now)
 
     def _sheet(self, cache: Cache, work: RenderPlan, keyframes: list[Path]) -> tuple[Path, list[tuple[str, Path]]]:
         """The contact sheet, and one a chapter where the story has them; from the cache or drawn."""
@@ -521,8 +520,8 @@ class Storyteller:
         # what is really there (an entry the plan counted may turn out damaged, and is made again)
         found = [cache.get_with_facts(FILM_SEGMENT, shot.segment_key, ".mp4") for shot in work.shots]
         if work.direct:
-            segments = self._drawn_segments(cache, work, found, keyframes, workers, rendered)
-            return self._joined(cache, work, segments, soundtrack)
+            drawn = self._drawn_segments(cache, work, found, keyframes, workers, rendered)
+            return self._joined(cache, work, drawn, soundtrack)
         missing = {shot.index for shot, segment in zip(work.shots, found, strict=True) if segment is None}
         needed = [shot for shot in work.shots if shot.index in clips_needed(plan, missing)]
         with (
@@ -540,14 +539,14 @@ class Storyteller:
                     assert clip is not None and (tail is not None or not plan.overlap_frames(shot.index))
                     kept: list[np.ndarray] = []
                     given = ContentDigest()  # the frames the encoder is given: sealed with the segment
-                    drawn = timeline_segment(plan, shot.index, read_planes(clip), tail or [], kept)
-                    frames = prefetch(_counted(given.frames(drawn), encoded))
+                    timeline = timeline_segment(plan, shot.index, read_planes(clip), tail or [], kept)
+                    frames = prefetch(_counted(given.frames(timeline), encoded))
                     segment = cache.put(
                         FILM_SEGMENT,
                         shot.segment_key,
                         ".mp4",
-                        lambda p, f=frames: encode(f, p),
-                        facts=lambda g=given: g.facts("frames"),
+                        functools.partial(_encode_frames, encode, frames),
+                        facts=functools.partial(given.facts, "frames"),
                     )
                     rendered["segments"] += 1
                     tail = kept
@@ -586,8 +585,10 @@ class Storyteller:
                 if segment is None:
                     done, (data, facts) = next(made)
                     assert done is shot
-                    write = lambda p, d=data: p.write_bytes(d)  # noqa: E731
-                    segment = cache.put(FILM_SEGMENT, shot.segment_key, ".mp4", write, facts=lambda f=facts: f)
+                    write = functools.partial(_write_bytes, data)
+                    segment = cache.put(
+                        FILM_SEGMENT, shot.segment_key, ".mp4", write, facts=functools.partial(dict, facts)
+                    )
                     rendered["segments"] += 1
                     animated(1)
                     encoded(shot.frames)
@@ -637,7 +638,7 @@ class Storyteller:
             if clip is None:
                 done, data = next(made)
                 assert done is shot
-                clip = cache.put("clip", shot.clip.key, ".mkv", lambda p, d=data: p.write_bytes(d))
+                clip = cache.put("clip", shot.clip.key, ".mkv", functools.partial(_write_bytes, data))
                 rendered["clips"] += 1
                 animated(1)
             yield clip
@@ -652,6 +653,7 @@ class Storyteller:
         anchors: dict[int, Path] = {}
         cards = {shot.index for shot in missing if shot.shot.card is not None}  # no anchors: drawn here
         for shot in (shot for shot in missing if shot.index not in cards):
+            assert shot.anchors_key is not None  # (a shot an infill fills has its anchors keyed)
             if found := cache.get("anchors", shot.anchors_key, ".npy"):
                 anchors[shot.index] = found
         todo = [shot for shot in missing if shot.index not in anchors and shot.index not in cards]
@@ -661,8 +663,10 @@ class Storyteller:
                 for shot in todo
             )
             for shot, data in zip(todo, workers.map(calls), strict=True):
-                write = lambda path, data=data: path.write_bytes(data)  # noqa: E731
-                anchors[shot.index] = cache.put("anchors", shot.anchors_key, ".npy", write)
+                assert shot.anchors_key is not None
+                anchors[shot.index] = cache.put(
+                    "anchors", shot.anchors_key, ".npy", functools.partial(_write_bytes, data)
+                )
                 advance(1)
         levels = plan_fill(stride + 1, stride, work.depth).levels
         for depth, level in enumerate(levels):
@@ -906,3 +910,19 @@ def _next_version(path: Path) -> Path:
     kept = path.parent / "plans"
     numbers = [int(p.stem[5:]) for p in kept.glob("plan-*.json") if p.stem[5:].isdigit()]
     return kept / f"plan-{max(numbers, default=0) + 1:03d}.json"
+
+
+def _encode_planes(encode: Callable[[Any, Path], Any], clip: Path, path: Path) -> None:
+    encode(read_planes(clip), path)
+
+
+def _encode_frames(encode: Callable[[Any, Path], Any], frames: Any, path: Path) -> None:
+    encode(frames, path)
+
+
+def _write_text(text: str, path: Path) -> None:
+    path.write_text(text)
+
+
+def _write_bytes(data: bytes, path: Path) -> None:
+    path.write_bytes(data)

@@ -184,7 +184,7 @@ class RenderPlan:
             for i in range(len(shots))
         ]
         segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
-        soundtrack_key, stretch_keys = None, ()
+        soundtrack_key, stretch_keys = None, tuple[str, ...]()
         if score is not None:
             soundtrack_key = cache.key("soundtrack", "mix", {}, score.described())
             stretch_keys = tuple(cache.key(SOUND_STRETCH, "mix", {}, score.near(*s)) for s in score.stretches())

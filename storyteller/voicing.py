@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import itertools
 import queue
 import threading
@@ -85,7 +86,7 @@ class Voicing:
                     seconds.append(timing.seconds)
                 else:
                     speech = _spoken(voice_speaker, line)
-                    cache.put("speech", key, ".npz", lambda p, s=speech: _save_speech(p, s))
+                    cache.put("speech", key, ".npz", functools.partial(_save_speech, speech=speech))
                     seconds.append(speech.seconds)
                 advance(1)
         lengths = iter(zip(asked, seconds, strict=True))
@@ -136,6 +137,7 @@ class Voicing:
     def soundtrack(self, cache: Cache, work: RenderPlan, later: Later, stop: threading.Event) -> Path:
         """The film's soundtrack (on a thread beside the drawing): the lines the render was only timed by
         are spoken meanwhile (`_SpokenLater`), each waited for when the mix first needs it."""
+        assert work.soundtrack_key is not None  # a film with sound has its soundtrack keyed
         found = cache.get_with_facts("soundtrack", work.soundtrack_key, ".m4a")
         if found is not None:
             return found

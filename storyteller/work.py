@@ -31,7 +31,7 @@ from storyteller.core.cards import card_frames, title_card
 from storyteller.core.content import ContentDigest
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
-from storyteller.core.progress import Advance
+from storyteller.core.progress import Advance, still
 from storyteller.core.video_io import prefetch, to_planes, write_video
 
 
@@ -78,7 +78,9 @@ class Worker:
         """Free the models of the stage that is over before this one loads its own (one GPU holds one)."""
         if stage == self._stage:
             return
-        users = {"keyframe": [self.keyframer], "clip": [self.animator, self.infill], "segment": [self.infill]}
+        users: dict[str, list[Any]] = {
+            "keyframe": [self.keyframer], "clip": [self.animator, self.infill], "segment": [self.infill],
+        }  # fmt: skip
         keep = {id(b) for b in users[stage]}
         for backend in {id(b): b for b in self.backends()}.values():
             if id(backend) not in keep:
@@ -91,7 +93,7 @@ class Worker:
 
     # --- the calls ---------------------------------------------------------------------------
 
-    def keyframe(self, shot: Shot, plan: StoryPlan, advance: Advance = None, steps: Progress | None = None) -> bytes:
+    def keyframe(self, shot: Shot, plan: StoryPlan, advance: Advance = still, steps: Progress | None = None) -> bytes:
         """The shot's keyframe as PNG bytes at the plan's size."""
         if shot.card is not None:  # a title card looks the same whoever draws the pictures
             image = title_card(shot.card, plan.width, plan.height)
@@ -99,11 +101,11 @@ class Worker:
             self._enter("keyframe")
             image = self.keyframer.keyframe(shot, plan, progress=steps)
         if image.size != (plan.width, plan.height):
-            image = image.resize((plan.width, plan.height), Image.LANCZOS)
+            image = image.resize((plan.width, plan.height), Image.Resampling.LANCZOS)
         # text entries (which backend drew it, say) survive the round trip through the cache
         text = PngImagePlugin.PngInfo()
         for name, value in image.info.items():
-            if isinstance(value, str):
+            if isinstance(name, str) and isinstance(value, str):
                 text.add_text(name, value)
         out = io.BytesIO()
         image.save(out, format="PNG", pnginfo=text, compress_level=1)  # a feature has thousands: fast, 10 % larger
@@ -115,7 +117,7 @@ class Worker:
         job: ClipJob,
         keyframe: bytes,
         reference: bytes | None,
-        advance: Advance = None,
+        advance: Advance = still,
         steps: Progress | None = None,
     ) -> bytes:
         """The shot animated, filled and smoothed, as a lossless clip's bytes."""
@@ -138,7 +140,7 @@ class Worker:
         reference: bytes | None,
         before: tuple[ClipJob, bytes, bytes | None] | None,
         encoder: dict[str, Any],
-        advance: Advance = None,
+        advance: Advance = still,
         steps: Progress | None = None,
     ) -> tuple[bytes, dict[str, Any]]:
         """The shot's stretch of the film, H.264, straight from its frames (an animator whose clips are not
@@ -164,7 +166,7 @@ class Worker:
         keyframe: bytes,
         reference: bytes | None,
         first: int,
-        advance: Advance = None,
+        advance: Advance = still,
     ) -> Iterator[np.ndarray]:
         """The shot's frames from `first` on, as its clip holds them (held to the plan, colours kept)."""
         image, count = image_of(keyframe), plan.shot_frames(job.shot)
@@ -176,7 +178,7 @@ class Worker:
         return _held(frames, plan, count - first, image, reference, advance)
 
     def anchors(
-        self, plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = None, steps: Progress | None = None
+        self, plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = still, steps: Progress | None = None
     ) -> bytes:
         """Only the shot's anchor frames, as .npy bytes: a model-backed infill makes the rest elsewhere."""
         self._enter("clip")
@@ -189,11 +191,13 @@ class Worker:
         first: np.ndarray,
         last: np.ndarray,
         times: list[float],
-        advance: Advance = None,
+        advance: Advance = still,
         steps: Progress | None = None,
     ) -> np.ndarray:
         """One infill segment: the frames at `times` (0..1) between two known frames."""
         self._enter("segment")
+        if self.infill is None:
+            raise StorytellerError("an infill segment was asked of a worker with no infill backend")
         return np.stack(self.infill.fill(first, last, times))
 
     def _anchor_frames(
@@ -219,7 +223,7 @@ def finish_clip(
     job: ClipJob,
     keyframe: Image.Image,
     reference: bytes | None,
-    advance: Advance = None,
+    advance: Advance = still,
 ) -> bytes:
     """Hold the frames to the plan, keep the place's colours, ease flicker, encode losslessly: the bytes."""
     frames = _held(frames, plan, plan.shot_frames(job.shot), keyframe, reference, advance)
@@ -249,7 +253,7 @@ def _held(
     count: int,
     keyframe: Image.Image,
     reference: bytes | None,
-    advance: Advance = None,
+    advance: Advance = still,
 ) -> Iterator[np.ndarray]:
     """Exactly `count` frames of the plan's size, in the colours of `reference` (a keyframe) where given."""
     held = exactly(frames, count, (plan.height, plan.width, 3), advance)
@@ -259,14 +263,14 @@ def _held(
     return map(match, held)
 
 
-def card_clip(plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = None) -> bytes:
+def card_clip(plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = still) -> bytes:
     """A title card's clip: its keyframe (the card), faded in and out; no backend needed."""
     image = image_of(keyframe)
     return finish_clip(card_frames(image, plan.shot_frames(job.shot), plan.fps), plan, job, image, None, advance)
 
 
 def exactly(
-    frames: Iterable[np.ndarray], count: int, shape: tuple[int, int, int], advance: Advance = None
+    frames: Iterable[np.ndarray], count: int, shape: tuple[int, int, int], advance: Advance = still
 ) -> Iterator[np.ndarray]:
     """Hold a backend to the plan: exactly `count` frames of the plan's size (a short clip holds its last frame)."""
     last = None
@@ -279,14 +283,12 @@ def exactly(
             frame = np.asarray(Image.fromarray(frame.astype(np.uint8)).convert("RGB").resize((shape[1], shape[0])))
         last = frame
         produced += 1
-        if advance is not None:
-            advance(1)
+        advance(1)
         yield frame
     if last is None:
         raise StorytellerError("the animator produced no frames")
     for _ in range(count - produced):
-        if advance is not None:
-            advance(1)
+        advance(1)
         yield last
 
 

@@ -52,7 +52,7 @@ class ShotRenderer:
             self.background = _background(self.world, name, graph.time_of_day, graph.weather, plan.seed, description)
             self.sprites = layout(shot, plan)
         else:  # another backend's keyframe already shows the subjects: move the camera over it
-            self.background = backdrop.convert("RGB").resize(self.world, Image.BICUBIC)
+            self.background = backdrop.convert("RGB").resize(self.world, Image.Resampling.BICUBIC)
             self.sprites = []
         self.images = _glyphs_for(self.sprites, matcher, {c.id: c.kind for c in plan.characters})
         self.sprites = [s for s in self.sprites if s.id in self.images]
@@ -145,9 +145,9 @@ class ShotRenderer:
         image = self._posed.get(key)
         if image is None:
             base = self.images[sid]
-            image = base.resize((max(4, int(base.width * height / base.height)), height), Image.BILINEAR)
+            image = base.resize((max(4, int(base.width * height / base.height)), height), Image.Resampling.BILINEAR)
             if key[2]:
-                image = image.rotate(key[2], resample=Image.BILINEAR, expand=True)
+                image = image.rotate(key[2], resample=Image.Resampling.BILINEAR, expand=True)
             if key[3] < 20:
                 image.putalpha(image.getchannel("A").point(lambda a: int(a * key[3] / 20)))
             if len(self._posed) > 2048:
@@ -261,7 +261,9 @@ def _background(
 
 @lru_cache(maxsize=16)
 def font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=max(8, size))
+    face = ImageFont.load_default(size=max(8, size))
+    assert isinstance(face, ImageFont.FreeTypeFont)  # Pillow's own font at a size is a FreeType one
+    return face
 
 
 def _caption_overlay(text: str, size: tuple[int, int]) -> tuple[int, np.ndarray, np.ndarray]:
@@ -275,7 +277,7 @@ def _caption_overlay(text: str, size: tuple[int, int]) -> tuple[int, np.ndarray,
         lines = lines[:2]
         lines[1] = lines[1][: chars_per_line - 1].rstrip() + "…"
     line_height = int(face.size * 1.25)
-    band = line_height * len(lines) + face.size // 2
+    band = int(line_height * len(lines) + face.size // 2)
     draw = ImageDraw.Draw(overlay)
     draw.rectangle((0, height - band, width, height), fill=(0, 0, 0, 150))
     for k, line in enumerate(lines):

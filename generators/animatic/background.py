@@ -7,6 +7,7 @@ a boxing ring from a snowy path from a city at night at a glance.
 from __future__ import annotations
 
 import random
+import typing
 from functools import lru_cache
 
 import numpy as np
@@ -317,8 +318,8 @@ def _harbour(draw: ImageDraw.ImageDraw, width: int, height: int, horizon: int, r
     """Water with boats moored on it, and the stone quay in front."""
     for k in range(14):
         y = horizon + (k + 1) * (height * 0.25) / 15
-        for x in range(int(rng.uniform(-40, 0)), width, 46):
-            draw.arc((x, y - 5, x + 30, y + 5), 200, 340, fill=(200, 225, 245, 150), width=2)
+        for ripple in range(int(rng.uniform(-40, 0)), width, 46):
+            draw.arc((ripple, y - 5, ripple + 30, y + 5), 200, 340, fill=(200, 225, 245, 150), width=2)
     dim = 0.55 if night else 0.0
     for k in range(3):
         x, y = width * (0.18 + 0.3 * k + rng.uniform(-0.05, 0.05)), horizon + height * rng.uniform(0.08, 0.16)
@@ -332,8 +333,8 @@ def _harbour(draw: ImageDraw.ImageDraw, width: int, height: int, horizon: int, r
     quay = _mix((150, 140, 125), (10, 15, 35), dim)
     top = int(height * 0.78)
     draw.rectangle((0, top, width, height), fill=quay)
-    for x in range(0, width, max(8, width // 16)):  # the stones of the quay's edge
-        draw.rectangle((x, top, x + width // 18, top + height * 0.03), fill=_mix(quay, (255, 255, 255), 0.12))
+    for stone in range(0, width, max(8, width // 16)):  # the stones of the quay's edge
+        draw.rectangle((stone, top, stone + width // 18, top + height * 0.03), fill=_mix(quay, (255, 255, 255), 0.12))
     for x in (width * 0.1, width * 0.55, width * 0.9):  # bollards
         draw.rectangle((x - 4, top - height * 0.03, x + 4, top + 2), fill=_mix((60, 60, 66), (10, 15, 35), dim))
 
@@ -361,7 +362,7 @@ def _building(image: Image.Image, noun: str, width: int, height: int, horizon: i
         return
     glyph = glyph_image(char)
     size = int(height * 0.45)
-    glyph = glyph.resize((size, int(size * glyph.height / glyph.width)), Image.LANCZOS)
+    glyph = glyph.resize((size, int(size * glyph.height / glyph.width)), Image.Resampling.LANCZOS)
     if night:
         glyph = Image.fromarray((np.asarray(glyph) * np.array([0.45, 0.45, 0.55, 1.0])).astype(np.uint8))
     glyph = glyph.filter(ImageFilter.GaussianBlur(0.6))
@@ -381,8 +382,11 @@ def _vertical_gradient(size: tuple[int, int], top: tuple, bottom: tuple, horizon
     return Image.fromarray(np.ascontiguousarray(np.repeat(rows[:, None, :], width, axis=1)), "RGB")
 
 
-def _mix(a: tuple, b: tuple, amount: float) -> tuple[int, ...]:
-    return tuple(int(x * (1 - amount) + y * amount) for x, y in zip(a, b, strict=False))
+def _mix(a: tuple[int, ...], b: tuple[int, ...], amount: float) -> tuple[int, int, int]:
+    """Two colours mixed, channel by channel (RGB)."""
+    return typing.cast(
+        tuple[int, int, int], tuple(int(x * (1 - amount) + y * amount) for x, y in zip(a, b, strict=False))
+    )
 
 
 def _disc(x: float, y: float, r: float) -> tuple[float, float, float, float]:

@@ -156,12 +156,12 @@ class GlyphMatcher:
     def __init__(self, threshold: float = MATCH_THRESHOLD, cache_dir: Path | None = None) -> None:
         self.threshold = threshold
         self.cache_dir = cache_dir
-        self._model = None
+        self._model: Any = None
         self._name_vectors: np.ndarray | None = None
         self._matches_file = self._matches_path()
         self._matches: dict[str, str | None] = self._load_matches()
         names, chars = emoji_names()
-        self._exact = {}
+        self._exact: dict[str, str] = {}
         for name, char in zip(names, chars, strict=True):
             self._exact.setdefault(name.lower(), char)
 
@@ -265,8 +265,8 @@ class GlyphMatcher:
             except (OSError, ValueError):
                 self._name_vectors = None  # unreadable or damaged: made again below
             if self._name_vectors is None:
-                self._name_vectors = self._embed(names)
-                _remember(path, lambda tmp: np.save(tmp, self._name_vectors))
+                made = self._name_vectors = self._embed(names)
+                _remember(path, lambda tmp: np.save(tmp, made))
         return self._name_vectors
 
 
@@ -314,4 +314,6 @@ def glyph_image(char: str) -> Image.Image:
     box = canvas.getbbox() or (0, 0, 160, 160)
     glyph = canvas.crop(box)
     scale = GLYPH_PIXELS / max(glyph.size)
-    return glyph.resize((max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))), Image.LANCZOS)
+    return glyph.resize(
+        (max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))), Image.Resampling.LANCZOS
+    )

@@ -252,9 +252,9 @@ def _apply(p: Pose, sprite: Sprite, action: Action, t: float, sprites: dict[str,
         p.angle -= 90 * u
     elif verb == "punch":
         target = sprites.get(action.object or "")
-        toward = 1 if target is None or target.x >= sprite.x else -1
-        p.x += toward * 0.03 * max(0.0, math.sin(2 * math.pi * 2.5 * local))
-        p.angle -= toward * 6 * math.sin(2 * math.pi * 2.5 * local)
+        side = 1.0 if target is None or target.x >= sprite.x else -1.0
+        p.x += side * 0.03 * max(0.0, math.sin(2 * math.pi * 2.5 * local))
+        p.angle -= side * 6 * math.sin(2 * math.pi * 2.5 * local)
     elif verb == "spin":
         p.angle += 360 * 1.5 * u
     elif verb == "grow":

@@ -69,5 +69,5 @@ def _darker(colour: tuple[int, int, int]) -> tuple[int, int, int]:
 
 
 @lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)

@@ -225,7 +225,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         if runtime.accepts(call, "max_sequence_length"):
             kwargs["max_sequence_length"] = 128
         ends = ((first, 0), (last, frames - 1))
-        images = [(im.convert("RGB").resize((width, height), Image.LANCZOS), at) for im, at in ends if im]
+        images = [(im.convert("RGB").resize((width, height), Image.Resampling.LANCZOS), at) for im, at in ends if im]
         if images and runtime.accepts(call, "conditions"):  # LTX: a condition pins any frame
             from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
@@ -334,7 +334,7 @@ def _clip_frames(path: str, times: list[float], size: tuple[int, int]) -> list[I
 def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     from PIL import ImageOps
 
-    return ImageOps.fit(image.convert("RGB"), size, Image.LANCZOS)
+    return ImageOps.fit(image.convert("RGB"), size, Image.Resampling.LANCZOS)
 
 
 def motion_prompt(shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None) -> str:

@@ -85,7 +85,9 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         h, w = first.shape[:2]
         width, height = self.fitted(w, h, self.native().video_multiple)
         count = _valid_frames(pipe, len(times) + 2)
-        ends = [Image.fromarray(f).convert("RGB").resize((width, height), Image.LANCZOS) for f in (first, last)]
+        ends = [
+            Image.fromarray(f).convert("RGB").resize((width, height), Image.Resampling.LANCZOS) for f in (first, last)
+        ]
         kwargs: dict[str, Any] = {
             "prompt": self.prompt,
             "num_inference_steps": self.steps,
@@ -109,7 +111,7 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         video = runtime.run(pipe, f"infill model {self.model}", **kwargs).frames[0]
         frames = [_to_uint8(f) for f in video]
         picked = [frames[min(len(frames) - 1, round(t * (count - 1)))] for t in times]
-        return [np.asarray(Image.fromarray(f).resize((w, h), Image.LANCZOS)) for f in picked]
+        return [np.asarray(Image.fromarray(f).resize((w, h), Image.Resampling.LANCZOS)) for f in picked]
 
 
 def _digest(frame: np.ndarray) -> str:

@@ -199,7 +199,7 @@ def structure_image(structure: Structure, time: float, size: tuple[int, int]) ->
     """The structure map at `time` (a fraction of the shot) as a ControlNet's image at `size`: grey levels
     (depth: near is bright; edges: white lines), smoothly enlarged from the library's small maps."""
     grey = np.frombuffer(structure.map_at(time), np.uint8).reshape(structure.height, structure.width)
-    return Image.fromarray(grey).resize(size, Image.BICUBIC).convert("RGB")
+    return Image.fromarray(grey).resize(size, Image.Resampling.BICUBIC).convert("RGB")
 
 
 def lead(shot: Shot) -> str | None:

@@ -156,7 +156,7 @@ def preset(spec: str) -> Preset:
         if name in found:
             return found[name]
         raise StorytellerError(f"preset file {path} has {', '.join(found) or 'no presets'}: pick one with {path}:NAME")
-    found = presets().get(spec)
-    if found is None:
+    known = presets().get(spec)
+    if known is None:
         raise StorytellerError(f"unknown preset '{spec}' (known: {', '.join(presets())}); see `storyteller presets`")
-    return found
+    return known

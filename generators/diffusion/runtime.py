@@ -235,7 +235,7 @@ def fit(width: int, height: int, area: int, multiple: int) -> tuple[int, int]:
 
 
 # What a pipeline class documents where neither its call nor its model's config says (diffusers' docs)
-DOCUMENTED = {
+DOCUMENTED: dict[str, dict[str, Any]] = {
     "FluxPipeline": {"size": (1024, 1024)},
     "WanPipeline": {"fps": 16},
     "WanImageToVideoPipeline": {"fps": 16},

@@ -9,6 +9,7 @@ appears and used verbatim in every prompt that shows it.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from typing import Any
@@ -117,9 +118,7 @@ class LLMPlanner(Planner):
                     story=chunk,
                 ),
                 ActionPlan,
-                lambda answer, t=chunk_target, ids=listed: (
-                    check_outline(answer, bible, places, t) + check_given(answer, ids)
-                ),
+                functools.partial(_check_outline_given, bible=bible, places=places, target=chunk_target, ids=listed),
             )
             for entry in outline.characters:  # the bible is fixed at first sight
                 bible.setdefault(entry.id, entry)
@@ -137,7 +136,7 @@ class LLMPlanner(Planner):
                     events=prompts.dumps([e.model_dump() for e in events]),
                 ),
                 SceneGraphs,
-                lambda answer, ev=events: check_graphs(answer, ev, bible),
+                functools.partial(check_graphs, events=events, bible=bible),
             )
             by_event = {g.event_id: g for g in graphs.shots}
             imagined = caller.ask(
@@ -150,7 +149,7 @@ class LLMPlanner(Planner):
                     shots=prompts.dumps([{**e.model_dump(), "graph": by_event[e.id].model_dump()} for e in events]),
                 ),
                 Imagination,
-                lambda answer, ev=events: check_imagination(answer, ev),
+                functools.partial(check_imagination, events=events),
             )
             details = {s.event_id: s for s in imagined.shots}
             for event in events:
@@ -208,6 +207,12 @@ def check_outline(
     return errors
 
 
+def _check_outline_given(
+    answer: ActionPlan, bible: dict[str, BibleEntry], places: dict[str, PlaceEntry], target: float, ids: list[str]
+) -> list[str]:
+    return check_outline(answer, bible, places, target) + check_given(answer, ids)
+
+
 def check_given(answer: ActionPlan, ids: list[str]) -> list[str]:
     """A shot list's part: exactly its shots, one event each, by their ids and in their order."""
     got = [e.id for e in answer.events]
@@ -235,9 +240,9 @@ def check_graphs(answer: SceneGraphs, events: list[Event], bible: dict[str, Bibl
                 if end not in known:
                     errors.append(f"{graph.event_id}: relation refers to '{end}', which is not an entity")
         for act in graph.actions:
-            for end in (act.agent, act.object):
-                if end is not None and end not in known:
-                    errors.append(f"{graph.event_id}: action '{act.verb}' refers to '{end}', which is not an entity")
+            for acted in (act.agent, act.object):
+                if acted is not None and acted not in known:
+                    errors.append(f"{graph.event_id}: action '{act.verb}' refers to '{acted}', which is not an entity")
             if not 0 <= act.start <= act.end <= event.duration + 1e-6:
                 errors.append(
                     f"{graph.event_id}: action '{act.verb}' runs {act.start}-{act.end}s; "
@@ -351,12 +356,14 @@ def _pieces(
         title = ""
         if len(cut) > 1 and cut[0].heading is None and _is_title(story[slice(*cut[0].body)]):
             title, cut = story[slice(*cut[0].body)].strip() + "\n\n", cut[1:]  # read with the first chapter
-        pieces = [
+        sectioned: list[tuple[int, str, list[str], int]] = [
             (section.body[0] + start, chunk, [], len(chunk.split()))
             for section in cut
             for start, chunk in chunks(story[slice(*section.body)], limit)
         ]
-        return [(pieces[0][0], title + pieces[0][1], [], pieces[0][3]), *pieces[1:]] if pieces else pieces
+        if not sectioned:
+            return sectioned
+        return [(sectioned[0][0], title + sectioned[0][1], [], sectioned[0][3]), *sectioned[1:]]
     pieces: list[tuple[int, str, list[str], int]] = []
     run: list[int] = []
     for n in range(len(spans) + 1):

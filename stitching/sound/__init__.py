@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,7 +23,7 @@ import numpy as np
 from stitching.sound.espeak import EspeakSpeaker
 from stitching.sound.piper import PiperSpeaker, default_voice
 from storyteller.core import lexicon
-from storyteller.core.backend import Speaker, Speech
+from storyteller.core.backend import Speaker
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import MAX_SHOT_SECONDS, SPEAK, Action, Character, Shot, StoryPlan, Voice, scaled
 from storyteller.core.progress import note
@@ -260,14 +261,21 @@ def _distance(words: str, character: Character, after: bool) -> int:
 # --- timing ----------------------------------------------------------------------------------------
 
 
-def needed_seconds(spoken: list[Speech]) -> float:
+def needed_seconds(spoken: Sequence[Timed]) -> float:
     """How long a shot must last for its lines, one after another with pauses."""
     if not spoken:
         return 0.0
     return LEAD + sum(s.seconds for s in spoken) + PAUSE * (len(spoken) - 1) + TAIL
 
 
-def fitted(plan: StoryPlan, spoken: list[list[Speech]]) -> StoryPlan:
+class Timed(Protocol):
+    """A spoken line as far as timing goes: its length (a Speech, or a line still to be spoken)."""
+
+    @property
+    def seconds(self) -> float: ...
+
+
+def fitted(plan: StoryPlan, spoken: Sequence[Sequence[Timed]]) -> StoryPlan:
     """The plan with every shot lasting at least as long as what is said in it (its planned duration is the
     least it lasts), and as long as the crossfade into the next shot, which the speech must not run into;
     action times scale with the shot."""
@@ -284,7 +292,7 @@ def fitted(plan: StoryPlan, spoken: list[list[Speech]]) -> StoryPlan:
     return plan if shots == plan.shots else plan.model_copy(update={"shots": shots})
 
 
-def with_speaking(plan: StoryPlan, said: list[list[Line]], spoken: list[list[Speech]]) -> StoryPlan:
+def with_speaking(plan: StoryPlan, said: list[list[Line]], spoken: Sequence[Sequence[Timed]]) -> StoryPlan:
     """The plan with each character's quoted lines as timed `speak` actions in its shots' scene graphs
     (Dysen-VDM's timed actions: the animatic draws who speaks, when), in place of the ones a render before
     set, and of the planner's untimed `talk` for whoever now speaks in the shot."""
@@ -305,7 +313,7 @@ def with_speaking(plan: StoryPlan, said: list[list[Line]], spoken: list[list[Spe
     return plan if shots == plan.shots else plan.model_copy(update={"shots": shots})
 
 
-def placements(plan: StoryPlan, spoken: list[list[Speech]]) -> list[list[float]]:
+def placements(plan: StoryPlan, spoken: Sequence[Sequence[Timed]]) -> list[list[float]]:
     """When each line starts, in seconds on the film's timeline."""
     starts = plan.shot_starts()
     placed = []

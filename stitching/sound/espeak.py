@@ -100,7 +100,8 @@ class _Engine:
         return language in self.languages() or language.split("-")[0] in {x.split("-")[0] for x in self.languages()}
 
     def languages(self) -> set[str]:
-        found, voices, index = set(), self.lib.espeak_ListVoices(None), 0
+        found: set[str] = set()
+        voices, index = self.lib.espeak_ListVoices(None), 0
         while voices[index]:
             raw = ctypes.string_at(voices[index].contents.languages, 64)
             found.update(part[1:].decode(errors="ignore") for part in raw.split(b"\0") if len(part) > 1)

@@ -66,7 +66,7 @@ class TransformersSpeaker(_ModelSpeaker):
 
             transformers.logging.set_verbosity_error()
             transformers.logging.disable_progress_bar()
-            return pipeline("text-to-speech", model=self.model, device=self.device)
+            return pipeline("text-to-speech", model=self.model, device=self.device)  # type: ignore[call-overload]
         except (OSError, ValueError) as error:
             raise StorytellerError(f"cannot load the speech model {self.model}: {first_line(error)}") from None
 

@@ -24,6 +24,7 @@ a change of pitch alone moves no word and no lip in the film.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -275,7 +276,7 @@ def _graphs(model: Path) -> tuple[bytes, bytes | None, list[str]]:
         proto = onnx.load(str(model))
     except Exception as error:  # onnx's DecodeError and others: not a model
         raise StorytellerError(f"cannot load the Piper voice {model}: {first_line(error)}") from None
-    graph, nodes, noises = proto.graph, [], []
+    graph, nodes, noises = proto.graph, [], list[str]()
     for node in graph.node:
         if node.op_type != "RandomNormalLike":
             nodes.append(node)
@@ -321,7 +322,7 @@ def voice_digest(model: Path, size: int, mtime: int) -> str:
     digest = hashlib.sha256()
     for path in (model, Path(f"{model}.json")):
         with open(path, "rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+            for block in iter(functools.partial(handle.read, 1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
 
@@ -424,7 +425,7 @@ class PiperSpeaker(Speaker):
 
     def speak(self, text: str, voice: Voice) -> Speech:
         file, model, pieces = self._pieces(text, voice)
-        sounds = []
+        sounds: list[np.ndarray] = []
         for ids, sid, length, seed, k in pieces:
             audio = model.sentence(ids, sid, length, seed)
             frames = _unshifted(model.durations(ids, sid, length, seed), k)

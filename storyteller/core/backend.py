@@ -14,7 +14,7 @@ import inspect
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import numpy as np
 
@@ -99,7 +99,7 @@ class Adopted(Backend):
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.name = str(getattr(inner, "name", "") or type(inner).__name__)  # type: ignore[misc]
+        self.name = str(getattr(inner, "name", "") or type(inner).__name__)
         self.max_workers = int(getattr(inner, "max_workers", UNLIMITED))
         self._takes_progress = _takes(getattr(inner, self.required), "progress")
 
@@ -320,16 +320,16 @@ class AdoptedPlanner(Adopted, Planner):
         return getattr(self.inner, "outcome", None)
 
     @property
-    def stats(self) -> Any:  # type: ignore[override]
+    def stats(self) -> Any:
         return getattr(self.inner, "stats", None)
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
-        return self.call(story, config)
+        return cast("StoryPlan", self.call(story, config))
 
 
 class AdoptedRetriever(Adopted, Retriever):
     def guide(self, shot: Shot, plan: StoryPlan) -> MotionGuide | None:
-        return self.call(shot, plan)
+        return cast("MotionGuide | None", self.call(shot, plan))
 
 
 class AdoptedKeyframes(Adopted, KeyframeGenerator):
@@ -340,7 +340,7 @@ class AdoptedKeyframes(Adopted, KeyframeGenerator):
         self.takes_structure = bool(getattr(inner, "takes_structure", False))
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
-        return self.call(shot, plan, progress=progress)
+        return cast("Image.Image", self.call(shot, plan, progress=progress))
 
 
 def _declared_cost(inner: Any) -> float | None:
@@ -361,7 +361,7 @@ class AdoptedAnimator(Adopted, Animator):
         guide: MotionGuide | None = None,
         progress: Progress | None = None,
     ) -> Iterator[np.ndarray]:
-        return self.call(keyframe, shot, plan, guide, progress=progress)
+        return cast("Iterator[np.ndarray]", self.call(keyframe, shot, plan, guide, progress=progress))
 
 
 class AdoptedInfiller(Adopted, Infiller):
@@ -373,7 +373,7 @@ class AdoptedInfiller(Adopted, Infiller):
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
     ) -> list[np.ndarray]:
-        return self.call(first, last, times, guide)
+        return cast("list[np.ndarray]", self.call(first, last, times, guide))
 
 
 class AdoptedSpeaker(Adopted, Speaker):

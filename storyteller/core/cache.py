@@ -207,7 +207,7 @@ class Cache:
         return removed, freed
 
     def digest(self, stage: str, key: str, suffix: str) -> str:
-        return json.loads(_record_path(self.path(stage, key, suffix)).read_text())["sha256"]
+        return str(json.loads(_record_path(self.path(stage, key, suffix)).read_text())["sha256"])
 
     def facts(self, stage: str, key: str, suffix: str) -> dict[str, Any]:
         """What was sealed with the entry about its content (see `put`); empty if nothing was."""

@@ -21,7 +21,9 @@ FADE_SECONDS = 0.5  # the card rises from black and sinks back into it
 
 @lru_cache(maxsize=8)
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=max(8, size))
+    font = ImageFont.load_default(size=max(8, size))
+    assert isinstance(font, ImageFont.FreeTypeFont)  # Pillow's own font at a size is a FreeType one
+    return font
 
 
 def title_card(text: str, width: int, height: int) -> Image.Image:

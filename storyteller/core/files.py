@@ -28,8 +28,10 @@ def code_digest(package: str) -> str:
     digest = hashlib.sha256()
     for name in sorted({package, "storyteller.core"}):
         spec = importlib.util.find_spec(name)
-        root = Path(spec.origin).parent if spec is not None and spec.origin else None
-        for path in sorted(root.rglob("*.py")) if root is not None else ():
+        if spec is None or not spec.origin:
+            continue
+        root = Path(spec.origin).parent
+        for path in sorted(root.rglob("*.py")):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

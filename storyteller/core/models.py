@@ -11,7 +11,7 @@ import base64
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -370,8 +370,9 @@ class StoryPlan(_Model):
     def location(self, lid: str | None) -> Location | None:
         return next((loc for loc in self.locations if loc.id == lid), None)
 
-    def shot_context(self, shot: Shot) -> dict:
+    def shot_context(self, shot: Shot) -> dict[str, Any]:
         """Everything outside the shot itself that changes how it renders; part of its cache key."""
+        where = self.location(shot.location)
         return {
             "style": self.style,
             "seed": self.seed,
@@ -380,7 +381,7 @@ class StoryPlan(_Model):
             # (a voice changes what is heard, not what is seen: not part of any picture's key)
             # (nor is `remembered`: a note of what the render did, keyed by the shot it came from)
             "characters": [self.character(c).model_dump(exclude={"voice", "remembered"}) for c in shot.characters],
-            "location": (loc.model_dump() if (loc := self.location(shot.location)) else None),
+            "location": where.model_dump() if where is not None else None,
         }
 
 
@@ -426,7 +427,7 @@ class PlanConfig(_Model):
     minutes: float | None = Field(default=None, gt=0, le=600, description="Target length; None: from the text.")
     cache_dir: Path | None = Field(default=None, description="Where a planner may cache its work (model calls).")
 
-    def picture(self) -> dict:
+    def picture(self) -> dict[str, Any]:
         """The fields a StoryPlan takes over as they are: `StoryPlan(..., **config.picture())`."""
         return {"seed": self.seed, "fps": self.fps, "width": self.width, "height": self.height}
 

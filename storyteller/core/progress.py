@@ -8,16 +8,20 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, Protocol
+from contextlib import AbstractContextManager, contextmanager
+from typing import IO, Any, Protocol
 
 Advance = Callable[[int], None]
 
 
-class Reporter(Protocol):
-    def stage(self, name: str, total: int) -> Iterator[Advance]: ...
+def still(n: int = 1) -> None:
+    """An advance that shows nothing."""
 
-    def task(self, name: str, total: int) -> Iterator[Advance]: ...
+
+class Reporter(Protocol):
+    def stage(self, name: str, total: int) -> AbstractContextManager[Advance]: ...
+
+    def task(self, name: str, total: int) -> AbstractContextManager[Advance]: ...
 
     def log(self, message: str) -> None: ...
 
@@ -25,11 +29,11 @@ class Reporter(Protocol):
 class QuietReporter:
     @contextmanager
     def stage(self, name: str, total: int) -> Iterator[Advance]:
-        yield lambda n=1: None
+        yield still
 
     @contextmanager
     def task(self, name: str, total: int) -> Iterator[Advance]:
-        yield lambda n=1: None
+        yield still
 
     def log(self, message: str) -> None:
         pass
@@ -38,19 +42,19 @@ class QuietReporter:
 class PlainReporter:
     """One line per finished stage and task: readable in CI logs and pipes."""
 
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stdout
 
     @contextmanager
     def stage(self, name: str, total: int) -> Iterator[Advance]:
         start = time.perf_counter()
-        yield lambda n=1: None
+        yield still
         self.log(f"{name}: done ({total} items, {time.perf_counter() - start:.1f}s)")
 
     @contextmanager
     def task(self, name: str, total: int) -> Iterator[Advance]:
         start = time.perf_counter()
-        yield lambda n=1: None
+        yield still
         self.log(f"  {name} ({time.perf_counter() - start:.2f}s)")
 
     def log(self, message: str) -> None:
@@ -60,7 +64,7 @@ class PlainReporter:
 class RichReporter:
     """A bar per stage and per running shot, with elapsed time and ETA."""
 
-    def __init__(self, console=None) -> None:
+    def __init__(self, console: Any = None) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -90,14 +94,20 @@ class RichReporter:
     @contextmanager
     def stage(self, name: str, total: int) -> Iterator[Advance]:
         task = self.progress.add_task(f"[bold]{name}", total=total)
-        yield lambda n=1: self.progress.advance(task, n)
+        yield self._advancing(task)
         self.progress.update(task, completed=total)
 
     @contextmanager
     def task(self, name: str, total: int) -> Iterator[Advance]:
         task = self.progress.add_task(f"  {name}", total=total)
-        yield lambda n=1: self.progress.advance(task, n)
+        yield self._advancing(task)
         self.progress.remove_task(task)
+
+    def _advancing(self, task: Any) -> Advance:
+        def advance(n: int = 1) -> None:
+            self.progress.advance(task, n)
+
+        return advance
 
     def log(self, message: str) -> None:
         self.progress.console.log(message)
@@ -125,7 +135,7 @@ class EventReporter:
     @contextmanager
     def _counted(self, kind: str, name: str, total: int) -> Iterator[Advance]:
         inner = (self.also.stage if kind == "stage" else self.also.task)(name, total) if self.also else None
-        shown = inner.__enter__() if inner is not None else (lambda n=1: None)
+        shown = inner.__enter__() if inner is not None else still
         done, published = 0, 0.0
 
         def advance(n: int = 1) -> None:

@@ -175,10 +175,11 @@ def concat_videos(
             for part in parts:
                 with av.open(str(part)) as source:
                     video = source.streams.video[0]
+                    assert video.time_base is not None  # a demuxed stream has one
                     ticks = Fraction(1, fps) / video.time_base  # one frame, in the part's time base
                     offset = round(count * ticks)
                     for packet in source.demux(video):
-                        if packet.dts is None:  # the demuxer's end-of-stream marker
+                        if packet.dts is None or packet.pts is None:  # the demuxer's end-of-stream marker
                             continue
                         packet.pts += offset
                         packet.dts += offset
@@ -186,11 +187,11 @@ def concat_videos(
                         container.mux(packet)
                     count += video.frames
             if sound_source is not None and sound is not None:
-                for packet in sound_source.demux(sound_source.streams.audio[0]):
-                    if packet.dts is None:
+                for heard in sound_source.demux(sound_source.streams.audio[0]):
+                    if heard.dts is None:
                         continue
-                    packet.stream = sound
-                    container.mux(packet)
+                    heard.stream = sound
+                    container.mux(heard)
         os.replace(tmp, path)
     except (OSError, av.error.FFmpegError) as error:
         raise StorytellerError(f"cannot join the film's segments into {path}: {error}") from None
@@ -239,7 +240,7 @@ def prefetch(frames: Iterable[np.ndarray], depth: int = 4) -> Iterator[np.ndarra
     import queue
     import threading
 
-    slots: queue.Queue = queue.Queue(maxsize=depth)
+    slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
 

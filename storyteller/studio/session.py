@@ -20,7 +20,16 @@ from pydantic import ValidationError
 
 from storyteller.core.cache import atomic_write_text
 from storyteller.core.errors import StorytellerError
-from storyteller.core.models import Action, Shot, StoryPlan, Transition, read_plan, scaled, validation_message
+from storyteller.core.models import (
+    Action,
+    SceneGraph,
+    Shot,
+    StoryPlan,
+    Transition,
+    read_plan,
+    scaled,
+    validation_message,
+)
 from storyteller.core.outputs import published_film
 from storyteller.core.progress import EventReporter, Reporter
 from storyteller.pipeline import RunResult, Storyteller
@@ -206,7 +215,7 @@ class Studio:
             prompt=source.prompt,
             characters=list(source.characters),
             location=source.location,
-            graph=_cast(plan, source.characters, {"time_of_day": source.graph.time_of_day}),
+            graph=SceneGraph(**_cast(plan, source.characters, {"time_of_day": source.graph.time_of_day})),
         )
         shots = list(plan.shots)
         shots.insert(after + 1, new)

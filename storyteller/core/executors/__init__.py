@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from storyteller.core.backend import Resources
+from storyteller.core.backend import Resources as Resources  # re-exported for the executors
 from storyteller.core.errors import StorytellerError
 from storyteller.core.progress import StepBar
 from storyteller.core.registry import Registry
@@ -34,7 +34,7 @@ class Call:
     """One task: `worker.<method>(*args)`; `name` labels its progress bar, `total` its frames (0: no bar)."""
 
     method: str
-    args: tuple
+    args: tuple[Any, ...]
     name: str = ""
     total: int = 0
 
@@ -122,7 +122,7 @@ class Relay:
             if call.name in self.steps:
                 self.steps.pop(call.name).__exit__(None, None, None)
 
-    def __call__(self, message: tuple) -> None:
+    def __call__(self, message: tuple[Any, ...]) -> None:
         kind, name, *values = message
         with self.lock:
             if name in self.done:
@@ -145,7 +145,7 @@ class Relay:
                 self.steps.pop(name).__exit__(None, None, None)
 
 
-def perform(worker: Any, call: Call, send: Callable[[tuple], None]) -> Any:
+def perform(worker: Any, call: Call, send: Callable[[tuple[Any, ...]], None]) -> Any:
     """Run one call on a worker, its progress sent as messages (see Relay)."""
     name = call.name
     return getattr(worker, call.method)(
@@ -165,7 +165,7 @@ def windowed(
     """
     from collections import deque
 
-    pending: deque = deque()
+    pending: deque[Any] = deque()
     calls = iter(calls)
     for call in calls:
         pending.append((call, submit(call)))

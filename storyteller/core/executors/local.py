@@ -10,7 +10,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from multiprocessing.context import SpawnContext, SpawnProcess
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from storyteller.core.errors import StorytellerError
 from storyteller.core.executors import DEFAULT_WORKERS, Call, Relay, Resources, check_workers, perform, windowed
@@ -46,8 +46,8 @@ class LocalExecutor:
     def pool(self, worker: Any, resources: Resources, tasks: int, limit: int, reporter: Any) -> Iterator[Any]:
         size = min(self.workers, limit, tasks)
         if size <= 1:  # one process would only add its start-up: run here
-            with SerialExecutor().pool(worker, resources, tasks, limit, reporter) as pool:
-                yield pool
+            with SerialExecutor().pool(worker, resources, tasks, limit, reporter) as serial:
+                yield serial
             return
         import threading
         from concurrent.futures import ProcessPoolExecutor
@@ -144,10 +144,10 @@ def apart(function: Callable[..., T], *args: Any) -> T:
             process.join()
     if not succeeded:
         raise value
-    return value
+    return cast(T, value)
 
 
-def _apart(send: Any, function: Callable[..., Any], args: tuple) -> None:
+def _apart(send: Any, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     die_with_parent()

@@ -49,7 +49,7 @@ class RayExecutor:
             raise StorytellerError(f"cannot start Ray ({where}): {first_line(error)}") from None
         return ray, True
 
-    def _init(self, ray: Any, quiet: dict) -> None:
+    def _init(self, ray: Any, quiet: dict[str, Any]) -> None:
         if self.address is None:
             ray.init(num_cpus=self.workers, include_dashboard=False, **quiet)
         else:
@@ -58,7 +58,7 @@ class RayExecutor:
     @contextmanager
     def pool(self, worker: Any, resources: Resources, tasks: int, limit: int, reporter: Any) -> Iterator[RayPool]:
         ray, started = self._connect()
-        actors: list = []
+        actors: list[Any] = []
         stop = threading.Event()
         try:
             from ray.util.queue import Queue
@@ -88,7 +88,7 @@ class RayExecutor:
 
 
 class RayPool:
-    def __init__(self, ray: Any, actors: list, relay: Relay, window: int) -> None:
+    def __init__(self, ray: Any, actors: list[Any], relay: Relay, window: int) -> None:
         from ray.util import ActorPool
 
         self.ray, self.relay, self.window = ray, relay, window
@@ -139,7 +139,7 @@ class RemoteWorker:
         finally:
             self._flush()
 
-    def _send(self, message: tuple) -> None:
+    def _send(self, message: tuple[Any, ...]) -> None:
         if message[0] == "frames":
             self.frames[message[1]] = self.frames.get(message[1], 0) + message[2]
             if time.monotonic() - self.sent < FLUSH_SECONDS:
