@@ -8,7 +8,12 @@ from typing import Any
 from planners.reading import naming, nouns, state, tokens
 from storyteller.core import lexicon as lx
 
-INEXACT = 3.0  # what an unknown gender costs a pronoun's candidate, against one known to fit (2.0 a sentence)
+# What a pronoun's candidate antecedent costs (the cheapest is taken; ties go to the later mention), on top of
+# its grammatical salience (tokens.cost):
+SENTENCE_COST = 2.0  # each sentence back
+PARAGRAPH_COST = 3.0  # met in another paragraph
+INEXACT = 3.0  # its gender unknown, against one known to fit
+BEYOND_REACH = 99.0  # a candidate costing more is never taken
 
 
 def resolve_pronoun(
@@ -75,13 +80,14 @@ def resolve_pronoun(
     if token.dep_ in ("dobj", "pobj") and tokens.social(token):
         living = [s for s in candidates if s.character]  # "a lizard watches it": the robot, not its battery
         candidates = living or candidates
-    best, best_cost = None, 99.0
+    best, best_cost = None, BEYOND_REACH
     for candidate in candidates:
         fits, exact = state.fits_gender(candidate, gender, reader)
         if not fits:
             continue
-        cost = 2.0 * (reader.number - candidate.sentence) + candidate.cost + (0.0 if exact else INEXACT)
-        cost += 3.0 if reader.paragraph_of.get(candidate.sentence, reader.paragraph) != reader.paragraph else 0.0
+        cost = SENTENCE_COST * (reader.number - candidate.sentence) + candidate.cost + (0.0 if exact else INEXACT)
+        elsewhere = reader.paragraph_of.get(candidate.sentence, reader.paragraph) != reader.paragraph
+        cost += PARAGRAPH_COST if elsewhere else 0.0
         if cost <= best_cost:  # ties go to the later mention
             best, best_cost = candidate, cost
     if best is None:

@@ -50,7 +50,7 @@ def dialogue(
         others = [s for s in others if not reader.cast[s.id].group] or others
         if others:
             latest = others[0].sentence
-            group = list(dict.fromkeys(s.id for s in others if s.sentence == latest and s.cost < 1.5))
+            group = list(dict.fromkeys(s.id for s in others if s.sentence == latest and s.cost < tokens.QUOTED_COST))
             return speaker, group or [others[0].id]
     for token in doc:  # "I" and "you" inside the quote
         if quoted[token.i] and token.lower_ in lx.PERSONAL:
@@ -65,7 +65,7 @@ def read_presence(s: state.Scratch, reader: state.Reader, out: state.SentenceRea
     """The sentence's cast: everyone mentioned and shown, its speaker and whom they speak to."""
     doc, quoted, chains, mentions, called = s.doc, s.quoted, s.chains, s.mentions, s.called
     for mention in mentions.values():
-        cost = tokens.cost(mention.head) + (1.5 if quoted[mention.head.i] else 0.0)  # only talked about in a quote
+        cost = tokens.cost(mention.head) + (tokens.QUOTED_COST if quoted[mention.head.i] else 0.0)
         reader.seen(mention.ids, cost, mention.character, tokens.plural(mention.head))
         for tid in mention.ids:  # a thing "it" points back to is in the picture again
             thing = reader.things.get(tid)

@@ -200,12 +200,18 @@ def plural(token: Any) -> bool:
     return token.tag_ in ("NNS", "NNPS") and token.lower_ not in lx.PLURAL_KEEP
 
 
+# How far a mention stands from the centre of its sentence, for what a pronoun later points back to
+SUBJECT_COST, OBJECT_COST, OTHER_COST = 0.0, 0.6, 1.0
+QUOTED_COST = 1.5  # a mention only talked about inside a quotation, on top of its role's
+
+
 def cost(token: Any) -> float:
+    """A mention's grammatical salience: a subject is the likeliest antecedent, then an object."""
     if token.dep_ in ("nsubj", "nsubjpass"):
-        return 0.0
+        return SUBJECT_COST
     if token.dep_ in ("dobj", "dative", "appos", "attr"):
-        return 0.6
-    return 1.0
+        return OBJECT_COST
+    return OTHER_COST
 
 
 def clause_subject(token: Any) -> Any | None:
