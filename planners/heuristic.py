@@ -21,6 +21,7 @@ from planners.shot_lists import ShotList
 from storyteller.core import lexicon as lx
 from storyteller.core.backend import Planner
 from storyteller.core.errors import StorytellerError
+from storyteller.core.language import detect_language
 from storyteller.core.models import (
     Action,
     CameraMove,
@@ -155,7 +156,7 @@ class HeuristicPlanner(Planner):
             title=title or config.title,
             style=style,
             shots_by="list" if given else "paragraph" if by_paragraph else "sentence",
-            language=lx.detect_language(story),
+            language=detect_language(story),
             characters=characters,
             locations=list(locations.values()),
             scenes=chapters.scenes,

@@ -23,7 +23,7 @@ from planners.llm.schemas import ActionPlan, BibleEntry, Event, Imagination, Pla
 from planners.shot_lists import ShotList
 from storyteller.core.backend import Planner
 from storyteller.core.errors import StorytellerError, first_line
-from storyteller.core.lexicon import detect_language
+from storyteller.core.language import detect_language
 from storyteller.core.models import (
     Action,
     Character,
