@@ -196,8 +196,7 @@ class Worker:
     ) -> np.ndarray:
         """One infill segment: the frames at `times` (0..1) between two known frames."""
         self._enter("segment")
-        if self.infill is None:
-            raise StorytellerError("an infill segment was asked of a worker with no infill backend")
+        assert self.infill is not None, "an infill segment asked of a worker with no infill backend"
         return np.stack(self.infill.fill(first, last, times))
 
     def _anchor_frames(
