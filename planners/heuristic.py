@@ -1,6 +1,6 @@
 """The default planner: spaCy's parse and rules on top of it, no network, deterministic.
 
-Two passes over the story. The first (planners/reading.py) reads every sentence: the cast (one id per
+Two passes over the story. The first (planners/reading/) reads every sentence: the cast (one id per
 character, names, aliases and pronouns resolved to it, one appearance gathered from the whole story),
 who is in the sentence, what they do and where. The second groups sentences into shots and writes each
 shot's scene graph: entities, relations, timed actions, location, time of day, weather and camera.

@@ -1,6 +1,6 @@
 """Word lists for the heuristic planner: what counts as a character, a place, a verb of motion.
 
-spaCy's parser (planners/reading.py) says how the words of a sentence relate; these lists say what the
+spaCy's parser (planners/reading/) says how the words of a sentence relate; these lists say what the
 words mean for a film: which nouns are alive, which are places or clothes, which verbs the animatic can
 move, which roles name one person ("the detective" after "Inspector Okafor"). A user can read exactly
 why a word became a sprite.
@@ -277,7 +277,7 @@ def singular(word: str) -> str:
 
 
 # fmt: off
-# --- story reading (planners/reading.py) ---------------------------------------------------------
+# --- story reading (planners/reading/) ------------------------------------------------------------
 # Personal pronouns: (person, gender/number): "m", "f", "n" (it), "p" (plural), "?" (I, you).
 PERSONAL = {
     "he": (3, "m"), "him": (3, "m"), "his": (3, "m"), "himself": (3, "m"),
