@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import errno
 import functools
 import json
@@ -66,7 +67,7 @@ from storyteller.render_plan import (
     remembered_by,
     shot_inputs,
 )
-from storyteller.voicing import Voicing
+from storyteller.voicing import Voiced, Voicing
 from storyteller.work import Worker
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
@@ -287,22 +288,14 @@ class Storyteller:
     ) -> tuple[RunResult, RenderPlan]:
         seconds: dict[str, float] = {}
         rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
-
+        clock = time.perf_counter()
         # 1. Retrieve each shot's motion guide
-        clock = time.perf_counter()
-        guides = self._retrieve(cache, plan)
-        if any(guides.get(s.id) != s.guide for s in plan.shots):
-            plan = plan.model_copy(
-                update={"shots": [s.model_copy(update={"guide": guides.get(s.id)}) for s in plan.shots]}
-            )
-        seconds["retrieve"] = time.perf_counter() - clock
+        plan, guides = self._guided(cache, plan)
+        seconds["retrieve"], clock = time.perf_counter() - clock, time.perf_counter()
         # 2. Speak every line: a shot lasts at least as long as what is said in it, so this comes first
-        clock = time.perf_counter()
         voiced = self.voicing.speak(cache, plan) if self.voicing is not None else None
-        if voiced is not None:
-            plan = voiced.plan
+        plan = self._remembering(voiced.plan if voiced is not None else plan)
         seconds["speech"] = time.perf_counter() - clock
-        plan = self._remembering(plan)
         # the run directory keeps the plan it shows (wherever it came from), written once, as it will be
         # rendered: its guides recorded, so a user can pin or swap them, its durations fitted to the speech,
         # the pictures its characters are remembered by named
@@ -310,8 +303,33 @@ class Storyteller:
         # 3. Key the whole render once: what is cached, what must be made
         score = self.voicing.score(voiced) if self.voicing is not None and voiced is not None else None
         work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look, score)
+        # 4. Keyframes, clips and the film (the soundtrack made beside them)
+        film, keyframes, sheets = self._drawn(cache, work, voiced, rendered, seconds)
+        # 5. Publish the film, subtitles, contact sheet and keyframes into the run directory
+        clock = time.perf_counter()
+        result = self._published(work, run_dir, output, film, keyframes, sheets, voiced)
+        seconds["publish"] = time.perf_counter() - clock
+        content = cache.facts("film", work.film_key, ".mp4")
+        result = dataclasses.replace(
+            result, seconds=seconds, cache_hits=dict(cache.stats.hits), rendered=rendered, content=content
+        )
+        return result, work
 
-        # Only work that is not in the cache is scheduled; the workers start only if there is some
+    def _guided(self, cache: Cache, plan: StoryPlan) -> tuple[StoryPlan, dict[str, MotionGuide | None]]:
+        """The plan with each shot's motion guide, and the guides."""
+        guides = self._retrieve(cache, plan)
+        if any(guides.get(s.id) != s.guide for s in plan.shots):
+            plan = plan.model_copy(
+                update={"shots": [s.model_copy(update={"guide": guides.get(s.id)}) for s in plan.shots]}
+            )
+        return plan, guides
+
+    def _drawn(
+        self, cache: Cache, work: RenderPlan, voiced: Voiced | None, rendered: dict[str, int], seconds: dict[str, float]
+    ) -> tuple[Path, list[Path], Future[tuple[Path, list[tuple[str, Path]]]]]:
+        """The film, the keyframes and the contact sheets (drawn meanwhile): only what the cache lacks is made,
+        by workers started only if there is some; the soundtrack is spoken and mixed beside the drawing."""
+        plan, drawing = work.plan, self._drawing()
         cache.hold(work.entries(cache))
         if work.missing_keyframes or work.missing_segments:
             for backend in {id(b): b for b in (self.keyframer, self.animator)}.values():
@@ -324,31 +342,39 @@ class Storyteller:
             # encoder let go of the interpreter), while the workers start and draw
             if self.voicing is not None and voiced is not None and not work.film_cached:
                 soundtrack = _beside(self.voicing.soundtrack, cache, work, voiced.later, stop)
-            # 4. Keyframes
             clock = time.perf_counter()
-            keyframes = self._drawing().keyframes(cache, work, workers, rendered)
+            keyframes = drawing.keyframes(cache, work, workers, rendered)
             self._note_unremembered(plan)
-            drawn = _beside(self._drawing().sheet, cache, work, keyframes)  # needs only the keyframes: drawn meanwhile
-            seconds["keyframes"] = time.perf_counter() - clock
-
-            # 5. Clips, joined into the film as they come; the soundtrack mixed and laid under it
-            clock = time.perf_counter()
+            sheets = _beside(drawing.sheet, cache, work, keyframes)  # needs only the keyframes: drawn meanwhile
+            seconds["keyframes"], clock = time.perf_counter() - clock, time.perf_counter()
             film = cache.get_with_facts("film", work.film_key, ".mp4")
             if film is None:
                 if self.voicing is not None and voiced is not None and soundtrack is None:  # counted cached, but is not
                     soundtrack = _beside(self.voicing.soundtrack, cache, work, voiced.later, stop)
-                film = self._drawing().film(cache, work, keyframes, workers, rendered, soundtrack)
+                film = drawing.film(cache, work, keyframes, workers, rendered, soundtrack)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
+        return film, keyframes, sheets
 
-        # 5. Publish the film, subtitles, contact sheet and keyframes into the run directory
-        clock = time.perf_counter()
+    def _published(
+        self,
+        work: RenderPlan,
+        run_dir: Path,
+        output: Path | None,
+        film: Path,
+        keyframes: list[Path],
+        sheets: Future[tuple[Path, list[tuple[str, Path]]]],
+        voiced: Voiced | None,
+    ) -> RunResult:
+        """The film, its subtitles, the contact sheets, the keyframes and the remembered characters' pictures
+        copied into the run directory; what the run made, to be completed with its figures."""
+        plan = work.plan
         video = Path(output) if output else run_dir / f"{run_dir.name}.mp4"
         publish(film, video)
         subtitles = video.with_suffix(".srt") if output else run_dir / "story.srt"
         sheet = run_dir / "contact_sheet.png"
         write_srt(plan, subtitles, voiced.cues() if voiced is not None and voiced.any_speech else None)
-        whole, chapters = drawn.result()
+        whole, chapters = sheets.result()
         publish(whole, sheet)
         for scene, chapter_sheet in chapters:
             publish(chapter_sheet, run_dir / "contact_sheets" / f"{scene}.png")
@@ -358,8 +384,7 @@ class Storyteller:
             shown.append(run_dir / "keyframes" / f"{shot.id}.png")
         for cid, first in work.remembered.items():  # what each remembered character looks like
             publish(keyframes[first], run_dir / "references" / f"{cid}.png")
-        seconds["publish"] = time.perf_counter() - clock
-        result = RunResult(
+        return RunResult(
             plan=plan,
             run_dir=run_dir,
             plan_path=run_dir / "plan.json",
@@ -367,14 +392,9 @@ class Storyteller:
             subtitles=subtitles,
             contact_sheet=sheet,
             keyframes=shown,
-            seconds=seconds,
-            cache_hits=dict(cache.stats.hits),
-            rendered=rendered,
             fill=work.summary()["fill"],
             models=self._runs_at(work),
-            content=cache.facts("film", work.film_key, ".mp4"),
         )
-        return result, work
 
     def shot_media(self, plan: StoryPlan, run_dir: Path) -> list[Path]:
         """Each shot's own clip as H.264 in `run_dir/shots/<shot id>.mp4`, whole (with the frames a
