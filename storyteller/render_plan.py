@@ -11,7 +11,7 @@ what the driver learns while rendering (the files it finds or makes) stays in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -111,94 +111,14 @@ class RenderPlan:
         segments_as_tasks = stride > 1 and infill is not None and not infill.cheap
         # (deflicker looks back along the clip: a tail drawn again on its own would not match the kept clip's)
         direct = not animator.keeps_clips and stride == 1 and not look.deflicker
-        shots: list[ShotWork] = []
-        first_of_place: dict[tuple, int] = {}  # (location, time of day, weather) -> its first shot
-        remembered = remembered_by(plan, look, keyframer)
-        for index, shot in enumerate(plan.shots):
-            if shot.card is not None:  # drawn the same under every backend: keyed by what it shows
-                shots.append(_card_work(index, shot, plan, cache))
-                continue
-            inputs = shot_inputs(shot, plan)
-            guide = guides.get(shot.id)
-            if keyframer.takes_structure:  # the retrieved clip's structure steers the keyframe
-                inputs["structure"] = guide.structure.model_dump(mode="json") if guide and guide.structure else None
-            memory = {cid: remembered[cid] for cid in shot.characters if remembered.get(cid, index) < index}
-            if memory:  # held to earlier keyframes: keyed by theirs (drawn before this one is)
-                inputs["memory"] = {cid: shots[source].keyframe_key for cid, source in memory.items()}
-            continues_from = index - 1 if shot.continues and animator.continues_from_last_frame and index else None
-            if continues_from is not None:  # its first frame is where the last clip ended: keyed by that clip
-                memory = {}
-                keyframe_key = cache.key("keyframe", "last_frame", {}, {"clip": shots[continues_from].clip.key})
-            else:
-                keyframe_key = cache.key("keyframe", keyframer.name, keyframer.config(), inputs)
-            clip_inputs: dict[str, Any] = {
-                **inputs,
-                "keyframe": keyframe_key,
-                "guide": guide.model_dump(mode="json") if guide is not None else None,
-            }
-            colour_source = None
-            if look.colour_match and shot.location is not None:
-                place = (shot.location, shot.graph.time_of_day, shot.graph.weather)
-                source = first_of_place.setdefault(place, index)
-                # a shot drawn exactly like the place's first keeps its own colours: they are the same
-                if source != index and shots[source].keyframe_key != keyframe_key:
-                    colour_source = source
-                clip_inputs["colour_reference"] = (
-                    shots[colour_source].keyframe_key if colour_source is not None else None
-                )
-            if look.deflicker:
-                clip_inputs["deflicker"] = True
-            if stride > 1:
-                clip_inputs["fill"] = {**fill.config(), "stride": stride}  # type: ignore[union-attr]
-            clip_key = cache.key("clip", animator.name, animator.config(), clip_inputs)
-            anchors_key = None
-            if segments_as_tasks:
-                anchors_key = cache.key(
-                    "anchors", animator.name, animator.config(), {"clip": clip_key, "stride": stride}
-                )
-            job = ClipJob(
-                index=index, shot=shot, guide=guide, key=clip_key, stride=stride, depth=depth, deflicker=look.deflicker
-            )
-            shots.append(
-                ShotWork(
-                    index=index,
-                    shot=shot,
-                    frames=plan.shot_frames(shot),
-                    keyframe_key=keyframe_key,
-                    clip=job,
-                    colour_source=colour_source,
-                    memory=memory,
-                    continues_from=continues_from,
-                    anchors_key=anchors_key,
-                    segment_key="",  # keyed below, once every clip is
-                    segment_cached=False,
-                    clip_needed=True,
-                    keyframe_cached=cache.has("keyframe", keyframe_key, ".png"),
-                    clip_cached=cache.has("clip", clip_key, ".mkv"),
-                )
-            )
-        # Clips are content-addressed by what makes them, so their keys (not their bytes) key the segments:
-        # a segment can be encoded while later shots are still being drawn.
-        segment_keys = [
-            cache.key(FILM_SEGMENT, "x264", ENCODERS[look.quality], _segment_inputs(plan, shots, i))
-            for i in range(len(shots))
-        ]
-        segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
-        soundtrack_key, stretch_keys = None, tuple[str, ...]()
-        if score is not None:
-            soundtrack_key = cache.key("soundtrack", "mix", {}, score.described())
-            stretch_keys = tuple(cache.key(SOUND_STRETCH, "mix", {}, score.near(*s)) for s in score.stretches())
-        joined = {"segments": segment_keys, "fps": plan.fps, "audio": soundtrack_key}
-        if plan.scenes:  # a film without scenes keeps the key it always had
-            joined["chapters"] = plan.chapter_marks()
-        film_key = cache.key("film", "concat", {}, joined)
-        film_cached = cache.has("film", film_key, ".mp4")
-        missing = set() if film_cached else {i for i, cached in enumerate(segment_cached) if not cached}
-        needed = set() if direct else clips_needed(plan, missing)
-        for i, work in enumerate(shots):
-            shots[i] = replace(
-                work, segment_key=segment_keys[i], segment_cached=segment_cached[i], clip_needed=i in needed
-            )
+        keyer = _Keyer(plan, cache, guides, keyframer, animator, look, stride, depth, segments_as_tasks)
+        keyer.remembered = remembered = remembered_by(plan, look, keyframer)
+        keyer.fill = fill
+        for index, shot in enumerate(plan.shots):  # a title card is drawn the same under every backend
+            keyer.shots.append(_card_work(index, shot, plan, cache) if shot.card is not None else keyer.work(index))
+        shots = keyer.shots
+        shots, film_key, film_cached = _keyed_film(plan, shots, cache, look, score, direct)
+        soundtrack_key, stretch_keys = _sound_keys(cache, score)
         sheet_inputs = {"plan": plan.model_dump(mode="json"), "keyframes": [w.keyframe_key for w in shots]}
         return cls(
             plan=plan,
@@ -390,3 +310,125 @@ def _digest_of(path: Path) -> str:
 @lru_cache(maxsize=256)
 def _digest_cached(path: str, mtime_ns: int, size: int) -> str:
     return file_digest(Path(path))
+
+
+def _keyed_film(
+    plan: StoryPlan, shots: list[ShotWork], cache: Cache, look: Look, score: Score | None, direct: bool
+) -> tuple[list[ShotWork], str, bool]:
+    """Every shot with its film segment keyed, and the film's key and whether it is cached. Clips are
+    content-addressed by what makes them, so their keys (not their bytes) key the segments: a segment can be
+    encoded while later shots are still being drawn."""
+    segment_keys = [
+        cache.key(FILM_SEGMENT, "x264", ENCODERS[look.quality], _segment_inputs(plan, shots, i))
+        for i in range(len(shots))
+    ]
+    segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
+    joined = {"segments": segment_keys, "fps": plan.fps, "audio": _sound_keys(cache, score)[0]}
+    if plan.scenes:  # a film without scenes keeps the key it always had
+        joined["chapters"] = plan.chapter_marks()
+    film_key = cache.key("film", "concat", {}, joined)
+    film_cached = cache.has("film", film_key, ".mp4")
+    missing = set() if film_cached else {i for i, cached in enumerate(segment_cached) if not cached}
+    needed = set() if direct else clips_needed(plan, missing)
+    keyed = [
+        replace(work, segment_key=segment_keys[i], segment_cached=segment_cached[i], clip_needed=i in needed)
+        for i, work in enumerate(shots)
+    ]
+    return keyed, film_key, film_cached
+
+
+def _sound_keys(cache: Cache, score: Score | None) -> tuple[str | None, tuple[str, ...]]:
+    """The soundtrack's key and each stretch of the mix's (none for a silent film)."""
+    if score is None:
+        return None, ()
+    soundtrack_key = cache.key("soundtrack", "mix", {}, score.described())
+    return soundtrack_key, tuple(cache.key(SOUND_STRETCH, "mix", {}, score.near(*s)) for s in score.stretches())
+
+
+@dataclass
+class _Keyer:
+    """Keys each shot's keyframe, clip and anchors in turn (a shot held to an earlier one's keyframe, or
+    coloured like its place's first, is keyed by that one's key): RenderPlan.build's loop."""
+
+    plan: StoryPlan
+    cache: Cache
+    guides: dict[str, MotionGuide | None]
+    keyframer: KeyframeGenerator
+    animator: Animator
+    look: Look
+    stride: int
+    depth: int
+    segments_as_tasks: bool
+    fill: FillSettings | None = None
+    remembered: dict[str, int] = field(default_factory=dict)
+    shots: list[ShotWork] = field(default_factory=list)
+    first_of_place: dict[tuple[Any, ...], int] = field(default_factory=dict)  # (place, time, weather) -> shot
+
+    def work(self, index: int) -> ShotWork:
+        """The shot's keys, and what the cache already holds of it."""
+        shot, cache, animator = self.plan.shots[index], self.cache, self.animator
+        inputs = shot_inputs(shot, self.plan)
+        guide = self.guides.get(shot.id)
+        if self.keyframer.takes_structure:  # the retrieved clip's structure steers the keyframe
+            inputs["structure"] = guide.structure.model_dump(mode="json") if guide and guide.structure else None
+        memory = {cid: self.remembered[cid] for cid in shot.characters if self.remembered.get(cid, index) < index}
+        if memory:  # held to earlier keyframes: keyed by theirs (drawn before this one is)
+            inputs["memory"] = {cid: self.shots[source].keyframe_key for cid, source in memory.items()}
+        continues_from = index - 1 if shot.continues and animator.continues_from_last_frame and index else None
+        if continues_from is not None:  # its first frame is where the last clip ended: keyed by that clip
+            memory = {}
+            keyframe_key = cache.key("keyframe", "last_frame", {}, {"clip": self.shots[continues_from].clip.key})
+        else:
+            keyframe_key = cache.key("keyframe", self.keyframer.name, self.keyframer.config(), inputs)
+        clip_inputs, colour_source = self._clip_inputs(index, inputs, keyframe_key, guide)
+        clip_key = cache.key("clip", animator.name, animator.config(), clip_inputs)
+        anchors_key = None
+        if self.segments_as_tasks:
+            anchors = {"clip": clip_key, "stride": self.stride}
+            anchors_key = cache.key("anchors", animator.name, animator.config(), anchors)
+        job = ClipJob(
+            index=index, shot=shot, guide=guide, key=clip_key, stride=self.stride, depth=self.depth,
+            deflicker=self.look.deflicker,
+        )  # fmt: skip
+        return ShotWork(
+            index=index,
+            shot=shot,
+            frames=self.plan.shot_frames(shot),
+            keyframe_key=keyframe_key,
+            clip=job,
+            colour_source=colour_source,
+            memory=memory,
+            continues_from=continues_from,
+            anchors_key=anchors_key,
+            segment_key="",  # keyed once every clip is
+            segment_cached=False,
+            clip_needed=True,
+            keyframe_cached=cache.has("keyframe", keyframe_key, ".png"),
+            clip_cached=cache.has("clip", clip_key, ".mkv"),
+        )
+
+    def _clip_inputs(
+        self, index: int, inputs: dict[str, Any], keyframe_key: str, guide: MotionGuide | None
+    ) -> tuple[dict[str, Any], int | None]:
+        """What makes the shot's clip, and the shot whose keyframe's colours it is matched to (if any)."""
+        shot, look = self.plan.shots[index], self.look
+        clip_inputs: dict[str, Any] = {
+            **inputs,
+            "keyframe": keyframe_key,
+            "guide": guide.model_dump(mode="json") if guide is not None else None,
+        }
+        colour_source = None
+        if look.colour_match and shot.location is not None:
+            place = (shot.location, shot.graph.time_of_day, shot.graph.weather)
+            source = self.first_of_place.setdefault(place, index)
+            # a shot drawn exactly like the place's first keeps its own colours: they are the same
+            if source != index and self.shots[source].keyframe_key != keyframe_key:
+                colour_source = source
+            clip_inputs["colour_reference"] = (
+                self.shots[colour_source].keyframe_key if colour_source is not None else None
+            )
+        if look.deflicker:
+            clip_inputs["deflicker"] = True
+        if self.stride > 1 and self.fill is not None:
+            clip_inputs["fill"] = {**self.fill.config(), "stride": self.stride}
+        return clip_inputs, colour_source
