@@ -54,8 +54,9 @@ from storyteller.core.executors import Executor
 from storyteller.core.executors import executor as make_executor
 from storyteller.core.executors.local import apart
 from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
-from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan, read_plan, stable_hash
+from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan, read_plan
 from storyteller.core.outputs import check_film_output, check_run_dir
+from storyteller.core.plan_files import note_edits, save_plan
 from storyteller.core.progress import QuietReporter, Reporter, note, still
 from storyteller.drawing import Drawing, Workers, encoder
 from storyteller.render_plan import (
@@ -555,43 +556,6 @@ def check_story(story: str) -> None:
         raise StorytellerError(
             f"the story is {len(story):,} characters; the limit is {MAX_STORY_CHARS:,}: split it into parts"
         )
-
-
-def save_plan(plan: StoryPlan, path: Path) -> None:
-    """Write plan.json. A different plan already there (perhaps edited by hand) is never lost: every earlier
-    version is kept, numbered, in plans/ beside it (plan-001.json the oldest)."""
-    text = plan.model_dump_json(indent=2)
-    if path.exists():
-        old = path.read_text(encoding="utf-8", errors="replace")
-        if old == text:
-            return
-        atomic_write_text(_next_version(path), old)
-    atomic_write_text(path, text)
-    atomic_write_text(path.parent / "plans" / WRITTEN, stable_hash(text))
-
-
-WRITTEN = "written.sha256"  # in plans/: the digest of the plan.json storyteller wrote last
-
-
-def note_edits(path: Path) -> None:
-    """A note, before `make` replaces plan.json with the story's plan, if the one there holds edits of the
-    user's (it is not what storyteller wrote): where it will be kept."""
-    try:
-        held = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    try:
-        ours = (path.parent / "plans" / WRITTEN).read_text(encoding="utf-8") == stable_hash(held)
-    except OSError:
-        ours = False
-    if not ours:
-        note(f"{path} held edits of yours; if the story's plan differs, yours is kept as {_next_version(path)}")
-
-
-def _next_version(path: Path) -> Path:
-    kept = path.parent / "plans"
-    numbers = [int(p.stem[5:]) for p in kept.glob("plan-*.json") if p.stem[5:].isdigit()]
-    return kept / f"plan-{max(numbers, default=0) + 1:03d}.json"
 
 
 def _encode_planes(encode: Callable[[Any, Path], Any], clip: Path, path: Path) -> None:
