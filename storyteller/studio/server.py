@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import secrets
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -104,22 +105,54 @@ def create_app(
     reporter progress goes to; `token` is the session's secret (random if not given; `app.state.token`)."""
     events = Events()
     studio = Studio(run_dir, teller, events.publish, terminal)
-    token = token or secrets.token_urlsafe(24)
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    api = Api(studio, events, token or secrets.token_urlsafe(24))
+    guarded, changing = api.guarded, functools.partial(api.guarded, changes=True)
+    routes = [
+        Route("/", api.page),
+        Route("/api/plan", guarded(api.get_plan), methods=["GET"]),
+        Route("/api/plan", changing(api.put_plan), methods=["PUT"]),
+        Route("/api/shots/add", changing(api.add_shot), methods=["POST"]),
+        Route("/api/shots/{index:int}", changing(api.edit_shot), methods=["POST"]),
+        Route("/api/shots/{index:int}/split", changing(api.split_shot), methods=["POST"]),
+        Route("/api/shots/{index:int}/delete", changing(api.delete_shot), methods=["POST"]),
+        Route("/api/shots/{index:int}/move", changing(api.move_shot), methods=["POST"]),
+        Route("/api/characters/{character}", changing(api.edit_character), methods=["POST"]),
+        Route("/api/characters/{character}/reference", changing(api.upload_reference), methods=["POST"]),
+        Route("/api/undo", changing(api.undo), methods=["POST"]),
+        Route("/api/redo", changing(api.redo), methods=["POST"]),
+        Route("/api/render", changing(api.render), methods=["POST"]),
+        Route("/api/export", changing(api.export_timeline), methods=["POST"]),
+        Route("/api/events", guarded(api.stream), methods=["GET"]),
+        Route("/media/{path:path}", guarded(api.media), methods=["GET"]),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)), Middleware(BodyLimit)]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.token, app.state.studio, app.state.events = api.token, studio, events
+    return app
 
-    def matches(given: str) -> bool:
-        return bool(given) and secrets.compare_digest(given.encode(), token.encode())
 
-    def allowed(request: Request, changes: bool) -> bool:
+class Api:
+    """The studio's endpoints: each answers with the plan as it now is and the studio's state; every one but
+    the page is guarded by the session's token."""
+
+    def __init__(self, studio: Studio, events: Events, token: str) -> None:
+        self.studio, self.events, self.token = studio, events, token
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def matches(self, given: str) -> bool:
+        return bool(given) and secrets.compare_digest(given.encode(), self.token.encode())
+
+    def allowed(self, request: Request, changes: bool) -> bool:
         """The token in the header; for a read (an image, the film, the event stream, which a page cannot
         give headers), in the URL too. No cookie: a cookie goes to every port of the host, so to every other
         server on 127.0.0.1, and two studios would overwrite each other's."""
         given = request.headers.get(TOKEN_HEADER, "")
-        return matches(given or ("" if changes else request.query_params.get(TOKEN_PARAMETER, "")))
+        return self.matches(given or ("" if changes else request.query_params.get(TOKEN_PARAMETER, "")))
 
-    def guarded(handler: Callable, changes: bool = False) -> Callable:
+    def guarded(self, handler: Callable[[Request], Awaitable[Response]], changes: bool = False) -> Callable[..., Any]:
         async def endpoint(request: Request) -> Response:
-            if not allowed(request, changes):
+            if not self.allowed(request, changes):
                 return JSONResponse({"error": "this needs the studio's session token (see the URL it printed)"}, 403)
             try:
                 return await handler(request)
@@ -134,26 +167,15 @@ def create_app(
 
         return endpoint
 
-    async def body(request: Request) -> Any:
-        """The request's JSON (BodyLimit stops reading it at MAX_BODY_BYTES, whatever the headers say)."""
-        raw = await request.body()
-        try:
-            return json.loads(raw or b"null")
-        except (ValueError, RecursionError):  # not JSON, or nested deeper than anything a plan holds
-            raise StorytellerError("the request is not JSON a plan could hold") from None
+    def answer(self, plan: Any = None) -> JSONResponse:
+        plan = plan if plan is not None else self.studio.plan()
+        return JSONResponse({"plan": plan.model_dump(mode="json"), "state": self.studio.state()})
 
-    def answer(plan: Any = None) -> JSONResponse:
-        plan = plan if plan is not None else studio.plan()
-        return JSONResponse({"plan": plan.model_dump(mode="json"), "state": studio.state()})
-
-    def index_of(request: Request) -> int:
-        return int(request.path_params["index"])
-
-    async def page(request: Request) -> Response:
-        if not matches(request.query_params.get(TOKEN_PARAMETER, "")):
+    async def page(self, request: Request) -> Response:
+        if not self.matches(request.query_params.get(TOKEN_PARAMETER, "")):
             return Response("Open the studio with the URL it printed (it carries the session token).", 403)
-        response = templates.TemplateResponse(
-            request, "studio.html", {"token": token, "title": studio.plan().title, "choices": CHOICES}
+        response = self.templates.TemplateResponse(
+            request, "studio.html", {"token": self.token, "title": self.studio.plan().title, "choices": CHOICES}
         )
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"  # the token in the URL goes nowhere else
@@ -162,40 +184,33 @@ def create_app(
         )
         return response
 
-    async def get_plan(request: Request) -> Response:
-        return answer()
+    async def get_plan(self, request: Request) -> Response:
+        return self.answer()
 
-    async def put_plan(request: Request) -> Response:
-        return answer(studio.replace(await body(request)))
+    async def put_plan(self, request: Request) -> Response:
+        return self.answer(self.studio.replace(await _body(request)))
 
-    async def edit_shot(request: Request) -> Response:
-        return answer(studio.edit_shot(index_of(request), await body(request)))
+    async def edit_shot(self, request: Request) -> Response:
+        return self.answer(self.studio.edit_shot(_index_of(request), await _body(request)))
 
-    async def split_shot(request: Request) -> Response:
-        return answer(studio.split_shot(index_of(request)))
+    async def split_shot(self, request: Request) -> Response:
+        return self.answer(self.studio.split_shot(_index_of(request)))
 
-    async def delete_shot(request: Request) -> Response:
-        return answer(studio.delete_shot(index_of(request)))
+    async def delete_shot(self, request: Request) -> Response:
+        return self.answer(self.studio.delete_shot(_index_of(request)))
 
-    async def number(request: Request, name: str, meaning: str) -> int:
-        """The whole number the request's JSON gives as `name`."""
-        data = await body(request)
-        value = data.get(name) if isinstance(data, dict) else None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise StorytellerError(f'{request.url.path.rsplit("/", 1)[-1]} needs {{"{name}": {meaning}}}')
-        return value
+    async def move_shot(self, request: Request) -> Response:
+        to = await _number(request, "to", "the shot's new place")
+        return self.answer(self.studio.move_shot(_index_of(request), to))
 
-    async def move_shot(request: Request) -> Response:
-        return answer(studio.move_shot(index_of(request), await number(request, "to", "the shot's new place")))
+    async def add_shot(self, request: Request) -> Response:
+        after = await _number(request, "after", "the place of the shot before it, -1 for first")
+        return self.answer(self.studio.add_shot(after))
 
-    async def add_shot(request: Request) -> Response:
-        after = await number(request, "after", "the place of the shot before it, -1 for first")
-        return answer(studio.add_shot(after))
+    async def edit_character(self, request: Request) -> Response:
+        return self.answer(self.studio.edit_character(request.path_params["character"], await _body(request)))
 
-    async def edit_character(request: Request) -> Response:
-        return answer(studio.edit_character(request.path_params["character"], await body(request)))
-
-    async def upload_reference(request: Request) -> Response:
+    async def upload_reference(self, request: Request) -> Response:
         if int(request.headers.get("content-length") or 0) > MAX_REFERENCE_UPLOAD + 65_536:
             raise StorytellerError(f"the image is over {MAX_REFERENCE_UPLOAD:,} bytes")
         try:
@@ -206,65 +221,64 @@ def create_app(
                 data = await upload.read(MAX_REFERENCE_UPLOAD + 1)
         except (ValueError, KeyError) as error:  # the multipart parser's own refusals
             raise StorytellerError(f"the upload could not be read: {error}") from None
-        plan = await run_in_threadpool(studio.set_reference, request.path_params["character"], data)
-        return answer(plan)
+        plan = await run_in_threadpool(self.studio.set_reference, request.path_params["character"], data)
+        return self.answer(plan)
 
-    async def undo(request: Request) -> Response:
-        return answer(studio.undo())
+    async def undo(self, request: Request) -> Response:
+        return self.answer(self.studio.undo())
 
-    async def redo(request: Request) -> Response:
-        return answer(studio.redo())
+    async def redo(self, request: Request) -> Response:
+        return self.answer(self.studio.redo())
 
-    async def render(request: Request) -> Response:
-        if not studio.render():
-            return JSONResponse({"error": "a render is already running", "state": studio.state()}, 409)
-        return JSONResponse({"state": studio.state()}, 202)
+    async def render(self, request: Request) -> Response:
+        if not self.studio.render():
+            return JSONResponse({"error": "a render is already running", "state": self.studio.state()}, 409)
+        return JSONResponse({"state": self.studio.state()}, 202)
 
-    async def export_timeline(request: Request) -> Response:
+    async def export_timeline(self, request: Request) -> Response:
+        studio = self.studio
         if studio.rendering.is_set():
             return JSONResponse({"error": "a render is running: export when it is done"}, 409)
         target = studio.run_dir / "export" / f"{studio.run_dir.name}.otio"
         await run_in_threadpool(export, studio.teller(studio.reporter()), studio.run_dir, [target], True)  # its own
         return JSONResponse({"path": target.relative_to(studio.run_dir).as_posix()})
 
-    async def stream(request: Request) -> Response:
-        first = {"type": "hello", **studio.state()}
+    async def stream(self, request: Request) -> Response:
+        first = {"type": "hello", **self.studio.state()}
         return StreamingResponse(
-            events.stream(first),
+            self.events.stream(first),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    async def media(request: Request) -> Response:
+    async def media(self, request: Request) -> Response:
         try:
-            path = studio.media(request.path_params["path"])
+            path = self.studio.media(request.path_params["path"])
         except StorytellerError:
             return JSONResponse({"error": "no such file"}, 404)
         return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers={"Cache-Control": "no-cache"})
 
-    routes = [
-        Route("/", page),
-        Route("/api/plan", guarded(get_plan), methods=["GET"]),
-        Route("/api/plan", guarded(put_plan, changes=True), methods=["PUT"]),
-        Route("/api/shots/add", guarded(add_shot, changes=True), methods=["POST"]),
-        Route("/api/shots/{index:int}", guarded(edit_shot, changes=True), methods=["POST"]),
-        Route("/api/shots/{index:int}/split", guarded(split_shot, changes=True), methods=["POST"]),
-        Route("/api/shots/{index:int}/delete", guarded(delete_shot, changes=True), methods=["POST"]),
-        Route("/api/shots/{index:int}/move", guarded(move_shot, changes=True), methods=["POST"]),
-        Route("/api/characters/{character}", guarded(edit_character, changes=True), methods=["POST"]),
-        Route("/api/characters/{character}/reference", guarded(upload_reference, changes=True), methods=["POST"]),
-        Route("/api/undo", guarded(undo, changes=True), methods=["POST"]),
-        Route("/api/redo", guarded(redo, changes=True), methods=["POST"]),
-        Route("/api/render", guarded(render, changes=True), methods=["POST"]),
-        Route("/api/export", guarded(export_timeline, changes=True), methods=["POST"]),
-        Route("/api/events", guarded(stream), methods=["GET"]),
-        Route("/media/{path:path}", guarded(media), methods=["GET"]),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ]
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)), Middleware(BodyLimit)]
-    app = Starlette(routes=routes, middleware=middleware)
-    app.state.token, app.state.studio, app.state.events = token, studio, events
-    return app
+
+async def _body(request: Request) -> Any:
+    """The request's JSON (BodyLimit stops reading it at MAX_BODY_BYTES, whatever the headers say)."""
+    raw = await request.body()
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than anything a plan holds
+        raise StorytellerError("the request is not JSON a plan could hold") from None
+
+
+def _index_of(request: Request) -> int:
+    return int(request.path_params["index"])
+
+
+async def _number(request: Request, name: str, meaning: str) -> int:
+    """The whole number the request's JSON gives as `name`."""
+    data = await _body(request)
+    value = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise StorytellerError(f'{request.url.path.rsplit("/", 1)[-1]} needs {{"{name}": {meaning}}}')
+    return value
 
 
 class BodyTooLarge(StorytellerError):
