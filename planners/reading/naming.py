@@ -210,120 +210,161 @@ def relate_kin(noun: Any, member: state.Member, reader: state.Reader, mentions: 
 
 def read_names(s: state.Scratch, reader: state.Reader) -> None:
     """Names: who each is (known, new, a role's, a place's or a thing's), and the nouns they take."""
-    doc, quoted, fake_verbs, chains, in_chain = s.doc, s.quoted, s.fake_verbs, s.chains, s.in_chain
-    mentions, places, consumed, called = s.mentions, s.places, s.consumed, s.called
-    for first, last, title in chains:
-        head = chain_head(doc, first, last)
-        name_tokens = [t for t in doc[first : last + 1] if t.i >= first + (1 if title else 0)]
-        full = doc[name_tokens[0].i : last + 1].text if name_tokens else doc[first : last + 1].text
-        full = re.sub(r"['’]s$", "", full)
-        given = re.split(r"\s+", full)[0]
-        member = reader.by_name(full)
-        namesake = reader.find(given) if member is None else None
-        if namesake is not None and (full == given or not names.other_family(namesake.full_name, full)):
-            member = reader.by_name(given)  # (Steve Wozniak is not Steve Jobs)
-        if member is not None and full != given and member.full_name is None and member.name == given:
-            member.full_name = full  # "a message from Akosua" ... "the engineer Akosua Mensah": the name grows
-        kin = lx.KIN.get(given.lower()) if full == given else None
-        if member is None and kin is not None:  # "her grandmother ... Grandmother whispered": the one we met
-            met = reader.by_kind(kin) or reader.by_kind(given.lower())
-            if met is not None and met.name is None:
-                member, met.name = met, given
-        person = (self_named(head) or only_words_of_quote(doc, first, last, quoted)) if quoted[head.i] else 0
-        if member is None and person:
-            called.append((head, given, full, person))  # '"My name is Tobin," he replied', '"Lucía," said the girl'
-            continue
-        if member is None and quoted[head.i] and tokens.vocative(head):
-            called.append((head, given, full, 2))  # "Welcome, ADA-2": whose name this is, the speaker's words say
-            continue
-        ego = names.alter_ego_of(head, mentions) if member is None else None
-        if ego is not None and not isinstance(ego, str):
-            s.egos.append((head, full, ego))  # "he flies over the city as Superman": who "he" is, is read next
-            continue
-        if ego is not None:  # "Kenji, the Night Fox,", "Clark Kent ... as Superman": one character, two names
-            member = reader.cast[ego]
-            if full not in member.names():
-                member.aliases.append(full)
-        owner = name_owner(head, mentions, reader)
-        if member is None and owner is not None:  # "Its name was Bolt-7": the robot is Bolt-7
-            member, owner.name = owner, given
-            owner.full_name = full if full != given else None
-        noun = linked_noun(doc, head, in_chain, fake_verbs)
-        outer = noun.head if noun is not None and noun.dep_ == "appos" and noun.head.pos_ == "NOUN" else None
-        if noun is not None and outer is not None and nouns.animate_noun(outer, doc, fake_verbs):
-            # "Its conductor, an old man named Ivan": the conductor is Ivan too, and says more than "man"
-            consumed.add(outer.i)
-            if noun.lemma_.lower() in lx.GENERIC_PEOPLE:
-                noun, outer = outer, noun
-        inside = head.dep_ == "pobj" and head.head.lower_ in lx.INSIDE_PREPOSITIONS  # "In Xianyang, the scholar …"
-        if member is None and (noun is None or inside) and nouns.is_place_name(doc, head, quoted):
-            prep = head.head
-            if not (head.dep_ == "pobj" and prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES):
-                before = doc[first - 1] if first > 0 else None
-                if before is not None and re.fullmatch(r"\d+(st|nd|rd|th)", before.lower_):
-                    full = f"{before.text} {full}"  # "5th Avenue"
-                places.append((head, full, tokens.phrase_text(head)))  # else "the harbour of X" names the place
-            continue
-        if (
-            member is None
-            and noun is None
-            and names.names_no_one(doc, first, head, full, fake_verbs, nouns.person_noun)
-        ):
-            continue  # "a white Tesla", "the Leica", "the Moon", "a can of Pocari Sweat": a thing's name
-        of = head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
-        owned = of is not None and of.head.pos_ == "NOUN" and not nouns.person_noun(of.head)
-        if member is None and noun is None and ego is None and owned and full.lower() not in lx.ANIMATE:
-            continue  # "the frosty grounds of Hogwarts", "the logo of Apple" (not "the son of Odin")
-        person_noun = noun is not None and (
-            nouns.animate_noun(noun, doc, fake_verbs)
-            or nouns.agentive(noun, head)
-            or (
-                "appos" in (head.dep_, noun.dep_)
-                and head.ent_type_ == "PERSON"
-                and nouns.person_noun(noun, lenient=True)
-            )
-        )  # "her first mate, TOMÁS": a person's name in apposition makes the noun someone's
-        if member is None and noun is not None and not person_noun:
-            if lx.singular(noun.lemma_.lower()) in lx.PLACES:
-                places.append((noun, f"{noun.lemma_.lower()} of {full}", tokens.phrase_text(noun)))
-                consumed.add(noun.i)
-            continue  # "the research ship Halcyon": a name for a thing
-        if member is None:
-            kind = title or "person"
-            if noun is not None:
-                kind = tokens.noun_label(noun)
-            elif given.lower() in lx.ANIMATE:
-                kind = given.lower()  # "an angry Godzilla": the name is what it is
-            elif any(c.isdigit() for c in given):
-                kind = "robot"  # "KIT-9", "R2-D2": a name with a number in it is a machine's
-            member = reader.new_member(
-                lx.KIN.get(given.lower(), kind), name=given, full_name=full if full != given else None
-            )
-            if title and title != member.kind:
-                member.roles.append(title)  # "Princess Mira, her daughter": also "the princess"
-            member.human = member.human or (noun is None and given.lower() not in lx.ANIMALS and kind != "robot")
-        elif noun is not None and member.kind == "person":
-            member.kind = tokens.noun_label(noun)
-            member.gender = state.gender_of(member.kind) if member.gender == "?" else member.gender
+    for first, last, title in s.chains:
+        read_name(s, reader, first, last, title)
+
+
+def read_name(s: state.Scratch, reader: state.Reader, first: int, last: int, title: str | None) -> None:
+    """One name (tokens `first` to `last`, after its `title`): its member, and its mentions in the sentence."""
+    doc, mentions = s.doc, s.mentions
+    head = chain_head(doc, first, last)
+    name_tokens = [t for t in doc[first : last + 1] if t.i >= first + (1 if title else 0)]
+    full = doc[name_tokens[0].i : last + 1].text if name_tokens else doc[first : last + 1].text
+    full = re.sub(r"['’]s$", "", full)
+    given = re.split(r"\s+", full)[0]
+    member = _known(reader, full, given)
+    if member is None and _called(s, head, first, last, given, full):
+        return
+    ego = names.alter_ego_of(head, mentions) if member is None else None
+    if ego is not None and not isinstance(ego, str):
+        s.egos.append((head, full, ego))  # "he flies over the city as Superman": who "he" is, is read next
+        return
+    if ego is not None:  # "Kenji, the Night Fox,", "Clark Kent ... as Superman": one character, two names
+        member = reader.cast[ego]
+        if full not in member.names():
+            member.aliases.append(full)
+    owner = name_owner(head, mentions, reader)
+    if member is None and owner is not None:  # "Its name was Bolt-7": the robot is Bolt-7
+        member, owner.name = owner, given
+        owner.full_name = full if full != given else None
+    noun, outer = _tied_nouns(s, head)
+    if member is None and _no_character(s, head, first, full, noun, ego):
+        return
+    member = _member_of(reader, member, noun, title, given, full)
+    _mentioned(s, reader, member, head, noun, outer)
+
+
+def _known(reader: state.Reader, full: str, given: str) -> state.Member | None:
+    """The member the name is of, if the story has met them (by name, a shorter name, or their kinship)."""
+    member = reader.by_name(full)
+    namesake = reader.find(given) if member is None else None
+    if namesake is not None and (full == given or not names.other_family(namesake.full_name, full)):
+        member = reader.by_name(given)  # (Steve Wozniak is not Steve Jobs)
+    if member is not None and full != given and member.full_name is None and member.name == given:
+        member.full_name = full  # "a message from Akosua" ... "the engineer Akosua Mensah": the name grows
+    kin = lx.KIN.get(given.lower()) if full == given else None
+    if member is None and kin is not None:  # "her grandmother ... Grandmother whispered": the one we met
+        met = reader.by_kind(kin) or reader.by_kind(given.lower())
+        if met is not None and met.name is None:
+            member, met.name = met, given
+    return member
+
+
+def _called(s: state.Scratch, head: Any, first: int, last: int, given: str, full: str) -> bool:
+    """Whether a quote says whose name this is (kept in `s.called` for the sentence's speakers to resolve)."""
+    doc, quoted = s.doc, s.quoted
+    person = (self_named(head) or only_words_of_quote(doc, first, last, quoted)) if quoted[head.i] else 0
+    if person:
+        s.called.append((head, given, full, person))  # '"My name is Tobin," he replied', '"Lucía," said the girl'
+        return True
+    if quoted[head.i] and tokens.vocative(head):
+        s.called.append((head, given, full, 2))  # "Welcome, ADA-2": whose name this is, the speaker's words say
+        return True
+    return False
+
+
+def _tied_nouns(s: state.Scratch, head: Any) -> tuple[Any | None, Any | None]:
+    """The common noun the name is tied to, and the noun that one is in apposition to, if alive."""
+    doc, fake_verbs = s.doc, s.fake_verbs
+    noun = linked_noun(doc, head, s.in_chain, fake_verbs)
+    outer = noun.head if noun is not None and noun.dep_ == "appos" and noun.head.pos_ == "NOUN" else None
+    if noun is not None and outer is not None and nouns.animate_noun(outer, doc, fake_verbs):
+        # "Its conductor, an old man named Ivan": the conductor is Ivan too, and says more than "man"
+        s.consumed.add(outer.i)
+        if noun.lemma_.lower() in lx.GENERIC_PEOPLE:
+            noun, outer = outer, noun
+    return noun, outer
+
+
+def _no_character(s: state.Scratch, head: Any, first: int, full: str, noun: Any | None, ego: Any) -> bool:
+    """Whether a name no one has is a place's (kept in `s.places`) or a thing's, not a character's."""
+    doc, quoted, fake_verbs = s.doc, s.quoted, s.fake_verbs
+    inside = head.dep_ == "pobj" and head.head.lower_ in lx.INSIDE_PREPOSITIONS  # "In Xianyang, the scholar …"
+    if (noun is None or inside) and nouns.is_place_name(doc, head, quoted):
+        prep = head.head
+        if not (head.dep_ == "pobj" and prep.lower_ == "of" and lx.singular(prep.head.lemma_.lower()) in lx.PLACES):
+            before = doc[first - 1] if first > 0 else None
+            if before is not None and re.fullmatch(r"\d+(st|nd|rd|th)", before.lower_):
+                full = f"{before.text} {full}"  # "5th Avenue"
+            s.places.append((head, full, tokens.phrase_text(head)))  # else "the harbour of X" names the place
+        return True
+    if noun is None and names.names_no_one(doc, first, head, full, fake_verbs, nouns.person_noun):
+        return True  # "a white Tesla", "the Leica", "the Moon", "a can of Pocari Sweat": a thing's name
+    of = head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
+    owned = of is not None and of.head.pos_ == "NOUN" and not nouns.person_noun(of.head)
+    if noun is None and ego is None and owned and full.lower() not in lx.ANIMATE:
+        return True  # "the frosty grounds of Hogwarts", "the logo of Apple" (not "the son of Odin")
+    person_noun = noun is not None and (
+        nouns.animate_noun(noun, doc, fake_verbs)
+        or nouns.agentive(noun, head)
+        or ("appos" in (head.dep_, noun.dep_) and head.ent_type_ == "PERSON" and nouns.person_noun(noun, lenient=True))
+    )  # "her first mate, TOMÁS": a person's name in apposition makes the noun someone's
+    if noun is not None and not person_noun:
+        if lx.singular(noun.lemma_.lower()) in lx.PLACES:
+            s.places.append((noun, f"{noun.lemma_.lower()} of {full}", tokens.phrase_text(noun)))
+            s.consumed.add(noun.i)
+        return True  # "the research ship Halcyon": a name for a thing
+    return False
+
+
+def _member_of(
+    reader: state.Reader, member: state.Member | None, noun: Any | None, title: str | None, given: str, full: str
+) -> state.Member:
+    """The member the name is of: new (its kind from its noun, its title or itself), or one met, its kind told."""
+    if member is None:
+        kind = title or "person"
         if noun is not None:
-            consumed.add(noun.i)
-            member.attributes += [a for a in tokens.adjectives(noun) if a not in member.attributes]
-            relate_kin(noun, member, reader, mentions)
-        if outer is not None:
-            member.attributes += [a for a in tokens.adjectives(outer) if a not in member.attributes]
-            if outer.lemma_.lower() not in member.roles:
-                member.roles.append(outer.lemma_.lower())
-            mentions[outer.i] = state.Mention(outer, [member.id], True, present=tokens.counts(head, quoted))
-        shown = head.dep_ != "poss" or tokens.shows_owner(head.head)  # "Kofi's goat ate": Kofi need not be there
-        prep, owned = head.head, head
-        if head.dep_ == "compound" and prep.i in fake_verbs and prep.dep_ == "pobj":
-            owned, prep = prep, prep.head  # "a message from Akosua scrolls": the parser's "Akosua scrolls"
-        remote = owned.dep_ == "pobj" and prep.lower_ in ("from", "by") and prep.head.pos_ == "NOUN"
-        remote = remote and lx.singular(prep.head.lemma_.lower()) not in lx.PLACES  # (not "the girl from Oslo")
-        present = tokens.counts(head, quoted) and shown and not remote
-        mentions[head.i] = state.Mention(head, [member.id], True, present=present, remote=remote)
-        if noun is not None and noun.i not in in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
-            mentions[noun.i] = state.Mention(noun, [member.id], True, present=tokens.counts(head, quoted))
+            kind = tokens.noun_label(noun)
+        elif given.lower() in lx.ANIMATE:
+            kind = given.lower()  # "an angry Godzilla": the name is what it is
+        elif any(c.isdigit() for c in given):
+            kind = "robot"  # "KIT-9", "R2-D2": a name with a number in it is a machine's
+        member = reader.new_member(
+            lx.KIN.get(given.lower(), kind), name=given, full_name=full if full != given else None
+        )
+        if title and title != member.kind:
+            member.roles.append(title)  # "Princess Mira, her daughter": also "the princess"
+        member.human = member.human or (noun is None and given.lower() not in lx.ANIMALS and kind != "robot")
+    elif noun is not None and member.kind == "person":
+        member.kind = tokens.noun_label(noun)
+        member.gender = state.gender_of(member.kind) if member.gender == "?" else member.gender
+    return member
+
+
+def _mentioned(
+    s: state.Scratch, reader: state.Reader, member: state.Member, head: Any, noun: Any | None, outer: Any | None
+) -> None:
+    """The name's mentions (and its nouns'): what they add to the member, and whether they are in the shot."""
+    quoted, fake_verbs, mentions = s.quoted, s.fake_verbs, s.mentions
+    if noun is not None:
+        s.consumed.add(noun.i)
+        member.attributes += [a for a in tokens.adjectives(noun) if a not in member.attributes]
+        relate_kin(noun, member, reader, mentions)
+    if outer is not None:
+        member.attributes += [a for a in tokens.adjectives(outer) if a not in member.attributes]
+        if outer.lemma_.lower() not in member.roles:
+            member.roles.append(outer.lemma_.lower())
+        mentions[outer.i] = state.Mention(outer, [member.id], True, present=tokens.counts(head, quoted))
+    shown = head.dep_ != "poss" or tokens.shows_owner(head.head)  # "Kofi's goat ate": Kofi need not be there
+    prep, owned = head.head, head
+    if head.dep_ == "compound" and prep.i in fake_verbs and prep.dep_ == "pobj":
+        owned, prep = prep, prep.head  # "a message from Akosua scrolls": the parser's "Akosua scrolls"
+    remote = owned.dep_ == "pobj" and prep.lower_ in ("from", "by") and prep.head.pos_ == "NOUN"
+    remote = remote and lx.singular(prep.head.lemma_.lower()) not in lx.PLACES  # (not "the girl from Oslo")
+    present = tokens.counts(head, quoted) and shown and not remote
+    mentions[head.i] = state.Mention(head, [member.id], True, present=present, remote=remote)
+    if noun is not None and noun.i not in s.in_chain:  # "A girl named Mia ran": the girl is Mia, the subject
+        mentions[noun.i] = state.Mention(noun, [member.id], True, present=tokens.counts(head, quoted))
 
 
 def read_egos(s: state.Scratch, reader: state.Reader) -> None:
