@@ -19,19 +19,48 @@ BEYOND_REACH = 99.0  # a candidate costing more is never taken
 def resolve_pronoun(
     token: Any, doc: Any, reader: state.Reader, mentions: dict[int, state.Mention], quoted: list[bool]
 ) -> list[str]:
+    """Whom a personal pronoun points at: the narrator for "I"; the cheapest candidate of the sentences
+    before (and the words before it in its own) that fits its gender, its role and its clause."""
     person, gender = lx.PERSONAL[token.lower_]
     if person == 1 and not quoted[token.i]:
-        narrator = reader.cast.get("narrator") or reader.new_member("narrator", name="I", cid="narrator", human=True)
-        if gender != "p":
-            return [narrator.id]
-        others = [
-            s.id
-            for s in reader.recent(1)
-            if s.character and s.id != narrator.id and reader.cast[s.id].human and not reader.cast[s.id].group
-        ]
-        return list(dict.fromkeys([*others[-3:], narrator.id]))  # "we": the narrator and company
+        return _narrating(reader, gender)
     if person in (1, 2):
-        return []  # inside a quote: the speaker or the one spoken to, known once the speaker is (_dialogue)
+        return []  # inside a quote: the speaker or the one spoken to, known once the speaker is (dialogue)
+    candidates, excluded = _candidates(token, reader, mentions, quoted)
+    if gender == "p":
+        return resolve_plural(token, reader, candidates, excluded)
+    into = token.head.dep_ == "pobj" and token.head.head.lower_ in ("into", "onto", "to", "toward", "towards", "at")
+    if token.dep_ == "poss" and lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS:
+        candidates = _body_owners(token, doc, reader, mentions, candidates, into)
+    if token.dep_ == "poss" and token.head.dep_ in ("dobj", "pobj") and gender in "mf" and not into:
+        owner = _clause_owner(token, doc, reader, mentions, candidates, gender)
+        if owner is not None:
+            return [owner]
+    if token.dep_ in ("dobj", "pobj") and tokens.social(token):
+        living = [s for s in candidates if s.character]  # "a lizard watches it": the robot, not its battery
+        candidates = living or candidates
+    return _cheapest(reader, candidates, gender)
+
+
+def _narrating(reader: state.Reader, gender: str) -> list[str]:
+    """ "I" outside quotes is the narrator; "we" the narrator and those with them."""
+    narrator = reader.cast.get("narrator") or reader.new_member("narrator", name="I", cid="narrator", human=True)
+    if gender != "p":
+        return [narrator.id]
+    others = [
+        s.id
+        for s in reader.recent(1)
+        if s.character and s.id != narrator.id and reader.cast[s.id].human and not reader.cast[s.id].group
+    ]
+    return list(dict.fromkeys([*others[-3:], narrator.id]))  # "we": the narrator and company
+
+
+def _candidates(
+    token: Any, reader: state.Reader, mentions: dict[int, state.Mention], quoted: list[bool]
+) -> tuple[list[state.Seen], set[str]]:
+    """What a pronoun may point at (mentions of the reader's window, and of its sentence before it, on its
+    side of any quotation), and what it may not (the subject of its own clause: "the tortoise plodded past
+    him" is never the tortoise)."""
     bound = tokens.clause_subject(token) if token.dep_ in ("dobj", "pobj", "dative") else None
     if token.dep_ == "nsubj" and token.head.dep_ in ("ccomp", "xcomp") and token.lower_ in ("him", "her", "them"):
         bound = tokens.clause_subject(token.head)  # "Akosua helps him twist off his helmet": not Akosua
@@ -45,41 +74,60 @@ def resolve_pronoun(
         for cid in m.ids
     ]
     candidates = [s for s in [*reader.recent(), *sorted(here, key=lambda s: s.position)] if s.id not in excluded]
-    candidates = [s for s in candidates if s.id != "narrator"]  # the narrator is "I", never "he" or "she"
-    if gender == "p":
-        return resolve_plural(token, reader, candidates, excluded)
-    into = token.head.dep_ == "pobj" and token.head.head.lower_ in ("into", "onto", "to", "toward", "towards", "at")
-    if token.dep_ == "poss" and lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS:
-        candidates = [s for s in candidates if s.character]  # "its eyes opened": the robot's, not the sheet's
-        verb = token.head.head
-        if token.head.dep_ == "dobj" and verb.lemma_.lower() in lx.OTHER_BODY_VERBS:
-            own = {cid for x in tokens.subjects_of(verb, {}, doc) if x.i in mentions for cid in mentions[x.i].ids}
-            candidates = [s for s in candidates if s.id not in own]  # "the waiter avoids her eyes": not his
-        if lx.singular(token.head.lemma_.lower()) in lx.ANIMAL_PARTS:  # "crept past her tail": no person's tail
-            candidates = [s for s in candidates if not reader.cast[s.id].human]
-        if into:  # "Zosia jumped into her arms": someone else's arms
-            verb = token.head.head.head
-            own = {cid for x in tokens.subjects_of(verb, {}, doc) if x.i in mentions for cid in mentions[x.i].ids}
-            candidates = [s for s in candidates if s.id not in own]
-    if token.dep_ == "poss" and token.head.dep_ in ("dobj", "pobj") and gender in "mf" and not into:
-        # "wagging his tail", "carried her violin": an owner in the clause is its subject, if it may be
-        verb = token.head.head if token.head.dep_ == "dobj" else token.head.head.head
-        owners = [cid for s in tokens.subjects_of(verb, {}, doc) if s.i in mentions for cid in mentions[s.i].ids]
-        seen = [s for s in candidates if s.id in owners[:1]]
-        fits, exact = state.fits_gender(seen[-1], gender, reader) if seen else (False, False)
-        body = (
-            lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS
-            and token.head.dep_ == "dobj"
-            and verb.lemma_.lower() not in lx.OTHER_BODY_VERBS
-        )
-        if fits and (exact or body):  # ("heard her song" need not be the hearer's, "crept past her tail" not)
-            member = reader.cast.get(seen[-1].id)
-            if member is not None and member.gender == "?":
-                member.gender = gender
-            return [seen[-1].id]
-    if token.dep_ in ("dobj", "pobj") and tokens.social(token):
-        living = [s for s in candidates if s.character]  # "a lizard watches it": the robot, not its battery
-        candidates = living or candidates
+    return [s for s in candidates if s.id != "narrator"], excluded  # the narrator is "I", never "he" or "she"
+
+
+def _body_owners(
+    token: Any,
+    doc: Any,
+    reader: state.Reader,
+    mentions: dict[int, state.Mention],
+    candidates: list[state.Seen],
+    into: bool,
+) -> list[state.Seen]:
+    """Who "her eyes", "its tail" may belong to: someone alive, and not whoever does something to them."""
+    candidates = [s for s in candidates if s.character]  # "its eyes opened": the robot's, not the sheet's
+    verb = token.head.head
+    if token.head.dep_ == "dobj" and verb.lemma_.lower() in lx.OTHER_BODY_VERBS:
+        own = {cid for x in tokens.subjects_of(verb, {}, doc) if x.i in mentions for cid in mentions[x.i].ids}
+        candidates = [s for s in candidates if s.id not in own]  # "the waiter avoids her eyes": not his
+    if lx.singular(token.head.lemma_.lower()) in lx.ANIMAL_PARTS:  # "crept past her tail": no person's tail
+        candidates = [s for s in candidates if not reader.cast[s.id].human]
+    if into:  # "Zosia jumped into her arms": someone else's arms
+        verb = token.head.head.head
+        own = {cid for x in tokens.subjects_of(verb, {}, doc) if x.i in mentions for cid in mentions[x.i].ids}
+        candidates = [s for s in candidates if s.id not in own]
+    return candidates
+
+
+def _clause_owner(
+    token: Any,
+    doc: Any,
+    reader: state.Reader,
+    mentions: dict[int, state.Mention],
+    candidates: list[state.Seen],
+    gender: str,
+) -> str | None:
+    """ "wagging his tail", "carried her violin": an owner in the clause is its subject, if it may be."""
+    verb = token.head.head if token.head.dep_ == "dobj" else token.head.head.head
+    owners = [cid for s in tokens.subjects_of(verb, {}, doc) if s.i in mentions for cid in mentions[s.i].ids]
+    seen = [s for s in candidates if s.id in owners[:1]]
+    fits, exact = state.fits_gender(seen[-1], gender, reader) if seen else (False, False)
+    body = (
+        lx.singular(token.head.lemma_.lower()) in lx.BODY_PARTS
+        and token.head.dep_ == "dobj"
+        and verb.lemma_.lower() not in lx.OTHER_BODY_VERBS
+    )
+    if not (fits and (exact or body)):  # ("heard her song" need not be the hearer's, "crept past her tail" not)
+        return None
+    member = reader.cast.get(seen[-1].id)
+    if member is not None and member.gender == "?":
+        member.gender = gender
+    return seen[-1].id
+
+
+def _cheapest(reader: state.Reader, candidates: list[state.Seen], gender: str) -> list[str]:
+    """The candidate of least cost that fits the gender (its own gender, unknown till now, then told)."""
     best, best_cost = None, BEYOND_REACH
     for candidate in candidates:
         fits, exact = state.fits_gender(candidate, gender, reader)
