@@ -277,74 +277,87 @@ def resolve_noun(token: Any, doc: Any, reader: state.Reader, mentions: dict[int,
 
 def read_nouns_and_pronouns(s: state.Scratch, reader: state.Reader, out: state.SentenceReading) -> None:
     """Nouns and pronouns, in order: a pronoun sees what came before it in the sentence."""
-    doc, quoted, fake_verbs, in_chain = s.doc, s.quoted, s.fake_verbs, s.in_chain
-    mentions, places, consumed, inert = s.mentions, s.places, s.consumed, s.inert
     things_met = {t.label for t in reader.things.values()}
     kinds_met = {m.kind for m in reader.cast.values() if m.kind not in ("person", "narrator")}
-    for token in doc:
+    for token in s.doc:
         i = token.i
-        if i in in_chain or i in consumed or i in mentions:
+        if i in s.in_chain or i in s.consumed or i in s.mentions:
             continue
-        low = token.lower_
-        if token.pos_ == "PRON" and low in lx.PERSONAL:
-            ids = resolve_pronoun(token, doc, reader, mentions, quoted)
-            reader.owners[i] = ids
-            if ids:
-                character = all(cid in reader.cast and cid not in reader.things for cid in ids)
-                present = tokens.counts(token, quoted) and (token.dep_ != "poss" or tokens.shows_owner(token.head))
-                mentions[i] = state.Mention(token, ids, character, present)
+        if token.pos_ == "PRON" and token.lower_ in lx.PERSONAL:
+            _read_pronoun(s, reader, token)
             continue
-        capital_thing = (
-            token.pos_ == "PROPN" and tokens.initial(doc, token) and nouns.common_word(low)
-        )  # "Fireworks exploded"
-        skipped = token.pos_ not in ("NOUN", "PROPN") or (
-            token.text[:1].isupper() and token.pos_ == "PROPN" and not capital_thing
-        )
-        if skipped and not tokens.mistagged_person(doc, token):
+        lemma = _noun_lemma(s, token)
+        if lemma is None:
             continue
-        if token.dep_ == "compound" and i not in fake_verbs.values() and not tokens.compound_is_head(token):
-            continue
-        lemma = lx.singular(token.lemma_.lower()) if token.lemma_ else low
-        if i in fake_verbs or token.ent_type_ in tokens.NOT_THINGS:
-            continue
-        holds = tokens.of_object(token)
-        if lemma in lx.QUANTITY_WORDS and holds is not None:
-            continue  # "a piece of cheese" is cheese: the noun after "of" speaks for it
-        if lemma in lx.CONTAINERS and holds is not None:
-            inert.add(holds.i)
-        if (lemma in lx.PLACES or tokens.noun_label(token) in lx.PLACES) and token.dep_ != "dobj":
-            places.append((token, tokens.place_label(token), tokens.phrase_text(token)))
-            continue  # (a place someone builds or paints, "built a volcano", is a thing in the picture)
-        if nouns.depicted(token):
-            inert.add(i)  # "painted a dragon on it", "dreaming of dolphins": a picture of one, not one
         met = lemma in kinds_met and lemma not in things_met  # "the trucker" again, whatever the parse
-        if i not in inert and (met or nouns.animate_noun(token, doc, fake_verbs, things_met)):
-            if (
-                token.dep_ == "poss"
-                and not tokens.shows_owner(token.head)
-                and reader.by_kind(tokens.noun_label(token)) is None
-            ):
-                continue  # "the baker's son": the baker is only talked about
-            described = described_by(token, mentions)
-            if described is not None:  # "The waiter, a thin man", "a fox and a stork were neighbours"
-                if len(described.ids) == 1:
-                    member = reader.cast[described.ids[0]]
-                    member.attributes += [a for a in tokens.adjectives(token) if a not in member.attributes]
-                    if token.lemma_.lower() not in (member.kind, *member.roles):
-                        member.roles.append(token.lemma_.lower())
-                    mentions[i] = state.Mention(token, described.ids, True, present=described.present)
-                continue
-            ids = resolve_noun(token, doc, reader, mentions)
-            present = tokens.counts(token, quoted) and (token.dep_ != "poss" or tokens.shows_owner(token.head))
-            mentions[i] = state.Mention(token, ids, True, present=present)
-            continue
-        if nouns.is_thing(token, lemma):
-            thing = state.Thing(
-                state.slug(tokens.noun_label(token)), tokens.noun_label(token), tuple(tokens.adjectives(token))
-            )
-            if thing.id in reader.cast:
-                thing = state.Thing(thing.id + "_object", thing.label, thing.attributes)
-            if thing not in out.things:
-                out.things.append(thing)
-            reader.things[thing.id] = thing
-            mentions[i] = state.Mention(token, [thing.id], False)
+        if i not in s.inert and (met or nouns.animate_noun(token, s.doc, s.fake_verbs, things_met)):
+            _read_someone(s, reader, token)
+        elif nouns.is_thing(token, lemma):
+            _read_thing(s, reader, out, token)
+
+
+def _read_pronoun(s: state.Scratch, reader: state.Reader, token: Any) -> None:
+    ids = resolve_pronoun(token, s.doc, reader, s.mentions, s.quoted)
+    reader.owners[token.i] = ids
+    if ids:
+        character = all(cid in reader.cast and cid not in reader.things for cid in ids)
+        present = tokens.counts(token, s.quoted) and (token.dep_ != "poss" or tokens.shows_owner(token.head))
+        s.mentions[token.i] = state.Mention(token, ids, character, present)
+
+
+def _noun_lemma(s: state.Scratch, token: Any) -> str | None:
+    """The noun's lemma if it may be someone or something in the picture; None for what is no entity (a
+    quantity, a place: kept in `s.places`, a name, a verb the parser took for a noun). Marks what a container
+    holds, and what is only depicted, as inert."""
+    doc, i, low = s.doc, token.i, token.lower_
+    capital_thing = token.pos_ == "PROPN" and tokens.initial(doc, token) and nouns.common_word(low)  # "Fireworks"
+    skipped = token.pos_ not in ("NOUN", "PROPN") or (
+        token.text[:1].isupper() and token.pos_ == "PROPN" and not capital_thing
+    )
+    if skipped and not tokens.mistagged_person(doc, token):
+        return None
+    if token.dep_ == "compound" and i not in s.fake_verbs.values() and not tokens.compound_is_head(token):
+        return None
+    lemma = lx.singular(token.lemma_.lower()) if token.lemma_ else low
+    if i in s.fake_verbs or token.ent_type_ in tokens.NOT_THINGS:
+        return None
+    holds = tokens.of_object(token)
+    if lemma in lx.QUANTITY_WORDS and holds is not None:
+        return None  # "a piece of cheese" is cheese: the noun after "of" speaks for it
+    if lemma in lx.CONTAINERS and holds is not None:
+        s.inert.add(holds.i)
+    if (lemma in lx.PLACES or tokens.noun_label(token) in lx.PLACES) and token.dep_ != "dobj":
+        s.places.append((token, tokens.place_label(token), tokens.phrase_text(token)))
+        return None  # (a place someone builds or paints, "built a volcano", is a thing in the picture)
+    if nouns.depicted(token):
+        s.inert.add(i)  # "painted a dragon on it", "dreaming of dolphins": a picture of one, not one
+    return str(lemma)
+
+
+def _read_someone(s: state.Scratch, reader: state.Reader, token: Any) -> None:
+    """A noun for someone: whom it describes, points back to, or a new member."""
+    if token.dep_ == "poss" and not tokens.shows_owner(token.head) and reader.by_kind(tokens.noun_label(token)) is None:
+        return  # "the baker's son": the baker is only talked about
+    described = described_by(token, s.mentions)
+    if described is not None:  # "The waiter, a thin man", "a fox and a stork were neighbours"
+        if len(described.ids) == 1:
+            member = reader.cast[described.ids[0]]
+            member.attributes += [a for a in tokens.adjectives(token) if a not in member.attributes]
+            if token.lemma_.lower() not in (member.kind, *member.roles):
+                member.roles.append(token.lemma_.lower())
+            s.mentions[token.i] = state.Mention(token, described.ids, True, present=described.present)
+        return
+    ids = resolve_noun(token, s.doc, reader, s.mentions)
+    present = tokens.counts(token, s.quoted) and (token.dep_ != "poss" or tokens.shows_owner(token.head))
+    s.mentions[token.i] = state.Mention(token, ids, True, present=present)
+
+
+def _read_thing(s: state.Scratch, reader: state.Reader, out: state.SentenceReading, token: Any) -> None:
+    label = tokens.noun_label(token)
+    thing = state.Thing(state.slug(label), label, tuple(tokens.adjectives(token)))
+    if thing.id in reader.cast:
+        thing = state.Thing(thing.id + "_object", thing.label, thing.attributes)
+    if thing not in out.things:
+        out.things.append(thing)
+    reader.things[thing.id] = thing
+    s.mentions[token.i] = state.Mention(token, [thing.id], False)
