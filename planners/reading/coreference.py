@@ -208,51 +208,12 @@ def described_by(token: Any, mentions: dict[int, state.Mention]) -> state.Mentio
 
 
 def resolve_noun(token: Any, doc: Any, reader: state.Reader, mentions: dict[int, state.Mention]) -> list[str]:
+    """Whom a noun for someone points at: one met (by kinship, kind, role, or "the stranger"), or a new member;
+    a plural noun, a group (see `resolve_group`)."""
     label = tokens.noun_label(token)
     plural = token.tag_ in ("NNS", "NNPS") and label not in lx.GROUP_NOUNS
-    singular = lx.singular(label) if plural else label
     if plural:
-        # "the two children", "the friends", "the two astronauts": the people already met, if enough of them
-        count = next((tokens.number(c) for c in token.children if c.dep_ == "nummod"), 0)
-        definite = any(c.dep_ == "det" and c.lower_ in ("the", "these", "those") for c in token.children)
-        recent_groups = [g for n, g in reader.groups if reader.number - n <= state.GROUP_WINDOW]
-        generic = lx.GENERIC_PEOPLE.get(singular)
-        if recent_groups and not count and (token.lower_ in lx.PEOPLE_PLURALS or generic):
-            gender = generic[0] if generic else "?"
-            group = recent_groups[-1]  # "we carried it ... the friends cheered", "the girls": the same ones
-            if all(reader.cast[cid].human and reader.cast[cid].gender in ("?", gender) for cid in group) or (
-                gender == "?"
-            ):
-                for cid in group:
-                    if reader.cast[cid].gender == "?" and gender != "?":
-                        reader.cast[cid].gender = gender
-                return list(group)
-        # "the two astronauts", "two silhouettes": whoever they are
-        counted = bool(count) and ((definite and state.is_human(singular)) or singular in lx.FIGURE_WORDS)
-        if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE or counted:
-            kinds = None if token.lower_ in lx.PEOPLE_PLURALS or counted else {singular}
-            met = [
-                s.id
-                for s in reversed(reader.history)
-                if s.character
-                and reader.cast[s.id].human
-                and not reader.cast[s.id].group
-                and (kinds is None or reader.cast[s.id].kind in kinds)
-            ]
-            met = list(dict.fromkeys(met))
-            want = count or len(met)
-            if len(met) >= max(2, want) and want:
-                group = tuple(reversed(met[:want]))
-                reader.groups.append((reader.number, group))
-                return list(group)
-        same = reader.by_kind(token.lower_) or next(
-            (m for m in reader.cast.values() if m.group and m.kind == token.lower_), None
-        )  # "the sailors" again: the same sailors
-        if same is not None:
-            return [same.id]
-        member = reader.new_member(token.lower_, group=True, attributes=tokens.adjectives(token))
-        member.human = singular in lx.PEOPLE
-        return [member.id]
+        return resolve_group(token, reader, lx.singular(label))
     owner = next((c for c in token.children if c.dep_ == "poss"), None)
     if owner is not None and owner.i in reader.owners and reader.owners[owner.i]:
         kin = reader.kin.get((reader.owners[owner.i][0], label))
@@ -273,6 +234,49 @@ def resolve_noun(token: Any, doc: Any, reader: state.Reader, mentions: dict[int,
     else:
         same.attributes += [a for a in tokens.adjectives(token) if a not in same.attributes]
     return [same.id]
+
+
+def resolve_group(token: Any, reader: state.Reader, singular: str) -> list[str]:
+    """A plural noun: the group met lately, the people met if enough of them, or a group member of its own."""
+    # "the two children", "the friends", "the two astronauts": the people already met, if enough of them
+    count = next((tokens.number(c) for c in token.children if c.dep_ == "nummod"), 0)
+    definite = any(c.dep_ == "det" and c.lower_ in ("the", "these", "those") for c in token.children)
+    recent_groups = [g for n, g in reader.groups if reader.number - n <= state.GROUP_WINDOW]
+    generic = lx.GENERIC_PEOPLE.get(singular)
+    if recent_groups and not count and (token.lower_ in lx.PEOPLE_PLURALS or generic):
+        gender = generic[0] if generic else "?"
+        group = recent_groups[-1]  # "we carried it ... the friends cheered", "the girls": the same ones
+        if all(reader.cast[cid].human and reader.cast[cid].gender in ("?", gender) for cid in group) or (gender == "?"):
+            for cid in group:
+                if reader.cast[cid].gender == "?" and gender != "?":
+                    reader.cast[cid].gender = gender
+            return list(group)
+    # "the two astronauts", "two silhouettes": whoever they are
+    counted = bool(count) and ((definite and state.is_human(singular)) or singular in lx.FIGURE_WORDS)
+    if token.lower_ in lx.PEOPLE_PLURALS or singular in lx.PEOPLE or counted:
+        kinds = None if token.lower_ in lx.PEOPLE_PLURALS or counted else {singular}
+        met = [
+            s.id
+            for s in reversed(reader.history)
+            if s.character
+            and reader.cast[s.id].human
+            and not reader.cast[s.id].group
+            and (kinds is None or reader.cast[s.id].kind in kinds)
+        ]
+        met = list(dict.fromkeys(met))
+        want = count or len(met)
+        if len(met) >= max(2, want) and want:
+            group = tuple(reversed(met[:want]))
+            reader.groups.append((reader.number, group))
+            return list(group)
+    same = reader.by_kind(token.lower_) or next(
+        (m for m in reader.cast.values() if m.group and m.kind == token.lower_), None
+    )  # "the sailors" again: the same sailors
+    if same is not None:
+        return [same.id]
+    member = reader.new_member(token.lower_, group=True, attributes=tokens.adjectives(token))
+    member.human = singular in lx.PEOPLE
+    return [member.id]
 
 
 def read_nouns_and_pronouns(s: state.Scratch, reader: state.Reader, out: state.SentenceReading) -> None:
