@@ -177,45 +177,12 @@ class HeuristicPlanner(Planner):
         by_paragraph: bool,
     ) -> Shot:
         start, end = group[0].start, group[-1].end
-        unsaid = {s.start for s in group if s.start in directions or (by_paragraph and not shot_prose.narrated(s.text))}
-        directed = [s.text.strip() for s in group if s.start in unsaid]
-        shown_text = [
-            shot_prose.spoken(s.text) if by_paragraph else s.text.strip() for s in group if s.start not in unsaid
-        ]
-        text = " ".join(s.text.strip() for s in group)  # the shot as written
-        said = " ".join(shown_text)  # what is read and captioned: what is seen, never the directions
+        text, said, directed, shows = _texts(group, directions, by_paragraph)
         words = sum(s.words for s in group)
         duration = round(min(MAX_SHOT, max(MIN_SHOT, words / self.words_per_second)), 2)
 
-        entities: dict[str, Entity] = {}
-        relations: list[Relation] = []
-        actions: list[Action] = []
-        camera: str | None = None
         previous_location, previous_time = state["location"], state["time"]
-        for s_index, sentence in enumerate(group):
-            low = sentence.text.lower()
-            camera = camera or next((move for phrase, move in lx.CAMERA_PHRASES if phrase in low), None)
-            _set_scene(sentence, locations, state)
-            # who is there, the things shown, then whoever acts or is acted on (in order: no hash seeds)
-            involved = [i for a in sentence.actions for i in (a[0], a[2]) if i]
-            involved += [i for r in sentence.relations for i in (r[0], r[2])]
-            shown = [
-                *(_entity(cast[cid]) for cid in sentence.present),
-                *(Entity(id=t.id, label=t.label, attributes=list(t.attributes)) for t in sentence.things),
-                *(_entity(cast[cid]) for cid in dict.fromkeys(involved) if cid in cast),
-            ]
-            for entity in shown:
-                entities.setdefault(entity.id, entity)
-            relations += [
-                Relation(subject=s, predicate=p, object=o)
-                for s, p, o in sentence.relations
-                if s in entities and o in entities
-            ]
-            span = (duration * s_index / len(group), duration * (s_index + 1) / len(group))
-            actions += _timed(
-                [a for a in sentence.actions if a[0] in entities and (a[2] is None or a[2] in entities)], span
-            )
-
+        entities, relations, actions, camera = _shown(group, cast, locations, state, duration)
         characters = [e.id for e in entities.values() if e.id in cast]
         rng = random.Random(f"{config.seed}:{index}:{text}")
         if by_paragraph:  # shot prose: the camera the script names
@@ -235,13 +202,8 @@ class HeuristicPlanner(Planner):
             weather=state["weather"],
         )
         location = locations.get(state["location"]) if state["location"] else None
-        prompt_parts = [style] if style else []
-        prompt_parts.append(said or text)
-        prompt_parts += [d.rstrip(".") for d in directed if shown_text]  # the framing, the look and the mood
-        prompt_parts += [cast[c].appearance() for c in characters]
-        if location:
-            prompt_parts.append(location.name)
-        prompt_parts.append(scenes.light(state["time"], state["weather"]))
+        light = scenes.light(state["time"], state["weather"])
+        prompt = _prompt(style, said or text, directed if shows else [], [cast[c] for c in characters], location, light)
         return Shot(
             id=f"shot_{index + 1:03d}",
             text=text,
@@ -249,13 +211,77 @@ class HeuristicPlanner(Planner):
             span=(start, end),
             duration=duration,
             camera=typing.cast(CameraMove, camera),  # one of the moves the lexicon names, checked by the model
-            prompt=", ".join(p for p in prompt_parts if p),
+            prompt=prompt,
             negative_prompt=NEGATIVE_PROMPT,
             characters=characters,
             location=location.id if location else None,
             transition=transition,
             graph=graph,
         )
+
+
+def _texts(group: list[SentenceReading], directions: set[int], by_paragraph: bool) -> tuple[str, str, list[str], bool]:
+    """The shot as written; what is read and captioned (what is seen, never the directions); the directions;
+    whether any sentence shows something."""
+    unsaid = {s.start for s in group if s.start in directions or (by_paragraph and not shot_prose.narrated(s.text))}
+    directed = [s.text.strip() for s in group if s.start in unsaid]
+    shown = [shot_prose.spoken(s.text) if by_paragraph else s.text.strip() for s in group if s.start not in unsaid]
+    return " ".join(s.text.strip() for s in group), " ".join(shown), directed, bool(shown)
+
+
+def _shown(
+    group: list[SentenceReading],
+    cast: dict[str, Member],
+    locations: dict[str, Location],
+    state: dict[str, typing.Any],
+    duration: float,
+) -> tuple[dict[str, Entity], list[Relation], list[Action], str | None]:
+    """The shot's scene graph from its sentences (each moving the scene where it says so), and the camera
+    move a sentence names: who is there, the things shown, then whoever acts or is acted on, in order."""
+    entities: dict[str, Entity] = {}
+    relations: list[Relation] = []
+    actions: list[Action] = []
+    camera: str | None = None
+    for s_index, sentence in enumerate(group):
+        low = sentence.text.lower()
+        camera = camera or next((move for phrase, move in lx.CAMERA_PHRASES if phrase in low), None)
+        _set_scene(sentence, locations, state)
+        # who is there, the things shown, then whoever acts or is acted on (in order: no hash seeds)
+        involved = [i for a in sentence.actions for i in (a[0], a[2]) if i]
+        involved += [i for r in sentence.relations for i in (r[0], r[2])]
+        shown = [
+            *(_entity(cast[cid]) for cid in sentence.present),
+            *(Entity(id=t.id, label=t.label, attributes=list(t.attributes)) for t in sentence.things),
+            *(_entity(cast[cid]) for cid in dict.fromkeys(involved) if cid in cast),
+        ]
+        for entity in shown:
+            entities.setdefault(entity.id, entity)
+        relations += [
+            Relation(subject=s, predicate=p, object=o)
+            for s, p, o in sentence.relations
+            if s in entities and o in entities
+        ]
+        span = (duration * s_index / len(group), duration * (s_index + 1) / len(group))
+        actions += _timed(
+            [a for a in sentence.actions if a[0] in entities and (a[2] is None or a[2] in entities)], span
+        )
+
+    return entities, relations, actions, camera
+
+
+def _prompt(
+    style: str, said: str, directed: list[str], people: list[Member], location: Location | None, light: str
+) -> str:
+    """The keyframe prompt: the style, what is seen, the framing, the look and the mood the script gives,
+    every character's appearance, the place and its light."""
+    parts = [style] if style else []
+    parts.append(said)
+    parts += [d.rstrip(".") for d in directed]
+    parts += [member.appearance() for member in people]
+    if location:
+        parts.append(location.name)
+    parts.append(light)
+    return ", ".join(p for p in parts if p)
 
 
 class Chapters:
