@@ -100,14 +100,7 @@ class HeuristicPlanner(Planner):
         directions = {s.start for s in sentences if by_paragraph and shot_prose.is_direction(s.text)} - prologue
         sizes = Counter(s.paragraph for s in sentences)
         titles = {s.start for s in sentences if sizes[s.paragraph] == 1 and headings.is_heading(s.text)}
-        # a framing with a place in it ("Wide shot of a harbour at dawn") is read for the place and what is in
-        # it; a look or mood alone ("Realistic style.", "The mood is calm.") is not read at all
-        seen = [s for s in sentences if s.start not in titles]  # a heading is no one, nowhere
-        seen = [s for s in seen if s.start not in directions or not shot_prose.is_look(s.text)]
-        shown = [(shot_prose.masked(s.text) if by_paragraph else s.text, s.start, s.end, s.paragraph) for s in seen]
-        window = shot_prose.PRONOUN_WINDOW if by_paragraph else reading.WINDOW
-        seen_readings, cast = reading.read(shown, self.names, window)
-        found = {r.start: r for r in seen_readings}
+        found, cast = self._read(sentences, titles, directions, by_paragraph)
         readings = [  # each with its own words again (the shot's text and caption), as written
             replace(found[s.start], text=s.text)
             if s.start in found
@@ -140,29 +133,30 @@ class HeuristicPlanner(Planner):
         if config.minutes:  # stretch or squeeze every shot, and its actions, to the asked length
             scale = config.minutes * 60 / sum(s.duration for s in shots)
             shots = [scaled(s, s.duration * scale) for s in shots]
-        used = {cid for shot in shots for cid in shot.characters}
-        characters = [
-            Character(
-                id=m.id,
-                name=m.full_name or m.name or m.kind.title(),
-                aliases=[n for n in m.names() if n != (m.full_name or m.name)],
-                kind=m.kind,
-                appearance=m.appearance(),
-            )
-            for m in cast.values()
-            if m.id in used
-        ]
         return StoryPlan(
             title=title or config.title,
             style=style,
             shots_by="list" if given else "paragraph" if by_paragraph else "sentence",
             language=detect_language(story),
-            characters=characters,
+            characters=_characters(cast, shots),
             locations=list(locations.values()),
             scenes=chapters.scenes,
             shots=shots,
             **config.picture(),
         )
+
+    def _read(
+        self, sentences: list[typing.Any], titles: set[int], directions: set[int], by_paragraph: bool
+    ) -> tuple[dict[int, SentenceReading], dict[str, Member]]:
+        """The readings of the sentences that are read, by start, and the cast. A framing with a place in it
+        ("Wide shot of a harbour at dawn") is read for the place and what is in it; a look or mood alone
+        ("Realistic style.", "The mood is calm.") is not read at all, nor is a heading (no one, nowhere)."""
+        seen = [s for s in sentences if s.start not in titles]
+        seen = [s for s in seen if s.start not in directions or not shot_prose.is_look(s.text)]
+        shown = [(shot_prose.masked(s.text) if by_paragraph else s.text, s.start, s.end, s.paragraph) for s in seen]
+        window = shot_prose.PRONOUN_WINDOW if by_paragraph else reading.WINDOW
+        seen_readings, cast = reading.read(shown, self.names, window)
+        return {r.start: r for r in seen_readings}, cast
 
     def _shot(
         self,
@@ -218,6 +212,22 @@ class HeuristicPlanner(Planner):
             transition=transition,
             graph=graph,
         )
+
+
+def _characters(cast: dict[str, Member], shots: list[Shot]) -> list[Character]:
+    """The plan's characters: every member of the cast some shot shows, under its whole name."""
+    used = {cid for shot in shots for cid in shot.characters}
+    return [
+        Character(
+            id=m.id,
+            name=m.full_name or m.name or m.kind.title(),
+            aliases=[n for n in m.names() if n != (m.full_name or m.name)],
+            kind=m.kind,
+            appearance=m.appearance(),
+        )
+        for m in cast.values()
+        if m.id in used
+    ]
 
 
 def _texts(group: list[SentenceReading], directions: set[int], by_paragraph: bool) -> tuple[str, str, list[str], bool]:
