@@ -19,7 +19,16 @@ from pydantic import ValidationError
 from planners import PLANNERS, scenes, shot_lists
 from planners.llm import prompts
 from planners.llm.calls import ModelCaller, PlanningError
-from planners.llm.schemas import ActionPlan, BibleEntry, Event, Imagination, PlaceEntry, SceneGraphs, ShotGraph
+from planners.llm.schemas import (
+    ActionPlan,
+    BibleEntry,
+    Event,
+    Imagination,
+    PlaceEntry,
+    SceneGraphs,
+    ShotGraph,
+    ShotImagination,
+)
 from planners.shot_lists import ShotList
 from storyteller.core.backend import Planner
 from storyteller.core.errors import StorytellerError, first_line
@@ -105,21 +114,7 @@ class LLMPlanner(Planner):
         for start, chunk, listed, shown in pieces:
             shots += chapters.begin(start, len(shots))  # a chapter's title card, made here, never by the model
             chunk_target = target * shown / max(1, words)
-            outline = caller.ask(
-                "action planning",
-                prompts.STEP1.format(
-                    target=chunk_target,
-                    bible=_bible_text(bible),
-                    locations=prompts.dumps([p.model_dump() for p in places.values()]),
-                    summary=summary or "(the beginning)",
-                    example1=prompts.dumps(prompts.EXAMPLE1),
-                    example1b_story=prompts.EXAMPLE1B_STORY,
-                    example1b=prompts.dumps(prompts.EXAMPLE1B),
-                    story=chunk,
-                ),
-                ActionPlan,
-                functools.partial(_check_outline_given, bible=bible, places=places, target=chunk_target, ids=listed),
-            )
+            outline = _outline(caller, chunk, chunk_target, bible, places, summary, listed)
             for entry in outline.characters:  # the bible is fixed at first sight
                 bible.setdefault(entry.id, entry)
             for place in outline.locations:
@@ -127,31 +122,8 @@ class LLMPlanner(Planner):
             title, style = title or outline.title, style or outline.style
             summary = (summary + " " + outline.summary).strip()[-1500:]
             events = outline.events
-            graphs = caller.ask(
-                "scene graphs",
-                prompts.STEP2.format(
-                    bible=_bible_text(bible),
-                    example_event=prompts.dumps(prompts.EXAMPLE_EVENT),
-                    example2=prompts.dumps(prompts.EXAMPLE2),
-                    events=prompts.dumps([e.model_dump() for e in events]),
-                ),
-                SceneGraphs,
-                functools.partial(check_graphs, events=events, bible=bible),
-            )
-            by_event = {g.event_id: g for g in graphs.shots}
-            imagined = caller.ask(
-                "scene imagination",
-                prompts.STEP3.format(
-                    style=f" The film's style: {style}." if style else "",
-                    bible=_bible_text(bible),
-                    example_event=prompts.dumps({**prompts.EXAMPLE_EVENT, "graph": prompts.EXAMPLE2["shots"][0]}),
-                    example3=prompts.dumps(prompts.EXAMPLE3),
-                    shots=prompts.dumps([{**e.model_dump(), "graph": by_event[e.id].model_dump()} for e in events]),
-                ),
-                Imagination,
-                functools.partial(check_imagination, events=events),
-            )
-            details = {s.event_id: s for s in imagined.shots}
+            by_event = _graphs(caller, events, bible)
+            details = _imagined(caller, events, by_event, bible, style)
             for event in events:
                 shot = _shot(len(shots), event, by_event[event.id], details[event.id], story, start, bible, style)
                 if given is not None:  # the given shot's own words and span, its first frame, its cut
@@ -181,6 +153,72 @@ class LLMPlanner(Planner):
             scenes=chapters.scenes,
             shots=shots,
         )
+
+
+def _outline(
+    caller: ModelCaller,
+    chunk: str,
+    target: float,
+    bible: dict[str, BibleEntry],
+    places: dict[str, PlaceEntry],
+    summary: str,
+    listed: list[str],
+) -> ActionPlan:
+    """Step 1, action planning: the chunk's cast, places and events (given the bible and the story so far)."""
+    return caller.ask(
+        "action planning",
+        prompts.STEP1.format(
+            target=target,
+            bible=_bible_text(bible),
+            locations=prompts.dumps([p.model_dump() for p in places.values()]),
+            summary=summary or "(the beginning)",
+            example1=prompts.dumps(prompts.EXAMPLE1),
+            example1b_story=prompts.EXAMPLE1B_STORY,
+            example1b=prompts.dumps(prompts.EXAMPLE1B),
+            story=chunk,
+        ),
+        ActionPlan,
+        functools.partial(_check_outline_given, bible=bible, places=places, target=target, ids=listed),
+    )
+
+
+def _graphs(caller: ModelCaller, events: list[Event], bible: dict[str, BibleEntry]) -> dict[str, ShotGraph]:
+    """Step 2, scene graphs (Dysen-VDM's): each event's entities, relations and timed actions, by event."""
+    graphs = caller.ask(
+        "scene graphs",
+        prompts.STEP2.format(
+            bible=_bible_text(bible),
+            example_event=prompts.dumps(prompts.EXAMPLE_EVENT),
+            example2=prompts.dumps(prompts.EXAMPLE2),
+            events=prompts.dumps([e.model_dump() for e in events]),
+        ),
+        SceneGraphs,
+        functools.partial(check_graphs, events=events, bible=bible),
+    )
+    return {g.event_id: g for g in graphs.shots}
+
+
+def _imagined(
+    caller: ModelCaller,
+    events: list[Event],
+    by_event: dict[str, ShotGraph],
+    bible: dict[str, BibleEntry],
+    style: str,
+) -> dict[str, ShotImagination]:
+    """Step 3, scene imagination: each event's light, weather and keyframe and motion prompts, by event."""
+    imagined = caller.ask(
+        "scene imagination",
+        prompts.STEP3.format(
+            style=f" The film's style: {style}." if style else "",
+            bible=_bible_text(bible),
+            example_event=prompts.dumps({**prompts.EXAMPLE_EVENT, "graph": prompts.EXAMPLE2["shots"][0]}),
+            example3=prompts.dumps(prompts.EXAMPLE3),
+            shots=prompts.dumps([{**e.model_dump(), "graph": by_event[e.id].model_dump()} for e in events]),
+        ),
+        Imagination,
+        functools.partial(check_imagination, events=events),
+    )
+    return {s.event_id: s for s in imagined.shots}
 
 
 # --- invariants, as messages the model can act on -------------------------------------------------
