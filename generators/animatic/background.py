@@ -148,7 +148,21 @@ def paint_background(
         _stars(draw, width, height, rng, 160)
         return image
 
-    # sky furniture
+    _sky(draw, width, height, horizon, time, weather, rng)
+    ground = _ground(kind, weather, night)
+    _land(draw, kind, width, height, horizon, rng, weather, night)
+    draw.rectangle((0, horizon, width, height), fill=ground)
+    _foreground(draw, kind, location or "", ground, width, height, horizon, rng, weather, night)
+    if building:
+        _building(image, building, width, height, horizon, night)
+    return image
+
+
+def _sky(
+    draw: ImageDraw.ImageDraw, width: int, height: int, horizon: int, time: str, weather: str, rng: random.Random
+) -> None:
+    """The stars and the moon, the setting sun or the day's, and the clouds."""
+    night = time in ("night", "dusk")
     if time == "night":
         _stars(draw, width, horizon, rng, 70)
         draw.ellipse(_disc(width * 0.8, height * 0.16, height * 0.07), fill=(240, 240, 215))
@@ -165,13 +179,26 @@ def paint_background(
                 r = height * rng.uniform(0.035, 0.06)
                 draw.ellipse(_disc(x + k * r * 0.9, y + rng.uniform(-r, r) * 0.3, r), fill=shade)
 
+
+def _ground(kind: str, weather: str, night: bool) -> tuple[int, int, int]:
     ground = {"water": (40, 90, 150), "harbour": (40, 90, 150), "street": (85, 85, 92), "market": (85, 85, 92),
               "desert": (222, 190, 130)}.get(kind, (95, 150, 80))  # fmt: skip
     if weather == "snow" and kind not in ("water",):
         ground = (232, 238, 246)
-    if night:
-        ground = _mix(ground, (10, 15, 35), 0.55)
+    return _mix(ground, (10, 15, 35), 0.55) if night else ground
 
+
+def _land(
+    draw: ImageDraw.ImageDraw,
+    kind: str,
+    width: int,
+    height: int,
+    horizon: int,
+    rng: random.Random,
+    weather: str,
+    night: bool,
+) -> None:
+    """What stands on the horizon: a skyline, hills and trees, or dunes."""
     if kind in ("street", "market", "harbour"):
         _skyline(draw, width, horizon, rng, night)
     elif kind == "nature" or kind == "plain":
@@ -183,8 +210,21 @@ def paint_background(
                 (cx - width * 0.4, horizon - height * 0.05 * (k + 1), cx + width * 0.4, horizon + height * 0.2),
                 fill=_mix((210, 170, 110), (0, 0, 0), 0.1 * k),
             )
-    draw.rectangle((0, horizon, width, height), fill=ground)
 
+
+def _foreground(
+    draw: ImageDraw.ImageDraw,
+    kind: str,
+    location: str,
+    ground: tuple[int, int, int],
+    width: int,
+    height: int,
+    horizon: int,
+    rng: random.Random,
+    weather: str,
+    night: bool,
+) -> None:
+    """What lies before the horizon: a beach and waves, a harbour, a market, a street, or a path."""
     if kind == "water":
         sand = (226, 205, 160) if not night else (90, 85, 80)
         draw.rectangle((0, int(height * 0.8), width, height), fill=sand)
@@ -201,16 +241,12 @@ def paint_background(
         lane = horizon + (height - horizon) * 0.55
         for x in range(0, width, 70):
             draw.rectangle((x, lane - 3, x + 38, lane + 3), fill=(235, 220, 120, 220))
-    elif "path" in (location or "") or "trail" in (location or "") or "road" in (location or ""):
+    elif "path" in location or "trail" in location or "road" in location:
         path = (190, 165, 120) if weather != "snow" else (205, 210, 220)
         draw.polygon(
             [(width * 0.42, horizon), (width * 0.58, horizon), (width * 0.95, height), (width * 0.05, height)],
             fill=_mix(path, (10, 15, 35), 0.5) if night else path,
         )
-
-    if building:
-        _building(image, building, width, height, horizon, night)
-    return image
 
 
 def weather_layer(draw: ImageDraw.ImageDraw, size: tuple[int, int], weather: str, t: float, seed: int) -> None:
