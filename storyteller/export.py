@@ -79,17 +79,7 @@ def timeline(plan: StoryPlan, media: list[Path], film: Path | None) -> Any:
             )
         )
         video.append(clip)
-    chapters = plan.chapters()
-    for n, (scene, first) in enumerate(chapters):  # each scene (chapter) a marker on the track, as long as it
-        end = edges[chapters[n + 1][1]] if n + 1 < len(chapters) else plan.total_frames
-        video.markers.append(
-            otio.schema.Marker(
-                name=scene.title or f"Scene {n + 1}",
-                marked_range=span(edges[first], end - edges[first]),
-                color=otio.schema.MarkerColor.GREEN,
-                metadata={"storyteller": {"scene": scene.id, "location": scene.location}},
-            )
-        )
+    _mark_scenes(otio, video, plan, edges, span)
     result.tracks.append(video)
     if film is not None and _has_audio(film):
         audio = otio.schema.Track(name="sound", kind=otio.schema.TrackKind.Audio)
@@ -101,6 +91,21 @@ def timeline(plan: StoryPlan, media: list[Path], film: Path | None) -> Any:
         )
         result.tracks.append(audio)
     return result
+
+
+def _mark_scenes(otio: Any, video: Any, plan: StoryPlan, edges: list[int], span: Any) -> None:
+    """Each scene (a chapter) a marker on the track, as long as it is."""
+    chapters = plan.chapters()
+    for n, (scene, first) in enumerate(chapters):
+        end = edges[chapters[n + 1][1]] if n + 1 < len(chapters) else plan.total_frames
+        video.markers.append(
+            otio.schema.Marker(
+                name=scene.title or f"Scene {n + 1}",
+                marked_range=span(edges[first], end - edges[first]),
+                color=otio.schema.MarkerColor.GREEN,
+                metadata={"storyteller": {"scene": scene.id, "location": scene.location}},
+            )
+        )
 
 
 def _has_audio(film: Path) -> bool:
