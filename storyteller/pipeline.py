@@ -182,23 +182,11 @@ class Storyteller:
             Voicing(speaker, narration, ambience, self.music, language, self.reporter) if speaker is not None else None
         )
         self.executor = make_executor(executor, workers)
-        if isinstance(fill, str) and fill != AUTO:
-            raise StorytellerError(f"fill '{fill}': give '{AUTO}', a FillSettings, or None")
-        settings = FillSettings() if fill == AUTO or isinstance(fill, str) else fill
-        if quality not in ENCODERS:
-            raise StorytellerError(f"quality '{quality}': give one of {', '.join(ENCODERS)}")
-        self.look = Look(
-            fill=settings,
-            auto=fill == AUTO,
-            colour_match=colour_match,
-            deflicker=deflicker,
-            quality=quality,
-            character_memory=character_memory,
-        )
+        self.look = _look(fill, colour_match, deflicker, quality, character_memory)
         self.infill: Infiller | None = None
-        if settings is not None:  # an unknown infill backend fails now, not mid-render
-            infill = INFILLERS.create(settings.infill) if isinstance(settings.infill, str) else settings.infill
-            self.infill = adopt(infill, Infiller)
+        if self.look.fill is not None:  # an unknown infill backend fails now, not mid-render
+            given = self.look.fill.infill
+            self.infill = adopt(INFILLERS.create(given) if isinstance(given, str) else given, Infiller)
 
     # --- the pipeline ---------------------------------------------------------------------------
 
@@ -473,6 +461,24 @@ class Storyteller:
             for c in plan.characters
         ]
         return plan if characters == plan.characters else plan.model_copy(update={"characters": characters})
+
+
+def _look(
+    fill: FillSettings | str | None, colour_match: bool, deflicker: bool, quality: str, character_memory: bool
+) -> Look:
+    """How the film is drawn, its settings checked."""
+    if isinstance(fill, str) and fill != AUTO:
+        raise StorytellerError(f"fill '{fill}': give '{AUTO}', a FillSettings, or None")
+    if quality not in ENCODERS:
+        raise StorytellerError(f"quality '{quality}': give one of {', '.join(ENCODERS)}")
+    return Look(
+        fill=FillSettings() if fill == AUTO or isinstance(fill, str) else fill,
+        auto=fill == AUTO,
+        colour_match=colour_match,
+        deflicker=deflicker,
+        quality=quality,
+        character_memory=character_memory,
+    )
 
 
 def _stored_guide(path: Path) -> MotionGuide | Literal[False] | None:
