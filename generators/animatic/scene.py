@@ -234,16 +234,31 @@ def _apply(p: Pose, sprite: Sprite, action: Action, t: float, sprites: dict[str,
     verb = action.verb
     direction = _direction(sprite, action, sprites, shot)
     if verb in ("walk", "run", "swim", "fly"):
-        target = sprites.get(action.object or "")
-        toward = target is not None and direction == _direction_sign(sprite, target)
-        p.x += direction * _travel(verb, sprite, target if toward else None) * u
-        hz, height = {"walk": (2.0, 0.018), "run": (3.5, 0.035), "swim": (1.0, 0.02), "fly": (0.8, 0.03)}[verb]
-        p.y -= abs(math.sin(math.pi * hz * local)) * height
-        if verb == "run":
-            p.angle -= direction * 8
-        if verb == "fly":
-            p.y -= 0.3 * u
-    elif verb == "jump":
+        _travel_pose(p, sprite, action, u, local, direction, sprites)
+    else:
+        _pose_in_place(p, sprite, action, u, local, sprites)
+
+
+def _travel_pose(
+    p: Pose, sprite: Sprite, action: Action, u: float, local: float, direction: int, sprites: dict[str, Sprite]
+) -> None:
+    """Walking, running, swimming, flying: across the frame (toward whom it goes), with the gait's bob."""
+    verb = action.verb
+    target = sprites.get(action.object or "")
+    toward = target is not None and direction == _direction_sign(sprite, target)
+    p.x += direction * _travel(verb, sprite, target if toward else None) * u
+    hz, height = {"walk": (2.0, 0.018), "run": (3.5, 0.035), "swim": (1.0, 0.02), "fly": (0.8, 0.03)}[verb]
+    p.y -= abs(math.sin(math.pi * hz * local)) * height
+    if verb == "run":
+        p.angle -= direction * 8
+    if verb == "fly":
+        p.y -= 0.3 * u
+
+
+def _pose_in_place(p: Pose, sprite: Sprite, action: Action, u: float, local: float, sprites: dict[str, Sprite]) -> None:
+    """Every other action: where the sprite stands, `u` of the way through it, `local` seconds in."""
+    verb = action.verb
+    if verb == "jump":
         p.y -= 0.2 * abs(math.sin(math.pi * 1.5 * local))
     elif verb == "climb":
         p.y -= 0.25 * u
