@@ -162,20 +162,7 @@ class Library:
                 report.skipped += 1
                 report.skipped_files.append(path.name)
                 continue
-            fps = info.fps / step
-            caption = caption_for(path, captions)
-            starts = [*cuts(frames), len(frames)]
-            for a, b in pairwise(starts):
-                limit = max(2, int(MAX_CLIP_SECONDS * fps))
-                for c in range(a, b, limit):
-                    piece = frames[c : min(b, c + limit)]
-                    if len(piece) < 2:
-                        continue
-                    motion = measure(piece, fps)
-                    if self.depth_model:
-                        motion.depth = depth_maps(structure_frames(piece), self.depth_model)
-                    self._insert(key, c / fps, len(piece) / fps, caption, info, motion)
-                    report.clips += 1
+            report.clips += self._add_clips(key, frames, info.fps / step, caption_for(path, captions), info)
             self.db.execute(
                 "insert or replace into files values (?, ?, ?, ?)", (key, stat.st_size, stat.st_mtime, digest)
             )
@@ -190,6 +177,23 @@ class Library:
         self.db.commit()
         self._save_index()
         return report
+
+    def _add_clips(self, key: str, frames: list[Any], fps: float, caption: str, info: Any) -> int:
+        """The video's clips (cut at its cuts, at most MAX_CLIP_SECONDS each), measured and stored; how many."""
+        added = 0
+        starts = [*cuts(frames), len(frames)]
+        for a, b in pairwise(starts):
+            limit = max(2, int(MAX_CLIP_SECONDS * fps))
+            for c in range(a, b, limit):
+                piece = frames[c : min(b, c + limit)]
+                if len(piece) < 2:
+                    continue
+                motion = measure(piece, fps)
+                if self.depth_model:
+                    motion.depth = depth_maps(structure_frames(piece), self.depth_model)
+                self._insert(key, c / fps, len(piece) / fps, caption, info, motion)
+                added += 1
+        return added
 
     def _insert(self, key: str, start: float, duration: float, caption: str, info: Any, motion: Any) -> None:
         self.db.execute(
