@@ -11,7 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from storyteller.core import lexicon as lx
-from storyteller.core.models import SPEAK, Action, MotionGuide, Shot, StoryPlan
+from storyteller.core.models import SPEAK, Action, Entity, MotionGuide, SceneGraph, Shot, StoryPlan
 
 GROUND = 0.8
 WORLD_MARGIN = 1.3  # world canvas = frame size x this
@@ -57,26 +57,7 @@ def layout(shot: Shot, plan: StoryPlan) -> list[Sprite]:
     """Place every entity of the graph: relations decide where, then a row fills the ground."""
     graph = shot.graph
     names = {c.id: c.name for c in plan.characters}
-    sprites: dict[str, Sprite] = {}
-    for entity in graph.entities:
-        head = lx.singular(entity.label.split()[-1].lower())
-        character = entity.id in names
-        group = head in lx.GROUP_NOUNS
-        sky = head in lx.SKY_THINGS or entity.label.lower() in lx.SKY_THINGS
-        size = (0.3 if character else 0.2) * (0.6 if group else 1.0)
-        size *= 1.6 if head in lx.HUGE else 1.4 if head in lx.LARGE else 0.8 if head in lx.SMALL else 1.0
-        sprites[entity.id] = Sprite(
-            id=entity.id,
-            label=entity.label,
-            caption=names.get(entity.id, entity.label) if character else entity.label,
-            x=0.5,
-            y=GROUND,
-            size=size,
-            colour=_colour(entity.id),
-            copies=5 if group else 3 if sky and entity.label.lower().endswith("s") else 1,
-            sky=sky,
-            z=1 if character else 0,
-        )
+    sprites = {entity.id: _sprite(entity, names) for entity in graph.entities}
     for action in graph.actions:  # a line said moves no one and leads no camera: kept apart
         sprite = sprites[action.agent]
         (sprite.lines if action.verb == SPEAK else sprite.actions).append(action)
@@ -101,7 +82,36 @@ def layout(shot: Shot, plan: StoryPlan) -> list[Sprite]:
         if _is_group(sprite):  # crowds stand in the foreground
             sprite.y, sprite.x, sprite.z, sprite.size = 0.85, 0.5, -1, 0.14
 
-    placed = {s.id for s in ground}
+    _relate(graph, sprites, {s.id for s in ground})
+    for sprite in sprites.values():
+        _start_offset(sprite, sprites, shot)
+    return sorted(sprites.values(), key=lambda s: (s.z, s.id))
+
+
+def _sprite(entity: Entity, names: dict[str, str]) -> Sprite:
+    """An entity's sprite: its size by what it is (a character, a crowd, something huge or small), its copies."""
+    head = lx.singular(entity.label.split()[-1].lower())
+    character = entity.id in names
+    group = head in lx.GROUP_NOUNS
+    sky = head in lx.SKY_THINGS or entity.label.lower() in lx.SKY_THINGS
+    size = (0.3 if character else 0.2) * (0.6 if group else 1.0)
+    size *= 1.6 if head in lx.HUGE else 1.4 if head in lx.LARGE else 0.8 if head in lx.SMALL else 1.0
+    return Sprite(
+        id=entity.id,
+        label=entity.label,
+        caption=names.get(entity.id, entity.label) if character else entity.label,
+        x=0.5,
+        y=GROUND,
+        size=size,
+        colour=_colour(entity.id),
+        copies=5 if group else 3 if sky and entity.label.lower().endswith("s") else 1,
+        sky=sky,
+        z=1 if character else 0,
+    )
+
+
+def _relate(graph: SceneGraph, sprites: dict[str, Sprite], placed: set[str]) -> None:
+    """Where the relations put things: on, above, under, in, near or behind what they relate to."""
     for rel in graph.relations:
         a, b = sprites.get(rel.subject), sprites.get(rel.object)
         if a is None or b is None or a.attached_to or b.attached_to or _is_group(a):
@@ -119,9 +129,6 @@ def layout(shot: Shot, plan: StoryPlan) -> list[Sprite]:
             a.x = b.x + side * (b.size + a.size) * 0.4
             if rel.predicate == "behind":
                 a.z, a.size, a.y = b.z - 1, a.size * 0.85, b.y - 0.04
-    for sprite in sprites.values():
-        _start_offset(sprite, sprites, shot)
-    return sorted(sprites.values(), key=lambda s: (s.z, s.id))
 
 
 def _is_group(sprite: Sprite) -> bool:
