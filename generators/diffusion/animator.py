@@ -206,24 +206,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             "num_frames": frames,
             "output_type": "np",
         }
-        if runtime.accepts(call, "guidance_scale"):
-            kwargs["guidance_scale"] = self.guidance
-        elif runtime.accepts(call, "max_guidance_scale"):  # SVD ramps guidance over the clip
-            kwargs["max_guidance_scale"] = self.guidance
-            kwargs["min_guidance_scale"] = min(1.0, self.guidance)
-        if runtime.accepts(call, "prompt"):
-            kwargs["prompt"] = motion_prompt(shot, plan, guide)
-            if shot.negative_prompt and runtime.accepts(call, "negative_prompt"):
-                kwargs["negative_prompt"] = shot.negative_prompt
-        for name in ("fps", "frame_rate", "target_fps"):
-            if runtime.accepts(call, name):
-                kwargs[name] = fps
-        if runtime.accepts(call, "motion_bucket_id"):
-            kwargs["motion_bucket_id"] = motion_bucket(guide)
-        if self.decode_chunk and runtime.accepts(call, "decode_chunk_size"):
-            kwargs["decode_chunk_size"] = self.decode_chunk
-        if runtime.accepts(call, "max_sequence_length"):
-            kwargs["max_sequence_length"] = 128
+        kwargs.update(self._taken(call, shot, plan, guide, fps))
         ends = ((first, 0), (last, frames - 1))
         images = [(im.convert("RGB").resize((width, height), Image.Resampling.LANCZOS), at) for im, at in ends if im]
         if images and runtime.accepts(call, "conditions"):  # LTX: a condition pins any frame
@@ -247,6 +230,30 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         while len(out) < count:  # a model that rounded the length down: hold the last frame
             out.append(out[-1])
         return out
+
+    def _taken(self, call: Any, shot: Shot, plan: StoryPlan, guide: MotionGuide | None, fps: float) -> dict[str, Any]:
+        """The arguments this pipeline takes of those a video model may: guidance (SVD ramps it over the clip),
+        the prompts, the frame rate under each of its names, motion, decoding and text length."""
+        kwargs: dict[str, Any] = {}
+        if runtime.accepts(call, "guidance_scale"):
+            kwargs["guidance_scale"] = self.guidance
+        elif runtime.accepts(call, "max_guidance_scale"):
+            kwargs["max_guidance_scale"] = self.guidance
+            kwargs["min_guidance_scale"] = min(1.0, self.guidance)
+        if runtime.accepts(call, "prompt"):
+            kwargs["prompt"] = motion_prompt(shot, plan, guide)
+            if shot.negative_prompt and runtime.accepts(call, "negative_prompt"):
+                kwargs["negative_prompt"] = shot.negative_prompt
+        for name in ("fps", "frame_rate", "target_fps"):
+            if runtime.accepts(call, name):
+                kwargs[name] = fps
+        if runtime.accepts(call, "motion_bucket_id"):
+            kwargs["motion_bucket_id"] = motion_bucket(guide)
+        if self.decode_chunk and runtime.accepts(call, "decode_chunk_size"):
+            kwargs["decode_chunk_size"] = self.decode_chunk
+        if runtime.accepts(call, "max_sequence_length"):
+            kwargs["max_sequence_length"] = 128
+        return kwargs
 
     def _structure(
         self,
