@@ -23,6 +23,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -109,77 +110,91 @@ def declared_costs() -> Table:
 
 def main(quick: bool = False) -> None:
     from rich.console import Console
-    from rich.table import Table
-
-    from stitching import read_video
-    from stitching.fill import FillSettings, one_thread_each
-    from stitching.metrics import evaluate_video
-    from storyteller.pipeline import Storyteller
 
     console = Console()
     console.print(declared_costs())
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
-        renders: dict[tuple[str, str], tuple[float, Path]] = {}
-        modes = {
-            "every frame rendered": None,
-            "flow fill, stride 2": FillSettings(stride=2),
-            "flow fill, stride 4": FillSettings(stride=4, depth=2),
-            "held frames, stride 2": FillSettings(infill="hold", stride=2),
-        }
-        for example in EXAMPLES[:1] if quick else EXAMPLES:
-            story = (ROOT / "examples" / f"{example}.txt").read_text()
-            for mode, fill in list(modes.items())[: 1 if quick else None]:
-                start = time.perf_counter()
-                result = Storyteller(runs_dir=runs / mode.replace(" ", "_"), fill=fill, workers=2).make(story, example)
-                renders[example, mode] = (time.perf_counter() - start, result.video)
+        renders = _renders(runs, quick)
+        console.print(_speed_table(renders, runs))
+        if not quick:
+            console.print(_quality_table(renders))
 
-        # 1 and 2: every gap of the fully rendered hamster film, two frames apart, three times over; each
-        # worker loads its own stretch of the film (as a render worker has its shot's frames at hand), so
-        # what is measured is the fill, not frames pickled between processes
-        import numpy as np
 
-        frames = list(read_video(renders["hamster_fight_night", "every frame rendered"][1]))
-        shares = []
-        for start in range(0, len(frames) - 2, 62):
-            share = runs / f"share{start}.npy"
-            np.save(share, np.stack(frames[start : start + 64]))
-            shares.append(str(share))
-        shares *= 3
-        gaps = sum(len(range(0, len(np.load(s, mmap_mode="r")) - 2, 2)) for s in shares)
-        timings = {}
-        for workers in (1, 2):
+def _renders(runs: Path, quick: bool) -> dict[tuple[str, str], tuple[float, Path]]:
+    """Each example made in each mode: its make's seconds and its film."""
+    from stitching.fill import FillSettings
+    from storyteller.pipeline import Storyteller
+
+    renders: dict[tuple[str, str], tuple[float, Path]] = {}
+    modes = {
+        "every frame rendered": None,
+        "flow fill, stride 2": FillSettings(stride=2),
+        "flow fill, stride 4": FillSettings(stride=4, depth=2),
+        "held frames, stride 2": FillSettings(infill="hold", stride=2),
+    }
+    for example in EXAMPLES[:1] if quick else EXAMPLES:
+        story = (ROOT / "examples" / f"{example}.txt").read_text()
+        for mode, fill in list(modes.items())[: 1 if quick else None]:
             start = time.perf_counter()
-            if workers == 1:
-                one_thread_each()  # one worker, one core: as each pool worker runs
-                for share in shares:
-                    fill_share(share)
-            else:
-                context = multiprocessing.get_context("spawn")
-                with ProcessPoolExecutor(workers, mp_context=context, initializer=one_thread_each) as pool:
-                    list(pool.map(fill_share, shares))
-            timings[workers] = time.perf_counter() - start
-        pairs = range(gaps)
+            result = Storyteller(runs_dir=runs / mode.replace(" ", "_"), fill=fill, workers=2).make(story, example)
+            renders[example, mode] = (time.perf_counter() - start, result.video)
+    return renders
 
-        speed = Table(title=f"flow infill at 512x288: {gaps} gaps of one frame")
-        for column in ("workers", "wall s", "frames filled / s", "speed-up"):
-            speed.add_column(column, justify="right")
-        for workers, seconds in timings.items():
-            speed.add_row(str(workers), f"{seconds:.2f}", f"{len(pairs) / seconds:.1f}", f"{timings[1] / seconds:.2f}")
-        console.print(speed)
 
-        if quick:
-            return
-        quality = Table(title="examples with and without the fill (storyteller eval)")
-        for column in ("example", "mode", "make s", "smoothness", "flicker"):
-            quality.add_column(column, justify="right" if column not in ("example", "mode") else "left")
-        for (example, mode), (seconds, video) in renders.items():
-            from storyteller.core.models import read_plan
+def _speed_table(renders: dict[tuple[str, str], tuple[float, Path]], runs: Path) -> Any:
+    """1 and 2: every gap of the fully rendered hamster film, two frames apart, three times over; each
+    worker loads its own stretch of the film (as a render worker has its shot's frames at hand), so what is
+    measured is the fill, not frames pickled between processes."""
+    import numpy as np
+    from rich.table import Table
 
-            plan = read_plan(video.parent / "plan.json")
-            scores = evaluate_video(video, plan)
-            quality.add_row(example, mode, f"{seconds:.1f}", f"{scores.smoothness:.4f}", f"{scores.flicker:.4f}")
-        console.print(quality)
+    from stitching import read_video
+    from stitching.fill import one_thread_each
+
+    frames = list(read_video(renders["hamster_fight_night", "every frame rendered"][1]))
+    shares = []
+    for start in range(0, len(frames) - 2, 62):
+        share = runs / f"share{start}.npy"
+        np.save(share, np.stack(frames[start : start + 64]))
+        shares.append(str(share))
+    shares *= 3
+    gaps = sum(len(range(0, len(np.load(s, mmap_mode="r")) - 2, 2)) for s in shares)
+    timings = {}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        if workers == 1:
+            one_thread_each()  # one worker, one core: as each pool worker runs
+            for share in shares:
+                fill_share(share)
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=one_thread_each) as pool:
+                list(pool.map(fill_share, shares))
+        timings[workers] = time.perf_counter() - start
+    speed = Table(title=f"flow infill at 512x288: {gaps} gaps of one frame")
+    for column in ("workers", "wall s", "frames filled / s", "speed-up"):
+        speed.add_column(column, justify="right")
+    for workers, seconds in timings.items():
+        speed.add_row(str(workers), f"{seconds:.2f}", f"{gaps / seconds:.1f}", f"{timings[1] / seconds:.2f}")
+    return speed
+
+
+def _quality_table(renders: dict[tuple[str, str], tuple[float, Path]]) -> Any:
+    """Each film's smoothness and flicker (storyteller eval), with and without the fill."""
+    from rich.table import Table
+
+    from stitching.metrics import evaluate_video
+    from storyteller.core.models import read_plan
+
+    quality = Table(title="examples with and without the fill (storyteller eval)")
+    for column in ("example", "mode", "make s", "smoothness", "flicker"):
+        quality.add_column(column, justify="right" if column not in ("example", "mode") else "left")
+    for (example, mode), (seconds, video) in renders.items():
+        plan = read_plan(video.parent / "plan.json")
+        scores = evaluate_video(video, plan)
+        quality.add_row(example, mode, f"{seconds:.1f}", f"{scores.smoothness:.4f}", f"{scores.flicker:.4f}")
+    return quality
 
 
 if __name__ == "__main__":
