@@ -111,8 +111,6 @@ def main() -> None:
     import decord
     import numpy as np
     import torch
-    from rich.console import Console
-    from rich.table import Table
 
     from planners.heuristic import HeuristicPlanner
     from storyteller.core.models import PlanConfig, Transition
@@ -146,11 +144,19 @@ def main() -> None:
             np.mean([np.abs(ours[i].asnumpy().astype(int) - theirs[i].asnumpy()).mean() for i in (0, len(ours) // 2)])
         )
 
-    direct_s, ours_s = statistics.median(times["direct"]), statistics.median(times["storyteller"])
-    table = Table(
-        title=f"diffusion orchestration overhead ({len(plan.shots)} shots, {plan.total_frames} frames, "
+    title = (
+        f"diffusion orchestration overhead ({len(plan.shots)} shots, {plan.total_frames} frames, "
         f"{args.size}x{args.size}, {args.steps} steps, median of {args.rounds})"
     )
+    _report(title, times, differ)
+
+
+def _report(title: str, times: dict[str, list[float]], differ: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    direct_s, ours_s = statistics.median(times["direct"]), statistics.median(times["storyteller"])
+    table = Table(title=title)
     table.add_column("path")
     table.add_column("wall s", justify="right")
     table.add_column("vs direct", justify="right")
