@@ -38,7 +38,7 @@ from run import EXAMPLE, make, print_table  # noqa: E402
 from stitching.extras import read_subtitles  # noqa: E402
 from stitching.metrics import evaluate_sound, median_pitch  # noqa: E402
 from stitching.sound import SPEAKERS  # noqa: E402
-from stitching.sound.mix import RATE  # noqa: E402
+from stitching.sound.levels import RATE  # noqa: E402
 from storyteller.core.models import Voice  # noqa: E402
 
 BACKENDS = ("piper", "espeak")

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from stitching.infill import FlowInfill
-from stitching.sound.mix import RATE, true_peak
+from stitching.sound.levels import RATE
+from stitching.sound.loudness import true_peak
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import StoryPlan
 from storyteller.core.video_io import read_video

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from stitching.sound import DEFAULT_SPEAKER, SPEAKERS, Line, fitted, lines, placements, with_speaking, with_voices
-from stitching.sound.mix import Score, ambience_of, read_music, write_soundtrack
+from stitching.sound.ambience import ambience_of
+from stitching.sound.mix import Score, read_music, write_soundtrack
 from storyteller.core.backend import Speaker, Speech, SpeechTiming, adopt
 from storyteller.core.cache import Cache
 from storyteller.core.errors import StorytellerError, first_line

@@ -8,7 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from stitching.sound.mix import RATE, write_aac
+from stitching.sound.levels import RATE
+from stitching.sound.mix import write_aac
 from storyteller.core.video_io import concat_videos, read_video, write_video
 from storyteller.render_plan import ENCODERS
 

@@ -12,7 +12,8 @@ import pyloudnorm
 import pytest
 
 from stitching.sound import lines, with_voices
-from stitching.sound.mix import RATE, true_peak
+from stitching.sound.levels import RATE
+from stitching.sound.loudness import true_peak
 from stitching.sound.neural import TransformersSpeaker
 from storyteller import Storyteller
 from storyteller.core.errors import StorytellerError
@@ -295,7 +296,7 @@ def test_the_true_peak_meter_finds_peaks_between_samples():
 def test_the_mixs_numpy_filters_are_scipys_and_pyloudnorms():
     from scipy import ndimage
 
-    from stitching.sound.mix import k_weighting, moving_average, moving_extreme
+    from stitching.sound.loudness import k_weighting, moving_average, moving_extreme
 
     x = np.random.default_rng(0).standard_normal(5003).astype(np.float32)
     for n in (1, 2, 7, 240, 1201):
@@ -307,7 +308,7 @@ def test_the_mixs_numpy_filters_are_scipys_and_pyloudnorms():
 
 
 def test_the_streaming_loudness_meter_is_pyloudnorms_bs1770():
-    from stitching.sound.mix import LoudnessMeter
+    from stitching.sound.loudness import LoudnessMeter
 
     rng = np.random.default_rng(3)
     t = np.arange(RATE * 20) / RATE
