@@ -47,14 +47,14 @@ def _story_commands(commands: Any) -> None:
     """make, plan, render, export, studio: a story or a run in, a film or a plan out."""
     make = commands.add_parser("make", help="plan and render a story into an MP4")
     make.add_argument("story", type=Path, help="the story, a UTF-8 text file")
-    look(make)
+    plan_options(make)
     render_options(make)
 
     plan = commands.add_parser("plan", help="write the plan of a story as editable JSON")
     plan.add_argument("story", type=Path)
     plan.add_argument("-o", "--output", type=Path, help="plan file (default: print it)")
     overwrite_option(plan)
-    look(plan)
+    plan_options(plan)
 
     render = commands.add_parser("render", help="render a (possibly hand-edited) plan.json")
     render.add_argument("plan", type=Path)
@@ -80,7 +80,7 @@ def _story_commands(commands: Any) -> None:
     studio.add_argument("--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1, this machine)")
     studio.add_argument("--allow-remote", action="store_true", help="let --host be an address other machines can reach")
     studio.add_argument("--no-browser", action="store_true", help="print the URL, do not open a browser")
-    look(studio)
+    plan_options(studio)
     render_options(studio, film=False)
 
 
@@ -123,7 +123,7 @@ def _info_commands(commands: Any) -> None:
     commands.add_parser("schema", help="print the JSON Schema of plan.json")
 
 
-def look(p: argparse.ArgumentParser) -> None:
+def plan_options(p: argparse.ArgumentParser) -> None:
     """The picture and the plan: size, rate, seed, planner, shots, length, where runs go."""
     p.add_argument("--size", type=size, default=(512, 288), help="frame size, WIDTHxHEIGHT (default 512x288)")
     p.add_argument("--fps", type=fps, default=24, help="frames per second (default 24)")

@@ -131,12 +131,12 @@ def _make(args: argparse.Namespace) -> int:
     with _Progress(args.quiet) as reporter:
         teller = _storyteller(args, reporter, runs_dir=args.runs, planner=_planner(args, args.story))
         output = {"output": args.output, "overwrite": args.overwrite, "inputs": [args.story]}
-        result = _made(teller, story, _run_name(args.story), args, **output)
+        result = _make_story(teller, story, _run_name(args.story), args, **output)
     _summary(result, args.quiet, teller.planner.stats)
     return 0
 
 
-def _made(teller: Storyteller, story: str, name: str, args: argparse.Namespace, **output: Any) -> RunResult:
+def _make_story(teller: Storyteller, story: str, name: str, args: argparse.Namespace, **output: Any) -> RunResult:
     """`teller.make` with the look options (size, fps, seed, minutes) as the command line gave them."""
     width, height = args.size
     config = {"seed": args.seed, "fps": args.fps, "width": width, "height": height, "minutes": args.minutes}
@@ -243,7 +243,7 @@ def _studio(args: argparse.Namespace) -> int:
         with _Progress(args.quiet) as reporter:
             teller = _storyteller(args, reporter, runs_dir=run_dir.parent, planner=_planner(args, target))
             if story is not None:
-                _made(teller, story, run_dir.name, args)
+                _make_story(teller, story, run_dir.name, args)
             elif plan is not None:
                 teller.render(plan, run_dir)
     if not loopback:

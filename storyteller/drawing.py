@@ -64,7 +64,7 @@ class Drawing:
                 calls = (
                     Call(
                         "keyframe",
-                        (shot.shot, _around(_held(work.plan, shot, found), shot.index)[0]),
+                        (shot.shot, _around(_with_memory(work.plan, shot, found), shot.index)[0]),
                         f"{shot.shot.id} keyframe",
                     )
                     for shot in ready
@@ -317,7 +317,7 @@ def encoder(work: RenderPlan) -> Callable[[Iterable[np.ndarray], Path], int]:
     return functools.partial(write_video, fps=work.plan.fps, crf=settings["crf"], preset=settings["preset"])
 
 
-def _held(plan: StoryPlan, shot: ShotWork, keyframes: list[Path | None]) -> StoryPlan:
+def _with_memory(plan: StoryPlan, shot: ShotWork, keyframes: list[Path | None]) -> StoryPlan:
     """The plan as the keyframe model sees it for `shot`: each remembered character's reference is the
     keyframe of its first shot."""
     if not shot.memory:

@@ -330,16 +330,16 @@ class Storyteller:
             # the soundtrack needs no frame: it is spoken and mixed beside the drawing (the voice, numpy and the
             # encoder let go of the interpreter), while the workers start and draw
             if self.voicing is not None and voiced is not None and not work.film_cached:
-                soundtrack = _beside(self.voicing.soundtrack, cache, work, voiced.later, stop)
+                soundtrack = _in_background(self.voicing.soundtrack, cache, work, voiced.later, stop)
             clock = time.perf_counter()
             keyframes = drawing.keyframes(cache, work, workers, rendered)
             self._note_unremembered(plan)
-            sheets = _beside(drawing.sheet, cache, work, keyframes)  # needs only the keyframes: drawn meanwhile
+            sheets = _in_background(drawing.sheet, cache, work, keyframes)  # needs only the keyframes: drawn meanwhile
             seconds["keyframes"], clock = time.perf_counter() - clock, time.perf_counter()
             film = cache.get_with_facts("film", work.film_key, ".mp4")
             if film is None:
                 if self.voicing is not None and voiced is not None and soundtrack is None:  # counted cached, but is not
-                    soundtrack = _beside(self.voicing.soundtrack, cache, work, voiced.later, stop)
+                    soundtrack = _in_background(self.voicing.soundtrack, cache, work, voiced.later, stop)
                 film = drawing.film(cache, work, keyframes, workers, rendered, soundtrack)
                 rendered["films"] += 1
             seconds["animate+stitch"] = time.perf_counter() - clock
@@ -504,7 +504,7 @@ def _settling(stop: threading.Event, running: Callable[[], Future | None]) -> It
             concurrent.futures.wait([future], timeout=30)
 
 
-def _beside(function: Callable[..., T], *args: Any) -> Future[T]:
+def _in_background(function: Callable[..., T], *args: Any) -> Future[T]:
     """`function(*args)` on a thread of its own. A daemon: a run stopped by Ctrl-C or SIGTERM does not wait
     for it (what it leaves half-written in the cache carries this process's id and is swept next time)."""
     future: Future[T] = Future()

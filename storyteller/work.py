@@ -175,7 +175,7 @@ class Worker:
         else:
             self._enter("clip")
             frames = self.animator.frames_from(image, job.shot, plan, job.guide, first)
-        return _held(frames, plan, count - first, image, reference, advance)
+        return _exact_and_matched(frames, plan, count - first, image, reference, advance)
 
     def anchors(
         self, plan: StoryPlan, job: ClipJob, keyframe: bytes, advance: Advance = still, steps: Progress | None = None
@@ -225,7 +225,7 @@ def finish_clip(
     advance: Advance = still,
 ) -> bytes:
     """Hold the frames to the plan, keep the place's colours, ease flicker, encode losslessly: the bytes."""
-    frames = _held(frames, plan, plan.shot_frames(job.shot), keyframe, reference, advance)
+    frames = _exact_and_matched(frames, plan, plan.shot_frames(job.shot), keyframe, reference, advance)
     if job.deflicker:
         frames = deflicker(frames)
     checked = prefetch(map(to_planes, frames))  # stored as the film is made: I420, converted as it converts
@@ -246,7 +246,7 @@ def _encoded(frames: Iterable[np.ndarray], suffix: str, fps: int, **settings: An
     return data
 
 
-def _held(
+def _exact_and_matched(
     frames: Iterable[np.ndarray],
     plan: StoryPlan,
     count: int,

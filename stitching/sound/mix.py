@@ -167,7 +167,7 @@ class Score:
         return {**asdict(self), "version": MIX_VERSION, "lufs": TARGET_LUFS, "peak": PEAK_CEILING_DB}
 
 
-def _unkept(index: int, mix: Callable[[], np.ndarray]) -> np.ndarray:
+def _mixed_now(index: int, mix: Callable[[], np.ndarray]) -> np.ndarray:
     return mix()
 
 
@@ -176,7 +176,7 @@ def write_soundtrack(
     score: Score,
     load: Callable[[str], Speech],
     music: np.ndarray | None = None,
-    premixed: Callable[[int, Callable[[], np.ndarray]], np.ndarray] = _unkept,
+    premixed: Callable[[int, Callable[[], np.ndarray]], np.ndarray] = _mixed_now,
 ) -> dict[str, Any]:
     """The film's soundtrack as AAC at `path`, in three passes over a scratch file: mix each shot's stretch
     (and measure the loudness), normalise and limit ten seconds at a time (and measure again), correct and

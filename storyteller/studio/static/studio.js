@@ -43,14 +43,21 @@ function media(path) {
 
 // --- the timeline, as the film has it (PlanSchema's shot_starts) -----------------------------------
 
+// Python's round(): halves to the even neighbour (Math.round takes them up), so the page counts the frames
+// the render does
+function pyRound(x) {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 function frames(shot) {
-  return Math.max(1, Math.round(shot.duration * plan.fps));
+  return Math.max(1, pyRound(shot.duration * plan.fps));
 }
 
 function overlap(index) {
   const shot = plan.shots[index];
   if (index === 0 || shot.transition.kind === "cut") return 0;
-  const wanted = Math.round(shot.transition.duration * plan.fps);
+  const wanted = pyRound(shot.transition.duration * plan.fps);
   return Math.min(wanted, Math.floor(Math.min(frames(plan.shots[index - 1]), frames(shot)) / 2));
 }
 
