@@ -20,7 +20,7 @@ from stitching.fill import FillSettings, anchor_count, fill_pays
 from stitching.sound.mix import Score
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator
 from storyteller.core.cache import Cache
-from storyteller.core.files import MAX_REFERENCE_BYTES, file_digest, local_file
+from storyteller.core.files import MAX_REFERENCE_BYTES, code_digest, file_digest, local_file
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.work import ClipJob
 
@@ -196,15 +196,14 @@ class RenderPlan:
         }
 
 
-CARD_VERSION = 1  # bump when storyteller.core.cards draws differently
-
-
 def _card_work(index: int, shot: Shot, plan: StoryPlan, cache: Cache) -> ShotWork:
     """A title card's part of the render: keyed by its text, size and length, never by a backend."""
     frames = plan.shot_frames(shot)
     look = {"card": shot.card, "size": [plan.width, plan.height]}
-    keyframe_key = cache.key("keyframe", "card", {"version": CARD_VERSION}, look)
-    clip_key = cache.key("clip", "card", {"version": CARD_VERSION}, {**look, "frames": frames, "fps": plan.fps})
+    keyframe_key = cache.key("keyframe", "card", {"code": code_digest("storyteller.core")}, look)
+    clip_key = cache.key(
+        "clip", "card", {"code": code_digest("storyteller.core")}, {**look, "frames": frames, "fps": plan.fps}
+    )
     return ShotWork(
         index=index,
         shot=shot,

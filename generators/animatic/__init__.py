@@ -24,9 +24,9 @@ from generators.animatic.speech import bubble, overlay, speaking
 from storyteller.core import lexicon as lx
 from storyteller.core.backend import Animator, Backend, KeyframeGenerator, Progress
 from storyteller.core.executors.local import apart
+from storyteller.core.files import code_digest
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 
-VERSION = "5"  # bump when the drawing changes, so cached renders are redone
 GLOW = (255, 236, 140, 110)
 MARKER = "storyteller-backend"
 
@@ -163,7 +163,7 @@ class _Animatic(Backend):
         self.captions = captions
 
     def config(self) -> dict[str, Any]:
-        return {"version": VERSION, "captions": self.captions}
+        return {"code": code_digest("generators.animatic"), "captions": self.captions}  # its drawing
 
     def prepare_plan(self, plan: StoryPlan) -> None:
         """Match every noun of the plan no memo or index knows, once, in a helper process that remembers the

@@ -19,11 +19,9 @@ from generators.diffusion import runtime
 from generators.diffusion.keyframes import keyframe_prompt, structure_image
 from storyteller.core.backend import Animator
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import MAX_CLIP_BYTES, local_file
+from storyteller.core.files import MAX_CLIP_BYTES, code_digest, local_file
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.core.video_io import blend
-
-VERSION = "1"
 
 
 class DiffusersAnimator(runtime.PipelineBackend, Animator):
@@ -101,7 +99,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
     def config(self) -> dict[str, Any]:
         return {
             **super().config(),
-            "version": VERSION,
+            "code": code_digest("generators.diffusion"),
             "frames": self.frames,
             "fps": self.fps,
             "guide_strength": self.guide_strength,

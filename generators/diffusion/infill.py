@@ -12,6 +12,7 @@ from generators.diffusion import runtime
 from generators.diffusion.animator import _to_uint8, _valid_frames
 from storyteller.core.backend import Infiller
 from storyteller.core.errors import StorytellerError
+from storyteller.core.files import code_digest
 from storyteller.core.models import MotionGuide
 
 
@@ -66,7 +67,7 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         self.prompt = prompt
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "prompt": self.prompt, "version": 1}
+        return {**super().config(), "prompt": self.prompt, "code": code_digest("generators.diffusion")}
 
     def check(self, pipe: Any) -> None:
         if not (runtime.accepts(pipe.__call__, "conditions") or runtime.accepts(pipe.__call__, "last_image")):

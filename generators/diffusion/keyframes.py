@@ -15,11 +15,9 @@ from PIL import Image
 from generators.diffusion import runtime
 from storyteller.core.backend import KeyframeGenerator
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
+from storyteller.core.files import MAX_REFERENCE_BYTES, code_digest, local_file
 from storyteller.core.models import Shot, StoryPlan, Structure
 from storyteller.core.progress import note
-
-VERSION = "1"  # bump when prompts or seeding change, so cached keyframes are redone
 
 
 class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
@@ -94,7 +92,7 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
     def config(self) -> dict[str, Any]:
         return {
             **super().config(),
-            "version": VERSION,
+            "code": code_digest("generators.diffusion"),  # its prompts and seeding
             "ip_adapter": self.ip_adapter,
             "ip_adapter_scale": self.ip_adapter_scale,
             **({"controlnet": self.controlnet, "guide_structure": self.guide_structure} if self.controlnet else {}),

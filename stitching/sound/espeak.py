@@ -30,6 +30,7 @@ import numpy as np
 from storyteller.core.backend import Speaker, Speech
 from storyteller.core.errors import StorytellerError
 from storyteller.core.executors.local import QuietSpawn, run_guarded
+from storyteller.core.files import code_digest
 from storyteller.core.models import Voice
 
 _SYNCHRONOUS = 2  # espeak_AUDIO_OUTPUT: AUDIO_OUTPUT_SYNCHRONOUS
@@ -299,7 +300,7 @@ class EspeakSpeaker(Speaker):
             self._server = None
 
     def config(self) -> dict[str, Any]:
-        return {"engine": "espeak-ng", "version": 2}  # 2: breathy voices seeded per line
+        return {"engine": "espeak-ng", "code": code_digest("stitching.sound")}  # how it speaks
 
     def speak(self, text: str, voice: Voice) -> Speech:
         if not _known_voice(voice.name):

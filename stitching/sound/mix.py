@@ -24,7 +24,7 @@ from stitching.sound.loudness import LoudnessMeter, limit, moving_average, movin
 from storyteller.core.backend import Speech
 from storyteller.core.content import ContentDigest
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import temporaries
+from storyteller.core.files import code_digest, temporaries
 from storyteller.core.models import StoryPlan
 
 
@@ -87,7 +87,6 @@ def read_music(path: Path) -> np.ndarray:
 
 # --- the whole soundtrack, shot by shot: memory does not grow with the film -------------------------
 
-MIX_VERSION = 5  # part of every mix's cache key: raise it when the mix sounds different
 MARGIN = RATE // 2  # context either side of a stretch, for the ducking's filters (they reach 0.28 s)
 BLOCK = 10 * RATE  # samples normalised, limited and encoded at a time
 BED_FADE = RATE // 2  # a bed fades in over its shot's first half second and out over the next shot's
@@ -155,7 +154,7 @@ class Score:
         stretch of sound wherever it falls in the film (a cache key's inputs)."""
         lines, beds = self.heard(first, length)
         return {
-            "version": MIX_VERSION,
+            "code": code_digest("stitching.sound"),  # how it is mixed
             "length": length,
             "lines": [(at - first, n, key) for at, n, key in lines],
             "beds": None if self.beds is None else [(b.first - first, b.length, b.kind, b.seed) for b in beds],
@@ -164,7 +163,7 @@ class Score:
 
     def described(self) -> dict[str, Any]:
         """The whole soundtrack's cache key inputs: the score, and how it is mixed and normalised."""
-        return {**asdict(self), "version": MIX_VERSION, "lufs": TARGET_LUFS, "peak": PEAK_CEILING_DB}
+        return {**asdict(self), "code": code_digest("stitching.sound"), "lufs": TARGET_LUFS, "peak": PEAK_CEILING_DB}
 
 
 def _mixed_now(index: int, mix: Callable[[], np.ndarray]) -> np.ndarray:

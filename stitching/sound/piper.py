@@ -43,6 +43,7 @@ from stitching.sound.espeak import engine
 from stitching.sound.mix import stretched
 from storyteller.core.backend import Speaker, Speech, SpeechTiming
 from storyteller.core.errors import StorytellerError, first_line
+from storyteller.core.files import code_digest
 from storyteller.core.models import Voice
 
 HOP = 256  # samples per frame of every Piper voice's decoder
@@ -351,7 +352,6 @@ class PiperSpeaker(Speaker):
 
     name = "piper"
     max_workers = 1
-    version = 5  # part of the cache key: 3, noise seeded here (2 was Piper's own); 4, numpy; 5, breaths
 
     def __init__(self, model: str = "") -> None:
         self.model = model
@@ -371,7 +371,7 @@ class PiperSpeaker(Speaker):
 
     def config(self) -> dict[str, Any]:
         digests = {stem: voice_digest(f.model, *_stamp(f.model)) for stem, f in self.files.items()}
-        return {"voices": digests, "version": self.version}
+        return {"voices": digests, "code": code_digest("stitching.sound")}  # how it speaks
 
     def voice_names(self, language: str) -> list[str]:
         """Every speaker these files have, for the characters to be shared out among."""
