@@ -111,14 +111,15 @@ class RenderPlan:
         segments_as_tasks = stride > 1 and infill is not None and not infill.cheap
         # (deflicker looks back along the clip: a tail drawn again on its own would not match the kept clip's)
         direct = not animator.keeps_clips and stride == 1 and not look.deflicker
-        keyer = _Keyer(plan, cache, guides, keyframer, animator, look, stride, depth, segments_as_tasks)
-        keyer.remembered = remembered = remembered_by(plan, look, keyframer)
-        keyer.fill = fill
+        remembered = remembered_by(plan, look, keyframer)
+        keyer = _Keyer(
+            plan, cache, guides, keyframer, animator, look, fill, stride, depth, segments_as_tasks, remembered
+        )
         for index, shot in enumerate(plan.shots):  # a title card is drawn the same under every backend
             keyer.shots.append(_card_work(index, shot, plan, cache) if shot.card is not None else keyer.work(index))
         shots = keyer.shots
-        shots, film_key, film_cached = _keyed_film(plan, shots, cache, look, score, direct)
         soundtrack_key, stretch_keys = _sound_keys(cache, score)
+        shots, film_key, film_cached = _keyed_film(plan, shots, cache, look, soundtrack_key, direct)
         sheet_inputs = {"plan": plan.model_dump(mode="json"), "keyframes": [w.keyframe_key for w in shots]}
         return cls(
             plan=plan,
@@ -312,7 +313,7 @@ def _digest_cached(path: str, mtime_ns: int, size: int) -> str:
 
 
 def _keyed_film(
-    plan: StoryPlan, shots: list[ShotWork], cache: Cache, look: Look, score: Score | None, direct: bool
+    plan: StoryPlan, shots: list[ShotWork], cache: Cache, look: Look, soundtrack_key: str | None, direct: bool
 ) -> tuple[list[ShotWork], str, bool]:
     """Every shot with its film segment keyed, and the film's key and whether it is cached. Clips are
     content-addressed by what makes them, so their keys (not their bytes) key the segments: a segment can be
@@ -322,7 +323,7 @@ def _keyed_film(
         for i in range(len(shots))
     ]
     segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
-    joined = {"segments": segment_keys, "fps": plan.fps, "audio": _sound_keys(cache, score)[0]}
+    joined = {"segments": segment_keys, "fps": plan.fps, "audio": soundtrack_key}
     if plan.scenes:  # a film without scenes keeps the key it always had
         joined["chapters"] = plan.chapter_marks()
     film_key = cache.key("film", "concat", {}, joined)
@@ -355,11 +356,11 @@ class _Keyer:
     keyframer: KeyframeGenerator
     animator: Animator
     look: Look
+    fill: FillSettings | None
     stride: int
     depth: int
     segments_as_tasks: bool
-    fill: FillSettings | None = None
-    remembered: dict[str, int] = field(default_factory=dict)
+    remembered: dict[str, int]  # character -> the shot whose keyframe it is remembered by
     shots: list[ShotWork] = field(default_factory=list)
     first_of_place: dict[tuple[Any, ...], int] = field(default_factory=dict)  # (place, time, weather) -> shot
 
