@@ -29,7 +29,7 @@ from benchmarks.novel import write_book  # noqa: E402
 from storyteller.core.cache import file_digest  # noqa: E402
 from storyteller.core.models import read_plan  # noqa: E402
 from storyteller.core.video_io import read_video, write_video  # noqa: E402
-from storyteller.render_plan import DEFAULT_QUALITY, ENCODERS  # noqa: E402
+from storyteller.settings import DEFAULT_QUALITY, ENCODERS  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "the_lighthouse_cat.txt"
 

@@ -20,6 +20,7 @@ from planners.scenes import NEGATIVE_PROMPT
 from planners.shot_lists import ShotList
 from storyteller.core import lexicon as lx
 from storyteller.core.backend import Planner
+from storyteller.core.configs import Configured
 from storyteller.core.errors import StorytellerError
 from storyteller.core.language import detect_language
 from storyteller.core.models import (
@@ -57,24 +58,36 @@ class Sentence:
     paragraph: int
 
 
-class HeuristicPlanner(Planner):
+@dataclass(frozen=True)
+class HeuristicConfig:
+    """The offline planner's settings.
+
+    Attributes:
+        words_per_second: the reading pace a shot's length follows (a comfortable caption pace); what is
+            spoken in it may lengthen it at render time.
+        names: people known in advance (a screenplay's cast): any mention of them counts, capitalised or not.
+        shots: a shot per "paragraph" (shot prose: a paragraph of camera and action is one shot), per
+            "sentence" (narrative prose), or "auto": by what the text reads as.
+    """
+
+    words_per_second: float = WORDS_PER_SECOND
+    names: tuple[str, ...] = ()
+    shots: str = "auto"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(self.names))  # a list given is kept as a tuple: frozen
+        if self.shots not in shot_prose.SHOT_MODES:
+            raise StorytellerError(f"shots '{self.shots}': give one of {', '.join(shot_prose.SHOT_MODES)}")
+
+
+class HeuristicPlanner(Configured, Planner):
     """Plans without a model. Same story and seed, same plan, byte for byte."""
 
     name = "heuristic"
     deterministic = True
     apart = True  # spaCy and the embedder stay out of the rendering process
-
-    def __init__(
-        self, words_per_second: float = WORDS_PER_SECOND, names: list[str] | None = None, shots: str = "auto"
-    ) -> None:
-        self.words_per_second = words_per_second
-        self.names = list(names or [])  # people known in advance (a screenplay's cast), so any mention counts
-        if shots not in shot_prose.SHOT_MODES:
-            raise StorytellerError(f"shots '{shots}': give one of {', '.join(shot_prose.SHOT_MODES)}")
-        self.shots = shots  # a shot per paragraph (shot prose) or per sentence; auto: by what the text is
-
-    def config(self) -> dict:
-        return {"words_per_second": self.words_per_second, "names": self.names, "shots": self.shots}
+    Config = HeuristicConfig
+    settings: HeuristicConfig
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
         story = story.replace("\r\n", "\n")
@@ -94,7 +107,7 @@ class HeuristicPlanner(Planner):
         prologue = {s.start for s in sentences if s.start < body_start} if given else set()
         numbers = dict.fromkeys(s.paragraph for s in sentences if s.start not in prologue)
         paragraphs = [[s.text for s in sentences if s.paragraph == n] for n in numbers]
-        by_paragraph = given is not None or shot_prose.reads_as_shots(paragraphs, self.shots)
+        by_paragraph = given is not None or shot_prose.reads_as_shots(paragraphs, self.settings.shots)
         # shot prose: a sentence of direction alone (the style, the mood, a framing) is read for the camera and
         # the look, never for people; in one that also shows something, the framing's words are blanked
         directions = {s.start for s in sentences if by_paragraph and shot_prose.is_direction(s.text)} - prologue
@@ -155,7 +168,7 @@ class HeuristicPlanner(Planner):
         seen = [s for s in seen if s.start not in directions or not shot_prose.is_look(s.text)]
         shown = [(shot_prose.masked(s.text) if by_paragraph else s.text, s.start, s.end, s.paragraph) for s in seen]
         window = shot_prose.PRONOUN_WINDOW if by_paragraph else reading.WINDOW
-        seen_readings, cast = reading.read(shown, self.names, window)
+        seen_readings, cast = reading.read(shown, self.settings.names, window)
         return {r.start: r for r in seen_readings}, cast
 
     def _shot(
@@ -173,7 +186,7 @@ class HeuristicPlanner(Planner):
         start, end = group[0].start, group[-1].end
         text, said, directed, shows = _texts(group, directions, by_paragraph)
         words = sum(s.words for s in group)
-        duration = round(min(MAX_SHOT, max(MIN_SHOT, words / self.words_per_second)), 2)
+        duration = round(min(MAX_SHOT, max(MIN_SHOT, words / self.settings.words_per_second)), 2)
 
         previous_location, previous_time = state["location"], state["time"]
         entities, relations, actions, camera = _shown(group, cast, locations, state, duration)

@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from retrieval.library import Library
 from storyteller.core.backend import Retriever
+from storyteller.core.configs import Configured
 from storyteller.core.models import SPEAK, Action, MotionGuide, Shot, StoryPlan
 
 
-class LibraryRetriever(Retriever):
-    name = "library"
+@dataclass(frozen=True)
+class LibraryConfig:
+    """The library retriever's settings.
 
-    def __init__(self, model: str | Path = "library", k: int = 5, diversity: float = 0.3, min_score: float = 0.35):
-        # "model" is the registry's name for the part after the colon: "library:PATH"
-        self.library = Library.open_existing(Path(model))
-        self.k, self.diversity, self.min_score = k, diversity, min_score
+    Attributes:
+        model: the clip library's folder (`storyteller index`), kept absolute; "model" is the registry's name
+            for the part after the colon: `--library PATH` is "library:PATH".
+        k: candidate clips a shot's query fetches before the choice among them.
+        diversity: how much a clip already used by an earlier shot weighs against it (0: not at all).
+        min_score: the least similarity a clip must have to guide a shot; below it the shot goes unguided.
+    """
+
+    model: str = "library"
+    k: int = 5
+    diversity: float = 0.3
+    min_score: float = 0.35
+
+    def __post_init__(self) -> None:  # the same library, however it was named: one key
+        object.__setattr__(self, "model", str(Path(self.model).expanduser().resolve()))
+
+
+class LibraryRetriever(Configured, Retriever):
+    """Each shot's actions query the clip library; the best clip's motion and structure guide it."""
+
+    name = "library"
+    Config = LibraryConfig
+    settings: LibraryConfig
+
+    def __init__(self, config: LibraryConfig | str | Path | None = None, /, **options: Any) -> None:
+        super().__init__(config, **options)
+        self.library = Library.open_existing(Path(self.settings.model))
         self._index_of = self.library.fingerprint()  # part of every shot's cache key: read once
 
     def __getstate__(self) -> dict[str, Any]:
@@ -30,14 +56,7 @@ class LibraryRetriever(Retriever):
         self.library = Library.open_existing(Path(state["library"]))
 
     def config(self) -> dict[str, Any]:
-        return {
-            "library": str(self.library.root.resolve()),
-            "index": self._index_of,  # a changed library retrieves anew
-            "k": self.k,
-            "diversity": self.diversity,
-            "min_score": self.min_score,
-            "guide": 2,  # 2: guides carry the clip's structure maps
-        }
+        return {**super().config(), "index": self._index_of}  # a changed library retrieves anew
 
     def query(self, shot: Shot) -> str:
         """What the shot does, in words: its actions first, then its text."""
@@ -53,12 +72,12 @@ class LibraryRetriever(Retriever):
             return None  # nothing moves: no motion to borrow
         hits = self.library.search(
             self.query(shot),
-            k=self.k,
+            k=self.settings.k,
             min_duration=0.25 * shot.duration,
             aspect=plan.width / plan.height,
-            diversity=self.diversity,
+            diversity=self.settings.diversity,
         )
-        if not hits or hits[0].score < self.min_score:
+        if not hits or hits[0].score < self.settings.min_score:
             return None  # a clip about something else would move the sprite the wrong way
         best = hits[0]
         return MotionGuide(

@@ -8,12 +8,15 @@ with the other's at the pulled pixel (a pixel hidden in the other frame loses to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from storyteller.core.backend import Infiller
+from storyteller.core.configs import Configured
+from storyteller.core.errors import StorytellerError
 from storyteller.core.models import MotionGuide
 from storyteller.core.registry import INFILLERS as INFILLERS  # re-exported: importing it registers flow, hold
 
@@ -37,19 +40,35 @@ class HoldInfill(Infiller):
         return [first if t < 1 else last for t in times]
 
 
-class FlowInfill(Infiller):
+@dataclass(frozen=True)
+class FlowConfig:
+    """The flow infill's settings.
+
+    Attributes:
+        preset: OpenCV's DIS optical flow preset: "ultrafast", "fast" or "medium" (finer, slower).
+        sharpness: how fast an end's weight falls with its two flows' disagreement, per pixel: where the
+            forward and backward flows disagree (an occlusion), the end that saw the pixel wins.
+    """
+
+    preset: str = "fast"
+    sharpness: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.preset not in FLOW_PRESETS:
+            raise StorytellerError(f"flow preset '{self.preset}': give one of {', '.join(FLOW_PRESETS)}")
+
+
+class FlowInfill(Configured, Infiller):
+    """Frames between two known frames, each end's pixels carried along the optical flow between them and
+    blended by how far along the frame is and how much each end's flow is trusted."""
+
     name = "flow"
+    Config = FlowConfig
+    settings: FlowConfig
     cheap = True  # ~6 ms a frame at 512x288: remaking a segment costs less than storing and hashing it
     # declared, ms per megapixel on the reference machine (benchmarks/fill.py measures 34 to 53 from 512x288
     # to 1024x576, more on tiny frames): several times what the animatic takes to draw a frame
     frame_cost = 40.0
-
-    def __init__(self, preset: str = "fast", sharpness: float = 0.5) -> None:
-        self.preset = preset
-        self.sharpness = sharpness  # how fast an end's weight falls with its flows' disagreement, per pixel
-
-    def config(self) -> dict[str, Any]:
-        return {"preset": self.preset, "sharpness": self.sharpness, "version": 4}
 
     def fill(
         self, first: np.ndarray, last: np.ndarray, times: list[float], guide: MotionGuide | None = None
@@ -62,10 +81,10 @@ class FlowInfill(Infiller):
         # flow is smooth: on big frames it is found, checked and carried forward at half size (4x cheaper)
         scale = 2 if min(h, w) >= 256 else 1
         small = [cv2.resize(f, (w // scale, h // scale), interpolation=cv2.INTER_AREA) for f in (first, last)]
-        forward = flow(small[0], small[1], self.preset)  # where each pixel of `first` goes in `last`
-        backward = flow(small[1], small[0], self.preset)
-        trust_first = np.exp(-self.sharpness * scale * disagreement(forward, backward))
-        trust_last = np.exp(-self.sharpness * scale * disagreement(backward, forward))
+        forward = flow(small[0], small[1], self.settings.preset)  # where each pixel of `first` goes in `last`
+        backward = flow(small[1], small[0], self.settings.preset)
+        trust_first = np.exp(-self.settings.sharpness * scale * disagreement(forward, backward))
+        trust_last = np.exp(-self.settings.sharpness * scale * disagreement(backward, forward))
         full, grid = _grid(h, w), _grid(h // scale, w // scale)
         frames = []
         for t in times:
@@ -102,6 +121,9 @@ def _pull(image: np.ndarray, back: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return cv2.remap(
         image, grid[0] + back[..., 0], grid[1] + back[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+
+
+FLOW_PRESETS = ("ultrafast", "fast", "medium")
 
 
 def flow(source: np.ndarray, target: np.ndarray, preset: str = "medium") -> np.ndarray:

@@ -16,7 +16,7 @@ from storyteller import __version__
 from storyteller.core.cache import DEFAULT_CACHE_BYTES
 from storyteller.core.executors import DEFAULT_WORKERS
 from storyteller.core.models import MAX_ASPECT
-from storyteller.render_plan import DEFAULT_QUALITY, ENCODERS
+from storyteller.settings import ENCODERS, RenderSettings
 
 EXIT_BAD_INPUT = 2
 DEFAULT_LIBRARY = Path("library")
@@ -172,7 +172,7 @@ def model_options(p: argparse.ArgumentParser) -> None:
     fill = FillSettings()  # the defaults live there
     p.add_argument(
         "--fill",
-        default=AUTO,
+        default=AUTO,  # RenderSettings' own
         help=f"infill between rendered frames: {AUTO} (default: {fill.infill} where it is faster than drawing "
         "every frame, i.e. for model animators), flow, hold, diffusers:MODEL, or none",
     )
@@ -202,7 +202,7 @@ def sound_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--narration",
         choices=NARRATION_MODES,
-        default="story",
+        default=RenderSettings.narration,
         help="story (default: the narrator reads the text, characters speak their lines), dialogue, or none",
     )
     p.add_argument(
@@ -222,13 +222,13 @@ def run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--quality",
         choices=sorted(ENCODERS),
-        default=DEFAULT_QUALITY,
+        default=RenderSettings.quality,
         help="the film's encoding: fast (default: x264 veryfast) or small (x264 slow: smaller files)",
     )
     p.add_argument(
         "--cache-size",
         type=byte_size,
-        default=DEFAULT_CACHE_BYTES,
+        default=RenderSettings.cache_size,
         help="cap of the cache every run shares, e.g. 500M or 20G (default 5G): least recently used goes first",
     )
     p.add_argument(

@@ -42,6 +42,7 @@ from storyteller.core.progress import PlainReporter, QuietReporter, Reporter, Ri
 from storyteller.core.video_io import frame_count
 from storyteller.export import export
 from storyteller.pipeline import RunResult, Storyteller
+from storyteller.settings import RenderSettings
 from storyteller.studio import load_server
 
 MAX_STORY_BYTES = 8_000_000  # a story file past this is a mistake (the planner takes 2,000,000 characters)
@@ -324,27 +325,35 @@ def _schema(args: argparse.Namespace) -> int:
 def _storyteller(
     args: argparse.Namespace, reporter: Reporter, runs_dir: Path, planner: Planner | None = None
 ) -> Storyteller:
+    """The Storyteller the command line asks for: its backends, and its settings (`render_settings`)."""
     preset = _preset(args)
     return Storyteller(
         planner=planner or "heuristic",
         keyframe=_generator(KEYFRAME_GENERATORS, args.keyframe, preset.keyframe if preset else None, args),
         animator=_generator(ANIMATORS, args.animator, preset.animator if preset else None, args),
         retriever=_retriever(args),
+        speaker=None if args.no_audio else args.voice,
+        settings=render_settings(args),
+        executor=args.executor,
+        runs_dir=runs_dir,
+        reporter=reporter,
+    )
+
+
+def render_settings(args: argparse.Namespace) -> RenderSettings:
+    """The render settings the flags give (each flag's default is RenderSettings' own)."""
+    return RenderSettings(
         fill=_fill(args),
         colour_match=args.colour_match,
         deflicker=args.deflicker,
         character_memory=not args.no_character_memory,
-        runs_dir=runs_dir,
-        reporter=reporter,
-        workers=args.workers,
-        executor=args.executor,
-        cache_size=args.cache_size,
         quality=args.quality,
-        speaker=None if args.no_audio else args.voice,
         narration=args.narration,
         ambience=not args.no_ambience,
         music=args.music,
         language=args.language,
+        workers=args.workers,
+        cache_size=args.cache_size,
     )
 
 

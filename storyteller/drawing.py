@@ -36,7 +36,6 @@ from storyteller.core.progress import Advance, Reporter
 from storyteller.core.video_io import concat_videos, last_frame, prefetch, write_video
 from storyteller.render_plan import (
     FILM_SEGMENT,
-    Look,
     RenderPlan,
     ShotWork,
     clips_needed,
@@ -47,8 +46,8 @@ from storyteller.work import ClipJob, Worker, card_clip, finish_clip, image_of
 class Drawing:
     """The drawing stages of a render, with the backends that draw and the reporter that shows them."""
 
-    def __init__(self, reporter: Reporter, keyframer: KeyframeGenerator, infill: Infiller | None, look: Look) -> None:
-        self.reporter, self.keyframer, self.infill, self.look = reporter, keyframer, infill, look
+    def __init__(self, reporter: Reporter, keyframer: KeyframeGenerator, infill: Infiller | None) -> None:
+        self.reporter, self.keyframer, self.infill = reporter, keyframer, infill
 
     def keyframes(self, cache: Cache, work: RenderPlan, workers: Workers, rendered: dict) -> list[Path]:
         """Every shot's keyframe, from the cache or drawn: in waves where characters are remembered, a shot

@@ -25,11 +25,9 @@ from generators import ANIMATORS, KEYFRAME_GENERATORS
 from planners import PLANNERS
 from retrieval import RETRIEVERS
 from stitching import write_srt
-from stitching.fill import AUTO, FillSettings
 from stitching.infill import INFILLERS
 from stitching.sound import (
     DEFAULT_SPEAKER,
-    NARRATION_MODES,
 )
 from stitching.timeline import read_planes
 from storyteller.core.backend import (
@@ -42,7 +40,6 @@ from storyteller.core.backend import (
     adopt,
 )
 from storyteller.core.cache import (
-    DEFAULT_CACHE_BYTES,
     Cache,
     atomic_write_text,
     publish,
@@ -53,21 +50,14 @@ from storyteller.core.errors import StorytellerError
 from storyteller.core.executors import Executor
 from storyteller.core.executors import executor as make_executor
 from storyteller.core.executors.local import apart
-from storyteller.core.files import MAX_MUSIC_BYTES, code_digest, file_digest, local_file
+from storyteller.core.files import code_digest, file_digest
 from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan, read_plan
 from storyteller.core.outputs import check_film_output, check_run_dir
 from storyteller.core.plan_files import note_edits, save_plan
 from storyteller.core.progress import QuietReporter, Reporter, note, still
 from storyteller.drawing import Drawing, Workers, encoder
-from storyteller.render_plan import (
-    DEFAULT_QUALITY,
-    ENCODERS,
-    SHOT_MEDIA,
-    Look,
-    RenderPlan,
-    remembered_by,
-    shot_inputs,
-)
+from storyteller.render_plan import SHOT_MEDIA, RenderPlan, remembered_by, shot_inputs
+from storyteller.settings import RenderSettings
 from storyteller.voicing import Voiced, Voicing
 from storyteller.work import Worker
 
@@ -107,34 +97,20 @@ class Storyteller:
             `animate(keyframe, shot, plan, guide)`).
         retriever: where shots find their motion (Animate-A-Story): a name ("library:PATH"), a `Retriever`,
             or None to render unguided (a guide pinned in plan.json is still used).
-        runs_dir: where run directories go: `make(story, name)` renders into runs_dir/name.
-        reporter: progress (rich bars, a plain log); default: quiet.
-        workers: how many shots render at once, for a named executor (default: up to 2, by the CPUs).
-        executor: where the work runs: "local" (processes), "serial", "ray", "ray:auto", "ray://HOST:PORT",
-            or an executor object (which sizes itself: give no `workers` with one).
-        fill: NUWA-XL coarse-to-fine infill: "auto" (the default: `FillSettings()`, flow infill of every
-            2nd frame, where the infill makes a frame faster than the animator draws one; so for model
-            animators, not for the animatic), a `FillSettings` to force one, or None to render every frame.
-        colour_match: shots of a place keep the colours of its first keyframe.
-        deflicker: ease frame-to-frame brightness jitter.
-        character_memory: a character's first keyframe becomes its reference image, which its later keyframes
-            are held to (IP-Adapter), where the keyframe model takes one and the character has no reference
-            of its own; False: every keyframe drawn from its prompt alone.
-        cache_dir: the content-addressed store of keyframes, clips and film segments (default: the one every
-            run on this machine shares, in the user cache directory; STORYTELLER_CACHE moves it).
-        cache_size: the store's cap in bytes (default 5 GiB): after each render the least recently used
-            entries go until it fits, never one a running render uses.
-        quality: the film's encoder: "fast" (the default: x264 veryfast, CRF 20) or "small" (x264 slow,
-            CRF 20: smaller files, slower encoding).
         speaker: who reads the story aloud: a speech backend's name ("auto", the default: the neural voice
             where installed, else espeak; "piper", "piper:VOICE.onnx", "piper:FOLDER"; "espeak";
             "transformers:MODEL_OR_FOLDER"), a `Speaker`, or any callable (text, voice) -> samples; None: a
             silent film. A voice in the plan that names its own backend is spoken by that one.
-        narration: "story" (the narrator reads each shot's text and the characters speak their quoted
-            lines), "dialogue" (only the lines), or "none" (no speech; the ambience and music stay).
-        ambience: a quiet bed of the scene's sound (rain, waves, a night ...) under the speech.
-        music: an audio file (anything PyAV reads) played under the film, ducked under the speech.
-        language: the story's language for speech (an espeak code: en, de, pl ...); default: the plan's.
+        settings: how the film is rendered beyond its backends (`RenderSettings`: the fill, colour matching,
+            deflicker, character memory, the encoder, narration, ambience, music, workers, the cache's cap).
+        executor: where the work runs: "local" (processes), "serial", "ray", "ray:auto", "ray://HOST:PORT",
+            or an executor object (which sizes itself: set no `workers` with one).
+        runs_dir: where run directories go: `make(story, name)` renders into runs_dir/name.
+        cache_dir: the content-addressed store of keyframes, clips and film segments (default: the one every
+            run on this machine shares, in the user cache directory; STORYTELLER_CACHE moves it).
+        reporter: progress (rich bars, a plain log); default: quiet.
+        **overrides: RenderSettings' fields, as keywords: `Storyteller(deflicker=True)` is
+            `Storyteller(settings=RenderSettings(deflicker=True))`.
     """
 
     def __init__(
@@ -143,23 +119,16 @@ class Storyteller:
         keyframe: KeyframeGenerator | str | Any = "animatic",
         animator: Animator | str | Any = "animatic",
         retriever: Retriever | str | Any | None = None,
-        runs_dir: Path | str = "runs",
-        reporter: Reporter | None = None,
-        workers: int | None = None,
-        executor: Executor | str = "local",
-        fill: FillSettings | str | None = AUTO,
-        colour_match: bool = False,
-        deflicker: bool = False,
-        character_memory: bool = True,
-        cache_dir: Path | str | None = None,
-        cache_size: int = DEFAULT_CACHE_BYTES,
-        quality: str = DEFAULT_QUALITY,
         speaker: Speaker | str | Callable[..., Any] | None = DEFAULT_SPEAKER,
-        narration: str = "story",
-        ambience: bool = True,
-        music: Path | str | None = None,
-        language: str | None = None,
+        settings: RenderSettings | None = None,
+        *,
+        executor: Executor | str = "local",
+        runs_dir: Path | str = "runs",
+        cache_dir: Path | str | None = None,
+        reporter: Reporter | None = None,
+        **overrides: Any,
     ) -> None:
+        self.settings = (settings or RenderSettings()).but(**overrides)
         self.planner = adopt(PLANNERS.create(planner) if isinstance(planner, str) else planner, Planner)
         self.keyframer = adopt(
             KEYFRAME_GENERATORS.create(keyframe) if isinstance(keyframe, str) else keyframe, KeyframeGenerator
@@ -169,24 +138,17 @@ class Storyteller:
         if retriever is not None:
             self.retriever = adopt(RETRIEVERS.create(retriever) if isinstance(retriever, str) else retriever, Retriever)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else user_store()
-        if cache_size < 0:
-            raise StorytellerError(f"the cache size must not be negative (got {cache_size})")
-        self.cache_size = cache_size
-        if narration not in NARRATION_MODES:
-            raise StorytellerError(f"narration '{narration}': give one of {', '.join(NARRATION_MODES)}")
-        self.music = local_file(str(music), "music file", MAX_MUSIC_BYTES) if music is not None else None
         self.planned_by: dict[str, Any] | None = None  # set by plan(): which planner made it, and any fallback
         self.runs_dir = Path(runs_dir)
         self.reporter = reporter or QuietReporter()
-        self.voicing = (
-            Voicing(speaker, narration, ambience, self.music, language, self.reporter) if speaker is not None else None
-        )
-        self.executor = make_executor(executor, workers)
-        self.look = _look(fill, colour_match, deflicker, quality, character_memory)
+        self.voicing = Voicing(speaker, self.settings, self.reporter) if speaker is not None else None
+        self.executor = make_executor(executor, self.settings.workers)
         self.infill: Infiller | None = None
-        if self.look.fill is not None:  # an unknown infill backend fails now, not mid-render
-            given = self.look.fill.infill
-            self.infill = adopt(INFILLERS.create(given) if isinstance(given, str) else given, Infiller)
+        fill = self.settings.fill_settings
+        if fill is not None:  # an unknown infill backend fails now, not mid-render
+            self.infill = adopt(
+                INFILLERS.create(fill.infill) if isinstance(fill.infill, str) else fill.infill, Infiller
+            )
 
     # --- the pipeline ---------------------------------------------------------------------------
 
@@ -259,7 +221,7 @@ class Storyteller:
         check_run_dir(run_dir, overwrite, self.cache_dir)
         if output is not None:
             read = [*inputs, run_dir / "plan.json", *(Path(c.reference) for c in plan.characters if c.reference)]
-            read += [self.music] if self.music is not None else []
+            read += [self.settings.music] if self.settings.music is not None else []
             check_film_output(output, inputs=read, overwrite=overwrite, run_dir=run_dir)
         cache = Cache(_writable(self.cache_dir, run_dir))
         cache.sweep()  # temporaries of a run that was killed
@@ -267,8 +229,9 @@ class Storyteller:
         # the cache leaves them be. Its outputs are copies, so once they are out it may prune its own.
         with cache.lease():
             result, work = self._render(plan, run_dir, output, cache)
-        pruned, freed = cache.prune(self.cache_size)  # least recently used first: this render's entries go last
-        store = {"dir": str(cache.root), "cap bytes": self.cache_size, "pruned": pruned, "freed bytes": freed}
+        cap = self.settings.cache_size
+        pruned, freed = cache.prune(cap)  # least recently used first: this render's entries go last
+        store = {"dir": str(cache.root), "cap bytes": cap, "pruned": pruned, "freed bytes": freed}
         _save_record(result, self.executor, work, store, self.planned_by)
         return result
 
@@ -291,7 +254,7 @@ class Storyteller:
         save_plan(plan, run_dir / "plan.json")
         # 3. Key the whole render once: what is cached, what must be made
         score = self.voicing.score(voiced) if self.voicing is not None and voiced is not None else None
-        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look, score)
+        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.settings, score)
         # 4. Keyframes, clips and the film (the soundtrack made beside them)
         film, keyframes, sheets = self._drawn(cache, work, voiced, rendered, seconds)
         # 5. Publish the film, subtitles, contact sheet and keyframes into the run directory
@@ -392,7 +355,7 @@ class Storyteller:
         run_dir = Path(run_dir)
         cache = Cache(_writable(self.cache_dir, run_dir))
         guides = {shot.id: shot.guide for shot in plan.shots}
-        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.look)
+        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.settings)
         rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
         worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
         media = []
@@ -413,7 +376,7 @@ class Storyteller:
         return media
 
     def _drawing(self) -> Drawing:
-        return Drawing(self.reporter, self.keyframer, self.infill, self.look)
+        return Drawing(self.reporter, self.keyframer, self.infill)
 
     def _runs_at(self, work: RenderPlan) -> dict[str, str]:
         """What each stage's model ran at, where it says (a diffusion model's size, clip length and rate)."""
@@ -449,36 +412,19 @@ class Storyteller:
     def _note_unremembered(self, plan: StoryPlan) -> None:
         """Once the keyframes are drawn: a note where characters recur and the model could not be held to
         their first picture."""
-        cannot = self.look.character_memory and not self.keyframer.takes_references and not self.keyframer.consistent
+        keyframer = self.keyframer
+        cannot = self.settings.character_memory and not keyframer.takes_references and not keyframer.consistent
         if cannot and any(sum(c.id in s.characters for s in plan.shots) > 1 for c in plan.characters):
             note(f"{self.keyframer.name} takes no reference image: characters are drawn from their prompts alone")
 
     def _remembering(self, plan: StoryPlan) -> StoryPlan:
         """The plan naming, for each character remembered by its first keyframe, where that picture goes."""
-        remembered = remembered_by(plan, self.look, self.keyframer)
+        remembered = remembered_by(plan, self.settings, self.keyframer)
         characters = [
             c.model_copy(update={"remembered": f"references/{c.id}.png" if c.id in remembered else None})
             for c in plan.characters
         ]
         return plan if characters == plan.characters else plan.model_copy(update={"characters": characters})
-
-
-def _look(
-    fill: FillSettings | str | None, colour_match: bool, deflicker: bool, quality: str, character_memory: bool
-) -> Look:
-    """How the film is drawn, its settings checked."""
-    if isinstance(fill, str) and fill != AUTO:
-        raise StorytellerError(f"fill '{fill}': give '{AUTO}', a FillSettings, or None")
-    if quality not in ENCODERS:
-        raise StorytellerError(f"quality '{quality}': give one of {', '.join(ENCODERS)}")
-    return Look(
-        fill=FillSettings() if fill == AUTO or isinstance(fill, str) else fill,
-        auto=fill == AUTO,
-        colour_match=colour_match,
-        deflicker=deflicker,
-        quality=quality,
-        character_memory=character_memory,
-    )
 
 
 def _stored_guide(path: Path) -> MotionGuide | Literal[False] | None:

@@ -22,31 +22,12 @@ from storyteller.core.backend import Animator, Infiller, KeyframeGenerator
 from storyteller.core.cache import Cache
 from storyteller.core.files import MAX_REFERENCE_BYTES, code_digest, file_digest, local_file
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
+from storyteller.settings import RenderSettings
 from storyteller.work import ClipJob
 
-# The film's encoder, by --quality. x264's veryfast preset encodes the animatic's flat frames about twice
-# as fast as its default (medium) at the same CRF, for files within a few percent of the size; "small"
-# spends longer for smaller files, which suits detailed diffusion frames.
-ENCODERS = {
-    "fast": {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20, "preset": "veryfast"},
-    "small": {"codec": "libx264", "pix_fmt": "yuv420p", "crf": 20, "preset": "slow"},
-}
-DEFAULT_QUALITY = "fast"
 FILM_SEGMENT = "film-segment"  # the cache stage of a shot's stretch of the film (not an infill "segment")
 SHOT_MEDIA = "shot-media"  # the cache stage of a shot's whole clip as H.264, for an editor (export)
 SOUND_STRETCH = "sound-stretch"  # the cache stage of a shot's stretch of the soundtrack, before normalising
-
-
-@dataclass(frozen=True, kw_only=True)
-class Look:
-    """How the render looks beyond the backends: resolved from the caller's settings once."""
-
-    fill: FillSettings | None = None  # None: the animator renders every frame
-    auto: bool = False  # use `fill` only where it pays: where the infill declares a frame cheaper than drawing it
-    colour_match: bool = False  # shots of a place keep the colours of its first keyframe
-    deflicker: bool = False
-    quality: str = DEFAULT_QUALITY  # the film's encoder settings: a key of ENCODERS
-    character_memory: bool = True  # a character's first keyframe holds its later ones (where the model can)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,10 +80,10 @@ class RenderPlan:
         keyframer: KeyframeGenerator,
         animator: Animator,
         infill: Infiller | None,
-        look: Look,
+        settings: RenderSettings,
         score: Score | None = None,
     ) -> RenderPlan:
-        fill, fill_choice = _choose_fill(look, animator, infill)
+        fill, fill_choice = _choose_fill(settings, animator, infill)
         stride = fill.stride_for(plan.fps) if fill is not None and infill is not None else 1
         depth = fill.depth if stride > 1 and fill is not None else 1
         fill_choice["used"] = "none, every frame drawn"
@@ -110,16 +91,16 @@ class RenderPlan:
             fill_choice["used"] = f"{infill.name}: 1 frame in {stride} drawn, the rest infilled"
         segments_as_tasks = stride > 1 and infill is not None and not infill.cheap
         # (deflicker looks back along the clip: a tail drawn again on its own would not match the kept clip's)
-        direct = not animator.keeps_clips and stride == 1 and not look.deflicker
-        remembered = remembered_by(plan, look, keyframer)
+        direct = not animator.keeps_clips and stride == 1 and not settings.deflicker
+        remembered = remembered_by(plan, settings, keyframer)
         keyer = _Keyer(
-            plan, cache, guides, keyframer, animator, look, fill, stride, depth, segments_as_tasks, remembered
+            plan, cache, guides, keyframer, animator, settings, fill, stride, depth, segments_as_tasks, remembered
         )
         for index, shot in enumerate(plan.shots):  # a title card is drawn the same under every backend
             keyer.shots.append(_card_work(index, shot, plan, cache) if shot.card is not None else keyer.work(index))
         shots = keyer.shots
         soundtrack_key, stretch_keys = _sound_keys(cache, score)
-        shots, film_key, film_cached = _keyed_film(plan, shots, cache, look, soundtrack_key, direct)
+        shots, film_key, film_cached = _keyed_film(plan, shots, cache, settings, soundtrack_key, direct)
         sheet_inputs = {"plan": plan.model_dump(mode="json"), "keyframes": [w.keyframe_key for w in shots]}
         return cls(
             plan=plan,
@@ -131,7 +112,7 @@ class RenderPlan:
             fill_choice=fill_choice,
             film_key=film_key,
             film_cached=film_cached,
-            encoder=ENCODERS[look.quality],
+            encoder=settings.encoder,
             score=score,
             soundtrack_key=soundtrack_key,
             stretch_keys=stretch_keys,
@@ -200,10 +181,10 @@ class RenderPlan:
 def _card_work(index: int, shot: Shot, plan: StoryPlan, cache: Cache) -> ShotWork:
     """A title card's part of the render: keyed by its text, size and length, never by a backend."""
     frames = plan.shot_frames(shot)
-    look = {"card": shot.card, "size": [plan.width, plan.height]}
-    keyframe_key = cache.key("keyframe", "card", {"code": code_digest("storyteller.core")}, look)
+    card = {"card": shot.card, "size": [plan.width, plan.height]}
+    keyframe_key = cache.key("keyframe", "card", {"code": code_digest("storyteller.core")}, card)
     clip_key = cache.key(
-        "clip", "card", {"code": code_digest("storyteller.core")}, {**look, "frames": frames, "fps": plan.fps}
+        "clip", "card", {"code": code_digest("storyteller.core")}, {**card, "frames": frames, "fps": plan.fps}
     )
     return ShotWork(
         index=index,
@@ -249,12 +230,14 @@ def _segment_inputs(plan: StoryPlan, shots: list[ShotWork], index: int) -> dict[
     }
 
 
-def _choose_fill(look: Look, animator: Animator, infill: Infiller | None) -> tuple[FillSettings | None, dict[str, Any]]:
+def _choose_fill(
+    settings: RenderSettings, animator: Animator, infill: Infiller | None
+) -> tuple[FillSettings | None, dict[str, Any]]:
     """The fill this render uses, and why: forced by the caller, or (auto) by the cost per frame the animator
     and the infill declare. Nothing measured here: a choice that flipped with the machine's load would
     make another film, and key it differently."""
-    if not look.auto or look.fill is None or infill is None:
-        return look.fill, {"mode": "forced"}
+    if not settings.auto_fill or settings.fill_settings is None or infill is None:
+        return settings.fill_settings, {"mode": "forced"}
     pays, reason = fill_pays(animator.frame_cost, infill.frame_cost)
     costs = {
         "mode": "auto",
@@ -262,14 +245,14 @@ def _choose_fill(look: Look, animator: Animator, infill: Infiller | None) -> tup
         "infill ms/MP (declared)": infill.frame_cost,
         "reason": reason,
     }
-    return (look.fill if pays else None), costs
+    return (settings.fill_settings if pays else None), costs
 
 
-def remembered_by(plan: StoryPlan, look: Look, keyframer: KeyframeGenerator) -> dict[str, int]:
+def remembered_by(plan: StoryPlan, settings: RenderSettings, keyframer: KeyframeGenerator) -> dict[str, int]:
     """Each character without a reference image of its own, and the first shot it is in: that keyframe
     holds its later ones (character memory), where memory is on and the keyframe model takes a reference."""
     first: dict[str, int] = {}
-    if not (look.character_memory and keyframer.takes_references):
+    if not (settings.character_memory and keyframer.takes_references):
         return first
     own = {c.id for c in plan.characters if c.reference}
     for index, shot in enumerate(plan.shots):
@@ -313,14 +296,18 @@ def _digest_cached(path: str, mtime_ns: int, size: int) -> str:
 
 
 def _keyed_film(
-    plan: StoryPlan, shots: list[ShotWork], cache: Cache, look: Look, soundtrack_key: str | None, direct: bool
+    plan: StoryPlan,
+    shots: list[ShotWork],
+    cache: Cache,
+    settings: RenderSettings,
+    soundtrack_key: str | None,
+    direct: bool,
 ) -> tuple[list[ShotWork], str, bool]:
     """Every shot with its film segment keyed, and the film's key and whether it is cached. Clips are
     content-addressed by what makes them, so their keys (not their bytes) key the segments: a segment can be
     encoded while later shots are still being drawn."""
     segment_keys = [
-        cache.key(FILM_SEGMENT, "x264", ENCODERS[look.quality], _segment_inputs(plan, shots, i))
-        for i in range(len(shots))
+        cache.key(FILM_SEGMENT, "x264", settings.encoder, _segment_inputs(plan, shots, i)) for i in range(len(shots))
     ]
     segment_cached = [cache.has(FILM_SEGMENT, key, ".mp4") for key in segment_keys]
     joined = {"segments": segment_keys, "fps": plan.fps, "audio": soundtrack_key}
@@ -355,7 +342,7 @@ class _Keyer:
     guides: dict[str, MotionGuide | None]
     keyframer: KeyframeGenerator
     animator: Animator
-    look: Look
+    settings: RenderSettings
     fill: FillSettings | None
     stride: int
     depth: int
@@ -388,7 +375,7 @@ class _Keyer:
             anchors_key = cache.key("anchors", animator.name, animator.config(), anchors)
         job = ClipJob(
             index=index, shot=shot, guide=guide, key=clip_key, stride=self.stride, depth=self.depth,
-            deflicker=self.look.deflicker,
+            deflicker=self.settings.deflicker,
         )  # fmt: skip
         return ShotWork(
             index=index,
@@ -411,14 +398,14 @@ class _Keyer:
         self, index: int, inputs: dict[str, Any], keyframe_key: str, guide: MotionGuide | None
     ) -> tuple[dict[str, Any], int | None]:
         """What makes the shot's clip, and the shot whose keyframe's colours it is matched to (if any)."""
-        shot, look = self.plan.shots[index], self.look
+        shot, settings = self.plan.shots[index], self.settings
         clip_inputs: dict[str, Any] = {
             **inputs,
             "keyframe": keyframe_key,
             "guide": guide.model_dump(mode="json") if guide is not None else None,
         }
         colour_source = None
-        if look.colour_match and shot.location is not None:
+        if settings.colour_match and shot.location is not None:
             place = (shot.location, shot.graph.time_of_day, shot.graph.weather)
             source = self.first_of_place.setdefault(place, index)
             # a shot drawn exactly like the place's first keeps its own colours: they are the same
@@ -427,7 +414,7 @@ class _Keyer:
             clip_inputs["colour_reference"] = (
                 self.shots[colour_source].keyframe_key if colour_source is not None else None
             )
-        if look.deflicker:
+        if settings.deflicker:
             clip_inputs["deflicker"] = True
         if self.stride > 1 and self.fill is not None:
             clip_inputs["fill"] = {**self.fill.config(), "stride": self.stride}

@@ -32,6 +32,7 @@ from storyteller.core.files import file_digest
 from storyteller.core.models import Location, StoryPlan, Voice
 from storyteller.core.progress import Reporter, note
 from storyteller.render_plan import SOUND_STRETCH, RenderPlan
+from storyteller.settings import RenderSettings
 
 # lines the render is timed by but that are not spoken yet, by cache key: who says them, what, how long
 Later = dict[str, tuple[Speaker, Line, SpeechTiming]]
@@ -39,17 +40,11 @@ VOICE_THREADS = 2  # lines spoken at once (each on one thread: the voice's own i
 
 
 class Voicing:
-    """The film's speech and soundtrack, for a Storyteller (see its arguments `speaker`, `narration`,
-    `ambience`, `music`, `language`)."""
+    """The film's speech and soundtrack, for a Storyteller: who speaks (`speaker`, as the Storyteller takes
+    it), and the narration, ambience, music and language of its `settings`."""
 
     def __init__(
-        self,
-        speaker: Speaker | str | Callable[..., Any],
-        narration: str,
-        ambience: bool,
-        music: Path | None,
-        language: str | None,
-        reporter: Reporter,
+        self, speaker: Speaker | str | Callable[..., Any], settings: RenderSettings, reporter: Reporter
     ) -> None:
         self.speaker = adopt(SPEAKERS.create(speaker) if isinstance(speaker, str) else speaker, Speaker)
         # how plan.json names the film's speech backend ("piper", "espeak"), and whether it was chosen for
@@ -57,7 +52,7 @@ class Voicing:
         self.speaker_spec = self.speaker.spec() or (speaker if isinstance(speaker, str) else None)
         self.speaker_chosen = speaker == DEFAULT_SPEAKER
         self.voice_speakers: dict[str, Speaker] = {}  # other backends plan.json's voices name, made when asked
-        self.narration, self.ambience, self.music, self.language = narration, ambience, music, language
+        self.settings = settings
         self.reporter = reporter
 
     def speak(self, cache: Cache, plan: StoryPlan) -> Voiced:
@@ -66,7 +61,7 @@ class Voicing:
         chosen where none is set, shots lengthened to hold what is said in them, each character's line a
         timed `speak` action in its shot."""
         plan = self.voiced(plan)
-        said = [lines(plan, shot, self.narration) for shot in plan.shots]
+        said = [lines(plan, shot, self.settings.narration) for shot in plan.shots]
         asked = []  # each line: who says it, its key, its cached samples if any
         for line in (line for shot_lines in said for line in shot_lines):
             voice_speaker = self.speaker_of(line.voice)
@@ -101,8 +96,8 @@ class Voicing:
     def voiced(self, plan: StoryPlan) -> StoryPlan:
         """The plan in the language it is spoken in, with a voice for the narrator and everyone in it (chosen
         where plan.json names none): planning gives them, so a user sees and edits them before a render."""
-        if self.language and self.language != plan.language:
-            plan = plan.model_copy(update={"language": self.language})
+        if self.settings.language and self.settings.language != plan.language:
+            plan = plan.model_copy(update={"language": self.settings.language})
         if not self.speaker.has_language(plan.language) and self.speaker_chosen:
             fallback = SPEAKERS.create("espeak")
             if fallback.has_language(plan.language):  # the neural voice is English: espeak reads the rest
@@ -132,8 +127,8 @@ class Voicing:
             for spoken, starts in zip(voiced.spoken, voiced.starts, strict=True)
             for said, at in zip(spoken, starts, strict=True)
         ]
-        music = file_digest(self.music) if self.music is not None else None
-        return Score.of(plan, placed, beds if self.ambience else None, music)
+        music = file_digest(self.settings.music) if self.settings.music is not None else None
+        return Score.of(plan, placed, beds if self.settings.ambience else None, music)
 
     def soundtrack(self, cache: Cache, work: RenderPlan, later: Later, stop: threading.Event) -> Path:
         """The film's soundtrack (on a thread beside the drawing): the lines the render was only timed by
@@ -159,7 +154,7 @@ class Voicing:
             return stretch
 
         with self.reporter.stage("sound", 1) as advance:
-            music = read_music(self.music) if self.music is not None else None
+            music = read_music(self.settings.music) if self.settings.music is not None else None
             given: dict[str, Any] = {}  # what the encoder was given: sealed with the entry
             write = lambda p: given.update(write_soundtrack(p, work.score, load, music, premixed))  # noqa: E731
             path = cache.put("soundtrack", work.soundtrack_key, ".m4a", write, facts=lambda: given)

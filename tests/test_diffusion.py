@@ -96,7 +96,7 @@ def test_a_model_named_without_a_preset_runs_at_its_own_size_and_says_so(models,
     assert (ltx.size(), ltx.clip_frames(), ltx.model_fps(plan)) == ((704, 512), 161, 25)
     assert all(side % 32 == 0 for side in ltx.frame_size(wide))  # LTX takes multiples of 32 only
     given = DiffusersKeyframes(str(models["sd"]), width=32, height=32)
-    assert given.frame_size(plan) == (32, 32) and given.config()["native"] == (32, 32)
+    assert given.frame_size(plan) == (32, 32) and (given.config()["width"], given.config()["height"]) == (32, 32)
 
 
 def test_same_seed_same_frames_and_another_seed_other_frames(models, plan):
@@ -406,12 +406,13 @@ def test_a_controlnet_draws_the_keyframe_on_the_retrieved_clips_depth(models, pl
     assert np.abs(held - free).mean() > 0.5
     # a structure in the plan keys the keyframe: another map, another keyframe; none without a ControlNet
     from storyteller.core.cache import Cache
-    from storyteller.render_plan import Look, RenderPlan
+    from storyteller.render_plan import RenderPlan
+    from storyteller.settings import RenderSettings
 
     def key(shot, backend):
         other = plan.model_copy(update={"shots": [shot, *plan.shots[1:]]})
         work = RenderPlan.build(
-            other, {shot.id: shot.guide}, Cache(tmp_path / "c"), backend, AnimaticAnimator(), None, Look()
+            other, {shot.id: shot.guide}, Cache(tmp_path / "c"), backend, AnimaticAnimator(), None, RenderSettings()
         )
         return work.shots[0].keyframe_key
 
@@ -454,7 +455,7 @@ def test_sparsectrl_animates_on_the_clips_structure_at_the_shots_times(models, p
     free = np.stack(list(DiffusersAnimator(str(video_model), **settings).animate(keyframe, shot, plan, guide)))
     assert calls[-1]["controlnet_conditioning_scale"] == 0.0  # unguided: a blank control frame weighing nothing
     assert np.abs(held - free.astype(int)).mean() > 0.5
-    assert guided.config()["guide_structure"] == 1.0 and "guide_structure" not in DiffusersAnimator("m").config()
+    assert guided.config()["guide_structure"] == 1.0 and DiffusersAnimator("m").config()["guide_structure"] == 0.0
 
 
 def test_a_pipeline_assembled_from_several_checkpoints_loads_each_component(models, plan, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from stitching.sound.levels import RATE
 from stitching.sound.mix import write_aac
 from storyteller.core.video_io import concat_videos, read_video, write_video
-from storyteller.render_plan import ENCODERS
+from storyteller.settings import ENCODERS
 
 
 def moving_square(count: int, width: int = 128, height: int = 72) -> list[np.ndarray]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import cv2
 import numpy as np
@@ -22,9 +22,9 @@ from generators.animatic.glyphs import GlyphMatcher, glyph_image, match_all, sha
 from generators.animatic.scene import WORLD_MARGIN, Sprite, camera, layout, pose
 from generators.animatic.speech import bubble, overlay, speaking
 from storyteller.core import lexicon as lx
-from storyteller.core.backend import Animator, Backend, KeyframeGenerator, Progress
+from storyteller.core.backend import Animator, KeyframeGenerator, Progress
+from storyteller.core.configs import Configured
 from storyteller.core.executors.local import apart
-from storyteller.core.files import code_digest
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 
 GLOW = (255, 236, 140, 110)
@@ -156,14 +156,21 @@ class ShotRenderer:
         return image
 
 
-class _Animatic(Backend):
+@dataclass(frozen=True)
+class AnimaticConfig:
+    """The animatic's settings.
+
+    Attributes:
+        captions: what is said in the shot, written along the bottom of its frames.
+    """
+
+    captions: bool = True
+
+
+class _Animatic(Configured):
     name = "animatic"
-
-    def __init__(self, captions: bool = True) -> None:
-        self.captions = captions
-
-    def config(self) -> dict[str, Any]:
-        return {"code": code_digest("generators.animatic"), "captions": self.captions}  # its drawing
+    Config = AnimaticConfig
+    settings: AnimaticConfig
 
     def prepare_plan(self, plan: StoryPlan) -> None:
         """Match every noun of the plan no memo or index knows, once, in a helper process that remembers the
@@ -181,7 +188,7 @@ class AnimaticKeyframes(_Animatic, KeyframeGenerator):
     consistent = True  # each character is its own glyph and name tag in every shot: nothing to remember
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: Progress | None = None) -> Image.Image:
-        image = Image.fromarray(ShotRenderer(shot, plan, shared_matcher(), captions=self.captions).frame(0.0))
+        image = Image.fromarray(ShotRenderer(shot, plan, shared_matcher(), captions=self.settings.captions).frame(0.0))
         image.info[MARKER] = self.name
         return image
 
@@ -212,7 +219,7 @@ class AnimaticAnimator(_Animatic, Animator):
         if guide is not None and shot.guide is None:
             shot = shot.model_copy(update={"guide": guide})
         backdrop = None if keyframe.info.get(MARKER) == "animatic" else keyframe
-        renderer = ShotRenderer(shot, plan, shared_matcher(), backdrop=backdrop, captions=self.captions)
+        renderer = ShotRenderer(shot, plan, shared_matcher(), backdrop=backdrop, captions=self.settings.captions)
         for k in range(first, plan.shot_frames(shot)):
             yield renderer.frame(k / plan.fps)
 

@@ -16,95 +16,28 @@ import numpy as np
 from PIL import Image
 
 from generators.diffusion import runtime
+from generators.diffusion.configs import AnimatorConfig
 from generators.diffusion.keyframes import keyframe_prompt, structure_image
 from storyteller.core.backend import Animator
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import MAX_CLIP_BYTES, code_digest, local_file
+from storyteller.core.files import MAX_CLIP_BYTES, local_file
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.core.video_io import blend
 
 
 class DiffusersAnimator(runtime.PipelineBackend, Animator):
-    r"""Shots animated by any diffusers image-to-video (or text-to-video) pipeline (`--animator diffusers:MODEL`).
+    """Shots animated by any diffusers image-to-video (or text-to-video) pipeline (`--animator diffusers:MODEL`).
 
     Args:
-        model (`str`): a Hugging Face model id, or a local folder saved with `save_pretrained`.
-        pipeline (`str`, *optional*): the diffusers pipeline class to load it with, by name
-            (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
-        steps (`int`): denoising steps per call.
-        guidance (`float`): classifier-free guidance scale (1.0 or less: none).
-        width (`int`, *optional*), height (`int`, *optional*): the size the model was trained at (its pixel count
-            is what counts). Default: read from the model, as for keyframes.
-        dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
-        variant (`str`, *optional*): the weights' variant to load ("fp16").
-        frames (`int`, *optional*): frames per call, the model's native clip length; longer shots are made chunk
-            by chunk, each from the last frame of the one before. Default: the model's (its pipeline's default
-            `num_frames`, or its denoiser's config), else 16.
-        fps (`int`, *optional*): the frame rate the model's clips play at; they are resampled to the plan's.
-            Default: the model's (its pipeline's default `frame_rate`, or diffusers' documented rate), else
-            the plan's.
-        decode_chunk (`int`, *optional*): frames the VAE decodes at once (SVD): lower uses less memory.
-        guide_strength (`float`): how strongly the retrieved clip's frames steer the motion, where the
-            pipeline takes conditioning frames (LTX); 0: not at all.
-        guide_structure (`float`): how strongly the retrieved clip's structure maps (depth, else edges, at its
-            first, middle and last frame) steer the motion, where the pipeline takes sparse control frames
-            (AnimateDiff SparseCtrl); 0: not at all.
-        components (`dict`, *optional*): components loaded from checkpoints of their own, by the pipeline's
-            name for them: {"transformer": [class name, id or folder, subfolder]}; for a pipeline assembled
-            from several checkpoints (FramePack).
-        device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
-            key: it changes the speed, not the picture.
-        low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
-            cache key either.
+        config: its settings (`AnimatorConfig`: the model, steps, guidance, size, frames a call, the model's
+            frame rate, how strongly a retrieved clip guides the motion ...), or give them as keywords:
+            `DiffusersAnimator("Lightricks/LTX-Video", frames=97)`.
     """
 
     what = "video model"
     continues_from_last_frame = True  # a shot that goes on without a cut starts where the last clip ended
-
-    def __init__(
-        self,
-        model: str,
-        pipeline: str | None = None,
-        steps: int = 25,
-        guidance: float = 3.0,
-        width: int | None = None,
-        height: int | None = None,
-        frames: int | None = None,
-        fps: int | None = None,
-        dtype: str = "auto",
-        variant: str | None = None,
-        decode_chunk: int | None = None,
-        guide_strength: float = 0.0,
-        guide_structure: float = 0.0,
-        components: dict[str, list[str]] | None = None,
-        device: str = "auto",
-        low_memory: bool = False,
-    ) -> None:
-        super().__init__(
-            model=model,
-            pipeline=pipeline,
-            steps=steps,
-            guidance=guidance,
-            size=(width, height) if width and height else None,
-            dtype=dtype,
-            variant=variant,
-            device=device,
-            low_memory=low_memory,
-            components=components,
-        )
-        self.frames, self.fps, self.decode_chunk = max(2, frames) if frames else None, fps, decode_chunk
-        self.guide_strength = guide_strength  # LTX: how strongly the reference clip's frames steer the motion
-        self.guide_structure = guide_structure  # SparseCtrl: how strongly the clip's structure maps steer it
-
-    def config(self) -> dict[str, Any]:
-        return {
-            **super().config(),
-            "code": code_digest("generators.diffusion"),
-            "frames": self.frames,
-            "fps": self.fps,
-            "guide_strength": self.guide_strength,
-            **({"guide_structure": self.guide_structure} if self.guide_structure else {}),
-        }
+    Config = AnimatorConfig
+    settings: AnimatorConfig
 
     def check(self, pipe: Any) -> None:
         if not runtime.accepts(pipe.__call__, "num_frames"):
@@ -115,11 +48,11 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
 
     def clip_frames(self) -> int:
         """Frames per call: given, else the model's own clip length, else 16."""
-        return self.frames or max(2, self.native().frames or 16)
+        return max(2, self.settings.frames or self.native().frames or 16)
 
     def model_fps(self, plan: StoryPlan) -> int:
         """The rate the model's clips play at: given, else the model's own, else the plan's."""
-        return self.fps or self.native().fps or plan.fps
+        return self.settings.fps or self.native().fps or plan.fps
 
     def frame_size(self, plan: StoryPlan) -> tuple[int, int]:
         """The size clips are generated at: the plan's aspect ratio at the model's pixel count."""
@@ -149,11 +82,11 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         emitted = 0
         first: Image.Image = keyframe
         offset = 0
-        total_steps = self.steps * len(chunks)
+        total_steps = self.settings.steps * len(chunks)
         for index, length in enumerate(chunks):
             chunk_progress = None
             if progress is not None:
-                base = index * self.steps
+                base = index * self.settings.steps
                 chunk_progress = lambda done, _total, base=base: progress(base + done, total_steps)  # noqa: E731
             frames = self.generate(first, None, length, shot, plan, guide, index, chunk_progress)
             if index > 0:  # the first frame repeats the one it was conditioned on
@@ -197,7 +130,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         frames = _valid_frames(pipe, count)
         fps = self.model_fps(plan)
         kwargs: dict[str, Any] = {
-            "num_inference_steps": self.steps,
+            "num_inference_steps": self.settings.steps,
             "generator": runtime.generator("animate", plan.seed, shot.text, shot.duration, chunk),
             "width": width,
             "height": height,
@@ -215,14 +148,14 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             if reference:  # the retrieved clip's motion, after the first frame the keyframe pins
                 ratio, video = reference
                 kwargs["conditions"].append(
-                    LTXVideoCondition(video=video, frame_index=ratio, strength=self.guide_strength)
+                    LTXVideoCondition(video=video, frame_index=ratio, strength=self.settings.guide_strength)
                 )
         elif images and runtime.accepts(call, "image"):
             kwargs["image"] = images[0][0]
             if last is not None and runtime.accepts(call, "last_image"):  # Wan first-last-frame models
                 kwargs["last_image"] = images[1][0]
         kwargs.update(self._structure(call, guide, shot, plan, chunk, frames, (width, height)))
-        kwargs.update(runtime.step_callback(call, progress, self.steps))
+        kwargs.update(runtime.step_callback(call, progress, self.settings.steps))
         video = runtime.run(pipe, f"video model {self.model}", **kwargs).frames[0]
         out = [_to_uint8(frame) for frame in video[:count]]
         while len(out) < count:  # a model that rounded the length down: hold the last frame
@@ -234,10 +167,10 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         the prompts, the frame rate under each of its names, motion, decoding and text length."""
         kwargs: dict[str, Any] = {}
         if runtime.accepts(call, "guidance_scale"):
-            kwargs["guidance_scale"] = self.guidance
+            kwargs["guidance_scale"] = self.settings.guidance
         elif runtime.accepts(call, "max_guidance_scale"):
-            kwargs["max_guidance_scale"] = self.guidance
-            kwargs["min_guidance_scale"] = min(1.0, self.guidance)
+            kwargs["max_guidance_scale"] = self.settings.guidance
+            kwargs["min_guidance_scale"] = min(1.0, self.settings.guidance)
         if runtime.accepts(call, "prompt"):
             kwargs["prompt"] = motion_prompt(shot, plan, guide)
             if shot.negative_prompt and runtime.accepts(call, "negative_prompt"):
@@ -247,8 +180,8 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
                 kwargs[name] = fps
         if runtime.accepts(call, "motion_bucket_id"):
             kwargs["motion_bucket_id"] = motion_bucket(guide)
-        if self.decode_chunk and runtime.accepts(call, "decode_chunk_size"):
-            kwargs["decode_chunk_size"] = self.decode_chunk
+        if self.settings.decode_chunk and runtime.accepts(call, "decode_chunk_size"):
+            kwargs["decode_chunk_size"] = self.settings.decode_chunk
         if runtime.accepts(call, "max_sequence_length"):
             kwargs["max_sequence_length"] = 128
         return kwargs
@@ -275,7 +208,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             "controlnet_frame_indices": [0],
             "controlnet_conditioning_scale": 0.0,
         }
-        if structure is None or self.guide_structure <= 0:
+        if structure is None or self.settings.guide_structure <= 0:
             return unguided
         total = math.ceil((plan.shot_frames(shot) - 1) * self.model_fps(plan) / plan.fps) + 1  # the shot's
         start = chunk * (self.clip_frames() - 1)  # this chunk's first frame among them
@@ -289,7 +222,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         return {
             "conditioning_frames": [placed[at] for at in sorted(placed)],
             "controlnet_frame_indices": sorted(placed),
-            "controlnet_conditioning_scale": self.guide_structure,
+            "controlnet_conditioning_scale": self.settings.guide_structure,
         }
 
     def _reference(
@@ -298,7 +231,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         """Frames of the guide's reference clip for this chunk, as an LTX video condition from the second
         latent frame on: (frame index, images). None without a guide, a strength, or a readable clip."""
         ratio = getattr(pipe, "vae_temporal_compression_ratio", 1)
-        if guide is None or self.guide_strength <= 0 or frames <= ratio:
+        if guide is None or self.settings.guide_strength <= 0 or frames <= ratio:
             return None
         path, _, start = guide.source.partition("#t=")
         first = chunk * (self.clip_frames() - 1) + ratio  # model frames since the start of the shot

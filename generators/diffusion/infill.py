@@ -10,64 +10,24 @@ from PIL import Image
 
 from generators.diffusion import runtime
 from generators.diffusion.animator import _to_uint8, _valid_frames
+from generators.diffusion.configs import InfillConfig
 from storyteller.core.backend import Infiller
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import code_digest
 from storyteller.core.models import MotionGuide
 
 
 class DiffusersInfill(runtime.PipelineBackend, Infiller):
-    r"""NUWA-XL's local pass by a first-and-last-frame video pipeline (`--fill diffusers:MODEL`): each infill
+    """NUWA-XL's local pass by a first-and-last-frame video pipeline (`--fill diffusers:MODEL`): each infill
     segment is generated between its two known frames.
 
     Args:
-        model (`str`): a Hugging Face model id, or a local folder saved with `save_pretrained`.
-        pipeline (`str`, *optional*): the diffusers pipeline class to load it with, by name
-            (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
-        steps (`int`): denoising steps per call.
-        guidance (`float`): classifier-free guidance scale (1.0 or less: none).
-        width (`int`, *optional*), height (`int`, *optional*): the size the model was trained at. Default: read
-            from the model.
-        dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
-        variant (`str`, *optional*): the weights' variant to load ("fp16").
-        prompt (`str`): the text every segment is generated with (default: none).
-        device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
-            key: it changes the speed, not the picture.
-        low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
-            cache key either.
+        config: its settings (`InfillConfig`: the model, steps, guidance, size, the prompt every segment is
+            generated with ...), or give them as keywords: `DiffusersInfill("Lightricks/LTX-Video-0.9.5")`.
     """
 
     what = "infill model"
-
-    def __init__(
-        self,
-        model: str,
-        pipeline: str | None = None,
-        prompt: str = "",
-        steps: int = 30,
-        guidance: float = 3.0,
-        width: int | None = None,
-        height: int | None = None,
-        dtype: str = "auto",
-        variant: str | None = None,
-        device: str = "auto",
-        low_memory: bool = False,
-    ) -> None:
-        super().__init__(
-            model=model,
-            pipeline=pipeline,
-            steps=steps,
-            guidance=guidance,
-            size=(width, height) if width and height else None,
-            dtype=dtype,
-            variant=variant,
-            device=device,
-            low_memory=low_memory,
-        )
-        self.prompt = prompt
-
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "prompt": self.prompt, "code": code_digest("generators.diffusion")}
+    Config = InfillConfig
+    settings: InfillConfig
 
     def check(self, pipe: Any) -> None:
         if not (runtime.accepts(pipe.__call__, "conditions") or runtime.accepts(pipe.__call__, "last_image")):
@@ -90,9 +50,9 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
             Image.fromarray(f).convert("RGB").resize((width, height), Image.Resampling.LANCZOS) for f in (first, last)
         ]
         kwargs: dict[str, Any] = {
-            "prompt": self.prompt,
-            "num_inference_steps": self.steps,
-            "guidance_scale": self.guidance,
+            "prompt": self.settings.prompt,
+            "num_inference_steps": self.settings.steps,
+            "guidance_scale": self.settings.guidance,
             # the same two ends always give the same frames, whichever process fills them
             "generator": runtime.generator("infill", _digest(first), _digest(last)),
             "width": width,

@@ -13,90 +13,31 @@ import numpy as np
 from PIL import Image
 
 from generators.diffusion import runtime
+from generators.diffusion.configs import KeyframeConfig
 from storyteller.core.backend import KeyframeGenerator
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import MAX_REFERENCE_BYTES, code_digest, local_file
+from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
 from storyteller.core.models import Shot, StoryPlan, Structure
 from storyteller.core.progress import note
 
 
 class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
-    r"""Keyframes from any diffusers text-to-image pipeline (`--keyframe diffusers:MODEL`, or a preset).
+    """Keyframes from any diffusers text-to-image pipeline (`--keyframe diffusers:MODEL`, or a preset).
 
     Args:
-        model (`str`): a Hugging Face model id, or a local folder saved with `save_pretrained`.
-        pipeline (`str`, *optional*): the diffusers pipeline class to load it with, by name
-            (e.g. "StableDiffusionXLPipeline"); default: whatever `DiffusionPipeline` picks from the model.
-        steps (`int`): denoising steps per call.
-        guidance (`float`): classifier-free guidance scale (1.0 or less: none).
-        width (`int`, *optional*), height (`int`, *optional*): the size the model was trained at; the plan's
-            aspect ratio is fitted to this pixel count and the keyframe resized to the plan's size. Default:
-            read from the model (its denoiser's sample size times its VAE's scale factor, else its
-            pipeline's documented default).
-        dtype (`str`): "auto" (half precision on a GPU, float32 on the CPU), or a torch dtype's name.
-        variant (`str`, *optional*): the weights' variant to load ("fp16").
-        ip_adapter (`list[str]`, *optional*): an IP-Adapter as [repository, subfolder, weight file]: characters
-            with a reference image are held to it.
-        ip_adapter_scale (`float`): how strongly the reference image steers the keyframe (0 to 1).
-        controlnet (`str`, *optional*): a ControlNet (hub id or folder) matching the model and the library's
-            maps (a depth ControlNet for depth maps): a shot whose retrieved clip has structure maps is drawn
-            following the clip's structure at its start (Animate-A-Story).
-        guide_structure (`float`): how strongly that structure steers the keyframe (the ControlNet's
-            conditioning scale; 0: not at all).
-        components (`dict`, *optional*): components loaded from checkpoints of their own, by the pipeline's
-            name for them: {"transformer": [class name, id or folder, subfolder]}; for a pipeline assembled
-            from several checkpoints (FramePack).
-        device (`str`): "auto" (CUDA, else MPS, else CPU), "cuda", "cuda:1", "mps" or "cpu". Not in the cache
-            key: it changes the speed, not the picture.
-        low_memory (`bool`): offload models to the CPU between steps, tile the VAE, slice attention. Not in the
-            cache key either.
+        config: its settings (`KeyframeConfig`: the model, steps, guidance, size, an IP-Adapter, a
+            ControlNet ...), or give them as keywords: `DiffusersKeyframes("stabilityai/sd-turbo", steps=1)`.
     """
 
     what = "keyframe model"
+    Config = KeyframeConfig
+    settings: KeyframeConfig
 
-    def __init__(
-        self,
-        model: str,
-        pipeline: str | None = None,
-        steps: int = 30,
-        guidance: float = 7.0,
-        width: int | None = None,
-        height: int | None = None,
-        dtype: str = "auto",
-        variant: str | None = None,
-        components: dict[str, list[str]] | None = None,
-        device: str = "auto",
-        low_memory: bool = False,
-        ip_adapter: list[str] | None = None,
-        ip_adapter_scale: float = 0.6,
-        controlnet: str | None = None,
-        guide_structure: float = 0.5,
-    ) -> None:
-        super().__init__(
-            model=model,
-            pipeline=pipeline,
-            steps=steps,
-            guidance=guidance,
-            size=(width, height) if width and height else None,
-            dtype=dtype,
-            variant=variant,
-            device=device,
-            low_memory=low_memory,
-            components=components,
-        )
-        self.ip_adapter, self.ip_adapter_scale = ip_adapter, ip_adapter_scale
-        self.controlnet, self.guide_structure = controlnet, guide_structure
+    def __init__(self, config: KeyframeConfig | str | None = None, /, **options: Any) -> None:
+        super().__init__(config, **options)
         self._adapter_loaded = False
+        self._adapter_usable = bool(self.settings.ip_adapter)  # false once the pipeline turns out to take none
         self._controlled: Any = None  # the same pipeline with the ControlNet, made on first use
-
-    def config(self) -> dict[str, Any]:
-        return {
-            **super().config(),
-            "code": code_digest("generators.diffusion"),  # its prompts and seeding
-            "ip_adapter": self.ip_adapter,
-            "ip_adapter_scale": self.ip_adapter_scale,
-            **({"controlnet": self.controlnet, "guide_structure": self.guide_structure} if self.controlnet else {}),
-        }
 
     def __getstate__(self) -> dict[str, Any]:
         return {**super().__getstate__(), "_adapter_loaded": False, "_controlled": None}
@@ -109,14 +50,14 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
     @property
     def takes_structure(self) -> bool:  # type: ignore[override]
         """With a ControlNet, the retrieved clip's structure steers the keyframe."""
-        return bool(self.controlnet) and self.guide_structure > 0
+        return bool(self.settings.controlnet) and self.settings.guide_structure > 0
 
     def _with_controlnet(self, pipe: Any) -> Any:
         """The pipeline with the ControlNet beside it (the same components: no second copy of the model)."""
         if self._controlled is None:
             import diffusers
 
-            spec = ["ControlNetModel", self.controlnet or ""]
+            spec = ["ControlNetModel", self.settings.controlnet or ""]
             controlnet = runtime.load_component("controlnet", spec, pipe.unet.dtype)
             controlled = diffusers.AutoPipelineForText2Image.from_pipe(pipe, controlnet=controlnet.to(pipe.device))
             controlled.set_progress_bar_config(disable=True)
@@ -126,28 +67,28 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
     @property
     def takes_references(self) -> bool:  # type: ignore[override]
         """With an IP-Adapter, a character's reference image steers its keyframes (character memory)."""
-        return bool(self.ip_adapter)
+        return self._adapter_usable
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: runtime.Progress | None = None) -> Image.Image:
-        pipe = self.load()
+        pipe, settings = self.load(), self.settings
         structure = shot.guide.structure if shot.guide is not None and self.takes_structure else None
         if structure is not None:  # the retrieved clip's structure at the shot's start steers the picture
             pipe = self._with_controlnet(pipe)
         call = pipe.__call__
         kwargs: dict[str, Any] = {
             "prompt": keyframe_prompt(shot, plan),
-            "num_inference_steps": self.steps,
-            "guidance_scale": self.guidance,
+            "num_inference_steps": settings.steps,
+            "guidance_scale": settings.guidance,
             "generator": runtime.generator("keyframe", plan.seed, lead(shot), shot.location),
         }
         kwargs["width"], kwargs["height"] = self.frame_size(plan)
         if structure is not None:
             kwargs["image"] = structure_image(structure, 0.0, (kwargs["width"], kwargs["height"]))
-            kwargs["controlnet_conditioning_scale"] = self.guide_structure
-        if shot.negative_prompt and self.guidance > 1 and runtime.accepts(call, "negative_prompt"):
+            kwargs["controlnet_conditioning_scale"] = settings.guide_structure
+        if shot.negative_prompt and settings.guidance > 1 and runtime.accepts(call, "negative_prompt"):
             kwargs["negative_prompt"] = shot.negative_prompt
         kwargs.update(self._reference(pipe, shot, plan))
-        kwargs.update(runtime.step_callback(call, progress, self.steps))
+        kwargs.update(runtime.step_callback(call, progress, settings.steps))
         what = f"keyframe model {self.model}"
         if runtime.accepts(call, "num_frames"):  # a video model (wan-1.3b): its keyframe is a one-frame clip
             frames = runtime.run(pipe, what, **kwargs, num_frames=1, output_type="np").frames[0]
@@ -169,11 +110,11 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
         """IP-Adapter inputs for the shot's characters with reference images, when the pipeline takes them."""
         references = [c.reference for c in (plan.character(cid) for cid in shot.characters) if c and c.reference]
         if not self._adapter_loaded and any(c.reference for c in plan.characters):
-            if not self.ip_adapter or not hasattr(pipe, "load_ip_adapter"):
+            if not self.settings.ip_adapter or not hasattr(pipe, "load_ip_adapter"):
                 note(f"{self.model} takes no IP-Adapter here: character reference images are not used")
-                self.ip_adapter = None
+                self._adapter_usable = False
             else:
-                repo, subfolder, weights = self.ip_adapter
+                repo, subfolder, weights = self.settings.ip_adapter
                 try:
                     pipe.load_ip_adapter(repo, subfolder=subfolder, weight_name=weights)
                 except (OSError, ValueError) as error:
@@ -182,12 +123,12 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
                         f"({runtime.first_line(error)}); download it with `huggingface-cli download {repo}`"
                     ) from None
             self._adapter_loaded = True
-        if not self._adapter_loaded or not self.ip_adapter:
+        if not self._adapter_loaded or not self._adapter_usable:
             return {}
         if not references:  # the adapter is loaded for the whole run; this shot has nothing to hold to
             pipe.set_ip_adapter_scale(0.0)
             return {"ip_adapter_image": Image.new("RGB", (224, 224))}
-        pipe.set_ip_adapter_scale(self.ip_adapter_scale)
+        pipe.set_ip_adapter_scale(self.settings.ip_adapter_scale)
         likeness = local_file(references[0], "reference image", MAX_REFERENCE_BYTES)
         with Image.open(likeness) as image:  # the lead's likeness; one adapter image per prompt
             return {"ip_adapter_image": image.convert("RGB")}

@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generators.diffusion.animator import DiffusersAnimator
-from generators.diffusion.keyframes import DiffusersKeyframes
+from generators.diffusion.configs import AnimatorConfig, KeyframeConfig
+from storyteller.core.configs import settings_names
 from storyteller.core.errors import StorytellerError
 
 PRESETS_FILE = Path(__file__).with_name("presets.toml")
@@ -78,11 +78,11 @@ def _check_values(path: Path, entry: Preset) -> None:
 
     from pydantic import TypeAdapter, ValidationError
 
-    for stage, backend, settings in (
-        ("keyframe", DiffusersKeyframes, entry.keyframe),
-        ("animator", DiffusersAnimator, entry.animator),
+    for stage, config_class, settings in (
+        ("keyframe", KeyframeConfig, entry.keyframe),
+        ("animator", AnimatorConfig, entry.animator),
     ):
-        hints = get_type_hints(backend.__init__)
+        hints = get_type_hints(config_class)
         for key, value in settings.items():
             where = f"preset file {path}, [{entry.name}.{stage}] {key}"
             try:
@@ -98,13 +98,11 @@ def _check_values(path: Path, entry: Preset) -> None:
 
 def _check_keys(path: Path, entry: Preset) -> None:
     """A misspelt key would otherwise surface as a TypeError deep inside a render."""
-    import inspect
-
-    for stage, backend, settings in (
-        ("keyframe", DiffusersKeyframes, entry.keyframe),
-        ("animator", DiffusersAnimator, entry.animator),
+    for stage, config_class, settings in (
+        ("keyframe", KeyframeConfig, entry.keyframe),
+        ("animator", AnimatorConfig, entry.animator),
     ):
-        known = set(inspect.signature(backend).parameters) - {"device", "low_memory"}
+        known = set(settings_names(config_class, keyed_only=True))  # a preset says what; the machine, how
         unknown = sorted(set(settings) - known)
         if unknown or "model" not in settings:
             problem = f"unknown key {', '.join(unknown)}" if unknown else "no model"

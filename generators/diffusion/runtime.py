@@ -11,9 +11,11 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from storyteller.core.backend import Backend, Resources
+from generators.diffusion.configs import PipelineConfig
+from storyteller.core.backend import Resources
+from storyteller.core.configs import Configured
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import stable_hash
 from storyteller.core.progress import note
@@ -342,46 +344,35 @@ def gpu_memory_gb() -> float | None:
     return torch.cuda.get_device_properties(0).total_memory / 1e9
 
 
-class PipelineBackend(Backend):
-    """What the diffusion backends share: one pipeline, loaded on first use and freed by `close()`.
-
-    Its arguments are documented on the backends (DiffusersKeyframes, DiffusersAnimator, DiffusersInfill).
-    """
+class PipelineBackend(Configured):
+    """What the diffusion backends share: one pipeline, loaded on first use and freed by `close()`; settings
+    in a `PipelineConfig` (each backend's `Config` extends it), given whole, or as keywords with the model
+    first: `DiffusersKeyframes("stabilityai/sd-turbo", steps=1)`."""
 
     name = "diffusers"
     max_workers = 1  # one pipeline per device: shots queue on it rather than load it twice
     what = "model"
+    Config: ClassVar[type[PipelineConfig]] = PipelineConfig
+    settings: PipelineConfig
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        pipeline: str | None,
-        steps: int,
-        guidance: float,
-        size: tuple[int, int] | None,
-        dtype: str,
-        variant: str | None,
-        device: str,
-        low_memory: bool,
-        components: dict[str, list[str]] | None = None,
-    ) -> None:
-        self.model, self.pipeline_class = model, pipeline
-        self.components = components
-        self.steps, self.guidance, self.native_size = steps, guidance, size
-        self.dtype, self.variant, self.device, self.low_memory = dtype, variant, device, low_memory
+    def __init__(self, config: PipelineConfig | str | None = None, /, **options: Any) -> None:
+        super().__init__(config, **options)
         self._pipe: Any = None
         self._native: Native | None = None
+
+    @property
+    def model(self) -> str:
+        return self.settings.model
 
     def native(self) -> Native:
         """The model's own size (and clip length, frame rate), where the preset or the user gave none."""
         if self._native is None:
-            self._native = native_of(self.model, self.pipeline_class)
+            self._native = native_of(self.model, self.settings.pipeline)
         return self._native
 
     def size(self) -> tuple[int, int]:
         """The pixel size whose count the plan's aspect ratio is fitted to: given, else the model's own."""
-        size = self.native_size or self.native().size
+        size = self.settings.size or self.native().size
         if size is None:
             note(f"{self.model}: its native size is not in its config; 512x512 is used (give width and height)")
             return (512, 512)
@@ -392,22 +383,9 @@ class PipelineBackend(Backend):
         native = self.size()
         return fit(width, height, native[0] * native[1], multiple)
 
-    def config(self) -> dict[str, Any]:
-        # the device and memory savers change speed, not the picture: they stay out of the cache key
-        # (a size read from the model is the model's: the model's name keys it)
-        return {
-            "model": self.model,
-            "pipeline": self.pipeline_class,
-            "steps": self.steps,
-            "guidance": self.guidance,
-            "native": self.native_size,
-            **({"components": self.components} if self.components else {}),
-            "dtype": self.dtype,
-        }
-
     def resources(self) -> Resources:
         """One GPU per worker unless told to use the CPU: Ray then places one worker per GPU."""
-        return Resources(cpus=1, gpus=0 if self.device == "cpu" else 1)
+        return Resources(cpus=1, gpus=0 if self.settings.device == "cpu" else 1)
 
     def __getstate__(self) -> dict[str, Any]:  # a worker process loads its own pipeline
         return {**self.__dict__, "_pipe": None}
@@ -422,12 +400,13 @@ class PipelineBackend(Backend):
         if self._pipe is None:
             import diffusers
 
-            device = pick_device(self.device)
-            loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class else self.default_loader(diffusers)
-            dtype = pick_dtype(self.dtype, device)
-            pipe = load_pipeline(loader, self.model, dtype, self.variant, self.what, self.components)
+            settings = self.settings
+            device = pick_device(settings.device)
+            loader = getattr(diffusers, settings.pipeline) if settings.pipeline else self.default_loader(diffusers)
+            dtype = pick_dtype(settings.dtype, device)
+            pipe = load_pipeline(loader, settings.model, dtype, settings.variant, self.what, settings.components)
             self.check(pipe)
-            self._pipe = place(pipe, device, self.low_memory)
+            self._pipe = place(pipe, device, settings.low_memory)
         return self._pipe
 
     def close(self) -> None:

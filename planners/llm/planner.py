@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,6 +32,7 @@ from planners.llm.schemas import (
 )
 from planners.shot_lists import ShotList
 from storyteller.core.backend import Planner
+from storyteller.core.configs import Configured
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.language import detect_language
 from storyteller.core.models import (
@@ -52,22 +54,41 @@ CHUNK_CHARS = 6000  # about 1,500 tokens of story per call: small enough for any
 MAX_NEW_TOKENS = 2048  # a local model's longest answer: three steps' JSON for one chunk fits well inside
 
 
-class LLMPlanner(Planner):
-    name = "llm"
+@dataclass(frozen=True)
+class LLMConfig:
+    """The LLM planner's settings (its model and fallback are its parts, not settings).
 
-    def __init__(
-        self,
-        model: Any,
-        fallback: Any = None,
-        attempts: int = 3,
-        chunk_chars: int = CHUNK_CHARS,
-    ) -> None:
+    Attributes:
+        attempts: tries per step: an answer that breaks the schema or the story is asked again, saying why.
+        chunk_chars: story characters per call (about a quarter as many tokens): small enough for any
+            model's context; a longer story is planned chunk by chunk, the bible carried along.
+    """
+
+    attempts: int = 3
+    chunk_chars: int = CHUNK_CHARS
+
+
+class LLMPlanner(Configured, Planner):
+    """Plans with any langchain chat model: an outline, then each event's scene graph, then its shot.
+
+    Args:
+        model: a langchain chat model, or "provider:model" for `init_chat_model` ("openai:gpt-4o-mini").
+        fallback: the planner that plans a story the model cannot (a name, "heuristic", or a planner);
+            None: the model's failure is an error.
+        config: its settings (`LLMConfig`), or give them as keywords: `LLMPlanner(model, attempts=2)`.
+    """
+
+    name = "llm"
+    parts = ("model", "fallback")  # objects it is made of, beside its settings
+    Config = LLMConfig
+    settings: LLMConfig
+
+    def __init__(self, model: Any, fallback: Any = None, config: LLMConfig | None = None, **options: Any) -> None:
+        super().__init__(config, **options)
         self.model = load_chat_model(model) if isinstance(model, str) else model
         if isinstance(fallback, str):
             fallback = PLANNERS.create(fallback)
         self.fallback = fallback
-        self.attempts = attempts
-        self.chunk_chars = chunk_chars
         self.stats = None
         self.outcome: dict[str, str] = {}  # which planner made the last plan, and why, for run.json
 
@@ -77,7 +98,7 @@ class LLMPlanner(Planner):
         return cls(load_chat_model(spec, max_new_tokens), **kwargs)
 
     def plan(self, story: str, config: PlanConfig) -> StoryPlan:
-        caller = ModelCaller(self.model, config.cache_dir / "llm" if config.cache_dir else None, self.attempts)
+        caller = ModelCaller(self.model, config.cache_dir / "llm" if config.cache_dir else None, self.settings.attempts)
         self.stats = caller.stats
         try:
             try:
@@ -103,7 +124,7 @@ class LLMPlanner(Planner):
         spans: list[tuple[int, int]] = []
         if given is not None:  # another tool's shot list: the model plans each given shot, never re-cuts
             story, spans = given.as_text()
-        pieces = _pieces(story, spans, self.chunk_chars, given)
+        pieces = _pieces(story, spans, self.settings.chunk_chars, given)
         words = sum(shown for *_, shown in pieces)  # a prologue, a title or a heading is not shown
         target = config.minutes * 60 if config.minutes else max(3.0, words / WORDS_PER_SECOND)
         bible: dict[str, BibleEntry] = {}

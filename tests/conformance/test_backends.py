@@ -10,8 +10,11 @@ it claims (a speaker's timing, an animator's frames from any frame) holds.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import pickle
+import re
 import subprocess
 import sys
 from typing import Any
@@ -20,6 +23,7 @@ import numpy as np
 import pytest
 
 from planners.heuristic import HeuristicPlanner
+from storyteller.core.configs import RUNTIME, Configured, key_of
 from storyteller.core.models import StoryPlan, Voice
 from tests.conformance.builders import CONFIG, ROOT, STORY, build, cases, config_json
 
@@ -58,6 +62,37 @@ def test_it_builds_and_its_config_is_json_the_same_from_another_process_and_surv
     assert config_json(pickle.loads(pickle.dumps(backend))) == key
     backend.close()
     backend.close()  # twice is safe
+
+
+@pytest.mark.parametrize(("kind", "name"), CASES)
+def test_its_settings_are_one_documented_dataclass_and_its_key_is_derived_from_them(kind, name, models):
+    """A backend with settings keeps them in a frozen dataclass (`Configured`): its cache key is their keyed
+    fields and its code's digest, written nowhere by hand; every field is documented on the class."""
+    backend = build(kind, name, models)
+    if not isinstance(backend, Configured):
+        assert not _arguments(type(backend)), f"{kind} {name} takes settings but keeps them in no config class"
+        return
+    settings = backend.settings
+    assert dataclasses.is_dataclass(settings) and type(settings).__dataclass_params__.frozen  # type: ignore[attr-defined]
+    key = backend.config()
+    assert {k: key[k] for k in key_of(settings)} == key_of(settings) and len(key["code"]) == 64
+    documented = "".join(cls.__doc__ or "" for cls in type(settings).__mro__)  # a base's fields on the base
+    for field in dataclasses.fields(settings):
+        said = re.search(rf"^\s+(\w+, )*{field.name}(, \w+)*: \S", documented, re.MULTILINE)
+        assert said, f"{type(settings).__name__}.{field.name} is not documented"
+        if field.metadata.get(RUNTIME):
+            assert field.name not in key  # how fast, never what: the same work, the same key
+    parts = {part: getattr(backend, part) for part in getattr(backend, "parts", ())}
+    rebuilt = type(backend)(config=settings, **parts) if parts else type(backend)(settings)  # given whole: the same
+    assert config_json(rebuilt) == config_json(backend)
+
+
+def _arguments(backend_class: type) -> list[str]:
+    """The settings a backend's constructor takes."""
+    init = backend_class.__init__
+    if init is object.__init__:
+        return []
+    return [p for p in inspect.signature(init).parameters if p != "self"]
 
 
 def _two(make: Any) -> tuple[Any, Any]:
