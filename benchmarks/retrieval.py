@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.library import _hnsw
+from retrieval.library import hnsw_index
 
 
 def vectors(n: int, dim: int, seed: int) -> np.ndarray:
@@ -39,7 +39,7 @@ def vector_search(n: int, queries: int = 300, dim: int = 384) -> list[tuple[str,
     exact.add(base)
     truth = exact.search(query, 10)[1]
     start = time.perf_counter()
-    index = faiss.IndexIDMap2(_hnsw(dim))
+    index = faiss.IndexIDMap2(hnsw_index(dim))
     index.add_with_ids(base, np.arange(n, dtype=np.int64))
     build = time.perf_counter() - start
     faiss.omp_set_num_threads(1)  # latency of one query at a time, as a user's search is

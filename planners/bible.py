@@ -33,7 +33,7 @@ def looks(doc: Any, owners: dict[int, str]) -> list[tuple[str, str, str]]:
             owner = _subject_owner(token, owners) or _owner_before(token.i, owners)
             what = "worn" if lemma in WEAR_VERBS else "held"
             for thing in _objects(token):
-                if owner is not None and not _alive(thing) and (what == "worn" or _held(thing)):
+                if owner is not None and not _alive(thing) and (what == "worn" or _carried(thing)):
                     found.append((owner, what, _phrase(thing)))
         elif token.dep_ == "prep" and token.lower_ in ("in", "with", "wearing"):
             owner = _owner_before(token.i, owners)
@@ -53,7 +53,7 @@ def _prepositional(prep: Any) -> list[tuple[str, str]]:
                 facts.append(("feature", _phrase(obj)))  # "with a grey braid", "with long silver hair"
         elif is_clothing(obj) or (prep.lower_ == "in" and _indefinite(obj) and _wearable(obj)):
             facts.append(("worn", _phrase(obj)))  # "in a yellow oilskin", "with a scarf"
-        elif prep.lower_ == "with" and on_noun and obj.pos_ == "NOUN" and not _alive(obj) and _held(obj):
+        elif prep.lower_ == "with" and on_noun and obj.pos_ == "NOUN" and not _alive(obj) and _carried(obj):
             facts.append(("held", _phrase(obj)))  # "a street musician with a red accordion"
     return facts
 
@@ -116,7 +116,7 @@ def _alive(token: Any) -> bool:
     return lx.singular(token.lemma_.lower()) in lx.ANIMATE or token.pos_ in ("PRON",)
 
 
-def _held(token: Any) -> bool:
+def _carried(token: Any) -> bool:
     """A thing one carries, not a place, a feeling, an expression or the weather ("with a big grin")."""
     lemma = lx.singular(token.lemma_.lower())
     never = lx.PLACES | lx.ABSTRACT | set(lx.WEATHER_WORDS) | lx.TIME_WORDS.keys() | lx.NOT_ENTITIES

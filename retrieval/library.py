@@ -254,7 +254,7 @@ class Library:
 
         rows = self.db.execute("select id, vector from clips where vector is not null").fetchall()
         dim = len(rows[0][1]) // 4 if rows else 384
-        base = faiss.IndexFlatIP(dim) if len(rows) < HNSW_THRESHOLD else _hnsw(dim)
+        base = faiss.IndexFlatIP(dim) if len(rows) < HNSW_THRESHOLD else hnsw_index(dim)
         index = faiss.IndexIDMap2(base)
         if rows:
             ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -332,7 +332,7 @@ def _is_hnsw(index: Any) -> bool:
     return isinstance(faiss.downcast_index(index.index), faiss.IndexHNSW)
 
 
-def _hnsw(dim: int) -> Any:
+def hnsw_index(dim: int) -> Any:
     import faiss
 
     index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)

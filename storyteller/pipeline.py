@@ -26,9 +26,8 @@ from planners import PLANNERS
 from retrieval import RETRIEVERS
 from stitching import write_srt
 from stitching.infill import INFILLERS
-from stitching.sound import (
-    DEFAULT_SPEAKER,
-)
+from stitching.sound import DEFAULT_SPEAKER
+from stitching.sound.mix import Score
 from stitching.timeline import read_planes
 from storyteller.core.backend import (
     Animator,
@@ -58,7 +57,7 @@ from storyteller.core.progress import QuietReporter, Reporter, note, still
 from storyteller.drawing import Drawing, Workers, encoder
 from storyteller.render_plan import SHOT_MEDIA, RenderPlan, remembered_by, shot_inputs
 from storyteller.settings import RenderSettings
-from storyteller.voicing import Voiced, Voicing
+from storyteller.voicing import FilmSpeech, Voicing
 from storyteller.work import Worker
 
 MAX_STORY_CHARS = 2_000_000  # about 20 novels: past this it is a mistake, not a story
@@ -223,7 +222,7 @@ class Storyteller:
             read = [*inputs, run_dir / "plan.json", *(Path(c.reference) for c in plan.characters if c.reference)]
             read += [self.settings.music] if self.settings.music is not None else []
             check_film_output(output, inputs=read, overwrite=overwrite, run_dir=run_dir)
-        cache = Cache(_writable(self.cache_dir, run_dir))
+        cache = self._store(run_dir)
         cache.sweep()  # temporaries of a run that was killed
         # Every entry the render reads or makes is leased, from the first: a prune by another run sharing
         # the cache leaves them be. Its outputs are copies, so once they are out it may prune its own.
@@ -240,27 +239,24 @@ class Storyteller:
     ) -> tuple[RunResult, RenderPlan]:
         seconds: dict[str, float] = {}
         rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
-        clock = time.perf_counter()
         # 1. Retrieve each shot's motion guide
-        plan, guides = self._guided(cache, plan)
-        seconds["retrieve"], clock = time.perf_counter() - clock, time.perf_counter()
+        with _timed(seconds, "retrieve"):
+            plan, guides = self._guided(cache, plan)
         # 2. Speak every line: a shot lasts at least as long as what is said in it, so this comes first
-        voiced = self.voicing.speak(cache, plan) if self.voicing is not None else None
-        plan = self._remembering(voiced.plan if voiced is not None else plan)
-        seconds["speech"] = time.perf_counter() - clock
-        # the run directory keeps the plan it shows (wherever it came from), written once, as it will be
-        # rendered: its guides recorded, so a user can pin or swap them, its durations fitted to the speech,
-        # the pictures its characters are remembered by named
+        with _timed(seconds, "speech"):
+            voiced = self.voicing.speak(cache, plan) if self.voicing is not None else None
+            plan = self._remembering(voiced.plan if voiced is not None else plan)
+        # 3. Keep the plan as it will be rendered (wherever it came from), once: its guides recorded, so a
+        # user can pin or swap them, its durations fitted to the speech, its characters' pictures named
         save_plan(plan, run_dir / "plan.json")
-        # 3. Key the whole render once: what is cached, what must be made
+        # 4. Key the whole render once: what is cached, what must be made
         score = self.voicing.score(voiced) if self.voicing is not None and voiced is not None else None
-        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.settings, score)
-        # 4. Keyframes, clips and the film (the soundtrack made beside them)
+        work = self._keyed(plan, guides, cache, score)
+        # 5. Keyframes, clips and the film (the soundtrack made beside them)
         film, keyframes, sheets = self._drawn(cache, work, voiced, rendered, seconds)
-        # 5. Publish the film, subtitles, contact sheet and keyframes into the run directory
-        clock = time.perf_counter()
-        result = self._published(work, run_dir, output, film, keyframes, sheets, voiced)
-        seconds["publish"] = time.perf_counter() - clock
+        # 6. Publish the film, subtitles, contact sheet and keyframes into the run directory
+        with _timed(seconds, "publish"):
+            result = self._published(work, run_dir, output, film, keyframes, sheets, voiced)
         content = cache.facts("film", work.film_key, ".mp4")
         result = dataclasses.replace(
             result, seconds=seconds, cache_hits=dict(cache.stats.hits), rendered=rendered, content=content
@@ -277,7 +273,12 @@ class Storyteller:
         return plan, guides
 
     def _drawn(
-        self, cache: Cache, work: RenderPlan, voiced: Voiced | None, rendered: dict[str, int], seconds: dict[str, float]
+        self,
+        cache: Cache,
+        work: RenderPlan,
+        voiced: FilmSpeech | None,
+        rendered: dict[str, int],
+        seconds: dict[str, float],
     ) -> tuple[Path, list[Path], Future[tuple[Path, list[tuple[str, Path]]]]]:
         """The film, the keyframes and the contact sheets (drawn meanwhile): only what the cache lacks is made,
         by workers started only if there is some; the soundtrack is spoken and mixed beside the drawing."""
@@ -287,9 +288,8 @@ class Storyteller:
             for backend in {id(b): b for b in (self.keyframer, self.animator)}.values():
                 if (prepare := getattr(backend, "prepare_plan", None)) is not None:
                     prepare(plan)
-        worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
         soundtrack, stop = None, threading.Event()
-        with Workers(self.executor, worker, self.reporter, work.tasks) as workers, _settling(stop, lambda: soundtrack):
+        with self._workers(work) as workers, _settling(stop, lambda: soundtrack):
             # the soundtrack needs no frame: it is spoken and mixed beside the drawing (the voice, numpy and the
             # encoder let go of the interpreter), while the workers start and draw
             if self.voicing is not None and voiced is not None and not work.film_cached:
@@ -316,7 +316,7 @@ class Storyteller:
         film: Path,
         keyframes: list[Path],
         sheets: Future[tuple[Path, list[tuple[str, Path]]]],
-        voiced: Voiced | None,
+        voiced: FilmSpeech | None,
     ) -> RunResult:
         """The film, its subtitles, the contact sheets, the keyframes and the remembered characters' pictures
         copied into the run directory; what the run made, to be completed with its figures."""
@@ -353,13 +353,11 @@ class Storyteller:
         transition shares with its neighbour, unblended): the media an editor cuts and dissolves between.
         Rendered, like everything, only where the cache lacks it; `plan` as its render wrote it."""
         run_dir = Path(run_dir)
-        cache = Cache(_writable(self.cache_dir, run_dir))
-        guides = {shot.id: shot.guide for shot in plan.shots}
-        work = RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.settings)
+        cache = self._store(run_dir)
+        work = self._keyed(plan, {shot.id: shot.guide for shot in plan.shots}, cache)
         rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
-        worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
         media = []
-        with cache.lease(work.entries(cache)), Workers(self.executor, worker, self.reporter, work.tasks) as workers:
+        with cache.lease(work.entries(cache)), self._workers(work) as workers:
             keyframes = self._drawing().keyframes(cache, work, workers, rendered)
             with self.reporter.stage("shot media", len(work.shots)) as advance:
                 clips = self._drawing().clips(cache, work, list(work.shots), keyframes, workers, still, rendered)
@@ -374,6 +372,23 @@ class Storyteller:
                     media.append(target)
                     advance(1)
         return media
+
+    # --- what render and shot_media share ---------------------------------------------------------
+
+    def _store(self, run_dir: Path) -> Cache:
+        """The cache a render into `run_dir` reads and writes: the shared store, else the run's own."""
+        return Cache(_writable(self.cache_dir, run_dir))
+
+    def _keyed(
+        self, plan: StoryPlan, guides: dict[str, MotionGuide | None], cache: Cache, score: Score | None = None
+    ) -> RenderPlan:
+        """The render of `plan` keyed up front, by these backends and settings."""
+        return RenderPlan.build(plan, guides, cache, self.keyframer, self.animator, self.infill, self.settings, score)
+
+    def _workers(self, work: RenderPlan) -> Workers:
+        """The workers that draw what `work` lacks (started only if it lacks something)."""
+        worker = Worker(self.keyframer, self.animator, self.infill if work.stride > 1 else None)
+        return Workers(self.executor, worker, self.reporter, work.tasks)
 
     def _drawing(self) -> Drawing:
         return Drawing(self.reporter, self.keyframer, self.infill)
@@ -448,6 +463,16 @@ def _settling(stop: threading.Event, running: Callable[[], Future | None]) -> It
         future = running()
         if future is not None:
             concurrent.futures.wait([future], timeout=30)
+
+
+@contextlib.contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    """`seconds[stage]`: how long the block took (for the summary and run.json; never for a choice)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = time.perf_counter() - start
 
 
 def _in_background(function: Callable[..., T], *args: Any) -> Future[T]:

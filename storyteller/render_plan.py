@@ -350,6 +350,11 @@ class _Keyer:
     remembered: dict[str, int]  # character -> the shot whose keyframe it is remembered by
     shots: list[ShotWork] = field(default_factory=list)
     first_of_place: dict[tuple[Any, ...], int] = field(default_factory=dict)  # (place, time, weather) -> shot
+    keyframer_config: dict[str, Any] = field(init=False)  # each backend's share of the keys: asked once
+    animator_config: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keyframer_config, self.animator_config = self.keyframer.config(), self.animator.config()
 
     def work(self, index: int) -> ShotWork:
         """The shot's keys, and what the cache already holds of it."""
@@ -366,13 +371,13 @@ class _Keyer:
             memory = {}
             keyframe_key = cache.key("keyframe", "last_frame", {}, {"clip": self.shots[continues_from].clip.key})
         else:
-            keyframe_key = cache.key("keyframe", self.keyframer.name, self.keyframer.config(), inputs)
+            keyframe_key = cache.key("keyframe", self.keyframer.name, self.keyframer_config, inputs)
         clip_inputs, colour_source = self._clip_inputs(index, inputs, keyframe_key, guide)
-        clip_key = cache.key("clip", animator.name, animator.config(), clip_inputs)
+        clip_key = cache.key("clip", animator.name, self.animator_config, clip_inputs)
         anchors_key = None
         if self.segments_as_tasks:
             anchors = {"clip": clip_key, "stride": self.stride}
-            anchors_key = cache.key("anchors", animator.name, animator.config(), anchors)
+            anchors_key = cache.key("anchors", animator.name, self.animator_config, anchors)
         job = ClipJob(
             index=index, shot=shot, guide=guide, key=clip_key, stride=self.stride, depth=self.depth,
             deflicker=self.settings.deflicker,

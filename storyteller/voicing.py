@@ -55,7 +55,7 @@ class Voicing:
         self.settings = settings
         self.reporter = reporter
 
-    def speak(self, cache: Cache, plan: StoryPlan) -> Voiced:
+    def speak(self, cache: Cache, plan: StoryPlan) -> FilmSpeech:
         """Every line of every shot timed (its backend's duration predictor: spoken later, beside the
         drawing) or spoken (each cached by its text, voice and backend), and the plan fitted to them: voices
         chosen where none is set, shots lengthened to hold what is said in them, each character's line a
@@ -86,12 +86,13 @@ class Voicing:
                     seconds.append(speech.seconds)
                 advance(1)
         lengths = iter(zip(asked, seconds, strict=True))
-        spoken: list[list[Said]] = []
+        spoken: list[list[SpokenLine]] = []
         for shot_lines in said:  # its samples wait in the cache
-            spoken.append([Said(key, length) for (_, _, key, _), length in itertools.islice(lengths, len(shot_lines))])
+            shot_lengths = itertools.islice(lengths, len(shot_lines))
+            spoken.append([SpokenLine(key, length) for (_, _, key, _), length in shot_lengths])
         fitted_plan = with_speaking(fitted(plan, spoken), said, spoken)
         starts = placements(fitted_plan, spoken)
-        return Voiced(plan=fitted_plan, lines=said, spoken=spoken, starts=starts, later=later)
+        return FilmSpeech(plan=fitted_plan, lines=said, spoken=spoken, starts=starts, later=later)
 
     def voiced(self, plan: StoryPlan) -> StoryPlan:
         """The plan in the language it is spoken in, with a voice for the narrator and everyone in it (chosen
@@ -117,7 +118,7 @@ class Voicing:
             self.voice_speakers[voice.backend] = adopt(SPEAKERS.create(voice.backend), Speaker)
         return self.voice_speakers[voice.backend]
 
-    def score(self, voiced: Voiced) -> Score:
+    def score(self, voiced: FilmSpeech) -> Score:
         """Where every line, bed and the music sit: the soundtrack's key (a change to sound alone re-mixes
         and re-muxes; no frame is drawn again)."""
         plan = voiced.plan
@@ -163,12 +164,12 @@ class Voicing:
 
 
 @dataclass(frozen=True)
-class Voiced:
+class FilmSpeech:
     """A render's speech: the plan fitted to it, each shot's lines, their audio, cache keys and start times."""
 
     plan: StoryPlan
     lines: list[list[Line]]
-    spoken: list[list[Said]]
+    spoken: list[list[SpokenLine]]
     starts: list[list[float]]
     later: Later  # lines only timed yet: spoken by the soundtrack
 
@@ -277,7 +278,7 @@ class _SpokenLater:
 
 
 @dataclass(frozen=True)
-class Said:
+class SpokenLine:
     """A spoken line, as the render plans with it: its cache key and its length (its samples stay cached)."""
 
     key: str

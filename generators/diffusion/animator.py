@@ -127,7 +127,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         pipe = self.load()
         call = pipe.__call__
         width, height = self.frame_size(plan)
-        frames = _valid_frames(pipe, count)
+        frames = runtime.valid_frames(pipe, count)
         fps = self.model_fps(plan)
         kwargs: dict[str, Any] = {
             "num_inference_steps": self.settings.steps,
@@ -157,7 +157,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         kwargs.update(self._structure(call, guide, shot, plan, chunk, frames, (width, height)))
         kwargs.update(runtime.step_callback(call, progress, self.settings.steps))
         video = runtime.run(pipe, f"video model {self.model}", **kwargs).frames[0]
-        out = [_to_uint8(frame) for frame in video[:count]]
+        out = [runtime.to_uint8(frame) for frame in video[:count]]
         while len(out) < count:  # a model that rounded the length down: hold the last frame
             out.append(out[-1])
         return out
@@ -315,24 +315,6 @@ def _guide_words(guide: MotionGuide) -> list[str]:
         elif abs(dx) > 0.05:
             words.append("camera pans " + ("right" if dx > 0 else "left"))
     return words
-
-
-def _valid_frames(pipe: Any, count: int) -> int:
-    """The smallest length >= count the pipeline accepts: k * (temporal compression) + 1."""
-    for name in ("vae_temporal_compression_ratio", "vae_scale_factor_temporal"):
-        ratio = getattr(pipe, name, None)
-        if isinstance(ratio, int) and ratio > 1:
-            return math.ceil((count - 1) / ratio) * ratio + 1
-    return count
-
-
-def _to_uint8(frame: Any) -> np.ndarray:
-    frame = np.asarray(frame)
-    if frame.ndim == 3 and frame.shape[0] in (1, 3) and frame.shape[-1] not in (1, 3):
-        frame = frame.transpose(1, 2, 0)  # channels first ("pt"-style output)
-    if frame.dtype != np.uint8:
-        frame = (np.clip(frame, 0, 1) * 255).round().astype(np.uint8)
-    return np.ascontiguousarray(frame[..., :3])
 
 
 def _blend(frames: list[np.ndarray], at: float) -> np.ndarray:

@@ -9,7 +9,6 @@ import numpy as np
 from PIL import Image
 
 from generators.diffusion import runtime
-from generators.diffusion.animator import _to_uint8, _valid_frames
 from generators.diffusion.configs import InfillConfig
 from storyteller.core.backend import Infiller
 from storyteller.core.errors import StorytellerError
@@ -45,7 +44,7 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         call = pipe.__call__
         h, w = first.shape[:2]
         width, height = self.fitted(w, h, self.native().video_multiple)
-        count = _valid_frames(pipe, len(times) + 2)
+        count = runtime.valid_frames(pipe, len(times) + 2)
         ends = [
             Image.fromarray(f).convert("RGB").resize((width, height), Image.Resampling.LANCZOS) for f in (first, last)
         ]
@@ -70,7 +69,7 @@ class DiffusersInfill(runtime.PipelineBackend, Infiller):
         else:
             kwargs["image"], kwargs["last_image"] = ends
         video = runtime.run(pipe, f"infill model {self.model}", **kwargs).frames[0]
-        frames = [_to_uint8(f) for f in video]
+        frames = [runtime.to_uint8(f) for f in video]
         picked = [frames[min(len(frames) - 1, round(t * (count - 1)))] for t in times]
         return [np.asarray(Image.fromarray(f).resize((w, h), Image.Resampling.LANCZOS)) for f in picked]
 

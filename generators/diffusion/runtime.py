@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from generators.diffusion.configs import PipelineConfig
 from storyteller.core.backend import Resources
 from storyteller.core.configs import Configured
@@ -219,6 +221,25 @@ def step_callback(pipe_call: Any, progress: Progress | None, steps: int) -> dict
         return tensors
 
     return {"callback_on_step_end": on_step_end}
+
+
+def valid_frames(pipe: Any, count: int) -> int:
+    """The smallest length >= count the pipeline accepts: k * (temporal compression) + 1."""
+    for name in ("vae_temporal_compression_ratio", "vae_scale_factor_temporal"):
+        ratio = getattr(pipe, name, None)
+        if isinstance(ratio, int) and ratio > 1:
+            return math.ceil((count - 1) / ratio) * ratio + 1
+    return count
+
+
+def to_uint8(frame: Any) -> np.ndarray:
+    """A pipeline's output frame (floats in 0..1 or bytes, channels first or last) as H x W x 3 bytes."""
+    frame = np.asarray(frame)
+    if frame.ndim == 3 and frame.shape[0] in (1, 3) and frame.shape[-1] not in (1, 3):
+        frame = frame.transpose(1, 2, 0)  # channels first ("pt"-style output)
+    if frame.dtype != np.uint8:
+        frame = (np.clip(frame, 0, 1) * 255).round().astype(np.uint8)
+    return np.ascontiguousarray(frame[..., :3])
 
 
 def accepts(call: Any, name: str) -> bool:
