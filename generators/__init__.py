@@ -15,6 +15,8 @@ KEYFRAME_GENERATORS.register("animatic", "generators.animatic:AnimaticKeyframes"
 ANIMATORS.register("animatic", "generators.animatic:AnimaticAnimator")
 KEYFRAME_GENERATORS.register("diffusers", "generators.diffusion.keyframes:DiffusersKeyframes")
 ANIMATORS.register("diffusers", "generators.diffusion.animator:DiffusersAnimator")
+KEYFRAME_GENERATORS.register("comfyui", "generators.comfyui.backends:ComfyKeyframes")  # comfyui:WORKFLOW.json
+ANIMATORS.register("comfyui", "generators.comfyui.backends:ComfyAnimator")
 # NUWA-XL's infill with a video diffusion model: a generator, in the infill registry the core keeps
 INFILLERS.register("diffusers", "generators.diffusion.infill:DiffusersInfill")
 

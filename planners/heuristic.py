@@ -285,7 +285,7 @@ def _shown(
             if s in entities and o in entities
         ]
         span = (duration * s_index / len(group), duration * (s_index + 1) / len(group))
-        actions += _timed(
+        actions += _timed_actions(
             [a for a in sentence.actions if a[0] in entities and (a[2] is None or a[2] in entities)], span
         )
 
@@ -528,7 +528,7 @@ def _entity(member: Member) -> Entity:
     return Entity(id=member.id, label=member.kind, attributes=list(member.attributes))
 
 
-def _timed(found: list[tuple[str, str, str | None]], span: tuple[float, float]) -> list[Action]:
+def _timed_actions(found: list[tuple[str, str, str | None]], span: tuple[float, float]) -> list[Action]:
     """A sentence's actions over its part of the shot; verbs of one sentence overlap, each starting a little later."""
     start, end = span
     actions = []

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from generators.comfyui.client import DEFAULT_URL as COMFYUI_URL
 from planners.shot_prose import SHOT_MODES
 from stitching.fill import AUTO, FillSettings
 from stitching.sound import DEFAULT_SPEAKER, NARRATION_MODES
@@ -164,10 +165,14 @@ def model_options(p: argparse.ArgumentParser) -> None:
         "that fits this GPU",
     )
     p.add_argument(
-        "--keyframe", help="keyframe backend: animatic (default), or diffusers:MODEL_ID_OR_FOLDER for any T2I model"
+        "--keyframe",
+        help="keyframe backend: animatic (default), diffusers:MODEL_ID_OR_FOLDER (any T2I model), "
+        "or comfyui:WORKFLOW.json (your ComfyUI workflow, API format)",
     )
     p.add_argument(
-        "--animator", help="animator backend: animatic (default), or diffusers:MODEL_ID_OR_FOLDER (a video model)"
+        "--animator",
+        help="animator backend: animatic (default), diffusers:MODEL_ID_OR_FOLDER (a video model), "
+        "or comfyui:WORKFLOW.json",
     )
     fill = FillSettings()  # the defaults live there
     p.add_argument(
@@ -188,6 +193,12 @@ def model_options(p: argparse.ArgumentParser) -> None:
         help="do not hold a character's later keyframes to its first (IP-Adapter models)",
     )
     p.add_argument("--device", default="auto", help="diffusion device: auto (default), cuda, cuda:1, mps, cpu")
+    p.add_argument(
+        "--comfyui-url",
+        default=COMFYUI_URL,  # ComfyConfig's own
+        metavar="URL",
+        help=f"the ComfyUI server comfyui:WORKFLOW.json backends run on (default {COMFYUI_URL})",
+    )
     p.add_argument(
         "--low-memory",
         action="store_true",

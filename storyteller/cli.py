@@ -383,12 +383,18 @@ def _preset(args: argparse.Namespace) -> Preset | None:
 
 
 def _generator(registry: Any, spec: str | None, preset: dict[str, Any] | None, args: argparse.Namespace) -> Any:
-    """--keyframe / --animator by name, else the preset's stage, else the animatic."""
-    diffusion = {"device": args.device, "low_memory": args.low_memory}
+    """--keyframe / --animator by name, else the preset's stage, else the animatic; each given the machine's
+    settings its kind takes (a diffusion model's device and memory savers, the ComfyUI server's address)."""
+    machine = {
+        "diffusers": {"device": args.device, "low_memory": args.low_memory},
+        "comfyui": {"url": args.comfyui_url},
+    }
     if spec:
-        return registry.create(spec, **(diffusion if spec.partition(":")[0] == "diffusers" else {}))
+        return registry.create(spec, **machine.get(spec.partition(":")[0], {}))
     if preset:
-        return registry.create("diffusers", **preset, **diffusion)
+        settings = dict(preset)
+        kind = settings.pop("backend", "diffusers")
+        return registry.create(kind, **settings, **machine.get(kind, {}))
     return registry.create("animatic")
 
 

@@ -240,10 +240,10 @@ class Storyteller:
         seconds: dict[str, float] = {}
         rendered = {"keyframes": 0, "clips": 0, "segments": 0, "films": 0}
         # 1. Retrieve each shot's motion guide
-        with _timed(seconds, "retrieve"):
+        with _stopwatch(seconds, "retrieve"):
             plan, guides = self._guided(cache, plan)
         # 2. Speak every line: a shot lasts at least as long as what is said in it, so this comes first
-        with _timed(seconds, "speech"):
+        with _stopwatch(seconds, "speech"):
             voiced = self.voicing.speak(cache, plan) if self.voicing is not None else None
             plan = self._remembering(voiced.plan if voiced is not None else plan)
         # 3. Keep the plan as it will be rendered (wherever it came from), once: its guides recorded, so a
@@ -255,7 +255,7 @@ class Storyteller:
         # 5. Keyframes, clips and the film (the soundtrack made beside them)
         film, keyframes, sheets = self._drawn(cache, work, voiced, rendered, seconds)
         # 6. Publish the film, subtitles, contact sheet and keyframes into the run directory
-        with _timed(seconds, "publish"):
+        with _stopwatch(seconds, "publish"):
             result = self._published(work, run_dir, output, film, keyframes, sheets, voiced)
         content = cache.facts("film", work.film_key, ".mp4")
         result = dataclasses.replace(
@@ -466,7 +466,7 @@ def _settling(stop: threading.Event, running: Callable[[], Future | None]) -> It
 
 
 @contextlib.contextmanager
-def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+def _stopwatch(seconds: dict[str, float], stage: str) -> Iterator[None]:
     """`seconds[stage]`: how long the block took (for the summary and run.json; never for a choice)."""
     start = time.perf_counter()
     try:

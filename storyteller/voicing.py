@@ -73,7 +73,7 @@ class Voicing:
         # the lines not cached are timed where their backend can tell without speaking (on two threads)
         threads = concurrent.futures.ThreadPoolExecutor(VOICE_THREADS)
         with self.reporter.stage("speech", len(asked)) as advance, threads as pool:
-            timings = pool.map(lambda a: _timed(a[1], a[0]) if a[3] is None else None, asked)
+            timings = pool.map(lambda a: _timing_of(a[1], a[0]) if a[3] is None else None, asked)
             for (line, voice_speaker, key, found), timing in zip(asked, timings, strict=True):
                 if found is not None:
                     seconds.append(_load_speech(found).seconds)
@@ -192,7 +192,7 @@ class FilmSpeech:
         ]
 
 
-def _timed(speaker: Speaker, line: Line) -> SpeechTiming | None:
+def _timing_of(speaker: Speaker, line: Line) -> SpeechTiming | None:
     """How long a line will last, where its backend can tell without speaking it; errors as `_spoken`'s."""
     with _one_line(speaker, line):
         return speaker.timing(line.text, line.voice)

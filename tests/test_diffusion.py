@@ -15,7 +15,8 @@ from PIL import Image
 from generators.animatic import AnimaticAnimator
 from generators.diffusion import preset, presets, runtime
 from generators.diffusion.animator import DiffusersAnimator, motion_bucket, motion_prompt
-from generators.diffusion.keyframes import DiffusersKeyframes, keyframe_prompt
+from generators.diffusion.keyframes import DiffusersKeyframes
+from generators.prompts import keyframe_prompt
 from planners.heuristic import HeuristicPlanner
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import MotionGuide, PlanConfig, StoryPlan

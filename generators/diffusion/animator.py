@@ -17,7 +17,8 @@ from PIL import Image
 
 from generators.diffusion import runtime
 from generators.diffusion.configs import AnimatorConfig
-from generators.diffusion.keyframes import keyframe_prompt, structure_image
+from generators.diffusion.keyframes import structure_image
+from generators.prompts import video_prompt
 from storyteller.core.backend import Animator
 from storyteller.core.errors import StorytellerError
 from storyteller.core.files import MAX_CLIP_BYTES, local_file
@@ -277,7 +278,7 @@ def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 def motion_prompt(shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None) -> str:
     """What the clip shows and how it moves: the keyframe prompt, the shot's motion, and the guide's path."""
-    parts = [keyframe_prompt(shot, plan)]
+    parts = [video_prompt(shot, plan)]
     if shot.motion_prompt:
         parts.append(shot.motion_prompt)
     if shot.camera != "static":

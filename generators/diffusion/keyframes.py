@@ -14,6 +14,7 @@ from PIL import Image
 
 from generators.diffusion import runtime
 from generators.diffusion.configs import KeyframeConfig
+from generators.prompts import keyframe_prompt, lead
 from storyteller.core.backend import KeyframeGenerator
 from storyteller.core.errors import StorytellerError
 from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
@@ -139,26 +140,3 @@ def structure_image(structure: Structure, time: float, size: tuple[int, int]) ->
     (depth: near is bright; edges: white lines), smoothly enlarged from the library's small maps."""
     grey = np.frombuffer(structure.map_at(time), np.uint8).reshape(structure.height, structure.width)
     return Image.fromarray(grey).resize(size, Image.Resampling.BICUBIC).convert("RGB")
-
-
-def lead(shot: Shot) -> str | None:
-    """The character a shot is about: the first in its list."""
-    return shot.characters[0] if shot.characters else None
-
-
-def keyframe_prompt(shot: Shot, plan: StoryPlan) -> str:
-    """The shot's prompt, completed with whatever of the bible, the place and the style it leaves out."""
-    parts = [shot.prompt.strip().rstrip(",")]
-    text = shot.prompt.lower()
-    for cid in shot.characters:
-        character = plan.character(cid)
-        if character and character.appearance.lower() not in text:
-            parts.append(character.appearance)
-    location = plan.location(shot.location)
-    if location:
-        place = location.description or location.name
-        if place.lower() not in text:
-            parts.append(place)
-    if plan.style and plan.style.lower() not in text:
-        parts.append(plan.style)
-    return ", ".join(p for p in parts if p)

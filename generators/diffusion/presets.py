@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from generators.comfyui.configs import ComfyConfig
 from generators.diffusion.configs import AnimatorConfig, KeyframeConfig
 from storyteller.core.configs import settings_names
 from storyteller.core.errors import StorytellerError
@@ -37,6 +38,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "fps": (1, 120), "decode_chunk": (1, 1024), "guide_strength": (0, 1), "ip_adapter_scale": (0, 5),
     "guide_structure": (0, 2),
 }  # fmt: skip
+CONFIGS: dict[str, dict[str, type]] = {
+    "diffusers": {"keyframe": KeyframeConfig, "animator": AnimatorConfig},
+    "comfyui": {"keyframe": ComfyConfig, "animator": ComfyConfig},
+}
 _PIPELINE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")  # a class name in diffusers, never a dotted path
 
 
@@ -69,7 +74,19 @@ def presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
     for entry in found.values():
         _check_keys(path, entry)
         _check_values(path, entry)
+        for stage in (entry.keyframe, entry.animator):  # a workflow is named from where its preset file is
+            if stage.get("backend") == "comfyui" and isinstance(stage.get("workflow"), str):
+                stage["workflow"] = str(path.parent / Path(stage["workflow"]).expanduser())
     return found
+
+
+def _config_class(path: Path, entry: Preset, stage: str, settings: dict[str, Any]) -> type:
+    """The settings class a preset's stage is read as: its `backend`'s (diffusers, the default, or comfyui)."""
+    backend = settings.get("backend", "diffusers")
+    if backend not in CONFIGS:
+        known = ", ".join(CONFIGS)
+        raise StorytellerError(f"preset file {path}, [{entry.name}.{stage}] backend: '{backend}' (known: {known})")
+    return CONFIGS[backend][stage]
 
 
 def _check_values(path: Path, entry: Preset) -> None:
@@ -78,12 +95,11 @@ def _check_values(path: Path, entry: Preset) -> None:
 
     from pydantic import TypeAdapter, ValidationError
 
-    for stage, config_class, settings in (
-        ("keyframe", KeyframeConfig, entry.keyframe),
-        ("animator", AnimatorConfig, entry.animator),
-    ):
-        hints = get_type_hints(config_class)
+    for stage, settings in (("keyframe", entry.keyframe), ("animator", entry.animator)):
+        hints = get_type_hints(_config_class(path, entry, stage, settings))
         for key, value in settings.items():
+            if key == "backend":
+                continue
             where = f"preset file {path}, [{entry.name}.{stage}] {key}"
             try:
                 value = TypeAdapter(hints[key]).validate_python(value, strict=hints[key] is str)
@@ -98,14 +114,14 @@ def _check_values(path: Path, entry: Preset) -> None:
 
 def _check_keys(path: Path, entry: Preset) -> None:
     """A misspelt key would otherwise surface as a TypeError deep inside a render."""
-    for stage, config_class, settings in (
-        ("keyframe", KeyframeConfig, entry.keyframe),
-        ("animator", AnimatorConfig, entry.animator),
-    ):
-        known = set(settings_names(config_class, keyed_only=True))  # a preset says what; the machine, how
+    for stage, settings in (("keyframe", entry.keyframe), ("animator", entry.animator)):
+        config_class = _config_class(path, entry, stage, settings)
+        main = "workflow" if config_class is ComfyConfig else "model"
+        # a preset says what draws; the machine's settings (a device, a server's address) are the command line's
+        known = {*settings_names(config_class, keyed_only=True), main, "backend"}
         unknown = sorted(set(settings) - known)
-        if unknown or "model" not in settings:
-            problem = f"unknown key {', '.join(unknown)}" if unknown else "no model"
+        if unknown or main not in settings:
+            problem = f"unknown key {', '.join(unknown)}" if unknown else f"no {main}"
             raise StorytellerError(
                 f"preset file {path}, [{entry.name}.{stage}]: {problem} (keys: {', '.join(sorted(known))})"
             )

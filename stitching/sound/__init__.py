@@ -104,7 +104,7 @@ def with_voices(plan: StoryPlan, backend: str | None = None, names: VoiceNames |
     # line may be given them), but the distinct voices are not spent on them
     for character in sorted(plan.characters, key=lambda c: c.id not in speaking):
         if character.voice is None:
-            voices[character.id] = _apart(_voice_for(character, plan, backend, names), taken)
+            voices[character.id] = _distinct_voice(_voice_for(character, plan, backend, names), taken)
             if character.id in speaking:
                 taken.append(voices[character.id])
     characters = [c if c.voice else c.model_copy(update={"voice": voices[c.id]}) for c in plan.characters]
@@ -155,7 +155,7 @@ def _speaking(plan: StoryPlan) -> set[str]:
     return found
 
 
-def _apart(voice: Voice, taken: list[Voice]) -> Voice:
+def _distinct_voice(voice: Voice, taken: list[Voice]) -> Voice:
     """`voice`, or the voice nearest to it (a pitch point counting as much as 2/15 of the way to PITCH_APART,
     a pace as its share of the way to RATE_APART) that is apart from every one `taken`, in pitch or in pace;
     as it is, where none is (more speakers than there are distinct voices)."""

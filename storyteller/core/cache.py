@@ -182,7 +182,7 @@ class Cache:
             return held
         for lease in folder.iterdir():
             pid = lease.name.split(".")[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not _running(int(pid)):
                 lease.unlink(missing_ok=True)
                 continue
             held |= _read_lease(self.root, lease)
@@ -314,13 +314,13 @@ _TEMPORARY = re.compile(r"\.(\d+)\.(tmp|part)")  # every temporary name carries 
 def _sweep_one(path: Path) -> int:
     """Remove `path` if it is a temporary whose writer is gone; 1 if it was removed."""
     match = _TEMPORARY.search(path.name)
-    if match is None or _alive(int(match.group(1))):
+    if match is None or _running(int(match.group(1))):
         return 0
     path.unlink(missing_ok=True)
     return 1
 
 
-def _alive(pid: int) -> bool:
+def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -11,8 +11,8 @@ once; its cache key is derived from them, so the two cannot drift apart.
 
     MySpeaker(model="m").config()  # {"code": <digest of its package>, "model": "m"}
 
-A field declared with `runtime(default)` changes speed or memory only (a device, offloading): it is a setting,
-but not part of what the backend's work is keyed by.
+A field declared with `runtime(default)` is a setting, but not part of what the backend's work is keyed by: it
+changes speed or memory only (a device, offloading), or it names a file whose content the backend keys instead.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from storyteller.core.backend import Backend
 from storyteller.core.errors import StorytellerError
 from storyteller.core.files import code_digest
 
-RUNTIME = "runtime"  # field metadata: changes how fast or in how much memory, never a byte of the output
+RUNTIME = "runtime"  # field metadata: out of the cache key (it never changes a byte of the output by itself)
 
 
-def runtime(default: Any) -> Any:
-    """A field that changes speed or memory, not the output: kept out of the cache key."""
+def runtime(default: Any = dataclasses.MISSING) -> Any:
+    """A field kept out of the cache key: it changes speed or memory, not the output (or names a file whose
+    content the backend keys instead). No default: a required setting."""
     return dataclasses.field(default=default, metadata={RUNTIME: True})
 
 
@@ -47,11 +48,12 @@ def key_of(config: Any) -> dict[str, Any]:
 
 class Configured(Backend):
     """A backend whose settings are one frozen dataclass (`Config`), given whole or as keywords:
-    `Backend(Config(model="m", steps=4))` or `Backend(model="m", steps=4)`; where the settings have a `model`,
-    it may come first on its own: `Backend("m", steps=4)`. Its cache key (`config()`) is the settings' keyed
-    fields and a digest of the code of the package it lives in."""
+    `Backend(Config(model="m", steps=4))` or `Backend(model="m", steps=4)`; the main setting (`model`, unless the
+    class says another) may come first on its own: `Backend("m", steps=4)`. Its cache key (`config()`) is the
+    settings' keyed fields and a digest of the code of the package it lives in."""
 
     Config: ClassVar[type]
+    main_setting: ClassVar[str] = "model"  # the setting a lone first argument (and a registry's "name:VALUE") gives
 
     def __init__(self, config: Any = None, /, **options: Any) -> None:
         what = type(self).__name__
@@ -60,11 +62,12 @@ class Configured(Backend):
                 raise StorytellerError(f"{what}: give a {self.Config.__name__} or keywords, not both")
             self.settings = config
             return
-        if config is not None:  # the model alone, first
-            lone_model = isinstance(config, str | os.PathLike) and "model" not in options
-            if not lone_model or "model" not in settings_names(self.Config):
+        if config is not None:  # the main setting alone, first
+            main = self.main_setting
+            alone = isinstance(config, str | os.PathLike) and main not in options
+            if not alone or main not in settings_names(self.Config):
                 raise StorytellerError(f"{what} takes a {self.Config.__name__}, not {type(config).__name__}")
-            options = {"model": os.fspath(config) if isinstance(config, os.PathLike) else config, **options}
+            options = {main: os.fspath(config) if isinstance(config, os.PathLike) else config, **options}
         self.settings = make_config(self.Config, options, what)
 
     def config(self) -> dict[str, Any]:

@@ -235,6 +235,17 @@ class Shot(_Model):
         description="A title card: this text shown large on a plain ground instead of a picture, never read "
         "aloud (a chapter's heading). null: a shot of the story.",
     )
+    keyframe: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="Path to an image pinned as the shot's first frame: no keyframe model draws it.",
+    )
+    last_frame: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="Path to an image pinned as the shot's last frame, for animators that take one "
+        "(a first-and-last-frame model: Wan FLF2V, LTX conditions, a ComfyUI workflow's {{last_image}}).",
+    )
     graph: SceneGraph = SceneGraph()
     guide: MotionGuide | None = Field(default=None, description="Retrieved motion; pin or swap it by hand.")
 

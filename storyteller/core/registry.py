@@ -44,9 +44,9 @@ class Registry(Generic[T]):
     def create(self, spec: str, **config: Any) -> T:
         """Build the backend `spec` names: "name" or "name:argument" (a model id or path, say)."""
         name, _, argument = spec.partition(":")
-        if argument:
-            config["model"] = argument
         factory = self._factory(name)
+        if argument:  # the backend's main setting: a model's id, a workflow's file
+            config[getattr(factory, "main_setting", "model")] = argument
         try:
             inspect.signature(factory).bind(**config)
             if hasattr(factory, "Config"):  # a Configured backend takes its settings as keywords: check them too

@@ -1,0 +1,45 @@
+"""What every model-backed generator asks for a shot: its prompt, completed from the plan, and its seed."""
+
+from __future__ import annotations
+
+from storyteller.core.models import Shot, StoryPlan, stable_hash
+
+
+def lead(shot: Shot) -> str | None:
+    """The character a shot is about: the first in its list."""
+    return shot.characters[0] if shot.characters else None
+
+
+def keyframe_prompt(shot: Shot, plan: StoryPlan) -> str:
+    """The shot's first frame: its keyframe prompt where it has one (a shot list's first-frame prompt), else its
+    prompt, completed from the plan."""
+    return completed(shot.keyframe_prompt or shot.prompt, shot, plan)
+
+
+def video_prompt(shot: Shot, plan: StoryPlan) -> str:
+    """The whole shot: its prompt, completed from the plan."""
+    return completed(shot.prompt, shot, plan)
+
+
+def completed(given: str, shot: Shot, plan: StoryPlan) -> str:
+    """A prompt with whatever of the bible, the place and the style it leaves out."""
+    parts = [given.strip().rstrip(",")]
+    text = given.lower()
+    for cid in shot.characters:
+        character = plan.character(cid)
+        if character and character.appearance.lower() not in text:
+            parts.append(character.appearance)
+    location = plan.location(shot.location)
+    if location:
+        place = location.description or location.name
+        if place.lower() not in text:
+            parts.append(place)
+    if plan.style and plan.style.lower() not in text:
+        parts.append(plan.style)
+    return ", ".join(p for p in parts if p)
+
+
+def shot_seed(stage: str, plan: StoryPlan, shot: Shot) -> int:
+    """The shot's noise seed (< 2**60): the plan's seed, the shot's lead character and its place, so the same
+    hero in the same place starts from the same noise, in any backend and any process."""
+    return int(stable_hash([stage, plan.seed, lead(shot), shot.location])[:15], 16)
