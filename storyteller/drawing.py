@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from stitching import contact_sheet
 from stitching.fill import SegmentStore, fill_clip
@@ -31,6 +31,7 @@ from storyteller.core.cache import (
 )
 from storyteller.core.content import ContentDigest, combined
 from storyteller.core.executors import Call, Executor
+from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
 from storyteller.core.models import StoryPlan
 from storyteller.core.progress import Advance, Reporter
 from storyteller.core.video_io import concat_videos, last_frame, prefetch, write_video
@@ -56,6 +57,12 @@ class Drawing:
         with self.reporter.stage("keyframes", len(work.shots)) as advance:
             advance(sum(path is not None for path in found))
             missing = [shot for shot, path in zip(work.shots, found, strict=True) if path is None]
+            for shot in missing:  # a pinned first frame is read and fitted, never drawn
+                if shot.shot.keyframe:
+                    fit = functools.partial(_pinned, shot.shot.keyframe, (work.plan.width, work.plan.height))
+                    found[shot.index] = cache.put("keyframe", shot.keyframe_key, ".png", fit)
+                    advance(1)
+            missing = [shot for shot in missing if not shot.shot.keyframe]
             taken = [shot for shot in missing if shot.continues_from is not None]  # from the clip before
             missing = [shot for shot in missing if shot.continues_from is None]
             while missing:
@@ -370,6 +377,12 @@ def _keyframe_bytes(shot: ShotWork, keyframes: list[Path]) -> tuple[bytes, bytes
 
 def _uncounted(done: int) -> None:
     """A progress count nothing shows (a clip made early, for the keyframe of the shot that continues it)."""
+
+
+def _pinned(image: str, size: tuple[int, int], path: Path) -> None:
+    """A pinned first frame at the plan's size (scaled to cover it, centred), as the keyframe's PNG."""
+    with Image.open(local_file(image, "pinned keyframe", MAX_REFERENCE_BYTES)) as pinned:
+        ImageOps.fit(pinned.convert("RGB"), size, Image.Resampling.LANCZOS).save(path, format="PNG")
 
 
 def _counted(frames: Iterable[np.ndarray], advance: Advance) -> Iterator[np.ndarray]:

@@ -126,7 +126,8 @@ class RenderPlan:
 
     @property
     def missing_keyframes(self) -> list[ShotWork]:
-        return [work for work in self.shots if not work.keyframe_cached]
+        """The keyframes a model must draw (a pinned one is only read)."""
+        return [work for work in self.shots if not work.keyframe_cached and not work.shot.keyframe]
 
     @property
     def missing_clips(self) -> list[ShotWork]:
@@ -266,11 +267,23 @@ def shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:
     """What a shot's keyframe is made from."""
     # The id and transition change where a shot sits, not what it shows: renumbering or a new
     # crossfade must not re-render it.
+    # A pinned first or last frame is keyed by its content, not by where it lies.
     return {
-        "shot": shot.model_dump(mode="json", exclude={"id", "transition", "guide", "scene"}),
+        "shot": shot.model_dump(mode="json", exclude={"id", "transition", "guide", "scene", "keyframe", "last_frame"}),
         "context": plan.shot_context(shot),
         "frames": plan.shot_frames(shot),
         "references": _reference_digests(shot, plan),
+        "pinned": pinned_digests(shot),
+    }
+
+
+def pinned_digests(shot: Shot) -> dict[str, str]:
+    """The content of the shot's pinned first and last frames, where it pins them (checked as references are)."""
+    pinned = {"keyframe": shot.keyframe, "last_frame": shot.last_frame}
+    return {
+        name: _digest_of(local_file(path, f"pinned {name.replace('_', ' ')}", MAX_REFERENCE_BYTES))
+        for name, path in pinned.items()
+        if path
     }
 
 
@@ -366,8 +379,13 @@ class _Keyer:
         memory = {cid: self.remembered[cid] for cid in shot.characters if self.remembered.get(cid, index) < index}
         if memory:  # held to earlier keyframes: keyed by theirs (drawn before this one is)
             inputs["memory"] = {cid: self.shots[source].keyframe_key for cid, source in memory.items()}
-        continues_from = index - 1 if shot.continues and animator.continues_from_last_frame and index else None
-        if continues_from is not None:  # its first frame is where the last clip ended: keyed by that clip
+        continues = shot.continues and animator.continues_from_last_frame and index and not shot.keyframe
+        continues_from = index - 1 if continues else None
+        if shot.keyframe:  # a pinned first frame: no model draws it, its content keys it
+            memory = {}
+            pinned = {"image": inputs["pinned"]["keyframe"], "size": [self.plan.width, self.plan.height]}
+            keyframe_key = cache.key("keyframe", "pinned", {}, pinned)
+        elif continues_from is not None:  # its first frame is where the last clip ended: keyed by that clip
             memory = {}
             keyframe_key = cache.key("keyframe", "last_frame", {}, {"clip": self.shots[continues_from].clip.key})
         else:

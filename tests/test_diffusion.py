@@ -652,3 +652,29 @@ def test_a_shot_that_continues_starts_from_the_last_frame_of_the_clip_before(mod
     with Image.open(result.keyframes[1]) as taken:
         began = np.asarray(taken.convert("RGB")).astype(int)
     assert np.abs(ended - began).mean() < 6  # the same picture, through the film's lossy encoder
+
+
+def test_a_pinned_last_frame_ends_the_shots_last_chunk(models, plan, tmp_path):
+    end = tmp_path / "end.png"
+    Image.new("RGB", (64, 64), (20, 20, 250)).save(end)
+    shot = plan.shots[0].model_copy(update={"duration": 1.0})
+    pinned = shot.model_copy(update={"last_frame": str(end)})
+    animator = DiffusersAnimator(str(models["ltx"]), steps=2, width=64, height=64, frames=9, fps=8)
+    seen = []
+    pipe = animator.load()
+    original = type(pipe).__call__
+
+    @functools.wraps(original)  # the backend reads the call's signature
+    def spy(self, **kwargs):
+        seen.append(kwargs)
+        return original(self, **kwargs)
+
+    type(pipe).__call__ = spy
+    try:
+        free = np.stack(list(animator.animate(Image.new("RGB", (64, 64), (250, 20, 20)), shot, plan)))
+        held = np.stack(list(animator.animate(Image.new("RGB", (64, 64), (250, 20, 20)), pinned, plan)))
+    finally:
+        type(pipe).__call__ = original
+    assert [c.frame_index for c in seen[0]["conditions"]] == [0]  # the keyframe alone
+    assert [c.frame_index for c in seen[-1]["conditions"]][-1] == seen[-1]["num_frames"] - 1  # and the pinned end
+    assert not np.array_equal(free[-1], held[-1])

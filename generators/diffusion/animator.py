@@ -21,7 +21,7 @@ from generators.diffusion.keyframes import structure_image
 from generators.prompts import video_prompt
 from storyteller.core.backend import Animator
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import MAX_CLIP_BYTES, local_file
+from storyteller.core.files import MAX_CLIP_BYTES, MAX_REFERENCE_BYTES, local_file
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.core.video_io import blend
 
@@ -82,6 +82,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         position = 0.0  # next output frame, in model frames
         emitted = 0
         first: Image.Image = keyframe
+        last = _pinned_last(shot)  # the final chunk ends on it, where the pipeline takes a last frame
         offset = 0
         total_steps = self.settings.steps * len(chunks)
         for index, length in enumerate(chunks):
@@ -89,7 +90,8 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
             if progress is not None:
                 base = index * self.settings.steps
                 chunk_progress = lambda done, _total, base=base: progress(base + done, total_steps)  # noqa: E731
-            frames = self.generate(first, None, length, shot, plan, guide, index, chunk_progress)
+            end = last if index == len(chunks) - 1 else None
+            frames = self.generate(first, end, length, shot, plan, guide, index, chunk_progress)
             if index > 0:  # the first frame repeats the one it was conditioned on
                 frames = frames[1:]
             made.extend(frames)
@@ -268,6 +270,14 @@ def _clip_frames(path: str, times: list[float], size: tuple[int, int]) -> list[I
         while last is not None and len(picked) < len(times):
             picked.append(_cover(last.to_image(), size))
     return picked
+
+
+def _pinned_last(shot: Shot) -> Image.Image | None:
+    """The shot's pinned last frame, if it pins one."""
+    if not shot.last_frame:
+        return None
+    with Image.open(local_file(shot.last_frame, "pinned last frame", MAX_REFERENCE_BYTES)) as image:
+        return image.convert("RGB")
 
 
 def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
