@@ -41,7 +41,7 @@ class _Comfy(Configured):
         self._checked = False
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "workflow": self.workflow.digest}
+        return {**super().config(), "workflow_sha256": self.workflow.digest}  # its content, wherever it is
 
     def runs_at(self, plan: StoryPlan) -> str:
         return f"ComfyUI at {self.client.url}, workflow {self.settings.workflow}"

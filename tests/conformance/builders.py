@@ -52,7 +52,8 @@ def _llm_planner(models: dict[str, str]) -> Backend:
     return LLMPlanner(FakeListChatModel(responses=answers))
 
 
-# (registry kind, name) -> a builder taking the tiny models' folders ({"sd", "ltx", "vits", "library"})
+# (registry kind, name) -> a builder taking the tiny models' folders ({"sd", "ltx", "vits", "library"}) and the
+# test ComfyUI server's address ("comfyui")
 TINY: dict[tuple[str, str], Callable[[dict[str, str]], Any]] = {
     ("planner", "llm"): _llm_planner,
     ("keyframe", "diffusers"): lambda m: KEYFRAME_GENERATORS.create(
@@ -64,6 +65,12 @@ TINY: dict[tuple[str, str], Callable[[dict[str, str]], Any]] = {
     ("infill", "diffusers"): lambda m: INFILLERS.create(f"diffusers:{m['ltx']}", steps=2, width=64, height=64),
     ("speaker", "transformers"): lambda m: SPEAKERS.create(f"transformers:{m['vits']}"),
     ("retriever", "library"): lambda m: RETRIEVERS.create(f"library:{m['library']}"),
+    ("keyframe", "comfyui"): lambda m: KEYFRAME_GENERATORS.create(
+        f"comfyui:{ROOT / 'examples' / 'comfyui' / 'txt2img.json'}", url=m["comfyui"]
+    ),
+    ("animator", "comfyui"): lambda m: ANIMATORS.create(
+        f"comfyui:{ROOT / 'tests' / 'comfyui' / 'img2video.json'}", url=m["comfyui"]
+    ),
 }
 
 
