@@ -36,8 +36,8 @@ def direct(models: dict, plan, steps: int, frames: int, out: Path) -> int:
     from PIL import Image
 
     from generators.diffusion.animator import motion_bucket
-    from generators.diffusion.keyframes import keyframe_prompt, lead
     from generators.diffusion.runtime import generator
+    from generators.prompts import keyframe_prompt, lead
     from stitching import write_video
 
     diffusers.utils.logging.set_verbosity_error()

@@ -148,10 +148,12 @@ async def load_image(inputs: dict[str, Any], state: Any, node: str, say: Any) ->
 async def story_video(inputs: dict[str, Any], state: Any, node: str, say: Any) -> Any:
     """Image to video: the image drifts right and brightens; with a last image, it turns into that one."""
     first = inputs["image"][0].astype(np.float32)
-    frames, steps = int(inputs["frames"]), 4
+    frames, steps = int(inputs["frames"]), 20
     for step in range(steps):
         await _maybe_die(state, say, node, step, steps)
         await say("progress", {"value": step + 1, "max": steps, "node": node})
+        if state.faults.step_seconds:
+            await asyncio.sleep(state.faults.step_seconds)
     last = inputs.get("last_image")
     end = None if last is None else np.asarray(Image.fromarray(last[0]).resize(first.shape[1::-1])).astype(np.float32)
     out = []

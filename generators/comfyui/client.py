@@ -130,11 +130,12 @@ class ComfyClient:
                 raise ComfyError(execution_error(data))
             elif kind == "execution_interrupted":
                 raise ComfyError(f"the job was interrupted on the server (at node {data.get('node_id')})")
-            elif kind == "execution_success" or (kind == "executing" and data.get("node") is None):
+            elif kind == "executing" and data.get("node") is None:  # sent once the history holds the job
                 return
 
     def _finished(self, prompt_id: str, deadline: float) -> dict[str, Any]:
         """The job's history entry, polled for until it is there; an error it records, raised."""
+        wait = 0.02
         while True:
             entry = self._history(prompt_id)
             if entry:
@@ -145,7 +146,8 @@ class ComfyClient:
                 return entry
             if time.monotonic() > deadline:
                 raise ComfyError(f"the job did not finish within {self.timeout:g} s")
-            time.sleep(POLL_SECONDS)
+            time.sleep(wait)
+            wait = min(POLL_SECONDS, wait * 2)  # a job just ended is found at once, a long one asked less often
 
     def _history(self, prompt_id: str) -> dict[str, Any] | None:
         found = self._json("GET", f"/history/{prompt_id}")
