@@ -4,6 +4,7 @@ import io
 import json
 import os
 
+import numpy as np
 import opentimelineio as otio
 import pytest
 from PIL import Image
@@ -350,3 +351,30 @@ def test_an_edit_made_while_a_render_runs_is_kept_when_it_finishes(tmp_path):
         kept = plan_of(client.get("/api/plan"))
     assert kept["shots"][1]["text"] == "The waves were grey."
     assert read_plan(first.run_dir / "plan.json").shots[1].text == "The waves were grey."
+
+
+def test_a_shot_pins_an_uploaded_first_and_last_frame_and_unpins_them(studio):
+    client, run_dir = studio
+    upload = io.BytesIO()
+    Image.new("RGB", (80, 40), (30, 200, 30)).save(upload, format="PNG")
+    shot = read_plan(run_dir / "plan.json").shots[1]
+    plan = plan_of(client.post("/api/shots/1/pin/keyframe", files={"image": ("green.png", upload.getvalue())}))
+    pinned = run_dir.resolve() / "pinned" / f"{shot.id}-keyframe.png"
+    assert plan["shots"][1]["keyframe"] == str(pinned) and pinned.is_file()
+    assert client.get(f"/media/pinned/{pinned.name}").status_code == 200  # the page shows it
+    plan = plan_of(client.post("/api/shots/1/pin/last_frame", files={"image": ("g.png", upload.getvalue())}))
+    assert plan["shots"][1]["last_frame"].endswith(f"{shot.id}-last_frame.png")
+    # the render draws no keyframe for the pinned shot: it is read; its clip is drawn again
+    with client.stream("GET", "/api/events") as events:
+        lines = events.iter_lines()
+        assert client.post("/api/render").status_code == 202
+        done = next(json.loads(x[6:]) for x in lines if x.startswith("data: ") and '"state": "done"' in x)
+    assert done["rendered"]["keyframes"] == 0 and done["rendered"]["segments"] >= 1
+    with Image.open(run_dir / "keyframes" / f"{shot.id}.png") as shown:
+        assert np.abs(np.asarray(shown.convert("RGB")).astype(int) - [30, 200, 30]).max() <= 1
+    # a path is never taken from the page, only an upload; an empty form unpins
+    refused = client.post("/api/shots/1", json={"keyframe": "/etc/passwd"})
+    assert refused.status_code == 400 and "uploaded, not named by path" in refused.json()["error"]
+    assert client.post("/api/shots/1/pin/poster", files={"image": ("g.png", upload.getvalue())}).status_code == 400
+    plan = plan_of(client.post("/api/shots/1/pin/keyframe", data={}))
+    assert plan["shots"][1]["keyframe"] is None and plan["shots"][1]["last_frame"] is not None

@@ -24,7 +24,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args, overload
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -118,6 +118,7 @@ def create_app(
         Route("/api/shots/{index:int}/move", changing(api.move_shot), methods=["POST"]),
         Route("/api/characters/{character}", changing(api.edit_character), methods=["POST"]),
         Route("/api/characters/{character}/reference", changing(api.upload_reference), methods=["POST"]),
+        Route("/api/shots/{index:int}/pin/{which}", changing(api.pin_frame), methods=["POST"]),
         Route("/api/undo", changing(api.undo), methods=["POST"]),
         Route("/api/redo", changing(api.redo), methods=["POST"]),
         Route("/api/render", changing(api.render), methods=["POST"]),
@@ -211,17 +212,15 @@ class Api:
         return self.answer(self.studio.edit_character(request.path_params["character"], await _body(request)))
 
     async def upload_reference(self, request: Request) -> Response:
-        if int(request.headers.get("content-length") or 0) > MAX_REFERENCE_UPLOAD + 65_536:
-            raise StorytellerError(f"the image is over {MAX_REFERENCE_UPLOAD:,} bytes")
-        try:
-            async with request.form(max_files=1, max_fields=1, max_part_size=MAX_REFERENCE_UPLOAD) as form:
-                upload = form.get("image")
-                if upload is None or isinstance(upload, str):
-                    raise StorytellerError("send the image as the form field 'image'")
-                data = await upload.read(MAX_REFERENCE_UPLOAD + 1)
-        except (ValueError, KeyError) as error:  # the multipart parser's own refusals
-            raise StorytellerError(f"the upload could not be read: {error}") from None
+        data = await _uploaded(request)
         plan = await run_in_threadpool(self.studio.set_reference, request.path_params["character"], data)
+        return self.answer(plan)
+
+    async def pin_frame(self, request: Request) -> Response:
+        """A shot's first or last frame pinned to the uploaded image; a form without one unpins it."""
+        data = await _uploaded(request, required=False)
+        which = request.path_params["which"]
+        plan = await run_in_threadpool(self.studio.set_pinned, _index_of(request), which, data)
         return self.answer(plan)
 
     async def undo(self, request: Request) -> Response:
@@ -257,6 +256,29 @@ class Api:
         except StorytellerError:
             return JSONResponse({"error": "no such file"}, 404)
         return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers={"Cache-Control": "no-cache"})
+
+
+@overload
+async def _uploaded(request: Request) -> bytes: ...
+@overload
+async def _uploaded(request: Request, required: Literal[False]) -> bytes | None: ...
+
+
+async def _uploaded(request: Request, required: bool = True) -> bytes | None:
+    """The image a form sends as its field 'image' (at most MAX_REFERENCE_UPLOAD bytes); None where a form
+    sends none and none is `required`."""
+    if int(request.headers.get("content-length") or 0) > MAX_REFERENCE_UPLOAD + 65_536:
+        raise StorytellerError(f"the image is over {MAX_REFERENCE_UPLOAD:,} bytes")
+    try:
+        async with request.form(max_files=1, max_fields=1, max_part_size=MAX_REFERENCE_UPLOAD) as form:
+            upload = form.get("image")
+            if upload is None and not required:
+                return None
+            if upload is None or isinstance(upload, str):
+                raise StorytellerError("send the image as the form field 'image'")
+            return await upload.read(MAX_REFERENCE_UPLOAD + 1)
+    except (ValueError, KeyError) as error:  # the multipart parser's own refusals
+        raise StorytellerError(f"the upload could not be read: {error}") from None
 
 
 async def _body(request: Request) -> Any:

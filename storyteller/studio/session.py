@@ -36,7 +36,9 @@ from storyteller.pipeline import RunResult, Storyteller
 
 HISTORY = "history"  # the run directory's folder of plan versions: 000001.json, 000002.json ...
 MAX_HISTORY = 500  # versions kept; the oldest go first
-MAX_REFERENCE_UPLOAD = 8 * 1024 * 1024  # bytes of an uploaded reference image
+MAX_REFERENCE_UPLOAD = 8 * 1024 * 1024  # bytes of an uploaded image (a reference, a pinned frame)
+REFERENCES, PINNED = "references", "pinned"  # the run directory's folders of uploaded images
+PINS = ("keyframe", "last_frame")  # a shot's frames that may be pinned
 MAX_REFERENCE_PIXELS = 4096 * 4096
 
 Publish = Callable[[dict[str, Any]], None]
@@ -284,28 +286,33 @@ class Studio:
         return self._with_shots(plan, shots)
 
     def set_reference(self, character_id: str, data: bytes) -> StoryPlan:
-        """An uploaded image becomes the character's reference (IP-Adapter): decoded, checked, and written
-        again as a PNG in the run directory, so nothing of the upload but its pixels is kept."""
+        """An uploaded image becomes the character's reference (IP-Adapter), kept as a PNG in the run's
+        references/ (nothing of the upload but its pixels)."""
         plan = self.plan()
         if character_id not in {c.id for c in plan.characters}:
             raise StorytellerError(f"no character '{character_id}' in the plan")
-        if len(data) > MAX_REFERENCE_UPLOAD:
-            raise StorytellerError(f"the image is {len(data):,} bytes; at most {MAX_REFERENCE_UPLOAD:,}")
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format not in ("PNG", "JPEG", "WEBP", "GIF", "BMP"):
-                    raise StorytellerError("the upload is not a PNG, JPEG, WebP, GIF or BMP image")
-                if image.width * image.height > MAX_REFERENCE_PIXELS:
-                    raise StorytellerError(f"the image is {image.width}x{image.height}; at most 16 megapixels")
-                pixels = image.convert("RGB")
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-            raise StorytellerError("the upload is not an image that can be read") from None
-        target = self.run_dir / "references" / f"{character_id}.png"
+        target = self._kept(_uploaded_pixels(data), REFERENCES, f"{character_id}.png")
+        return self.edit_character(character_id, {"reference": str(target)})
+
+    def set_pinned(self, index: int, which: str, data: bytes | None) -> StoryPlan:
+        """An uploaded image pinned as shot `index`'s first frame (`which` "keyframe") or last frame
+        ("last_frame"), kept as a PNG in the run's pinned/; no data: the pin taken away."""
+        if which not in PINS:
+            raise StorytellerError(f"pin a 'keyframe' or a 'last_frame', not '{which}'")
+        shot = _shot_at(self.plan(), index)
+        if data is None:
+            return self.edit_shot(index, {which: None})
+        target = self._kept(_uploaded_pixels(data), PINNED, f"{shot.id}-{which}.png")
+        return self.edit_shot(index, {which: str(target)})
+
+    def _kept(self, pixels: Image.Image, folder: str, name: str) -> Path:
+        """`pixels` as a PNG in the run directory's `folder`, written whole or not at all."""
+        target = self.run_dir / folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.part")
         pixels.save(partial, format="PNG")
         partial.replace(target)
-        return self.edit_character(character_id, {"reference": str(target)})
+        return target
 
     # --- rendering ---------------------------------------------------------------------------------
 
@@ -374,6 +381,21 @@ MEDIA_TYPES = {
 }
 
 
+def _uploaded_pixels(data: bytes) -> Image.Image:
+    """An uploaded image, decoded and checked (a known format, a sane size): only its pixels go on."""
+    if len(data) > MAX_REFERENCE_UPLOAD:
+        raise StorytellerError(f"the image is {len(data):,} bytes; at most {MAX_REFERENCE_UPLOAD:,}")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("PNG", "JPEG", "WEBP", "GIF", "BMP"):
+                raise StorytellerError("the upload is not a PNG, JPEG, WebP, GIF or BMP image")
+            if image.width * image.height > MAX_REFERENCE_PIXELS:
+                raise StorytellerError(f"the image is {image.width}x{image.height}; at most 16 megapixels")
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise StorytellerError("the upload is not an image that can be read") from None
+
+
 def _validated(data: Any, current: StoryPlan, run_dir: Path) -> StoryPlan:
     """A plan the client sent, validated as plan.json is (strictly, as JSON types: "seed": true is not a
     number), and trusted no further than the run directory: a character's reference image is the one it
@@ -383,13 +405,22 @@ def _validated(data: Any, current: StoryPlan, run_dir: Path) -> StoryPlan:
     except ValidationError as error:
         raise StorytellerError(validation_message(error)) from None
     had = {c.id: c.reference for c in current.characters}
-    uploads = (run_dir / "references").resolve()
+    uploads = (run_dir / REFERENCES).resolve()
     for character in plan.characters:
         reference = character.reference
         if reference is None or reference == had.get(character.id):
             continue
         if not Path(reference).resolve().is_relative_to(uploads):
             raise StorytellerError(f"character {character.id}: a reference image is uploaded, not named by path")
+    pinned = {(s.id, which): getattr(s, which) for s in current.shots for which in PINS}
+    for shot in plan.shots:  # a pinned frame likewise: the one it had, or one uploaded into pinned/
+        for which in PINS:
+            path = getattr(shot, which)
+            if path is None or path == pinned.get((shot.id, which)):
+                continue
+            if not Path(path).resolve().is_relative_to((run_dir / PINNED).resolve()):
+                what = which.replace("_", " ")
+                raise StorytellerError(f"shot {shot.id}: a pinned {what} is uploaded, not named by path")
     return plan
 
 

@@ -155,6 +155,7 @@ function drawEditor() {
   form.transition_duration.value = shot.transition.duration;
   fillSelect(form.time_of_day, choices.time_of_day, shot.graph.time_of_day);
   fillSelect(form.weather, choices.weather, shot.graph.weather);
+  drawPins(shot);
   const present = $("present");
   present.querySelectorAll("label").forEach((label) => label.remove());
   for (const character of plan.characters) {
@@ -174,6 +175,29 @@ function drawEditor() {
   $("up").disabled = selected === 0;
   $("down").disabled = selected === plan.shots.length - 1;
   $("delete").disabled = plan.shots.length === 1;
+}
+
+function drawPins(shot) {
+  for (const pin of $("pins").querySelectorAll(".pin")) {
+    const path = shot[pin.dataset.pin];
+    const image = pin.querySelector("img");
+    const name = path ? path.split(/[\\/]/).pop() : "";
+    const uploaded = path && /[\\/]pinned[\\/][^\\/]+$/.test(path); // shown where the studio put it
+    image.hidden = !uploaded;
+    image.src = uploaded ? media(`pinned/${name}`) : "";
+    image.alt = path ? `pinned ${pin.dataset.pin.replace("_", " ")}: ${name}` : "";
+    pin.querySelector(".unpin").disabled = !path;
+    pin.querySelector("input").value = "";
+  }
+}
+
+async function pin(which, file) {
+  const data = new FormData();
+  if (file) data.append("image", file);
+  const what = which === "keyframe" ? "first frame" : "last frame";
+  if (await call("POST", `/api/shots/${selected}/pin/${which}`, data)) {
+    say(file ? `Pinned the ${what} of shot #${selected + 1}.` : `Unpinned the ${what} of shot #${selected + 1}.`);
+  }
 }
 
 function addRow(fieldset, item = {}) {
@@ -323,6 +347,11 @@ function wire() {
   });
   for (const fieldset of form.querySelectorAll("fieldset.rows")) {
     fieldset.querySelector(".add-row").addEventListener("click", () => addRow(fieldset));
+  }
+  for (const box of $("pins").querySelectorAll(".pin")) {
+    const input = box.querySelector("input");
+    input.addEventListener("change", () => input.files[0] && pin(box.dataset.pin, input.files[0]));
+    box.querySelector(".unpin").addEventListener("click", () => pin(box.dataset.pin, null));
   }
   $("split").addEventListener("click", () => call("POST", `/api/shots/${selected}/split`));
   $("delete").addEventListener("click", () => call("POST", `/api/shots/${selected}/delete`));
