@@ -27,7 +27,12 @@ def completed(given: str, shot: Shot, plan: StoryPlan) -> str:
     text = given.lower()
     for cid in shot.characters:
         character = plan.character(cid)
-        if character and character.appearance.lower() not in text:
+        if character is None:
+            continue
+        trigger = character.lora.trigger if character.lora else ""
+        if trigger and trigger.lower() not in text:  # the word its LoRA was trained on, beside its bible text
+            parts.append(trigger)
+        if character.appearance.lower() not in text:
             parts.append(character.appearance)
     location = plan.location(shot.location)
     if location:

@@ -20,7 +20,7 @@ from stitching.fill import FillSettings, anchor_count, fill_pays
 from stitching.sound.mix import Score
 from storyteller.core.backend import Animator, Infiller, KeyframeGenerator
 from storyteller.core.cache import Cache
-from storyteller.core.files import MAX_REFERENCE_BYTES, code_digest, file_digest, local_file
+from storyteller.core.files import MAX_LORA_BYTES, MAX_REFERENCE_BYTES, code_digest, file_digest, local_file
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.settings import RenderSettings
 from storyteller.work import ClipJob
@@ -274,6 +274,7 @@ def shot_inputs(shot: Shot, plan: StoryPlan) -> dict[str, Any]:
         "frames": plan.shot_frames(shot),
         "references": _reference_digests(shot, plan),
         "pinned": pinned_digests(shot),
+        "loras": _lora_digests(shot, plan),
     }
 
 
@@ -295,6 +296,16 @@ def _reference_digests(shot: Shot, plan: StoryPlan) -> dict[str, str]:
         character = plan.character(cid)
         if character is not None and character.reference:
             digests[cid] = _digest_of(local_file(character.reference, "reference image", MAX_REFERENCE_BYTES))
+    return digests
+
+
+def _lora_digests(shot: Shot, plan: StoryPlan) -> dict[str, str]:
+    """The content of the LoRA weights of each character in the shot that has them (each file hashed once)."""
+    digests = {}
+    for cid in shot.characters:
+        character = plan.character(cid)
+        if character is not None and character.lora is not None:
+            digests[cid] = _digest_of(local_file(character.lora.path, "LoRA weights", MAX_LORA_BYTES))
     return digests
 
 

@@ -66,7 +66,9 @@ def test_a_film_through_comfyui_is_made_resumed_and_redrawn_only_where_edited(se
     story = tmp_path / "story.txt"
     story.write_text(STORY)
     backends = ["--keyframe", f"comfyui:{TXT2IMG}", "--animator", f"comfyui:{IMG2VIDEO}", "--comfyui-url", server.url]
-    made = cli("make", story, *backends, *SIZE, cwd=tmp_path)
+    nowhere = "http://127.0.0.1:9"  # a proxy the environment names is not used: only the server given is asked
+    proxies = {"HTTP_PROXY": nowhere, "HTTPS_PROXY": nowhere, "ALL_PROXY": nowhere, "http_proxy": nowhere}
+    made = cli("make", story, *backends, *SIZE, cwd=tmp_path, env=proxies)
     assert made.returncode == 0, made.stderr
     run_dir = tmp_path / "runs" / "story"
     plan = StoryPlan.model_validate_json((run_dir / "plan.json").read_text())

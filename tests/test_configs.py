@@ -27,6 +27,7 @@ from storyteller.core.errors import StorytellerError
 from storyteller.core.progress import QuietReporter
 from storyteller.pipeline import Storyteller
 from storyteller.settings import RenderSettings
+from tests.conftest import ROOT
 
 
 def test_the_machine_settings_stay_out_of_the_key_and_everything_that_draws_is_in():
@@ -124,3 +125,28 @@ def test_the_fill_is_resolved_once_in_the_settings():
     forced = RenderSettings(fill=FillSettings(infill="hold", stride=3))
     assert not forced.auto_fill and forced.fill_settings == FillSettings(infill="hold", stride=3)
     assert RenderSettings(fill=None).fill_settings is None
+
+
+def test_a_preset_names_a_style_lora_or_a_comfyui_workflow_beside_it(tmp_path):
+    from generators.comfyui.backends import ComfyKeyframes
+    from generators.diffusion.presets import preset
+
+    (tmp_path / "look.safetensors").write_bytes(b"weights")
+    workflow = ROOT / "examples" / "comfyui" / "txt2img.json"
+    (tmp_path / "txt2img.json").write_text(workflow.read_text())
+    (tmp_path / "mine.toml").write_text(
+        '[styled.keyframe]\nmodel = "sd"\nstyle_lora = "look.safetensors"\nstyle_lora_scale = 0.7\n'
+        '[styled.animator]\nmodel = "svd"\n'
+        '[comfy.keyframe]\nbackend = "comfyui"\nworkflow = "txt2img.json"\n'
+        '[comfy.animator]\nmodel = "svd"\n'
+    )
+    styled = preset(f"{tmp_path / 'mine.toml'}:styled")
+    assert styled.keyframe["style_lora"] == str(tmp_path / "look.safetensors")  # found beside the preset
+    comfy = preset(f"{tmp_path / 'mine.toml'}:comfy")
+    built = KEYFRAME_GENERATORS.create(comfy.keyframe.pop("backend"), **comfy.keyframe)
+    assert isinstance(built, ComfyKeyframes) and built.settings.workflow == str(tmp_path / "txt2img.json")
+    (tmp_path / "bad.toml").write_text(
+        '[x.keyframe]\nbackend = "comfyui"\nurl = "http://a"\n[x.animator]\nmodel = "m"\n'
+    )
+    with pytest.raises(StorytellerError, match="unknown key url"):
+        preset(str(tmp_path / "bad.toml"))

@@ -363,3 +363,27 @@ def clip_model(folder: Path) -> Path:
     processor = CLIPProcessor(image_processor=CLIPImageProcessor(), tokenizer=clip_tokenizer(folder / "_tokenizer"))
     processor.save_pretrained(folder)
     return folder
+
+
+def lora(path: Path, sd_folder: Path, seed: int, rank: int = 4) -> Path:
+    """Random LoRA weights for the tiny Stable Diffusion's UNet attention (made with peft, as diffusers' own
+    LoRA tests make theirs), saved in diffusers' layout as one .safetensors file."""
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    unet = UNet2DConditionModel.from_pretrained(sd_folder, subfolder="unet")
+    torch.manual_seed(seed)
+    config = LoraConfig(
+        r=rank, lora_alpha=rank, target_modules=["to_q", "to_k", "to_v", "to_out.0"], init_lora_weights=False
+    )
+    unet.add_adapter(config)
+    with torch.no_grad():  # big enough to move a 64x64 picture visibly
+        for name, parameter in unet.named_parameters():
+            if "lora_" in name:
+                parameter.mul_(4.0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    StableDiffusionPipeline.save_lora_weights(
+        path.parent, unet_lora_layers=get_peft_model_state_dict(unet), weight_name=path.name
+    )
+    return path

@@ -10,6 +10,7 @@ fetched are the ones the server reported, as query parameters of its own `/view`
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import time
 import uuid
@@ -158,7 +159,7 @@ class ComfyClient:
 
     def _client(self) -> Any:
         if self._http is None:
-            import httpx
+            httpx = _needed("httpx")
 
             timeout = httpx.Timeout(60.0, connect=10.0)
             self._http = httpx.Client(base_url=self.url, timeout=timeout, follow_redirects=False, trust_env=False)
@@ -167,8 +168,7 @@ class ComfyClient:
     @contextlib.contextmanager
     def _socket(self, client_id: str) -> Iterator[Any]:
         """The websocket for this client id, or None where it cannot be had (then the history is polled)."""
-        from websockets.sync.client import connect
-
+        connect = _needed("websockets.sync.client").connect
         address = urlsplit(self.url)
         scheme = "wss" if address.scheme == "https" else "ws"
         where = f"{scheme}://{address.netloc}{address.path}/ws?clientId={client_id}"
@@ -183,7 +183,7 @@ class ComfyClient:
             yield socket
 
     def _json(self, method: str, path: str, refused: bool = False, **kwargs: Any) -> Any:
-        import httpx
+        httpx = _needed("httpx")
 
         try:
             response = self._client().request(method, path, **kwargs)
@@ -199,6 +199,16 @@ class ComfyClient:
     def _check(self, response: Any, what: str) -> None:
         if response.status_code != 200:
             raise ComfyError(f"ComfyUI at {self.url} answered {what} with HTTP {response.status_code}")
+
+
+def _needed(module: str) -> Any:
+    """A library the ComfyUI backends need, or one line naming the extra that brings it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise StorytellerError(
+            f"the ComfyUI backends need {module.split('.')[0]}: pip install 'storyteller[comfyui]'"
+        ) from None
 
 
 def _body(response: Any) -> Any:

@@ -128,6 +128,7 @@ class DiffusersAnimator(runtime.PipelineBackend, Animator):
         """`count` RGB frames at the model's size from one call: starting at `first` and, where the pipeline
         takes conditions at any frame (LTX), ending at `last`. Text-to-video models ignore both images."""
         pipe = self.load()
+        self.adapters(pipe, shot, plan)
         call = pipe.__call__
         width, height = self.frame_size(plan)
         frames = runtime.valid_frames(pipe, count)

@@ -33,6 +33,9 @@ class PipelineConfig:
             changes the speed, not the picture.
         low_memory: offload models to the CPU between steps, tile the VAE, slice attention. Not in the cache
             key either.
+        style_lora: LoRA weights (a .safetensors file) for the whole film's look, active in every shot beside
+            the characters' own; its content keys the work, not its path.
+        style_lora_scale: how strongly the style LoRA acts (1: as trained).
     """
 
     model: str
@@ -46,6 +49,8 @@ class PipelineConfig:
     components: dict[str, list[str]] | None = None
     device: str = runtime("auto")
     low_memory: bool = runtime(False)
+    style_lora: str | None = runtime(None)
+    style_lora_scale: float = 1.0
 
     @property
     def size(self) -> tuple[int, int] | None:

@@ -72,6 +72,7 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
 
     def keyframe(self, shot: Shot, plan: StoryPlan, progress: runtime.Progress | None = None) -> Image.Image:
         pipe, settings = self.load(), self.settings
+        self.adapters(pipe, shot, plan)  # the LoRAs of who is in the shot, the rest off
         structure = shot.guide.structure if shot.guide is not None and self.takes_structure else None
         if structure is not None:  # the retrieved clip's structure at the shot's start steers the picture
             pipe = self._with_controlnet(pipe)

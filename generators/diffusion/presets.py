@@ -36,12 +36,13 @@ MAX_PRESET_BYTES = 1_000_000
 RANGES: dict[str, tuple[float, float]] = {
     "steps": (1, 1000), "guidance": (0, 100), "width": (16, 4096), "height": (16, 4096), "frames": (1, 1024),
     "fps": (1, 120), "decode_chunk": (1, 1024), "guide_strength": (0, 1), "ip_adapter_scale": (0, 5),
-    "guide_structure": (0, 2),
+    "guide_structure": (0, 2), "style_lora_scale": (-4, 4),
 }  # fmt: skip
 CONFIGS: dict[str, dict[str, type]] = {
     "diffusers": {"keyframe": KeyframeConfig, "animator": AnimatorConfig},
     "comfyui": {"keyframe": ComfyConfig, "animator": ComfyConfig},
 }
+FILES = ("workflow", "style_lora")  # settings naming a file (keyed by its content): found from the preset's folder
 _PIPELINE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")  # a class name in diffusers, never a dotted path
 
 
@@ -74,9 +75,10 @@ def presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
     for entry in found.values():
         _check_keys(path, entry)
         _check_values(path, entry)
-        for stage in (entry.keyframe, entry.animator):  # a workflow is named from where its preset file is
-            if stage.get("backend") == "comfyui" and isinstance(stage.get("workflow"), str):
-                stage["workflow"] = str(path.parent / Path(stage["workflow"]).expanduser())
+        for stage in (entry.keyframe, entry.animator):  # a file a preset names is found from where the preset is
+            for name in FILES:
+                if isinstance(stage.get(name), str):
+                    stage[name] = str(path.parent / Path(stage[name]).expanduser())
     return found
 
 
@@ -118,7 +120,12 @@ def _check_keys(path: Path, entry: Preset) -> None:
         config_class = _config_class(path, entry, stage, settings)
         main = "workflow" if config_class is ComfyConfig else "model"
         # a preset says what draws; the machine's settings (a device, a server's address) are the command line's
-        known = {*settings_names(config_class, keyed_only=True), main, "backend"}
+        known = {
+            *settings_names(config_class, keyed_only=True),
+            main,
+            "backend",
+            *(set(FILES) & set(settings_names(config_class))),
+        }
         unknown = sorted(set(settings) - known)
         if unknown or main not in settings:
             problem = f"unknown key {', '.join(unknown)}" if unknown else f"no {main}"

@@ -19,7 +19,8 @@ from generators.diffusion.configs import PipelineConfig
 from storyteller.core.backend import Resources
 from storyteller.core.configs import Configured
 from storyteller.core.errors import StorytellerError, first_line
-from storyteller.core.models import stable_hash
+from storyteller.core.files import MAX_LORA_BYTES, file_digest, local_file
+from storyteller.core.models import Shot, StoryPlan, stable_hash
 from storyteller.core.progress import note
 
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
@@ -380,6 +381,12 @@ class PipelineBackend(Configured):
         super().__init__(config, **options)
         self._pipe: Any = None
         self._native: Native | None = None
+        self._loras: dict[str, str] = {}  # adapter name -> the weights loaded under it
+
+    def config(self) -> dict[str, Any]:
+        style = self.settings.style_lora
+        lora = {"style_lora_sha256": file_digest(local_file(style, "style LoRA", MAX_LORA_BYTES))} if style else {}
+        return {**super().config(), **lora}  # the style LoRA's content, wherever it is
 
     @property
     def model(self) -> str:
@@ -408,8 +415,43 @@ class PipelineBackend(Configured):
         """One GPU per worker unless told to use the CPU: Ray then places one worker per GPU."""
         return Resources(cpus=1, gpus=0 if self.settings.device == "cpu" else 1)
 
-    def __getstate__(self) -> dict[str, Any]:  # a worker process loads its own pipeline
-        return {**self.__dict__, "_pipe": None}
+    def __getstate__(self) -> dict[str, Any]:  # a worker process loads its own pipeline (and its adapters)
+        return {**self.__dict__, "_pipe": None, "_loras": {}}
+
+    def adapters(self, pipe: Any, shot: Shot, plan: StoryPlan) -> None:
+        """The LoRAs of the shot's characters and the film's style LoRA active at their scales, all others
+        off: each loaded once (diffusers' load_lora_weights), then chosen per shot (set_adapters)."""
+        wanted = {f"character_{c.id}": c.lora for c in plan.characters if c.lora and c.id in shot.characters}
+        weights = {name: lora.scale for name, lora in wanted.items()}
+        paths = {name: lora.path for name, lora in wanted.items()}
+        if self.settings.style_lora:
+            paths["style"], weights["style"] = self.settings.style_lora, self.settings.style_lora_scale
+        if not paths and not self._loras:
+            return
+        if not hasattr(pipe, "load_lora_weights"):
+            raise StorytellerError(f"{self.model} ({type(pipe).__name__}) takes no LoRA weights")
+        for name, path in paths.items():
+            if self._loras.get(name) != path:
+                self._load_lora(pipe, name, path)
+        if paths:
+            pipe.enable_lora()
+            pipe.set_adapters(list(paths), adapter_weights=[weights[name] for name in paths])
+        else:
+            pipe.disable_lora()  # a shot without them: the model as it is
+
+    def _load_lora(self, pipe: Any, name: str, path: str) -> None:
+        weights = local_file(path, "LoRA weights", MAX_LORA_BYTES)
+        if name in self._loras:
+            pipe.delete_adapters(name)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pipe.load_lora_weights(str(weights), adapter_name=name)
+        except ImportError:
+            raise StorytellerError("LoRA weights are loaded with peft: pip install 'storyteller[gpu]'") from None
+        except (ValueError, KeyError, OSError, RuntimeError) as error:
+            raise StorytellerError(f"LoRA {path} does not fit {self.model}: {first_line(error)}") from None
+        self._loras[name] = path
 
     def default_loader(self, diffusers: Any) -> Any:
         return diffusers.DiffusionPipeline
@@ -431,6 +473,7 @@ class PipelineBackend(Configured):
         return self._pipe
 
     def close(self) -> None:
+        self._loras = {}  # they go with the pipeline
         if self._pipe is not None:
             pipe, self._pipe = self._pipe, None
             free(pipe)

@@ -18,6 +18,7 @@ from storyteller.core.errors import StorytellerError
 MAX_REFERENCE_BYTES = 50_000_000  # a reference image past this is a mistake
 MAX_CLIP_BYTES = 4_000_000_000  # a guide's reference clip
 MAX_MUSIC_BYTES = 2_000_000_000  # a music file
+MAX_LORA_BYTES = 4_000_000_000  # LoRA weights
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 

@@ -53,6 +53,24 @@ class Voice(_Model):
     rate: int = Field(default=165, ge=80, le=450, description="Words per minute.")
 
 
+class Lora(_Model):
+    """LoRA weights that draw one character (or, in a preset, the film's style): active in every shot it is in."""
+
+    path: str = Field(
+        max_length=4096,
+        pattern=r"(?i)\.safetensors$",
+        description="A .safetensors file of LoRA weights (diffusers' "
+        "or kohya's layout); pickled weights are refused, since loading them can run code.",
+    )
+    scale: float = Field(default=1.0, ge=-4, le=4, description="How strongly the adapter acts (1: as trained).")
+    trigger: str = Field(
+        default="",
+        max_length=200,
+        description="The word the LoRA was trained on; it joins the character's "
+        "appearance in every prompt that shows it.",
+    )
+
+
 class Character(_Model):
     id: str = Field(pattern=r"^[a-z0-9_]+$", description="Stable id, referenced by shots and scene graphs.")
     name: str = Field(description="The name as the story writes it in full: 'Vincent van Gogh', 'Lin Daiyu'.")
@@ -65,6 +83,7 @@ class Character(_Model):
         default=None, description="Path to an image of this character; diffusion backends hold to it (IP-Adapter)."
     )
     voice: Voice | None = Field(default=None, description="How the character speaks its lines (chosen if not set).")
+    lora: Lora | None = Field(default=None, description="LoRA weights that draw this character (diffusers backends).")
     remembered: str | None = Field(
         default=None,
         max_length=4096,

@@ -412,6 +412,10 @@ def _validated(data: Any, current: StoryPlan, run_dir: Path) -> StoryPlan:
             continue
         if not Path(reference).resolve().is_relative_to(uploads):
             raise StorytellerError(f"character {character.id}: a reference image is uploaded, not named by path")
+    loras = {c.id: c.lora.path for c in current.characters if c.lora}
+    for character in plan.characters:  # LoRA weights are named in plan.json by hand, never by the page
+        if character.lora is not None and character.lora.path != loras.get(character.id):
+            raise StorytellerError(f"character {character.id}: LoRA weights are named in plan.json, not by the page")
     pinned = {(s.id, which): getattr(s, which) for s in current.shots for which in PINS}
     for shot in plan.shots:  # a pinned frame likewise: the one it had, or one uploaded into pinned/
         for which in PINS:
