@@ -85,6 +85,8 @@ class ComfyClient:
         client_id = uuid.uuid4().hex  # who this job's messages are for: never part of a result
         with self._socket(client_id) as socket:  # opened before queueing: no message is missed
             answer = self._json("POST", "/prompt", json={"prompt": prompt, "client_id": client_id}, refused=True)
+            if not isinstance(answer, dict) or not answer.get("prompt_id"):
+                raise ComfyError("the server queued the workflow but gave no prompt_id")
             prompt_id = str(answer["prompt_id"])
             deadline = time.monotonic() + self.timeout
             if socket is not None:
@@ -119,11 +121,9 @@ class ComfyClient:
                 continue
             except ConnectionClosed:
                 return
-            if isinstance(message, bytes):  # a preview image
-                continue
-            event = json.loads(message)
-            kind, data = event.get("type"), event.get("data") or {}
-            if data.get("prompt_id") != prompt_id:
+            event = _event(message)
+            kind, data = event.get("type"), event.get("data")
+            if not isinstance(data, dict) or data.get("prompt_id") != prompt_id:  # a preview, another job's news
                 continue
             if kind == "progress" and progress is not None:
                 progress(int(data.get("value", 0)), max(1, int(data.get("max", 1))))
@@ -211,6 +211,17 @@ def _needed(module: str) -> Any:
         ) from None
 
 
+def _event(message: Any) -> dict[str, Any]:
+    """A websocket message as {"type", "data"}; a binary preview or anything not JSON, as nothing."""
+    if isinstance(message, bytes):
+        return {}
+    try:
+        event = json.loads(message)
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
 def _body(response: Any) -> Any:
     try:
         return response.json()
@@ -236,15 +247,24 @@ def refusal(body: Any) -> str:
     error = body.get("error")
     said = error.get("message", "") if isinstance(error, dict) else str(error or "")
     reasons = []
-    for node_id, found in (body.get("node_errors") or {}).items():
-        for reason in (found or {}).get("errors", [])[:1]:
+    node_errors = body.get("node_errors")
+    for node_id, found in (node_errors if isinstance(node_errors, dict) else {}).items():
+        for reason in (found if isinstance(found, dict) else {}).get("errors", [])[:1]:
+            if not isinstance(reason, dict):
+                continue
             detail = f": {reason['details']}" if reason.get("details") else ""
             reasons.append(f"node {node_id} ({found.get('class_type', '?')}): {reason.get('message', '')}{detail}")
-    return "the server refused the workflow: " + "; ".join(reasons or [said or "no reason given"])
+    return _one_line("the server refused the workflow: " + "; ".join(reasons or [said or "no reason given"]))
 
 
 def execution_error(data: dict[str, Any]) -> str:
     """An `execution_error` message in one line: the node, its type and the exception's own first line."""
     message = str(data.get("exception_message", "")).strip().splitlines()
     reason = message[0] if message else str(data.get("exception_type", "an error"))
-    return f"node {data.get('node_id')} ({data.get('node_type', '?')}) failed: {reason}"
+    return _one_line(f"node {data.get('node_id')} ({data.get('node_type', '?')}) failed: {reason}")
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """The server's words on one line, cut short where they run long."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
