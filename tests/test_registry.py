@@ -34,7 +34,7 @@ def test_entry_points_register_third_party_backends(monkeypatch):
 
 
 def test_unknown_names_list_what_is_known():
-    with pytest.raises(StorytellerError, match=r"unknown animator 'x' \(known: animatic, diffusers\)"):
+    with pytest.raises(StorytellerError, match=r"unknown animator 'x' \(known: animatic, comfyui, diffusers\)"):
         ANIMATORS.create("x")
 
 
