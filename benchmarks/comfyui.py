@@ -142,7 +142,7 @@ def resume(work: Path) -> list[tuple[str, str]]:
     try:
         killed = make(url)
     finally:
-        dying.wait(timeout=60)
+        _ended(dying)
     second, url = serve(work / "second")
     try:
         resumed = make(url)
@@ -171,6 +171,15 @@ def main() -> None:
     print(f"| {'ComfyUI (local test server)':<{width}} | figure |\n|{'-' * (width + 2)}|---|")
     for name, figure in rows:
         print(f"| {name:<{width}} | {figure} |")
+
+
+def _ended(server: subprocess.Popen) -> None:
+    """The dying server gone: it killed itself mid-shot, or (the make failed before) it is stopped here."""
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 if __name__ == "__main__":
