@@ -197,6 +197,17 @@ def _webp(images: np.ndarray, inputs: dict[str, Any]) -> list[tuple[bytes, str]]
     return [(buffer.getvalue(), ".webp")]
 
 
+def _video(images: np.ndarray, inputs: dict[str, Any]) -> list[tuple[bytes, str]]:
+    """VideoHelperSuite's combine: an MP4, or a GIF where the format asks for one."""
+    if inputs.get("format") == "image/gif":
+        pictures = [Image.fromarray(image) for image in images]
+        buffer = io.BytesIO()
+        duration = int(1000 / float(inputs.get("frame_rate", 8)))
+        pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0)
+        return [(buffer.getvalue(), ".gif")]
+    return _mp4(images, inputs)
+
+
 def _mp4(images: np.ndarray, inputs: dict[str, Any]) -> list[tuple[bytes, str]]:
     import av
 
@@ -258,8 +269,13 @@ NODES: dict[str, Node] = {
         output_node=True,
     ),
     "VHS_VideoCombine": Node(
-        _saver("output", _mp4, "gifs"),
-        {"images": "IMAGE", "frame_rate": "FLOAT", "filename_prefix": "STRING", "format": ["video/h264-mp4"]},
+        _saver("output", _video, "gifs"),
+        {
+            "images": "IMAGE",
+            "frame_rate": "FLOAT",
+            "filename_prefix": "STRING",
+            "format": ["video/h264-mp4", "image/gif"],
+        },
         output_node=True,
     ),
 }

@@ -107,6 +107,8 @@ def test_progress_comes_from_the_websocket_and_every_kind_of_output_becomes_the_
         "mp4": {"class_type": "VHS_VideoCombine", "inputs": {"images": ["2", 0], "frame_rate": 8.0,
                 "filename_prefix": "v", "format": "video/h264-mp4"}},
         "webp": {"class_type": "SaveAnimatedWEBP", "inputs": {"images": ["2", 0], "fps": 8.0, "filename_prefix": "w"}},
+        "gif": {"class_type": "VHS_VideoCombine", "inputs": {"images": ["2", 0], "frame_rate": 8.0,
+                "filename_prefix": "g", "format": "image/gif"}},
         "pngs": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "p"}},
     }  # fmt: skip
     made = {}
@@ -120,6 +122,7 @@ def test_progress_comes_from_the_websocket_and_every_kind_of_output_becomes_the_
     # lossless outputs are the node's frames exactly; H.264 is within a few levels of them
     assert np.array_equal(made["webp"], made["pngs"])
     assert np.abs(made["mp4"] - made["pngs"]).mean() < 4
+    assert np.abs(made["gif"] - made["pngs"]).mean() < 12  # a GIF's 256 colours
     assert np.abs(made["pngs"][-1] - made["pngs"][0]).mean() > 10  # it moves
 
 
