@@ -190,3 +190,18 @@ def test_our_own_novel_is_planned_with_its_whole_cast_under_whole_names_and_no_o
     assert set(whole) <= names_now
     others = {c.kind for c in result.characters if c.name not in whole}
     assert others <= {"gull", "gulls", "bees"}  # animals its pages show, nothing else
+
+
+@pytest.mark.parametrize(
+    ("story", "name", "kind"),
+    [
+        ("Mia walked to the lighthouse. Rex the dog ran along the beach. Mia and Rex sat on the rocks.", "Rex", "dog"),
+        ("Pepper the cat slept on the porch. Tom fed Pepper.", "Pepper", "cat"),
+        ("Mia met Rex the dog in the park. The dog barked.", "Rex", "dog"),
+    ],
+)
+def test_a_name_with_the_animal_it_is_after_it_is_one_character_of_that_kind(story, name, kind):
+    result = plan(story)
+    named = [c for c in result.characters if c.name == name]
+    assert len(named) == 1 and named[0].kind == kind
+    assert not [c for c in result.characters if c.name.lower() == kind]  # not a second character, "the dog"

@@ -103,12 +103,22 @@ def chain_head(doc: Any, first: int, last: int) -> Any:
     return (nominal or outward or [span[-1]])[0]
 
 
+def _animal_after(doc: Any, head: Any, fake_verbs: dict[int, int]) -> bool:
+    """The name is followed by "the" and a living kind in lower case, however the parser hung them."""
+    after = doc[head.i + 1 : head.i + 3]
+    if len(after) < 2 or after[0].lower_ != "the" or after[1].pos_ != "NOUN" or after[1].i in fake_verbs:
+        return False
+    return after[1].is_lower and lx.singular(after[1].lemma_.lower()) in lx.ANIMATE
+
+
 def linked_noun(doc: Any, head: Any, in_chain: dict, fake_verbs: dict[int, int]) -> Any | None:
     """The common noun a name is tied to: apposition, compound, "named X", "X was the baker"."""
     if head.dep_ in ("appos", "compound") and head.head.pos_ == "NOUN" and head.head.i not in fake_verbs:
         return head.head  # "his sister Chloé", "the violinist, Lena Hart" (not "Max talks", a verb)
     if head.dep_ in ("conj", "npadvmod") and head.head.pos_ == "NOUN" and head.head.i == head.i - 1:
         return head.head
+    if _animal_after(doc, head, fake_verbs):
+        return doc[head.i + 2]  # "Rex the dog", "Pepper the cat" (not "Alexander the Great": a title, capitalised)
     for child in head.children:
         # an apposition follows the name, no verb between (not "Lin Daiyu sits ..., a silk fan resting ...");
         # the NER vouches for the name: any noun for someone right after it ("Ольга Petrova, the lantern maker")
