@@ -150,6 +150,10 @@ def test_a_pinned_last_frame_reaches_the_workflow(server, plan, tmp_path):
         (lambda n: n["6"]["inputs"].update(text="{{prompt}}, masterpiece"), "must be the input's whole value"),
         (lambda n: n["6"]["inputs"].update(text="a cat"), "a keyframe workflow needs {{prompt}}"),
         (lambda n: n.update(nodes=[], links=[]), "UI format"),
+        (
+            lambda n: n.update({"10": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}}}),
+            "use it in an animator",
+        ),
     ],
 )
 def test_a_wrong_workflow_is_one_line_before_anything_runs(change, said, tmp_path):

@@ -43,6 +43,10 @@ class Workflow:
         nodes = _nodes(Path(path), where)
         slots = tuple(_slots(nodes, where))
         used = {name for _, _, name in slots}
+        if stage == "keyframe" and "image" in used:
+            raise StorytellerError(
+                f"{where}: {{{{image}}}} is the shot's keyframe, which this workflow draws: use it in an animator's"
+            )
         if NEEDED[stage] not in used:
             need = "{{" + NEEDED[stage] + "}}"
             article = "an" if stage[0] in "aeiou" else "a"
@@ -59,6 +63,8 @@ class Workflow:
         """The nodes with each placeholder replaced by its value (numbers as JSON numbers)."""
         nodes = copy.deepcopy(self.nodes)
         for node, name, placeholder in self.slots:
+            if placeholder not in values:
+                raise StorytellerError(f"ComfyUI workflow {self.path}: nothing to put in {{{{{placeholder}}}}} here")
             nodes[node]["inputs"][name] = values[placeholder]
         return nodes
 
