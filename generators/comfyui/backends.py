@@ -14,7 +14,7 @@ from generators.comfyui.client import ComfyClient, ComfyError, Progress
 from generators.comfyui.configs import ComfyConfig
 from generators.comfyui.media import decoded, fitted
 from generators.comfyui.workflow import Workflow
-from generators.prompts import keyframe_prompt, shot_seed, video_prompt
+from generators.prompts import keyframe_prompt, motion_prompt, shot_seed
 from storyteller.core.backend import Animator, KeyframeGenerator
 from storyteller.core.configs import Configured
 from storyteller.core.errors import StorytellerError
@@ -161,7 +161,7 @@ class ComfyAnimator(_Comfy, Animator):
         guide: MotionGuide | None = None,
         progress: Progress | None = None,
     ) -> Iterator[np.ndarray]:
-        motion = ", ".join(p for p in (video_prompt(shot, plan), shot.motion_prompt) if p)
+        motion = motion_prompt(shot, plan, guide)  # the diffusers animator's: what moves, the camera, the guide
         values = {**self._values(shot, plan, motion, "animate"), **self._images(shot, plan, keyframe)}
         frames = self._run(shot, values, progress)
         yield from fitted(frames, plan.shot_frames(shot), (plan.width, plan.height))

@@ -18,7 +18,7 @@ from PIL import Image
 from generators.diffusion import runtime
 from generators.diffusion.configs import AnimatorConfig
 from generators.diffusion.keyframes import structure_image
-from generators.prompts import video_prompt
+from generators.prompts import motion_prompt
 from storyteller.core.backend import Animator
 from storyteller.core.errors import StorytellerError
 from storyteller.core.files import MAX_CLIP_BYTES, MAX_REFERENCE_BYTES, local_file
@@ -287,18 +287,6 @@ def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return ImageOps.fit(image.convert("RGB"), size, Image.Resampling.LANCZOS)
 
 
-def motion_prompt(shot: Shot, plan: StoryPlan, guide: MotionGuide | None = None) -> str:
-    """What the clip shows and how it moves: the keyframe prompt, the shot's motion, and the guide's path."""
-    parts = [video_prompt(shot, plan)]
-    if shot.motion_prompt:
-        parts.append(shot.motion_prompt)
-    if shot.camera != "static":
-        parts.append("camera " + shot.camera.replace("_", " "))
-    if guide is not None:
-        parts.extend(_guide_words(guide))
-    return ", ".join(parts)
-
-
 def motion_bucket(guide: MotionGuide | None) -> int:
     """SVD's motion bucket (1-255, 127 by default) from how far the reference clip's subject and camera move."""
     if guide is None:
@@ -309,24 +297,6 @@ def motion_bucket(guide: MotionGuide | None) -> int:
         dx, dy, zoom = guide.camera
         travel += math.hypot(dx, dy) + abs(zoom)
     return int(np.clip(round(40 + 260 * travel), 1, 255))
-
-
-def _guide_words(guide: MotionGuide) -> list[str]:
-    words = []
-    if len(guide.trajectory) > 1:
-        (x0, y0), (x1, y1) = guide.trajectory[0], guide.trajectory[-1]
-        dx, dy = x1 - x0, y1 - y0
-        if max(abs(dx), abs(dy)) > 0.1:
-            horizontal = "to the right" if dx > 0 else "to the left"
-            vertical = "downwards" if dy > 0 else "upwards"
-            words.append("subject moves " + (horizontal if abs(dx) >= abs(dy) else vertical))
-    if guide.camera is not None:
-        dx, _, zoom = guide.camera
-        if abs(zoom) > 0.05:
-            words.append("camera zooms " + ("in" if zoom > 0 else "out"))
-        elif abs(dx) > 0.05:
-            words.append("camera pans " + ("right" if dx > 0 else "left"))
-    return words
 
 
 def _blend(frames: list[np.ndarray], at: float) -> np.ndarray:
