@@ -31,7 +31,7 @@ from storyteller.core.cache import (
 )
 from storyteller.core.content import ContentDigest, combined
 from storyteller.core.executors import Call, Executor
-from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
+from storyteller.core.files import read_image
 from storyteller.core.models import StoryPlan
 from storyteller.core.progress import Advance, Reporter
 from storyteller.core.video_io import concat_videos, last_frame, prefetch, write_video
@@ -381,8 +381,8 @@ def _uncounted(done: int) -> None:
 
 def _pinned(image: str, size: tuple[int, int], path: Path) -> None:
     """A pinned first frame at the plan's size (scaled to cover it, centred), as the keyframe's PNG."""
-    with Image.open(local_file(image, "pinned keyframe", MAX_REFERENCE_BYTES)) as pinned:
-        ImageOps.fit(pinned.convert("RGB"), size, Image.Resampling.LANCZOS).save(path, format="PNG")
+    pinned = read_image(image, "pinned keyframe")
+    ImageOps.fit(pinned, size, Image.Resampling.LANCZOS).save(path, format="PNG")
 
 
 def _counted(frames: Iterable[np.ndarray], advance: Advance) -> Iterator[np.ndarray]:

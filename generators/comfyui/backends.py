@@ -18,7 +18,7 @@ from generators.prompts import keyframe_prompt, motion_prompt, shot_seed
 from storyteller.core.backend import Animator, KeyframeGenerator
 from storyteller.core.configs import Configured
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
+from storyteller.core.files import read_image
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.core.progress import note
 
@@ -97,7 +97,7 @@ class _Comfy(Configured):
         if "image" in uses and keyframe is not None:
             images["image"] = self._upload(keyframe)
         if "last_image" in uses and shot.last_frame:
-            images["last_image"] = self._upload(_opened(shot.last_frame, "last frame"))
+            images["last_image"] = self._upload(read_image(shot.last_frame, "last frame"))
         if "reference" in uses:
             images["reference"] = self._upload(self._reference(shot, plan, keyframe))
         return images
@@ -107,7 +107,7 @@ class _Comfy(Configured):
         for cid in shot.characters:
             character = plan.character(cid)
             if character is not None and character.reference:
-                return _opened(character.reference, "reference image")
+                return read_image(character.reference, "reference image")
         if keyframe is not None:
             return keyframe
         note(f"shot {shot.id}: no character in it has a reference image; {{{{reference}}}} gets a grey image")
@@ -165,9 +165,3 @@ class ComfyAnimator(_Comfy, Animator):
         values = {**self._values(shot, plan, motion, "animate"), **self._images(shot, plan, keyframe)}
         frames = self._run(shot, values, progress)
         yield from fitted(frames, plan.shot_frames(shot), (plan.width, plan.height))
-
-
-def _opened(path: str, what: str) -> Image.Image:
-    """An image the plan names (checked: a local regular file of a sane size), read whole."""
-    with Image.open(local_file(path, what, MAX_REFERENCE_BYTES)) as image:
-        return image.convert("RGB")

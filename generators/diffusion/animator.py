@@ -21,7 +21,7 @@ from generators.diffusion.keyframes import structure_image
 from generators.prompts import motion_prompt
 from storyteller.core.backend import Animator
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import MAX_CLIP_BYTES, MAX_REFERENCE_BYTES, local_file
+from storyteller.core.files import MAX_CLIP_BYTES, local_file, read_image
 from storyteller.core.models import MotionGuide, Shot, StoryPlan
 from storyteller.core.video_io import blend
 
@@ -275,10 +275,7 @@ def _clip_frames(path: str, times: list[float], size: tuple[int, int]) -> list[I
 
 def _pinned_last(shot: Shot) -> Image.Image | None:
     """The shot's pinned last frame, if it pins one."""
-    if not shot.last_frame:
-        return None
-    with Image.open(local_file(shot.last_frame, "pinned last frame", MAX_REFERENCE_BYTES)) as image:
-        return image.convert("RGB")
+    return read_image(shot.last_frame, "pinned last frame") if shot.last_frame else None
 
 
 def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:

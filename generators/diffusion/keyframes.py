@@ -17,7 +17,7 @@ from generators.diffusion.configs import KeyframeConfig
 from generators.prompts import keyframe_prompt, lead
 from storyteller.core.backend import KeyframeGenerator
 from storyteller.core.errors import StorytellerError
-from storyteller.core.files import MAX_REFERENCE_BYTES, local_file
+from storyteller.core.files import read_image
 from storyteller.core.models import Shot, StoryPlan, Structure
 from storyteller.core.progress import note
 
@@ -131,9 +131,7 @@ class DiffusersKeyframes(runtime.PipelineBackend, KeyframeGenerator):
             pipe.set_ip_adapter_scale(0.0)
             return {"ip_adapter_image": Image.new("RGB", (224, 224))}
         pipe.set_ip_adapter_scale(self.settings.ip_adapter_scale)
-        likeness = local_file(references[0], "reference image", MAX_REFERENCE_BYTES)
-        with Image.open(likeness) as image:  # the lead's likeness; one adapter image per prompt
-            return {"ip_adapter_image": image.convert("RGB")}
+        return {"ip_adapter_image": read_image(references[0], "reference image")}  # the lead's: one per prompt
 
 
 def structure_image(structure: Structure, time: float, size: tuple[int, int]) -> Image.Image:

@@ -12,8 +12,12 @@ import stat
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storyteller.core.errors import StorytellerError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_REFERENCE_BYTES = 50_000_000  # a reference image past this is a mistake
 MAX_CLIP_BYTES = 4_000_000_000  # a guide's reference clip
@@ -60,6 +64,19 @@ def local_file(path: str | Path, what: str, limit: int) -> Path:
     if info.st_size > limit:
         raise StorytellerError(f"{what} '{text}': {info.st_size:,} bytes; at most {limit:,}")
     return Path(text)
+
+
+def read_image(path: str | Path, what: str) -> Image.Image:
+    """An image a plan names (a reference, a pinned frame), checked as `local_file` checks it and read whole as
+    RGB; a file that is not an image is one line."""
+    from PIL import Image, UnidentifiedImageError  # (not at start-up: the CLI imports this module)
+
+    checked = local_file(path, what, MAX_REFERENCE_BYTES)
+    try:
+        with Image.open(checked) as image:
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        raise StorytellerError(f"{what} '{path}' cannot be read as an image ({type(error).__name__})") from None
 
 
 _TEMPORARIES: set[Path] = set()  # scratch files this process is writing now (see `temporaries`)
