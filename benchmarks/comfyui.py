@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,23 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from tests.comfy_server import ended, spawn  # noqa: E402
+
 KEYFRAME = ROOT / "examples" / "comfyui" / "txt2img.json"
 ANIMATOR = ROOT / "tests" / "comfyui" / "img2video.json"
 STEPS = 20  # each job's sampler steps (both workflows)
-
-
-def serve(root: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "tests.comfy_server", "--port", str(port), "--root", str(root), *extra]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(400):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"http://127.0.0.1:{port}"
-        time.sleep(0.05)
-    raise SystemExit("the test ComfyUI did not start")
 
 
 def job_seconds(url: str) -> list[float]:
@@ -68,7 +55,7 @@ def overhead(shots: int, seconds: float, work: Path) -> list[tuple[str, str]]:
 
     story = " ".join(f"Mia walked past lighthouse number {i}." for i in range(shots))
     plan = HeuristicPlanner().plan(story, PlanConfig(title="bench", width=512, height=288, fps=24))
-    server, url = serve(work / "overhead", "--step-seconds", str(seconds / STEPS))
+    server, url = spawn(work / "overhead", "--step-seconds", str(seconds / STEPS))
     try:
         backends = {"keyframe": ComfyKeyframes(KEYFRAME, url=url), "clip": ComfyAnimator(ANIMATOR, url=url)}
         spent = {kind: timed(backend.client) for kind, backend in backends.items()}
@@ -138,12 +125,12 @@ def resume(work: Path) -> list[tuple[str, str]]:
         command += ["--comfyui-url", url, "--size", "128x72", "--fps", "8", "--no-audio", "--no-library", "-q"]
         return subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=1800)
 
-    dying, url = serve(work / "first", "--die-after", "10")
+    dying, url = spawn(work / "first", "--die-after", "10")
     try:
         killed = make(url)
     finally:
-        _ended(dying)
-    second, url = serve(work / "second")
+        ended(dying)
+    second, url = spawn(work / "second")
     try:
         resumed = make(url)
         queued = len(httpx.get(f"{url}/history", timeout=30).json())
@@ -171,15 +158,6 @@ def main() -> None:
     print(f"| {'ComfyUI (local test server)':<{width}} | figure |\n|{'-' * (width + 2)}|---|")
     for name, figure in rows:
         print(f"| {name:<{width}} | {figure} |")
-
-
-def _ended(server: subprocess.Popen) -> None:
-    """The dying server gone: it killed itself mid-shot, or (the make failed before) it is stopped here."""
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import hashlib
 import io
 import itertools
 import os
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +37,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.comfy_nodes import NODES, NodeFailure
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -305,6 +310,33 @@ class Running:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def spawn(root: Path, *extra: str, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """The server in a process of its own (one that can die as a real one does), on `port` (default: a free
+    one), with `extra` command-line options; its address once it listens."""
+    if port is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "tests.comfy_server", "--port", str(port), "--root", str(root), *extra]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"http://127.0.0.1:{port}"
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the test ComfyUI did not start")
+
+
+def ended(server: subprocess.Popen) -> None:
+    """A server told to die gone: it killed itself mid-shot, or (the make failed before) it is stopped here."""
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def main() -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -20,7 +18,7 @@ from generators.comfyui.workflow import Workflow
 from planners.heuristic import HeuristicPlanner
 from storyteller.core.errors import StorytellerError
 from storyteller.core.models import PlanConfig, StoryPlan
-from tests.comfy_server import Faults, Running
+from tests.comfy_server import Faults, Running, ended, spawn
 from tests.conftest import ROOT
 
 TXT2IMG = ROOT / "examples" / "comfyui" / "txt2img.json"
@@ -227,37 +225,18 @@ def test_the_workflows_content_keys_the_work_not_its_layout_or_path(tmp_path):
     assert Workflow.read(compact, "keyframe").uses == {"prompt", "negative_prompt", "seed", "width", "height"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve(root: Path, port: int, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "tests.comfy_server", "--port", str(port), "--root", str(root), *extra]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return process
-        time.sleep(0.05)
-    raise AssertionError("the test ComfyUI did not start")
-
-
 def test_a_server_killed_mid_shot_is_one_line_and_the_next_run_resumes(tmp_path):
     story = tmp_path / "story.txt"
     story.write_text(STORY)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+    dying, url = spawn(tmp_path / "comfy", "--die-after", "2")
     backends = ["--keyframe", f"comfyui:{TXT2IMG}", "--comfyui-url", url, "--executor", "serial"]
-    dying = _serve(tmp_path / "comfy", port, "--die-after", "2")
     try:
         killed = cli("make", story, *backends, *SIZE, cwd=tmp_path)
     finally:
-        _ended(dying)
+        ended(dying)
     assert killed.returncode == 2 and "Traceback" not in killed.stderr
     assert "ComfyUI, shot_003:" in killed.stderr and "not answering" in killed.stderr
-    again = _serve(tmp_path / "comfy2", port)
+    again, _ = spawn(tmp_path / "comfy2", port=int(url.rsplit(":", 1)[1]))  # the same address, a new server
     try:
         resumed = cli("make", story, *backends, *SIZE, cwd=tmp_path)
         history = httpx.get(f"{url}/history", timeout=10).json()
@@ -266,12 +245,3 @@ def test_a_server_killed_mid_shot_is_one_line_and_the_next_run_resumes(tmp_path)
         again.wait(timeout=30)
     assert resumed.returncode == 0, resumed.stderr
     assert len(history) == 1  # shots 1 and 2 were kept: only shot 3 is drawn again
-
-
-def _ended(server: subprocess.Popen) -> None:
-    """The dying server gone: it killed itself mid-shot, or (the make failed before) it is stopped here."""
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
